@@ -1,0 +1,61 @@
+# getsales-async: the one entry point. `make test` and `make demo` set everything up themselves.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help install node spec generate check-generated lint format typecheck pytest test check demo bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev,redis]'
+	@touch $@
+
+install: $(STAMP) ## create .venv and install the project with its dev extra
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node: $(NODE_STAMP) ## install the pinned npm tools (Redocly CLI, Prism) into node_modules/
+
+spec: $(STAMP) ## download the upstream OpenAPI bundle into openapi/bundled.yaml
+	$(PY) codegen/pull.py
+
+generate: $(STAMP) ## regenerate getsales_async/_generated from openapi/bundled.yaml
+	$(PY) codegen/generate.py
+
+check-generated: $(STAMP) ## fail if getsales_async/_generated differs from a fresh generation
+	$(PY) codegen/check.py
+
+lint: $(STAMP) ## ruff check + ruff format --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP) ## mypy --strict on getsales_async (generated code included)
+	$(BIN)/mypy
+
+pytest: $(STAMP) $(NODE_STAMP) ## run the test suite only
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: check-generated lint typecheck pytest ## everything CI runs: drift check, lint, types, tests
+
+check: test ## alias of test
+
+clean: ## remove the virtualenv, node_modules and caches
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis build

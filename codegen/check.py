@@ -1,0 +1,71 @@
+"""Fail when ``getsales_async/_generated`` differs from a fresh generation (``make check-generated``).
+
+Regenerates into a temporary folder and compares the whole tree: changed, added and removed files.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate import PACKAGE_DIR, GenerationError, generate
+
+__all__ = ["diff_trees", "main"]
+
+
+def tree(root: Path) -> set[str]:
+    return {
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def diff_trees(expected: Path, actual: Path) -> list[str]:
+    """Human-readable differences between two trees (empty when identical)."""
+    want, have = tree(expected), tree(actual)
+    problems = [f"missing (would be generated): {p}" for p in sorted(want - have)]
+    problems += [f"not generated (added by hand?): {p}" for p in sorted(have - want)]
+    problems += [
+        f"differs from generation (edited by hand?): {p}"
+        for p in sorted(want & have)
+        if not filecmp.cmp(expected / p, actual / p, shallow=False)
+    ]
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    actual = Path(argv[0]) if argv else PACKAGE_DIR
+    with tempfile.TemporaryDirectory(prefix="getsales-check-") as tmp:
+        fresh = Path(tmp) / "_generated"
+        try:
+            generate(fresh, quiet=True)
+        except GenerationError as exc:
+            print(f"check-generated: generation failed:\n{exc}", file=sys.stderr)
+            return 1
+        if not actual.exists():
+            print(
+                f"check-generated: {actual} does not exist. Run `make generate`.", file=sys.stderr
+            )
+            return 1
+        problems = diff_trees(fresh, actual)
+    if problems:
+        print(
+            "Generated sources are outdated. Please regenerate with `make generate`.",
+            file=sys.stderr,
+        )
+        for line in problems[:50]:
+            print(f"  {line}", file=sys.stderr)
+        if len(problems) > 50:
+            print(f"  ... and {len(problems) - 50} more", file=sys.stderr)
+        return 1
+    print("check-generated: getsales_async/_generated matches the spec and overrides.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
