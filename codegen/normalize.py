@@ -282,6 +282,8 @@ def rule_nullable_use_site(doc: dict[str, Json], log: Log) -> None:
 
     def wrap(node: dict[str, Json]) -> None:
         for key, value in list(node.items()):
+            if key == "allOf" and node.get("nullable") and len(value) == 1:
+                continue  # already the use-site form {nullable: true, allOf: [{$ref}]}
             targets: list[tuple[Any, Any]] = []
             if isinstance(value, dict):
                 targets.append((node, key))
