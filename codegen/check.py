@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import PACKAGE_DIR, GenerationError, generate
+from generate import DOCS, OUTPUTS, PACKAGE_ROOT, GenerationError, generate
 
 __all__ = ["diff_trees", "main"]
 
@@ -38,21 +38,35 @@ def diff_trees(expected: Path, actual: Path) -> list[str]:
     return problems
 
 
+def compare(fresh_root: Path, fresh_docs: Path, root: Path, docs: Path) -> list[str]:
+    """Differences between a fresh generation and the tree at ``root`` (+ the operations doc)."""
+    problems: list[str] = []
+    for name in OUTPUTS:
+        actual = root / name
+        if not actual.exists():
+            problems.append(f"missing directory: {actual} (run `make generate`)")
+            continue
+        problems += [
+            p.replace(": ", f": {name}/", 1) for p in diff_trees(fresh_root / name, actual)
+        ]
+    if not docs.exists() or docs.read_bytes() != fresh_docs.read_bytes():
+        problems.append(f"differs from generation: {docs.name} (docs/operations.md)")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
-    actual = Path(argv[0]) if argv else PACKAGE_DIR
+    """Regenerate into a temporary folder and compare; ``argv`` may name another package root."""
+    root = Path(argv[0]) if argv else PACKAGE_ROOT
+    docs = Path(argv[1]) if argv and len(argv) > 1 else DOCS
     with tempfile.TemporaryDirectory(prefix="getsales-check-") as tmp:
-        fresh = Path(tmp) / "_generated"
+        fresh_root = Path(tmp) / "pkg"
+        fresh_docs = Path(tmp) / "operations.md"
         try:
-            generate(fresh, quiet=True)
+            generate(fresh_root, docs=fresh_docs, quiet=True)
         except GenerationError as exc:
             print(f"check-generated: generation failed:\n{exc}", file=sys.stderr)
             return 1
-        if not actual.exists():
-            print(
-                f"check-generated: {actual} does not exist. Run `make generate`.", file=sys.stderr
-            )
-            return 1
-        problems = diff_trees(fresh, actual)
+        problems = compare(fresh_root, fresh_docs, root, docs)
     if problems:
         print(
             "Generated sources are outdated. Please regenerate with `make generate`.",
@@ -63,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         if len(problems) > 50:
             print(f"  ... and {len(problems) - 50} more", file=sys.stderr)
         return 1
-    print("check-generated: getsales_async/_generated matches the spec and overrides.")
+    print("check-generated: generated code matches the spec and overrides.")
     return 0
 
 

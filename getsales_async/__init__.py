@@ -1,5 +1,74 @@
-"""getsales-async: the async-first Python SDK for the GetSales API."""
+"""getsales-async: the async-first Python SDK for the GetSales API.
 
-__version__ = "0.1.0"
+Example::
 
-__all__ = ["__version__"]
+    from getsales_async import AsyncGetSales
+
+    async with AsyncGetSales() as client:              # GETSALES_API_KEY from the environment
+        async for lead in client.leads.search(filter={"q": "cto"}):
+            print(lead.lead.name)
+"""
+
+from ._client import NOT_GIVEN, AsyncGetSales, NotGiven
+from ._clock import Clock, MonotonicClock
+from ._errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    ArgumentError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    GetSalesError,
+    InternalServerError,
+    MailboxCheckFailedError,
+    NotFoundError,
+    PaginationWindowError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+    RateLimitError,
+    UnprocessableEntityError,
+)
+from ._limiter import AsyncRateLimiter, LimiterStatistics, RateLimit
+from ._pagination import AsyncPaginator, Checkpoint, Page
+from ._resource import RawResponse, RequestOptions
+from ._retry import RetryPolicy
+from ._transport import TransportStatistics
+from ._version import __version__
+
+__all__ = [
+    "NOT_GIVEN",
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "ArgumentError",
+    "AsyncGetSales",
+    "AsyncPaginator",
+    "AsyncRateLimiter",
+    "AuthenticationError",
+    "BadRequestError",
+    "Checkpoint",
+    "Clock",
+    "ConflictError",
+    "GetSalesError",
+    "InternalServerError",
+    "LimiterStatistics",
+    "MailboxCheckFailedError",
+    "MonotonicClock",
+    "NotFoundError",
+    "NotGiven",
+    "Page",
+    "PaginationWindowError",
+    "PaymentRequiredError",
+    "PermissionDeniedError",
+    "RateLimit",
+    "RateLimitError",
+    "RawResponse",
+    "RequestOptions",
+    "RetryPolicy",
+    "TransportStatistics",
+    "UnprocessableEntityError",
+    "__version__",
+]

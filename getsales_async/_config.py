@@ -14,9 +14,9 @@ __all__ = [
     "ENV_BASE_URL",
     "ENV_TEAM_ID",
     "INITIAL_RETRY_DELAY_S",
+    "MAX_PAGE_SIZE",
     "MAX_RETRY_AFTER_S",
     "MAX_RETRY_DELAY_S",
-    "MAX_PAGE_SIZE",
     "SEARCH_WINDOW",
 ]
 
@@ -37,7 +37,7 @@ DEFAULT_BURST = 10
 
 # Retries.
 DEFAULT_MAX_RETRIES = 5
-INITIAL_RETRY_DELAY_S = 1.0  # first backoff when the server gives no Retry-After
+INITIAL_RETRY_DELAY_S = 1.0  # first backoff without Retry-After (0.75-1.0 s after jitter)
 MAX_RETRY_DELAY_S = 30.0  # cap of the exponential backoff
 MAX_RETRY_AFTER_S = 600.0  # a Retry-After above this is not waited for: the call fails instead
 

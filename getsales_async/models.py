@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._generated import models as _models
 
-__all__ = _models.__all__  # noqa: PLE0605 - re-exported list of names
+__all__ = _models.__all__
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,254 @@
+"""Offset pagination over every list and search operation.
+
+``client.leads.search(...)`` returns an :class:`AsyncPaginator`:
+
+- ``async for lead in paginator`` yields items across pages;
+- ``await paginator`` returns the first :class:`Page`;
+- ``async for page in paginator.pages()`` iterates pages;
+- ``paginator.checkpoint()`` is a JSON-able resume point (arguments + offset):
+  ``client.resume(checkpoint)`` continues where a crashed job stopped.
+
+Stop rules, in order (``api-facts.md`` facts 17-19): ``has_more`` false (top level or under
+``pagination``); ``offset + len(data) >= total``; a short or empty page. Pages never reach past the
+10,000-row search window: the last page is clamped to end at the window, and if more rows remain a
+:class:`~getsales_async.PaginationWindowError` says how to partition the query.
+
+With ``concurrency > 1``, once ``total`` is known the following pages are fetched in bounded
+concurrent batches (each request still goes through the rate limiter) and yielded in order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from dataclasses import dataclass, field, replace
+from typing import Any, Generic, TypeVar
+
+import anyio
+
+from ._config import MAX_PAGE_SIZE, SEARCH_WINDOW
+from ._errors import ArgumentError, PaginationWindowError
+from ._generated.types import Unset
+from ._resource import RawResponse
+
+__all__ = ["AsyncPaginator", "Checkpoint", "Page", "PageFetcher"]
+
+T = TypeVar("T")
+P = TypeVar("P")
+PageFetcher = Callable[[int, int], Awaitable[RawResponse[P]]]
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where a paginated read stands: the call (resource, method, arguments) and the next offset."""
+
+    resource: str
+    method: str
+    arguments: dict[str, Any]
+    offset: int
+    page_size: int = MAX_PAGE_SIZE
+
+    def to_json(self) -> str:
+        """Serialise (for a checkpoint file)."""
+        return json.dumps(
+            {
+                "resource": self.resource,
+                "method": self.method,
+                "arguments": self.arguments,
+                "offset": self.offset,
+                "page_size": self.page_size,
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Checkpoint:
+        """Load a checkpoint written by :meth:`to_json`."""
+        data = json.loads(text)
+        return cls(
+            resource=str(data["resource"]),
+            method=str(data["method"]),
+            arguments=dict(data.get("arguments") or {}),
+            offset=int(data["offset"]),
+            page_size=int(data.get("page_size", MAX_PAGE_SIZE)),
+        )
+
+
+@dataclass(frozen=True)
+class Page(Generic[T, P]):
+    """One page: its items, where it starts, what the server said about the rest, the raw answer."""
+
+    items: list[T]
+    offset: int
+    limit: int
+    total: int | None
+    has_more: bool | None
+    raw: RawResponse[P] = field(repr=False)
+
+    @property
+    def parsed(self) -> P:
+        """The parsed envelope model (or list) of this page."""
+        return self.raw.parsed
+
+    def is_last(self) -> bool:
+        """Whether the stop rules say no page follows this one."""
+        if self.has_more is False:
+            return True
+        if self.total is not None and self.offset + len(self.items) >= self.total:
+            return True
+        return len(self.items) < self.limit
+
+
+def _field(obj: Any, name: str) -> Any:
+    value = getattr(obj, name, None)
+    if isinstance(value, Unset):
+        return None
+    if value is None and hasattr(obj, "additional_properties"):
+        value = obj.additional_properties.get(name)
+    return value
+
+
+def _page_from(raw: RawResponse[Any], offset: int, limit: int, page_kind: str) -> Page[Any, Any]:
+    parsed = raw.parsed
+    if page_kind == "list" or isinstance(parsed, list):
+        items = list(parsed or [])
+        return Page(items=items, offset=offset, limit=limit, total=None, has_more=None, raw=raw)
+    items = list(_field(parsed, "data") or [])
+    total = _field(parsed, "total")
+    has_more = _field(parsed, "has_more")
+    if has_more is None:
+        nested = _field(parsed, "pagination")
+        if nested is not None:
+            has_more = (
+                nested.get("has_more") if isinstance(nested, dict) else _field(nested, "has_more")
+            )
+    return Page(
+        items=items,
+        offset=offset,
+        limit=limit,
+        total=int(total) if isinstance(total, int) and not isinstance(total, bool) else None,
+        has_more=bool(has_more) if isinstance(has_more, bool) else None,
+        raw=raw,
+    )
+
+
+class AsyncPaginator(Generic[T, P]):
+    """Lazily pages through a list/search operation (see the module docstring).
+
+    Args:
+        fetch: ``fetch(offset, limit)`` sends one page request.
+        checkpoint: the call's identity and starting offset (``page_size`` is the limit).
+        page_kind: ``"envelope"`` (``{data, total, has_more}``) or ``"list"`` (a bare array).
+        concurrency: pages fetched at once after the first (1 = sequential).
+        window: the deepest row the server can page to (``offset + limit`` never exceeds it).
+    """
+
+    def __init__(
+        self,
+        fetch: PageFetcher[P],
+        *,
+        checkpoint: Checkpoint,
+        page_kind: str = "envelope",
+        concurrency: int = 1,
+        window: int = SEARCH_WINDOW,
+    ) -> None:
+        if not 1 <= checkpoint.page_size <= MAX_PAGE_SIZE:
+            raise ArgumentError(
+                f"page_size must be between 1 and {MAX_PAGE_SIZE} (the API maximum), got {checkpoint.page_size}"
+            )
+        if checkpoint.offset < 0:
+            raise ArgumentError(f"start_offset cannot be negative, got {checkpoint.offset}")
+        if concurrency < 1:
+            raise ArgumentError(f"concurrency must be at least 1, got {concurrency}")
+        self._fetch = fetch
+        self._start = checkpoint
+        self._next_offset = checkpoint.offset
+        self._page_kind = page_kind
+        self._concurrency = concurrency
+        self._window = window
+
+    def __repr__(self) -> str:
+        cp = self._start
+        return (
+            f"<AsyncPaginator {cp.resource}.{cp.method} offset={self._next_offset} "
+            f"page_size={cp.page_size} concurrency={self._concurrency}>"
+        )
+
+    def checkpoint(self) -> Checkpoint:
+        """A resume point: the call's arguments and the offset of the first page not fully read."""
+        return replace(self._start, offset=self._next_offset)
+
+    def _limit_at(self, offset: int) -> int:
+        if offset >= self._window:
+            raise PaginationWindowError(
+                offset=offset, limit=self._start.page_size, window=self._window
+            )
+        return min(self._start.page_size, self._window - offset)
+
+    async def _get(self, offset: int) -> Page[T, P]:
+        limit = self._limit_at(offset)
+        raw = await self._fetch(offset, limit)
+        return _page_from(raw, offset, limit, self._page_kind)
+
+    def _check_window(self, page: Page[T, P]) -> None:
+        end = page.offset + len(page.items)
+        if not page.is_last() and end >= self._window:
+            raise PaginationWindowError(
+                offset=end, limit=self._start.page_size, window=self._window
+            )
+
+    async def pages(self) -> AsyncIterator[Page[T, P]]:
+        """Iterate pages in order, from the checkpoint offset."""
+        queue: deque[Page[T, P]] = deque([await self._get(self._next_offset)])
+        while queue:
+            page = queue.popleft()
+            self._check_window(page)
+            yield page
+            self._next_offset = page.offset + len(page.items)
+            if page.is_last():
+                return
+            if not queue:
+                following = page.offset + len(page.items)
+                if self._concurrency > 1 and page.total is not None:
+                    queue.extend(await self._prefetch(following, page.total))
+                else:
+                    queue.append(await self._get(following))
+
+    async def _prefetch(self, offset: int, total: int) -> list[Page[T, P]]:
+        """Fetch up to ``concurrency`` pages starting at ``offset`` concurrently, returned in order."""
+        size = self._start.page_size
+        offsets: list[int] = []
+        at = offset
+        while len(offsets) < self._concurrency and at < total and at < self._window:
+            offsets.append(at)
+            at += min(size, self._window - at)
+        results: dict[int, Page[T, P]] = {}
+
+        async def one(start: int) -> None:
+            results[start] = await self._get(start)
+
+        async with anyio.create_task_group() as tg:
+            for start in offsets:
+                tg.start_soon(one, start)
+        return [results[o] for o in offsets]
+
+    async def _items(self) -> AsyncIterator[T]:
+        async for page in self.pages():
+            for item in page.items:
+                yield item
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._items()
+
+    def __await__(self) -> Generator[Any, None, Page[T, P]]:
+        return self._get(self._next_offset).__await__()
+
+    async def to_list(self, *, max_items: int | None = None) -> list[T]:
+        """Collect items into a list (all of them, or the first ``max_items``)."""
+        out: list[T] = []
+        async for item in self:
+            out.append(item)
+            if max_items is not None and len(out) >= max_items:
+                break
+        return out

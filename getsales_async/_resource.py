@@ -1,0 +1,274 @@
+"""What every generated resource method runs on: request options, sending, and lenient parsing.
+
+The generated methods (``getsales_async/_resources/``) build the request with the generated
+endpoint's ``_get_kwargs``, send it through the client's rate-limited, retrying transport, and parse
+the success body with the endpoint's ``_parse_response`` after normalising the shapes the real API
+is known to vary (``api-facts.md`` facts 5, 20-22):
+
+- an object wrapped in ``{"data": {...}}`` or bare;
+- a search item flat or wrapped (``{"lead": {...}, "markers": ...}``);
+- ``[]`` for an empty map;
+- an empty body or ``null`` (``None`` where the operation may return nothing).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import attrs
+import httpx
+
+from ._errors import APIResponseValidationError, ArgumentError
+from ._generated.client import Client as _GeneratedClient
+from ._generated.types import Unset
+
+if TYPE_CHECKING:
+    from ._client import AsyncGetSales
+    from ._pagination import AsyncPaginator, PageFetcher
+
+__all__ = [
+    "BaseResource",
+    "RawResponse",
+    "RequestOptions",
+    "build_body",
+    "coerce_body",
+    "coerce_model",
+    "to_jsonable",
+]
+
+T = TypeVar("T")
+M = TypeVar("M")
+
+
+@dataclass(frozen=True)
+class RequestOptions:
+    """Per-call overrides.
+
+    Args:
+        timeout: seconds for each HTTP attempt of this call.
+        max_retries: retries for this call (0 disables retrying).
+        deadline: seconds from now after which no retry is started.
+    """
+
+    timeout: float | None = None
+    max_retries: int | None = None
+    deadline: float | None = None
+
+
+@dataclass(frozen=True)
+class RawResponse(Generic[T]):
+    """A successful answer: HTTP status, headers, the parsed body and the ``httpx.Response``."""
+
+    status_code: int
+    headers: httpx.Headers
+    parsed: T
+    http_response: httpx.Response
+
+    @property
+    def retries(self) -> int:
+        """How many retries the call needed."""
+        value = self.http_response.extensions.get("getsales.retries", 0)
+        return int(value) if isinstance(value, int) else 0
+
+
+def to_jsonable(value: Any) -> Any:
+    """Models -> dicts (``to_dict``), mappings and sequences recursively; ``UNSET`` entries dropped."""
+    if attrs.has(type(value)) and hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items() if not isinstance(v, Unset)}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def build_body(model: type[M], fields: Mapping[str, Any], extra: Mapping[str, Any] | None) -> M:
+    """Build a generated body model from keyword fields (models or plain mappings) plus extras."""
+    payload = {k: to_jsonable(v) for k, v in fields.items() if not isinstance(v, Unset)}
+    if extra:
+        clash = sorted(set(extra) & set(payload))
+        if clash:
+            raise ArgumentError(f"extra_body repeats {clash}; pass those as keyword arguments only")
+        payload.update(to_jsonable(extra))
+    from_dict: Callable[[Mapping[str, Any]], M] = model.from_dict  # type: ignore[attr-defined]
+    try:
+        return from_dict(payload)
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise ArgumentError(f"invalid request body for {model.__name__}: {exc!r}") from exc
+
+
+def coerce_model(model: type[M], value: M | Mapping[str, Any] | Unset) -> M | Unset:
+    """Accept a generated model or a plain mapping for a model-typed parameter."""
+    if isinstance(value, (Unset, model)):
+        return value
+    if isinstance(value, Mapping):
+        from_dict: Callable[[Mapping[str, Any]], M] = model.from_dict  # type: ignore[attr-defined]
+        return from_dict(to_jsonable(value))
+    raise ArgumentError(f"expected {model.__name__} or a mapping, got {type(value).__name__}")
+
+
+def coerce_body(value: Any) -> Any:
+    """Whole-body parameters (object-or-array unions) accept models or plain data as given."""
+    return value
+
+
+def _normalise(
+    data: Any,
+    *,
+    unwrap_data: bool,
+    aggregate_key: str | None,
+    empty_list_as_map: bool,
+) -> Any:
+    if unwrap_data and isinstance(data, dict) and isinstance(data.get("data"), dict):
+        data = data["data"]
+    if empty_list_as_map and data == []:
+        data = {}
+    if aggregate_key and isinstance(data, dict) and isinstance(data.get("data"), list):
+        data["data"] = [
+            {aggregate_key: item} if isinstance(item, dict) and aggregate_key not in item else item
+            for item in data["data"]
+        ]
+    return data
+
+
+class BaseResource:
+    """Base of the generated resource classes; holds the client."""
+
+    def __init__(self, client: AsyncGetSales) -> None:
+        self._client = client
+
+    async def _gs_send(
+        self,
+        kwargs: dict[str, Any],
+        parse: Callable[..., Any],
+        *,
+        operation_id: str,
+        idempotent: bool,
+        expect_body: bool,
+        nullable: bool,
+        unwrap_data: bool = False,
+        returns_file: bool = False,
+        aggregate_key: str | None = None,
+        empty_list_as_map: bool = False,
+        request_options: RequestOptions | None = None,
+    ) -> RawResponse[Any]:
+        options = request_options or RequestOptions()
+        client = self._client
+        extensions = client._call_options(
+            operation_id=operation_id,
+            idempotent=idempotent,
+            expect_body=expect_body,
+            max_retries=options.max_retries,
+            timeout=options.timeout,
+            deadline=options.deadline,
+        )
+        response = await client._http.request(**kwargs, extensions=extensions)
+        parsed = self._gs_parse(
+            response,
+            parse,
+            expect_body=expect_body,
+            nullable=nullable,
+            unwrap_data=unwrap_data,
+            returns_file=returns_file,
+            aggregate_key=aggregate_key,
+            empty_list_as_map=empty_list_as_map,
+        )
+        return RawResponse(response.status_code, response.headers, parsed, response)
+
+    def _gs_parse(
+        self,
+        response: httpx.Response,
+        parse: Callable[..., Any],
+        *,
+        expect_body: bool,
+        nullable: bool,
+        unwrap_data: bool,
+        returns_file: bool,
+        aggregate_key: str | None,
+        empty_list_as_map: bool,
+    ) -> Any:
+        request = response.request
+        if returns_file:
+            return response.content
+        if response.status_code == 204 or not expect_body:
+            return None
+        text = response.content.strip()
+        if not text or text == b"null":
+            if nullable:
+                return None
+            raise APIResponseValidationError(
+                "the server answered with an empty body where data was expected",
+                status_code=response.status_code,
+                body=response.text,
+                method=request.method,
+                path=request.url.path,
+            )
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise APIResponseValidationError(
+                f"the response body is not JSON ({exc})",
+                status_code=response.status_code,
+                body=response.text[:2000],
+                method=request.method,
+                path=request.url.path,
+            ) from exc
+        if data is None and nullable:
+            return None
+        normalised = _normalise(
+            data,
+            unwrap_data=unwrap_data,
+            aggregate_key=aggregate_key,
+            empty_list_as_map=empty_list_as_map,
+        )
+        if normalised is not data or unwrap_data or aggregate_key or empty_list_as_map:
+            response = httpx.Response(
+                response.status_code,
+                headers={"content-type": "application/json"},
+                content=json.dumps(normalised).encode(),
+                request=request,
+            )
+        try:
+            return parse(client=_GeneratedClient(self._client._http), response=response)
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise APIResponseValidationError(
+                f"the response does not match the declared schema ({exc!r})",
+                status_code=response.status_code,
+                body=data,
+                method=request.method,
+                path=request.url.path,
+            ) from exc
+
+    def _gs_paginate(
+        self,
+        fetch: PageFetcher[Any],
+        *,
+        resource: str,
+        method: str,
+        page_kind: str,
+        arguments: Mapping[str, Any],
+        page_size: int,
+        start_offset: int,
+        concurrency: int,
+    ) -> AsyncPaginator[Any, Any]:
+        from ._pagination import AsyncPaginator, Checkpoint
+
+        return AsyncPaginator(
+            fetch,
+            checkpoint=Checkpoint(
+                resource=resource,
+                method=method,
+                arguments={
+                    k: to_jsonable(v)
+                    for k, v in arguments.items()
+                    if not isinstance(v, Unset) and v is not None
+                },
+                offset=start_offset,
+                page_size=page_size,
+            ),
+            page_kind=page_kind,
+            concurrency=concurrency,
+        )
