@@ -19,7 +19,7 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,redis]'
+	$(PY) -m pip install -q -e '.[dev]'
 	@touch $@
 
 install: $(STAMP) ## create .venv and install the project with its dev extra

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, Self
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
@@ -26,13 +27,16 @@ from ._config import (
 )
 from ._errors import ArgumentError
 from ._generated.client import Client as _GeneratedClient
-from ._limiter import AsyncRateLimiter, RateLimit, key_fingerprint, shared_limiter
+from ._limiter import Limiter, RateLimit, key_fingerprint, shared_limiter
 from ._logging import register_secret
 from ._pagination import AsyncPaginator, Checkpoint
 from ._resources import IDEMPOTENT_POSTS, ResourcesMixin
 from ._retry import RetryPolicy
 from ._transport import EXTENSION_KEY, CallOptions, RetryingTransport, TransportStatistics
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._bulk import BulkLeadsResource
 
 __all__ = ["NOT_GIVEN", "AsyncGetSales", "NotGiven"]
 
@@ -105,7 +109,7 @@ class AsyncGetSales(ResourcesMixin):
         base_url: str | None = None,
         timeout: float | httpx.Timeout | NotGiven = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
-        rate_limit: RateLimit | AsyncRateLimiter | None = None,
+        rate_limit: RateLimit | Limiter | None = None,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         default_headers: Mapping[str, str] | None = None,
@@ -135,10 +139,15 @@ class AsyncGetSales(ResourcesMixin):
         self.base_url = base_url.rstrip("/")
         self.max_retries = max_retries
         self._clock: Clock = clock or MonotonicClock()
-        if isinstance(rate_limit, AsyncRateLimiter):
+        self._limiter: Limiter
+        if rate_limit is None or isinstance(rate_limit, RateLimit):
+            self._limiter = shared_limiter(api_key, rate_limit or RateLimit(), clock=self._clock)
+        elif isinstance(rate_limit, Limiter):
             self._limiter = rate_limit
         else:
-            self._limiter = shared_limiter(api_key, rate_limit or RateLimit(), clock=self._clock)
+            raise ArgumentError(
+                f"rate_limit must be a RateLimit or a limiter (AsyncRateLimiter, RedisRateLimiter), got {type(rate_limit).__name__}"
+            )
 
         if isinstance(timeout, NotGiven):
             resolved_timeout = (
@@ -205,10 +214,19 @@ class AsyncGetSales(ResourcesMixin):
         team = f", team_id={self.team_id!r}" if self.team_id else ""
         return f"AsyncGetSales(base_url={self.base_url!r}{team}, key=<sha256:{self._fingerprint}>)"
 
+    # ----------------------------------------------------------------------------- namespaces
+
+    @cached_property
+    def leads(self) -> BulkLeadsResource:
+        """Leads (Contacts) operations, plus ``bulk_upsert`` for import jobs."""
+        from ._bulk import BulkLeadsResource
+
+        return BulkLeadsResource(self)
+
     # ----------------------------------------------------------------------------- state
 
     @property
-    def limiter(self) -> AsyncRateLimiter:
+    def limiter(self) -> Limiter:
         """The rate limiter shared by every client of this API key in the process."""
         return self._limiter
 

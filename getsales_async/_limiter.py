@@ -28,6 +28,7 @@ import weakref
 from collections import deque
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Protocol, runtime_checkable
 
 import anyio
 import anyio.lowlevel
@@ -37,6 +38,7 @@ from getsales_async._config import DEFAULT_BURST, DEFAULT_RATE_PERIOD_S, DEFAULT
 
 __all__ = [
     "AsyncRateLimiter",
+    "Limiter",
     "LimiterStatistics",
     "RateLimit",
     "key_fingerprint",
@@ -44,6 +46,20 @@ __all__ = [
 ]
 
 logger = logging.getLogger("getsales_async")
+
+
+@runtime_checkable
+class Limiter(Protocol):
+    """What the transport needs from a rate limiter (in-process or shared through Redis)."""
+
+    async def acquire(self) -> None:
+        """Wait for this request's turn (FIFO); a cancelled waiter consumes nothing."""
+        ...
+
+    def pause(self, seconds: float) -> None:
+        """Admit nobody for ``seconds`` from now (a 429 pushes the shared schedule back)."""
+        ...
+
 
 FINGERPRINT_HEX_CHARS = 16  # 64 bits of sha256: enough to tell keys apart, useless to recover one
 

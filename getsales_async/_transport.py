@@ -23,7 +23,7 @@ import httpx
 
 from ._clock import Clock, MonotonicClock
 from ._errors import APIConnectionError, APITimeoutError, from_response
-from ._limiter import AsyncRateLimiter
+from ._limiter import Limiter
 from ._retry import RetryPolicy, decide, is_idempotent, parse_retry_after
 
 __all__ = ["EXTENSION_KEY", "CallOptions", "RetryingTransport", "TransportStatistics"]
@@ -81,7 +81,7 @@ class RetryingTransport(httpx.AsyncBaseTransport):
         self,
         inner: httpx.AsyncBaseTransport,
         *,
-        limiter: AsyncRateLimiter,
+        limiter: Limiter,
         policy: RetryPolicy | None = None,
         clock: Clock | None = None,
         wall: Callable[[], float] = time.time,
@@ -104,7 +104,7 @@ class RetryingTransport(httpx.AsyncBaseTransport):
         self._failures = 0
 
     @property
-    def limiter(self) -> AsyncRateLimiter:
+    def limiter(self) -> Limiter:
         """The limiter every attempt acquires."""
         return self._limiter
 

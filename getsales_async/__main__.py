@@ -1,0 +1,5 @@
+"""``python -m getsales_async``: the ``getsales`` command line."""
+
+from ._cli import main
+
+raise SystemExit(main())
