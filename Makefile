@@ -57,5 +57,8 @@ test: check-generated lint typecheck pytest ## everything CI runs: drift check, 
 
 check: test ## alias of test
 
+demo: $(STAMP) ## import a 2,100-row sample into the built-in emulator and export it back
+	$(PY) examples/demo.py
+
 clean: ## remove the virtualenv, node_modules and caches
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis build

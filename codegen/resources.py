@@ -80,10 +80,13 @@ class Op:
     path_params: list[Param]
     query_params: list[Param]
     body_kind: str  # none | model | whole
+    multipart: bool
     body_class: str | None
     body_module: str | None
     body_fields: list[Param]
     body_whole_type: str | None
+    body_whole_model: str | None
+    accept: str | None
     return_type: str  # python type of the parsed success value ("None" for no content)
     returns_file: bool
     nullable_result: bool
@@ -109,6 +112,13 @@ def _type(prop: Any, *, accept_mapping: bool = True) -> str:
 
 def _widen(prop: Any, *, accept_mapping: bool) -> str:
     text = _code(prop.get_type_string())
+    if prop.__class__.__name__ == "FileProperty":
+        return text.replace("File", "File | bytes", 1)
+    if prop.__class__.__name__ == "EnumProperty":
+        # strict but ergonomic: the enum or one of its literal values
+        base = str(prop.class_info.name)
+        literals = ", ".join(repr(_text(v)) for v in prop.values.values())
+        return text.replace(base, f"{base} | Literal[{literals}]", 1)
     kind = prop.__class__.__name__
     if not accept_mapping:
         return text
@@ -179,6 +189,19 @@ def method_name(operation_id: str, nouns: list[str], overrides: dict[str, str]) 
     return "_".join(rest) or words[0]
 
 
+def media_types(doc: dict[str, Any], operation_id: str) -> list[str]:
+    """Media types of the operation's 2xx responses, from the spec."""
+    for item in (doc.get("paths") or {}).values():
+        for op in item.values():
+            if isinstance(op, dict) and op.get("operationId") == operation_id:
+                found: list[str] = []
+                for code, response in (op.get("responses") or {}).items():
+                    if str(code).startswith("2") and isinstance(response, dict):
+                        found += [m for m in (response.get("content") or {}) if m not in found]
+                return found
+    return []
+
+
 def _path_key(path: str) -> str:
     """The generator snake-cases path parameters (`{flowUuid}` -> `{flow_uuid}`); compare that way."""
     return re.sub(r"{([^}]+)}", lambda m: "{" + snake(m.group(1)).lower() + "}", path)
@@ -204,7 +227,9 @@ def collect(
     for tag_id, collection in sorted(project.openapi.endpoint_collections_by_tag.items()):
         for endpoint in collection.endpoints:
             operation_id, tag = index[(endpoint.method.upper(), _path_key(_text(endpoint.path)))]
-            op = build_op(str(tag_id), operation_id, endpoint, config)
+            op = build_op(
+                str(tag_id), operation_id, endpoint, config, media_types(doc, operation_id)
+            )
             entry = config.resources.get(tag)
             attribute = (
                 entry["attribute"] if entry else snake(re.sub(r"\(.*?\)", "", tag)) or "default"
@@ -238,15 +263,20 @@ def _text(value: Any) -> str:
     return str(getter() if getter else value)
 
 
-def build_op(tag_id: str, operation_id: str, endpoint: Any, config: ResourceConfig) -> Op:
+def build_op(
+    tag_id: str, operation_id: str, endpoint: Any, config: ResourceConfig, media: list[str]
+) -> Op:
     module = f"{GEN}.api.{tag_id}.{endpoint.name}"
     path_params = _params(endpoint.path_parameters)
     query_params = _params(endpoint.query_parameters)
     imports = _imports(endpoint.path_parameters + endpoint.query_parameters)
     body_kind, body_class, body_module, body_fields, body_whole_type = "none", None, None, [], None
+    body_whole_model: str | None = None
+    multipart = False
     if endpoint.bodies:
         body = endpoint.bodies[0]
         prop = body.prop
+        multipart = str(body.body_type) == "files"
         if prop.__class__.__name__ == "ModelProperty":
             body_kind = "model"
             body_class = str(prop.class_info.name)
@@ -256,7 +286,15 @@ def build_op(tag_id: str, operation_id: str, endpoint: Any, config: ResourceConf
             imports |= _imports(fields)
         else:
             body_kind = "whole"
-            body_whole_type = _type(prop)
+            members = list(getattr(prop, "inner_properties", None) or [prop])
+            model = next((m for m in members if m.__class__.__name__ == "ModelProperty"), None)
+            if model is not None:
+                body_whole_model = str(model.class_info.name)
+                body_whole_type = _builtin_list(
+                    f"{body_whole_model} | Mapping[str, Any] | Sequence[{body_whole_model} | Mapping[str, Any]]"
+                )
+            else:
+                body_whole_type = _type(prop)
             imports |= _imports([prop])
     success = [r for r in endpoint.responses.patterns if 200 <= r.status_code.range[0] < 300]
     content = [
@@ -292,8 +330,12 @@ def build_op(tag_id: str, operation_id: str, endpoint: Any, config: ResourceConf
     aggregate_key = None
     empty_list_as_map = any(
         r.prop.__class__.__name__ == "UnionProperty"
-        and {p.__class__.__name__ for p in r.prop.inner_properties}
-        >= {"ModelProperty", "ListProperty"}
+        and any(p.__class__.__name__ == "ModelProperty" for p in r.prop.inner_properties)
+        and any(
+            p.__class__.__name__ == "ListProperty"
+            and p.inner_property.__class__.__name__ == "AnyProperty"
+            for p in r.prop.inner_properties
+        )
         for r in content
     )
     query_names = {p.wire for p in query_params}
@@ -334,6 +376,9 @@ def build_op(tag_id: str, operation_id: str, endpoint: Any, config: ResourceConf
                 for r in content
             )
         )
+    accept = None
+    if media and not any("json" in m for m in media):
+        accept = ", ".join(media)  # e.g. text/csv downloads: the client's default Accept is JSON
     method = endpoint.method.upper()
     idempotent = method in ("GET", "PUT", "DELETE") or operation_id in config.idempotent_posts
     summary = _text(endpoint.summary)
@@ -354,6 +399,9 @@ def build_op(tag_id: str, operation_id: str, endpoint: Any, config: ResourceConf
         body_module=body_module,
         body_fields=body_fields,
         body_whole_type=body_whole_type,
+        body_whole_model=body_whole_model,
+        multipart=multipart,
+        accept=accept,
         return_type=return_type,
         returns_file=returns_file,
         nullable_result=nullable_result,
@@ -450,7 +498,12 @@ def _impl(op: Op) -> list[str]:
     )
     call: list[str] = [p.name for p in op.path_params]
     for p in op.query_params:
-        if "Mapping[str, Any]" in p.type:
+        if "Literal[" in p.type:
+            cls = p.type.split(" | ")[0]
+            module = cls_module(op, cls)
+            out.append(f"from {module} import {cls} as _{p.gen}enum")
+            call.append(f"{p.gen}=coerce_enum(_{p.gen}enum, {p.name})")
+        elif "Mapping[str, Any]" in p.type:
             cls = p.type.split(" | ")[0]
             module = cls_module(op, cls)
             out.append(f"from {module} import {cls} as _{p.gen}model")
@@ -458,10 +511,31 @@ def _impl(op: Op) -> list[str]:
             call.append(f"{p.gen}=_{p.gen}value")
         else:
             call.append(f"{p.gen}={p.name}")
-    if op.body_kind == "model":
+    if op.body_kind == "model" and op.multipart:
+        out.append(f"from {op.body_module} import {op.body_class} as _body_model")
+        parts = []
+        for p in op.body_fields:
+            if "File | bytes" in p.type:
+                parts.append(f"{p.gen}=coerce_file({p.name})")
+            elif "Literal[" in p.type:
+                cls = p.type.split(" | ")[0]
+                out.append(f"from {cls_module(op, cls)} import {cls} as _{p.gen}enum")
+                parts.append(f"{p.gen}=coerce_enum(_{p.gen}enum, {p.name})")
+            else:
+                parts.append(f"{p.gen}={p.name}")
+        out.append(f"_body = _body_model({', '.join(parts)})")
+        out.append("if extra_body:")
+        out.append("    _body.additional_properties.update(extra_body)")
+        call.append("body=_body")
+    elif op.body_kind == "model":
         pairs = ", ".join(f"{p.wire!r}: {p.name}" for p in op.body_fields)
         out.append(f"from {op.body_module} import {op.body_class} as _body_model")
         out.append(f"_body = build_body(_body_model, {{{pairs}}}, extra_body)")
+        call.append("body=_body")
+    elif op.body_kind == "whole" and op.body_whole_model:
+        module = cls_module(op, op.body_whole_model)
+        out.append(f"from {module} import {op.body_whole_model} as _body_model")
+        out.append("_body = coerce_body(_body_model, body)")
         call.append("body=_body")
     elif op.body_kind == "whole":
         call.append("body=body")
@@ -478,6 +552,8 @@ def _impl(op: Op) -> list[str]:
         flags.append(f'aggregate_key="{op.aggregate_key}"')
     if op.empty_list_as_map:
         flags.append("empty_list_as_map=True")
+    if op.accept:
+        flags.append(f"accept={op.accept!r}")
     out.append(
         f"return await self._gs_send(_kwargs, _endpoint._parse_response, {', '.join(flags)}, request_options=request_options)"
     )
@@ -506,11 +582,11 @@ def render_resource(attribute: str, tag: str, ops: list[Op]) -> str:
         "",
         "import builtins",
         "from collections.abc import Mapping, Sequence",
-        "from typing import TYPE_CHECKING, Any",
+        "from typing import TYPE_CHECKING, Any, Literal",
         "",
         "from getsales_async._config import MAX_PAGE_SIZE",
         "from getsales_async._pagination import AsyncPaginator",
-        "from getsales_async._resource import BaseResource, RawResponse, RequestOptions, build_body, coerce_body, coerce_model",
+        "from getsales_async._resource import BaseResource, RawResponse, RequestOptions, build_body, coerce_body, coerce_enum, coerce_file, coerce_model",
         f"from {GEN}.types import UNSET, File, Unset",
         "",
         "if TYPE_CHECKING:",

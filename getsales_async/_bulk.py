@@ -14,8 +14,9 @@ reported twice. (A row whose request succeeded just before a crash, but whose re
 written, is sent again on resume; upsert deduplicates by LinkedIn id / email / name + company, so
 this updates the same contact instead of creating a second one.)
 
-Created vs updated is read from the returned contact: a contact the call created has
-``created_at == updated_at``; with ``update_if_exists=False`` an existing contact is "skipped".
+Created vs updated is read from the returned contact's timestamps against the answer's ``Date``
+header (both server clocks): see :func:`_classify`. A contact created by someone else within the
+last two minutes and then matched by this job can be reported as created.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import os
 from collections import deque
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -236,12 +239,45 @@ class _Checkpoint:
         self._fh.close()
 
 
-def _classify(lead: Any, update_if_exists: bool) -> RowStatus:
-    created = getattr(lead, "created_at", None)
-    updated = getattr(lead, "updated_at", None)
-    if created is not None and created is not UNSET and created == updated:
+FRESH_S = 120.0  # a timestamp this close to the server's clock counts as "just now"
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def _classify(lead: Any, update_if_exists: bool, server_date: str | None) -> RowStatus:
+    """Created, updated or skipped, from the contact's timestamps and the server's ``Date``.
+
+    Both times come from the server, so client clock skew does not matter: a contact whose
+    ``created_at`` equals ``updated_at`` and is within two minutes of the answer's ``Date`` was
+    created by this call; one whose ``updated_at`` is that recent was updated; otherwise it was
+    left unchanged (skipped). Without a ``Date`` header, ``created_at == updated_at`` decides.
+    """
+    created = _parse_time(getattr(lead, "created_at", None))
+    updated = _parse_time(getattr(lead, "updated_at", None))
+    now: datetime | None = None
+    if server_date:
+        try:
+            now = parsedate_to_datetime(server_date)
+        except (TypeError, ValueError):
+            now = None
+    fresh = (lambda t: t is not None and abs((now - t).total_seconds()) <= FRESH_S) if now else (lambda t: True)
+    if created is not None and created == updated and fresh(created):
         return RowStatus.CREATED
-    return RowStatus.UPDATED if update_if_exists else RowStatus.SKIPPED
+    if not update_if_exists:
+        return RowStatus.SKIPPED
+    if updated is not None and now is not None and not fresh(updated):
+        return RowStatus.SKIPPED  # nothing changed, so the server kept the old timestamp
+    return RowStatus.UPDATED
 
 
 async def _iterate(rows: Iterable[LeadRow] | AsyncIterable[LeadRow]) -> AsyncIterable[LeadRow]:
@@ -373,7 +409,7 @@ async def bulk_upsert(
         while True:
             attempt += 1
             try:
-                lead = await client.leads.upsert(
+                raw = await client.leads.with_raw_response.upsert(
                     lead=dict(row.lead),
                     list_uuid=list_uuid,
                     update_if_exists=update_if_exists,
@@ -393,10 +429,11 @@ async def bulk_upsert(
                     error_type=type(exc).__name__,
                     attempts=attempt,
                 )
+            lead = raw.parsed
             uuid = getattr(lead, "uuid", None)
             return RowResult(
                 row.index,
-                _classify(lead, update_if_exists),
+                _classify(lead, update_if_exists, raw.headers.get("date")),
                 lead_uuid=uuid if isinstance(uuid, str) else None,
                 attempts=attempt,
             )

@@ -13,17 +13,20 @@ is known to vary (``api-facts.md`` facts 5, 20-22):
 
 from __future__ import annotations
 
+import datetime
+import enum
+import io
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import attrs
 import httpx
 
 from ._errors import APIResponseValidationError, ArgumentError
 from ._generated.client import Client as _GeneratedClient
-from ._generated.types import Unset
+from ._generated.types import File, Unset
 
 if TYPE_CHECKING:
     from ._client import AsyncGetSales
@@ -35,6 +38,8 @@ __all__ = [
     "RequestOptions",
     "build_body",
     "coerce_body",
+    "coerce_enum",
+    "coerce_file",
     "coerce_model",
     "to_jsonable",
 ]
@@ -78,6 +83,8 @@ def to_jsonable(value: Any) -> Any:
     """Models -> dicts (``to_dict``), mappings and sequences recursively; ``UNSET`` entries dropped."""
     if attrs.has(type(value)) and hasattr(value, "to_dict"):
         return value.to_dict()
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items() if not isinstance(v, Unset)}
     if isinstance(value, (list, tuple)):
@@ -110,8 +117,41 @@ def coerce_model(model: type[M], value: M | Mapping[str, Any] | Unset) -> M | Un
     raise ArgumentError(f"expected {model.__name__} or a mapping, got {type(value).__name__}")
 
 
-def coerce_body(value: Any) -> Any:
-    """Whole-body parameters (object-or-array unions) accept models or plain data as given."""
+def coerce_body(model: type[M], value: Any) -> Any:
+    """Object-or-array bodies: plain mappings (alone or in a list) become ``model`` instances."""
+    if isinstance(value, Mapping):
+        return coerce_model(model, value)
+    if isinstance(value, (list, tuple)):
+        return [coerce_model(model, item) if isinstance(item, Mapping) else item for item in value]
+    return value
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+@overload
+def coerce_enum(enum_type: type[E], value: E | str) -> E: ...
+@overload
+def coerce_enum(enum_type: type[E], value: E | str | Unset) -> E | Unset: ...
+def coerce_enum(enum_type: type[E], value: E | str | Unset) -> E | Unset:
+    """Enum parameters accept the enum member or its literal value."""
+    if isinstance(value, (Unset, enum_type)):
+        return value
+    allowed = [m.value for m in enum_type]
+    if value not in allowed:  # generated enums are open for responses; requests stay strict
+        choices = ", ".join(repr(v) for v in allowed)
+        raise ArgumentError(f"{value!r} is not a valid {enum_type.__name__}; use one of {choices}")
+    return enum_type(value)
+
+
+@overload
+def coerce_file(value: File | bytes) -> File: ...
+@overload
+def coerce_file(value: File | bytes | Unset) -> File | Unset: ...
+def coerce_file(value: File | bytes | Unset) -> File | Unset:
+    """Upload parts: raw bytes are sent as ``upload.csv`` (``text/csv``); pass a ``File`` to name them."""
+    if isinstance(value, bytes):
+        return File(payload=io.BytesIO(value), file_name="upload.csv", mime_type="text/csv")
     return value
 
 
@@ -153,6 +193,7 @@ class BaseResource:
         returns_file: bool = False,
         aggregate_key: str | None = None,
         empty_list_as_map: bool = False,
+        accept: str | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[Any]:
         options = request_options or RequestOptions()
@@ -165,6 +206,8 @@ class BaseResource:
             timeout=options.timeout,
             deadline=options.deadline,
         )
+        if accept is not None:
+            kwargs["headers"] = {**kwargs.get("headers", {}), "Accept": accept}
         response = await client._http.request(**kwargs, extensions=extensions)
         parsed = self._gs_parse(
             response,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
@@ -16,6 +16,7 @@ from getsales_async._resource import (
     RawResponse,
     RequestOptions,
     build_body,
+    coerce_enum,
 )
 
 if TYPE_CHECKING:
@@ -282,13 +283,17 @@ class AiAgentsResource(BaseResource):
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[AiAgentPage]:
         from getsales_async._generated.api.ai_agents import list_ai_agents as _endpoint
+        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
 
         _kwargs = _endpoint._get_kwargs(
-            limit=limit, offset=offset, order_field=order_field, order_type=order_type
+            limit=limit,
+            offset=offset,
+            order_field=order_field,
+            order_type=coerce_enum(_order_typeenum, order_type),
         )
         return await self._gs_send(
             _kwargs,
@@ -306,7 +311,7 @@ class AiAgentsResource(BaseResource):
         self,
         *,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
@@ -506,7 +511,7 @@ class AiAgentsResourceWithRawResponse:
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[AiAgentPage]:
         """List AI Agents (raw response)."""

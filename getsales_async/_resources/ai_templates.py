@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
@@ -15,6 +15,7 @@ from getsales_async._resource import (
     RawResponse,
     RequestOptions,
     build_body,
+    coerce_enum,
 )
 
 if TYPE_CHECKING:
@@ -62,8 +63,9 @@ class AiTemplatesResource(BaseResource):
         self,
         *,
         name: str,
-        type: CreateAiTemplateBodyType,
-        is_public: CreateAiTemplateBodyIsPublic,
+        type: CreateAiTemplateBodyType
+        | Literal["message", "connection_note", "email", "post_comment"],
+        is_public: CreateAiTemplateBodyIsPublic | Literal["0", "1"],
         subject: str | Unset | None = UNSET,
         body: str | Unset | None = UNSET,
         prompt: str | Unset | None = UNSET,
@@ -114,8 +116,9 @@ class AiTemplatesResource(BaseResource):
         self,
         *,
         name: str,
-        type: CreateAiTemplateBodyType,
-        is_public: CreateAiTemplateBodyIsPublic,
+        type: CreateAiTemplateBodyType
+        | Literal["message", "connection_note", "email", "post_comment"],
+        is_public: CreateAiTemplateBodyIsPublic | Literal["0", "1"],
         subject: str | Unset | None = UNSET,
         body: str | Unset | None = UNSET,
         prompt: str | Unset | None = UNSET,
@@ -227,13 +230,17 @@ class AiTemplatesResource(BaseResource):
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[AiTemplatePage]:
         from getsales_async._generated.api.ai_templates import list_ai_templates as _endpoint
+        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
 
         _kwargs = _endpoint._get_kwargs(
-            limit=limit, offset=offset, order_field=order_field, order_type=order_type
+            limit=limit,
+            offset=offset,
+            order_field=order_field,
+            order_type=coerce_enum(_order_typeenum, order_type),
         )
         return await self._gs_send(
             _kwargs,
@@ -251,7 +258,7 @@ class AiTemplatesResource(BaseResource):
         self,
         *,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
@@ -487,8 +494,9 @@ class AiTemplatesResourceWithRawResponse:
         self,
         *,
         name: str,
-        type: CreateAiTemplateBodyType,
-        is_public: CreateAiTemplateBodyIsPublic,
+        type: CreateAiTemplateBodyType
+        | Literal["message", "connection_note", "email", "post_comment"],
+        is_public: CreateAiTemplateBodyIsPublic | Literal["0", "1"],
         subject: str | Unset | None = UNSET,
         body: str | Unset | None = UNSET,
         prompt: str | Unset | None = UNSET,
@@ -541,7 +549,7 @@ class AiTemplatesResourceWithRawResponse:
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[AiTemplatePage]:
         """List AI Templates (raw response)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from getsales_async._generated.types import UNSET, Unset
 from getsales_async._resource import (
@@ -46,7 +46,11 @@ class AnalyticsResource(BaseResource):
         period_to: datetime.datetime | Unset = UNSET,
         flows: builtins.list[str] | Unset = UNSET,
         sender_profiles: builtins.list[str] | Unset = UNSET,
-        group_by: GetLeadMetricsBodyGroupBy | Unset = UNSET,
+        group_by: GetLeadMetricsBodyGroupBy
+        | Literal[
+            "sender_profiles", "flows", "lists", "tags", "pipeline_stages", "workflows", "date"
+        ]
+        | Unset = UNSET,
         filter: GetLeadMetricsBodyFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -90,7 +94,11 @@ class AnalyticsResource(BaseResource):
         period_to: datetime.datetime | Unset = UNSET,
         flows: builtins.list[str] | Unset = UNSET,
         sender_profiles: builtins.list[str] | Unset = UNSET,
-        group_by: GetLeadMetricsBodyGroupBy | Unset = UNSET,
+        group_by: GetLeadMetricsBodyGroupBy
+        | Literal[
+            "sender_profiles", "flows", "lists", "tags", "pipeline_stages", "workflows", "date"
+        ]
+        | Unset = UNSET,
         filter: GetLeadMetricsBodyFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -136,7 +144,11 @@ class AnalyticsResourceWithRawResponse:
         period_to: datetime.datetime | Unset = UNSET,
         flows: builtins.list[str] | Unset = UNSET,
         sender_profiles: builtins.list[str] | Unset = UNSET,
-        group_by: GetLeadMetricsBodyGroupBy | Unset = UNSET,
+        group_by: GetLeadMetricsBodyGroupBy
+        | Literal[
+            "sender_profiles", "flows", "lists", "tags", "pipeline_stages", "workflows", "date"
+        ]
+        | Unset = UNSET,
         filter: GetLeadMetricsBodyFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,

@@ -5,8 +5,8 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
@@ -16,6 +16,7 @@ from getsales_async._resource import (
     RawResponse,
     RequestOptions,
     build_body,
+    coerce_body,
 )
 
 if TYPE_CHECKING:
@@ -43,12 +44,14 @@ class CompaniesResource(BaseResource):
     async def _create(
         self,
         *,
-        body: CompanyInput | builtins.list[CompanyInput],
+        body: CompanyInput | Mapping[str, Any] | Sequence[CompanyInput | Mapping[str, Any]],
         request_options: RequestOptions | None = None,
     ) -> RawResponse[Company | builtins.list[Company]]:
         from getsales_async._generated.api.companies_accounts import create_company as _endpoint
+        from getsales_async._generated.models.company_input import CompanyInput as _body_model
 
-        _kwargs = _endpoint._get_kwargs(body=body)
+        _body = coerce_body(_body_model, body)
+        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
             _kwargs,
             _endpoint._parse_response,
@@ -58,14 +61,13 @@ class CompaniesResource(BaseResource):
             nullable=False,
             unwrap_data=False,
             returns_file=False,
-            empty_list_as_map=True,
             request_options=request_options,
         )
 
     async def create(
         self,
         *,
-        body: CompanyInput | builtins.list[CompanyInput],
+        body: CompanyInput | Mapping[str, Any] | Sequence[CompanyInput | Mapping[str, Any]],
         request_options: RequestOptions | None = None,
     ) -> Company | builtins.list[Company]:
         """Create a company
@@ -161,7 +163,7 @@ class CompaniesResource(BaseResource):
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: CompanySearchFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -200,7 +202,7 @@ class CompaniesResource(BaseResource):
         self,
         *,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: CompanySearchFilter | Mapping[str, Any] | Unset = UNSET,
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
@@ -438,7 +440,7 @@ class CompaniesResourceWithRawResponse:
     async def create(
         self,
         *,
-        body: CompanyInput | builtins.list[CompanyInput],
+        body: CompanyInput | Mapping[str, Any] | Sequence[CompanyInput | Mapping[str, Any]],
         request_options: RequestOptions | None = None,
     ) -> RawResponse[Company | builtins.list[Company]]:
         """Create a company (raw response)."""
@@ -468,7 +470,7 @@ class CompaniesResourceWithRawResponse:
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: CompanySearchFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
@@ -15,6 +15,7 @@ from getsales_async._resource import (
     RawResponse,
     RequestOptions,
     build_body,
+    coerce_enum,
 )
 
 if TYPE_CHECKING:
@@ -138,13 +139,17 @@ class CustomFieldsResource(BaseResource):
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[CustomFieldCollection]:
         from getsales_async._generated.api.custom_fields import list_custom_fields as _endpoint
+        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
 
         _kwargs = _endpoint._get_kwargs(
-            limit=limit, offset=offset, order_field=order_field, order_type=order_type
+            limit=limit,
+            offset=offset,
+            order_field=order_field,
+            order_type=coerce_enum(_order_typeenum, order_type),
         )
         return await self._gs_send(
             _kwargs,
@@ -162,7 +167,7 @@ class CustomFieldsResource(BaseResource):
         self,
         *,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
@@ -297,7 +302,7 @@ class CustomFieldsResourceWithRawResponse:
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[CustomFieldCollection]:
         """List custom fields (raw response)."""

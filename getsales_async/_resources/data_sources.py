@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
@@ -16,6 +16,7 @@ from getsales_async._resource import (
     RawResponse,
     RequestOptions,
     build_body,
+    coerce_enum,
     coerce_model,
 )
 
@@ -52,7 +53,22 @@ class DataSourcesResource(BaseResource):
     async def _create(
         self,
         *,
-        type: DataSourceType,
+        type: DataSourceType
+        | Literal[
+            "csv_leads",
+            "sn_leads_search",
+            "sn_leads_saved_search",
+            "sn_leads_list",
+            "sn_accounts_search",
+            "sn_accounts_saved_search",
+            "sn_accounts_list",
+            "ln_leads_search",
+            "ln_accounts_search",
+            "ln_my_network",
+            "ln_my_messenger",
+            "post_engagement",
+            "recruiter_leads_search",
+        ],
         list_uuid: str,
         payload: CreateDataSourceBodyPayload | Mapping[str, Any],
         sender_profile_uuid: str | Unset | None = UNSET,
@@ -96,7 +112,22 @@ class DataSourcesResource(BaseResource):
     async def create(
         self,
         *,
-        type: DataSourceType,
+        type: DataSourceType
+        | Literal[
+            "csv_leads",
+            "sn_leads_search",
+            "sn_leads_saved_search",
+            "sn_leads_list",
+            "sn_accounts_search",
+            "sn_accounts_saved_search",
+            "sn_accounts_list",
+            "ln_leads_search",
+            "ln_accounts_search",
+            "ln_my_network",
+            "ln_my_messenger",
+            "post_engagement",
+            "recruiter_leads_search",
+        ],
         list_uuid: str,
         payload: CreateDataSourceBodyPayload | Mapping[str, Any],
         sender_profile_uuid: str | Unset | None = UNSET,
@@ -274,7 +305,7 @@ class DataSourcesResource(BaseResource):
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListDataSourcesFilter | Mapping[str, Any] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[DataSourcePage]:
@@ -284,13 +315,14 @@ class DataSourcesResource(BaseResource):
         from getsales_async._generated.models.list_data_sources_filter import (
             ListDataSourcesFilter as _filter_model,
         )
+        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
 
         _filter_value = coerce_model(_filter_model, filter)
         _kwargs = _endpoint._get_kwargs(
             limit=limit,
             offset=offset,
             order_field=order_field,
-            order_type=order_type,
+            order_type=coerce_enum(_order_typeenum, order_type),
             filter_=_filter_value,
         )
         return await self._gs_send(
@@ -309,7 +341,7 @@ class DataSourcesResource(BaseResource):
         self,
         *,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListDataSourcesFilter | Mapping[str, Any] | Unset = UNSET,
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
@@ -367,11 +399,36 @@ class DataSourcesResource(BaseResource):
         self,
         uuid: str,
         *,
-        type: DataSourceType | Unset = UNSET,
+        type: DataSourceType
+        | Literal[
+            "csv_leads",
+            "sn_leads_search",
+            "sn_leads_saved_search",
+            "sn_leads_list",
+            "sn_accounts_search",
+            "sn_accounts_saved_search",
+            "sn_accounts_list",
+            "ln_leads_search",
+            "ln_accounts_search",
+            "ln_my_network",
+            "ln_my_messenger",
+            "post_engagement",
+            "recruiter_leads_search",
+        ]
+        | Unset = UNSET,
         list_uuid: str | Unset = UNSET,
         payload: UpdateDataSourceBodyPayload | Mapping[str, Any] | Unset = UNSET,
         tags: builtins.list[str] | Unset | None = UNSET,
-        status: UpdateDataSourceBodyStatus | Unset = UNSET,
+        status: UpdateDataSourceBodyStatus
+        | Literal[
+            "not_started",
+            "in_progress",
+            "on_hold",
+            "completed",
+            "failed",
+            "contacts_limit_achieved",
+        ]
+        | Unset = UNSET,
         repeat_after_minutes: int | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -412,11 +469,36 @@ class DataSourcesResource(BaseResource):
         self,
         uuid: str,
         *,
-        type: DataSourceType | Unset = UNSET,
+        type: DataSourceType
+        | Literal[
+            "csv_leads",
+            "sn_leads_search",
+            "sn_leads_saved_search",
+            "sn_leads_list",
+            "sn_accounts_search",
+            "sn_accounts_saved_search",
+            "sn_accounts_list",
+            "ln_leads_search",
+            "ln_accounts_search",
+            "ln_my_network",
+            "ln_my_messenger",
+            "post_engagement",
+            "recruiter_leads_search",
+        ]
+        | Unset = UNSET,
         list_uuid: str | Unset = UNSET,
         payload: UpdateDataSourceBodyPayload | Mapping[str, Any] | Unset = UNSET,
         tags: builtins.list[str] | Unset | None = UNSET,
-        status: UpdateDataSourceBodyStatus | Unset = UNSET,
+        status: UpdateDataSourceBodyStatus
+        | Literal[
+            "not_started",
+            "in_progress",
+            "on_hold",
+            "completed",
+            "failed",
+            "contacts_limit_achieved",
+        ]
+        | Unset = UNSET,
         repeat_after_minutes: int | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -461,7 +543,22 @@ class DataSourcesResourceWithRawResponse:
     async def create(
         self,
         *,
-        type: DataSourceType,
+        type: DataSourceType
+        | Literal[
+            "csv_leads",
+            "sn_leads_search",
+            "sn_leads_saved_search",
+            "sn_leads_list",
+            "sn_accounts_search",
+            "sn_accounts_saved_search",
+            "sn_accounts_list",
+            "ln_leads_search",
+            "ln_accounts_search",
+            "ln_my_network",
+            "ln_my_messenger",
+            "post_engagement",
+            "recruiter_leads_search",
+        ],
         list_uuid: str,
         payload: CreateDataSourceBodyPayload | Mapping[str, Any],
         sender_profile_uuid: str | Unset | None = UNSET,
@@ -518,7 +615,7 @@ class DataSourcesResourceWithRawResponse:
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListDataSourcesFilter | Mapping[str, Any] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[DataSourcePage]:
@@ -536,11 +633,36 @@ class DataSourcesResourceWithRawResponse:
         self,
         uuid: str,
         *,
-        type: DataSourceType | Unset = UNSET,
+        type: DataSourceType
+        | Literal[
+            "csv_leads",
+            "sn_leads_search",
+            "sn_leads_saved_search",
+            "sn_leads_list",
+            "sn_accounts_search",
+            "sn_accounts_saved_search",
+            "sn_accounts_list",
+            "ln_leads_search",
+            "ln_accounts_search",
+            "ln_my_network",
+            "ln_my_messenger",
+            "post_engagement",
+            "recruiter_leads_search",
+        ]
+        | Unset = UNSET,
         list_uuid: str | Unset = UNSET,
         payload: UpdateDataSourceBodyPayload | Mapping[str, Any] | Unset = UNSET,
         tags: builtins.list[str] | Unset | None = UNSET,
-        status: UpdateDataSourceBodyStatus | Unset = UNSET,
+        status: UpdateDataSourceBodyStatus
+        | Literal[
+            "not_started",
+            "in_progress",
+            "on_hold",
+            "completed",
+            "failed",
+            "contacts_limit_achieved",
+        ]
+        | Unset = UNSET,
         repeat_after_minutes: int | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,

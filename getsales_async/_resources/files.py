@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from getsales_async._generated.types import UNSET, File, Unset
 from getsales_async._resource import (
@@ -14,6 +14,8 @@ from getsales_async._resource import (
     RawResponse,
     RequestOptions,
     build_body,
+    coerce_enum,
+    coerce_file,
 )
 
 if TYPE_CHECKING:
@@ -63,6 +65,7 @@ class FilesResource(BaseResource):
             nullable=False,
             unwrap_data=False,
             returns_file=True,
+            accept="text/csv",
             request_options=request_options,
         )
 
@@ -299,15 +302,20 @@ class FilesResource(BaseResource):
     async def _upload_csv(
         self,
         *,
-        file: File,
-        type: UploadCsvBodyType,
+        file: File | bytes,
+        type: UploadCsvBodyType | Literal["csv_leads", "csv_accounts"],
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[FileImport]:
         from getsales_async._generated.api.file_import_export import upload_csv as _endpoint
         from getsales_async._generated.models.upload_csv_body import UploadCsvBody as _body_model
+        from getsales_async._generated.models.upload_csv_body_type import (
+            UploadCsvBodyType as _type_enum,
+        )
 
-        _body = build_body(_body_model, {"file": file, "type": type}, extra_body)
+        _body = _body_model(file=coerce_file(file), type_=coerce_enum(_type_enum, type))
+        if extra_body:
+            _body.additional_properties.update(extra_body)
         _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
             _kwargs,
@@ -324,8 +332,8 @@ class FilesResource(BaseResource):
     async def upload_csv(
         self,
         *,
-        file: File,
-        type: UploadCsvBodyType,
+        file: File | bytes,
+        type: UploadCsvBodyType | Literal["csv_leads", "csv_accounts"],
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> FileImport:
@@ -431,8 +439,8 @@ class FilesResourceWithRawResponse:
     async def upload_csv(
         self,
         *,
-        file: File,
-        type: UploadCsvBodyType,
+        file: File | bytes,
+        type: UploadCsvBodyType | Literal["csv_leads", "csv_accounts"],
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[FileImport]:

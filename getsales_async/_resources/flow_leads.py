@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
@@ -276,7 +276,7 @@ class FlowLeadsResource(BaseResource):
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: FlowLeadSearchFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -316,7 +316,7 @@ class FlowLeadsResource(BaseResource):
         self,
         *,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: FlowLeadSearchFilter | Mapping[str, Any] | Unset = UNSET,
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
@@ -480,7 +480,7 @@ class FlowLeadsResourceWithRawResponse:
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: FlowLeadSearchFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,

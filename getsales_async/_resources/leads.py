@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
@@ -324,7 +324,7 @@ class LeadsResource(BaseResource):
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: LeadSearchFilter | Mapping[str, Any] | Unset = UNSET,
         disable_aggregation: bool | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
@@ -365,7 +365,7 @@ class LeadsResource(BaseResource):
         self,
         *,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: LeadSearchFilter | Mapping[str, Any] | Unset = UNSET,
         disable_aggregation: bool | Unset = UNSET,
         page_size: int = MAX_PAGE_SIZE,
@@ -722,7 +722,7 @@ class LeadsResourceWithRawResponse:
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: LeadSearchFilter | Mapping[str, Any] | Unset = UNSET,
         disable_aggregation: bool | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,

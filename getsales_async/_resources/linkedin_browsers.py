@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
@@ -294,7 +294,7 @@ class LinkedinBrowsersResource(BaseResource):
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: LinkedinBrowserSearchFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -334,7 +334,7 @@ class LinkedinBrowsersResource(BaseResource):
         self,
         *,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: LinkedinBrowserSearchFilter | Mapping[str, Any] | Unset = UNSET,
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
@@ -597,7 +597,7 @@ class LinkedinBrowsersResource(BaseResource):
         self,
         id: int,
         *,
-        now: StopLinkedinBrowserBodyNow | Unset = UNSET,
+        now: StopLinkedinBrowserBodyNow | Literal["0", "1"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[None]:
@@ -626,7 +626,7 @@ class LinkedinBrowsersResource(BaseResource):
         self,
         id: int,
         *,
-        now: StopLinkedinBrowserBodyNow | Unset = UNSET,
+        now: StopLinkedinBrowserBodyNow | Literal["0", "1"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> None:
@@ -800,7 +800,7 @@ class LinkedinBrowsersResourceWithRawResponse:
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: LinkedinBrowserSearchFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -877,7 +877,7 @@ class LinkedinBrowsersResourceWithRawResponse:
         self,
         id: int,
         *,
-        now: StopLinkedinBrowserBodyNow | Unset = UNSET,
+        now: StopLinkedinBrowserBodyNow | Literal["0", "1"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[None]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
@@ -16,6 +16,7 @@ from getsales_async._resource import (
     RawResponse,
     RequestOptions,
     build_body,
+    coerce_enum,
     coerce_model,
 )
 
@@ -52,7 +53,15 @@ class LinkedinMessagesResource(BaseResource):
     async def _get_group_counts(
         self,
         *,
-        group_field: GetLinkedinMessageGroupCountsBodyGroupField,
+        group_field: GetLinkedinMessageGroupCountsBodyGroupField
+        | Literal[
+            "status",
+            "type",
+            "sender_profile_uuid",
+            "linkedin_account_uuid",
+            "linkedin_type",
+            "automation",
+        ],
         filter: GetLinkedinMessageGroupCountsBodyFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -82,7 +91,15 @@ class LinkedinMessagesResource(BaseResource):
     async def get_group_counts(
         self,
         *,
-        group_field: GetLinkedinMessageGroupCountsBodyGroupField,
+        group_field: GetLinkedinMessageGroupCountsBodyGroupField
+        | Literal[
+            "status",
+            "type",
+            "sender_profile_uuid",
+            "linkedin_account_uuid",
+            "linkedin_type",
+            "automation",
+        ],
         filter: GetLinkedinMessageGroupCountsBodyFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -108,7 +125,7 @@ class LinkedinMessagesResource(BaseResource):
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListLinkedinMessagesFilter | Mapping[str, Any] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[LinkedinMessagePage]:
@@ -118,13 +135,14 @@ class LinkedinMessagesResource(BaseResource):
         from getsales_async._generated.models.list_linkedin_messages_filter import (
             ListLinkedinMessagesFilter as _filter_model,
         )
+        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
 
         _filter_value = coerce_model(_filter_model, filter)
         _kwargs = _endpoint._get_kwargs(
             limit=limit,
             offset=offset,
             order_field=order_field,
-            order_type=order_type,
+            order_type=coerce_enum(_order_typeenum, order_type),
             filter_=_filter_value,
         )
         return await self._gs_send(
@@ -143,7 +161,7 @@ class LinkedinMessagesResource(BaseResource):
         self,
         *,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListLinkedinMessagesFilter | Mapping[str, Any] | Unset = UNSET,
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
@@ -194,7 +212,9 @@ class LinkedinMessagesResource(BaseResource):
         text: str,
         template_uuid: str | Unset = UNSET,
         subject: str | Unset = UNSET,
-        linkedin_messenger_type: SendLinkedinMessageBodyLinkedinMessengerType | Unset = UNSET,
+        linkedin_messenger_type: SendLinkedinMessageBodyLinkedinMessengerType
+        | Literal["basic", "sn"]
+        | Unset = UNSET,
         attachments: Sequence[AttachmentRef | Mapping[str, Any]] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -240,7 +260,9 @@ class LinkedinMessagesResource(BaseResource):
         text: str,
         template_uuid: str | Unset = UNSET,
         subject: str | Unset = UNSET,
-        linkedin_messenger_type: SendLinkedinMessageBodyLinkedinMessengerType | Unset = UNSET,
+        linkedin_messenger_type: SendLinkedinMessageBodyLinkedinMessengerType
+        | Literal["basic", "sn"]
+        | Unset = UNSET,
         attachments: Sequence[AttachmentRef | Mapping[str, Any]] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -275,7 +297,15 @@ class LinkedinMessagesResourceWithRawResponse:
     async def get_group_counts(
         self,
         *,
-        group_field: GetLinkedinMessageGroupCountsBodyGroupField,
+        group_field: GetLinkedinMessageGroupCountsBodyGroupField
+        | Literal[
+            "status",
+            "type",
+            "sender_profile_uuid",
+            "linkedin_account_uuid",
+            "linkedin_type",
+            "automation",
+        ],
         filter: GetLinkedinMessageGroupCountsBodyFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -294,7 +324,7 @@ class LinkedinMessagesResourceWithRawResponse:
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListLinkedinMessagesFilter | Mapping[str, Any] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[LinkedinMessagePage]:
@@ -316,7 +346,9 @@ class LinkedinMessagesResourceWithRawResponse:
         text: str,
         template_uuid: str | Unset = UNSET,
         subject: str | Unset = UNSET,
-        linkedin_messenger_type: SendLinkedinMessageBodyLinkedinMessengerType | Unset = UNSET,
+        linkedin_messenger_type: SendLinkedinMessageBodyLinkedinMessengerType
+        | Literal["basic", "sn"]
+        | Unset = UNSET,
         attachments: Sequence[AttachmentRef | Mapping[str, Any]] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,

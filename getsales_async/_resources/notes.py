@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
@@ -15,6 +15,7 @@ from getsales_async._resource import (
     RawResponse,
     RequestOptions,
     build_body,
+    coerce_enum,
     coerce_model,
 )
 
@@ -39,7 +40,7 @@ class NotesResource(BaseResource):
     async def _create(
         self,
         *,
-        object: ObjectType,
+        object: ObjectType | Literal["lead", "company"],
         object_uuid: str,
         note: str,
         extra_body: Mapping[str, Any] | None = None,
@@ -67,7 +68,7 @@ class NotesResource(BaseResource):
     async def create(
         self,
         *,
-        object: ObjectType,
+        object: ObjectType | Literal["lead", "company"],
         object_uuid: str,
         note: str,
         extra_body: Mapping[str, Any] | None = None,
@@ -130,7 +131,7 @@ class NotesResource(BaseResource):
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListNotesFilter | Mapping[str, Any] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[NoteCollection]:
@@ -138,13 +139,14 @@ class NotesResource(BaseResource):
         from getsales_async._generated.models.list_notes_filter import (
             ListNotesFilter as _filter_model,
         )
+        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
 
         _filter_value = coerce_model(_filter_model, filter)
         _kwargs = _endpoint._get_kwargs(
             limit=limit,
             offset=offset,
             order_field=order_field,
-            order_type=order_type,
+            order_type=coerce_enum(_order_typeenum, order_type),
             filter_=_filter_value,
         )
         return await self._gs_send(
@@ -163,7 +165,7 @@ class NotesResource(BaseResource):
         self,
         *,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListNotesFilter | Mapping[str, Any] | Unset = UNSET,
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
@@ -261,7 +263,7 @@ class NotesResourceWithRawResponse:
     async def create(
         self,
         *,
-        object: ObjectType,
+        object: ObjectType | Literal["lead", "company"],
         object_uuid: str,
         note: str,
         extra_body: Mapping[str, Any] | None = None,
@@ -291,7 +293,7 @@ class NotesResourceWithRawResponse:
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListNotesFilter | Mapping[str, Any] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[NoteCollection]:

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
@@ -15,6 +15,7 @@ from getsales_async._resource import (
     RawResponse,
     RequestOptions,
     build_body,
+    coerce_enum,
     coerce_model,
 )
 
@@ -43,8 +44,8 @@ class PipelineStagesResource(BaseResource):
         self,
         *,
         name: str,
-        object: ObjectType,
-        category: PipelineCategory,
+        object: ObjectType | Literal["lead", "company"],
+        category: PipelineCategory | Literal["cold", "engaging", "positive", "negative"],
         order: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -76,8 +77,8 @@ class PipelineStagesResource(BaseResource):
         self,
         *,
         name: str,
-        object: ObjectType,
-        category: PipelineCategory,
+        object: ObjectType | Literal["lead", "company"],
+        category: PipelineCategory | Literal["cold", "engaging", "positive", "negative"],
         order: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -113,7 +114,7 @@ class PipelineStagesResource(BaseResource):
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListPipelineStagesFilter | Mapping[str, Any] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[PipelineStageCollection]:
@@ -121,13 +122,14 @@ class PipelineStagesResource(BaseResource):
         from getsales_async._generated.models.list_pipeline_stages_filter import (
             ListPipelineStagesFilter as _filter_model,
         )
+        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
 
         _filter_value = coerce_model(_filter_model, filter)
         _kwargs = _endpoint._get_kwargs(
             limit=limit,
             offset=offset,
             order_field=order_field,
-            order_type=order_type,
+            order_type=coerce_enum(_order_typeenum, order_type),
             filter_=_filter_value,
         )
         return await self._gs_send(
@@ -146,7 +148,7 @@ class PipelineStagesResource(BaseResource):
         self,
         *,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListPipelineStagesFilter | Mapping[str, Any] | Unset = UNSET,
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
@@ -201,7 +203,9 @@ class PipelineStagesResource(BaseResource):
         uuid: str,
         *,
         name: str | Unset = UNSET,
-        category: PipelineCategory | Unset = UNSET,
+        category: PipelineCategory
+        | Literal["cold", "engaging", "positive", "negative"]
+        | Unset = UNSET,
         order: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -232,7 +236,9 @@ class PipelineStagesResource(BaseResource):
         uuid: str,
         *,
         name: str | Unset = UNSET,
-        category: PipelineCategory | Unset = UNSET,
+        category: PipelineCategory
+        | Literal["cold", "engaging", "positive", "negative"]
+        | Unset = UNSET,
         order: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -269,8 +275,8 @@ class PipelineStagesResourceWithRawResponse:
         self,
         *,
         name: str,
-        object: ObjectType,
-        category: PipelineCategory,
+        object: ObjectType | Literal["lead", "company"],
+        category: PipelineCategory | Literal["cold", "engaging", "positive", "negative"],
         order: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -291,7 +297,7 @@ class PipelineStagesResourceWithRawResponse:
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListPipelineStagesFilter | Mapping[str, Any] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[PipelineStageCollection]:
@@ -310,7 +316,9 @@ class PipelineStagesResourceWithRawResponse:
         uuid: str,
         *,
         name: str | Unset = UNSET,
-        category: PipelineCategory | Unset = UNSET,
+        category: PipelineCategory
+        | Literal["cold", "engaging", "positive", "negative"]
+        | Unset = UNSET,
         order: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
@@ -16,6 +16,7 @@ from getsales_async._resource import (
     RawResponse,
     RequestOptions,
     build_body,
+    coerce_enum,
     coerce_model,
 )
 
@@ -235,7 +236,7 @@ class TasksResource(BaseResource):
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListTasksFilter | Mapping[str, Any] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[TaskPage]:
@@ -243,13 +244,14 @@ class TasksResource(BaseResource):
         from getsales_async._generated.models.list_tasks_filter import (
             ListTasksFilter as _filter_model,
         )
+        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
 
         _filter_value = coerce_model(_filter_model, filter)
         _kwargs = _endpoint._get_kwargs(
             limit=limit,
             offset=offset,
             order_field=order_field,
-            order_type=order_type,
+            order_type=coerce_enum(_order_typeenum, order_type),
             filter_=_filter_value,
         )
         return await self._gs_send(
@@ -268,7 +270,7 @@ class TasksResource(BaseResource):
         self,
         *,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListTasksFilter | Mapping[str, Any] | Unset = UNSET,
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
@@ -376,7 +378,7 @@ class TasksResourceWithRawResponse:
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListTasksFilter | Mapping[str, Any] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[TaskPage]:

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
@@ -13,6 +13,7 @@ from getsales_async._resource import (
     BaseResource,
     RawResponse,
     RequestOptions,
+    coerce_enum,
 )
 
 if TYPE_CHECKING:
@@ -115,13 +116,17 @@ class TeamsResource(BaseResource):
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[TeamPage]:
         from getsales_async._generated.api.user_team import list_teams as _endpoint
+        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
 
         _kwargs = _endpoint._get_kwargs(
-            limit=limit, offset=offset, order_field=order_field, order_type=order_type
+            limit=limit,
+            offset=offset,
+            order_field=order_field,
+            order_type=coerce_enum(_order_typeenum, order_type),
         )
         return await self._gs_send(
             _kwargs,
@@ -139,7 +144,7 @@ class TeamsResource(BaseResource):
         self,
         *,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
@@ -213,7 +218,7 @@ class TeamsResourceWithRawResponse:
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[TeamPage]:
         """List teams (raw response)."""

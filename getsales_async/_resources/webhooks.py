@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
@@ -15,6 +15,7 @@ from getsales_async._resource import (
     RawResponse,
     RequestOptions,
     build_body,
+    coerce_enum,
     coerce_model,
 )
 
@@ -49,11 +50,36 @@ class WebhooksResource(BaseResource):
         self,
         *,
         name: str,
-        event: WebhookEvent,
+        event: WebhookEvent
+        | Literal[
+            "account_exported",
+            "sender_profile_issue",
+            "sender_profile_sent_email",
+            "sender_profile_sent_linkedin_message",
+            "sender_profile_sent_linkedin_connection_request",
+            "sender_profile_sent_linkedin_inmail",
+            "contact_accepted_linkedin_connection_request",
+            "contact_replied_email",
+            "contact_replied_linkedin_message",
+            "contact_replied_linkedin_inmail",
+            "contact_opened_email",
+            "contact_clicked_email",
+            "contact_unsubscribed_email",
+            "email_bounced",
+            "contact_enriched",
+            "contact_exported",
+            "contact_created",
+            "contact_updated",
+            "contact_deleted",
+            "contact_tag_added",
+            "contact_pipeline_stage_changed",
+        ],
         target_url: str,
-        request_method: WebhookRequestMethod | Unset = UNSET,
+        request_method: WebhookRequestMethod
+        | Literal["POST", "GET", "PUT", "PATCH", "DELETE"]
+        | Unset = UNSET,
         filters: CreateWebhookBodyFiltersType0 | Unset | None = UNSET,
-        status: WebhookStatus | Unset = UNSET,
+        status: WebhookStatus | Literal["on", "off"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[Webhook]:
@@ -91,11 +117,36 @@ class WebhooksResource(BaseResource):
         self,
         *,
         name: str,
-        event: WebhookEvent,
+        event: WebhookEvent
+        | Literal[
+            "account_exported",
+            "sender_profile_issue",
+            "sender_profile_sent_email",
+            "sender_profile_sent_linkedin_message",
+            "sender_profile_sent_linkedin_connection_request",
+            "sender_profile_sent_linkedin_inmail",
+            "contact_accepted_linkedin_connection_request",
+            "contact_replied_email",
+            "contact_replied_linkedin_message",
+            "contact_replied_linkedin_inmail",
+            "contact_opened_email",
+            "contact_clicked_email",
+            "contact_unsubscribed_email",
+            "email_bounced",
+            "contact_enriched",
+            "contact_exported",
+            "contact_created",
+            "contact_updated",
+            "contact_deleted",
+            "contact_tag_added",
+            "contact_pipeline_stage_changed",
+        ],
         target_url: str,
-        request_method: WebhookRequestMethod | Unset = UNSET,
+        request_method: WebhookRequestMethod
+        | Literal["POST", "GET", "PUT", "PATCH", "DELETE"]
+        | Unset = UNSET,
         filters: CreateWebhookBodyFiltersType0 | Unset | None = UNSET,
-        status: WebhookStatus | Unset = UNSET,
+        status: WebhookStatus | Literal["on", "off"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> Webhook:
@@ -194,7 +245,7 @@ class WebhooksResource(BaseResource):
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListWebhooksFilter | Mapping[str, Any] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[WebhookPage]:
@@ -202,13 +253,14 @@ class WebhooksResource(BaseResource):
         from getsales_async._generated.models.list_webhooks_filter import (
             ListWebhooksFilter as _filter_model,
         )
+        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
 
         _filter_value = coerce_model(_filter_model, filter)
         _kwargs = _endpoint._get_kwargs(
             limit=limit,
             offset=offset,
             order_field=order_field,
-            order_type=order_type,
+            order_type=coerce_enum(_order_typeenum, order_type),
             filter_=_filter_value,
         )
         return await self._gs_send(
@@ -227,7 +279,7 @@ class WebhooksResource(BaseResource):
         self,
         *,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListWebhooksFilter | Mapping[str, Any] | Unset = UNSET,
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
@@ -275,7 +327,7 @@ class WebhooksResource(BaseResource):
         *,
         uuid: str,
         event: str,
-        request_method: WebhookRequestMethod,
+        request_method: WebhookRequestMethod | Literal["POST", "GET", "PUT", "PATCH", "DELETE"],
         target_url: str,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -313,7 +365,7 @@ class WebhooksResource(BaseResource):
         *,
         uuid: str,
         event: str,
-        request_method: WebhookRequestMethod,
+        request_method: WebhookRequestMethod | Literal["POST", "GET", "PUT", "PATCH", "DELETE"],
         target_url: str,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -341,10 +393,36 @@ class WebhooksResource(BaseResource):
         *,
         target_url: str,
         name: str | Unset = UNSET,
-        event: WebhookEvent | Unset = UNSET,
-        request_method: WebhookRequestMethod | Unset = UNSET,
+        event: WebhookEvent
+        | Literal[
+            "account_exported",
+            "sender_profile_issue",
+            "sender_profile_sent_email",
+            "sender_profile_sent_linkedin_message",
+            "sender_profile_sent_linkedin_connection_request",
+            "sender_profile_sent_linkedin_inmail",
+            "contact_accepted_linkedin_connection_request",
+            "contact_replied_email",
+            "contact_replied_linkedin_message",
+            "contact_replied_linkedin_inmail",
+            "contact_opened_email",
+            "contact_clicked_email",
+            "contact_unsubscribed_email",
+            "email_bounced",
+            "contact_enriched",
+            "contact_exported",
+            "contact_created",
+            "contact_updated",
+            "contact_deleted",
+            "contact_tag_added",
+            "contact_pipeline_stage_changed",
+        ]
+        | Unset = UNSET,
+        request_method: WebhookRequestMethod
+        | Literal["POST", "GET", "PUT", "PATCH", "DELETE"]
+        | Unset = UNSET,
         filters: Unset | UpdateWebhookBodyFiltersType0 | None = UNSET,
-        status: WebhookStatus | Unset = UNSET,
+        status: WebhookStatus | Literal["on", "off"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[Webhook]:
@@ -384,10 +462,36 @@ class WebhooksResource(BaseResource):
         *,
         target_url: str,
         name: str | Unset = UNSET,
-        event: WebhookEvent | Unset = UNSET,
-        request_method: WebhookRequestMethod | Unset = UNSET,
+        event: WebhookEvent
+        | Literal[
+            "account_exported",
+            "sender_profile_issue",
+            "sender_profile_sent_email",
+            "sender_profile_sent_linkedin_message",
+            "sender_profile_sent_linkedin_connection_request",
+            "sender_profile_sent_linkedin_inmail",
+            "contact_accepted_linkedin_connection_request",
+            "contact_replied_email",
+            "contact_replied_linkedin_message",
+            "contact_replied_linkedin_inmail",
+            "contact_opened_email",
+            "contact_clicked_email",
+            "contact_unsubscribed_email",
+            "email_bounced",
+            "contact_enriched",
+            "contact_exported",
+            "contact_created",
+            "contact_updated",
+            "contact_deleted",
+            "contact_tag_added",
+            "contact_pipeline_stage_changed",
+        ]
+        | Unset = UNSET,
+        request_method: WebhookRequestMethod
+        | Literal["POST", "GET", "PUT", "PATCH", "DELETE"]
+        | Unset = UNSET,
         filters: Unset | UpdateWebhookBodyFiltersType0 | None = UNSET,
-        status: WebhookStatus | Unset = UNSET,
+        status: WebhookStatus | Literal["on", "off"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> Webhook:
@@ -422,11 +526,36 @@ class WebhooksResourceWithRawResponse:
         self,
         *,
         name: str,
-        event: WebhookEvent,
+        event: WebhookEvent
+        | Literal[
+            "account_exported",
+            "sender_profile_issue",
+            "sender_profile_sent_email",
+            "sender_profile_sent_linkedin_message",
+            "sender_profile_sent_linkedin_connection_request",
+            "sender_profile_sent_linkedin_inmail",
+            "contact_accepted_linkedin_connection_request",
+            "contact_replied_email",
+            "contact_replied_linkedin_message",
+            "contact_replied_linkedin_inmail",
+            "contact_opened_email",
+            "contact_clicked_email",
+            "contact_unsubscribed_email",
+            "email_bounced",
+            "contact_enriched",
+            "contact_exported",
+            "contact_created",
+            "contact_updated",
+            "contact_deleted",
+            "contact_tag_added",
+            "contact_pipeline_stage_changed",
+        ],
         target_url: str,
-        request_method: WebhookRequestMethod | Unset = UNSET,
+        request_method: WebhookRequestMethod
+        | Literal["POST", "GET", "PUT", "PATCH", "DELETE"]
+        | Unset = UNSET,
         filters: CreateWebhookBodyFiltersType0 | Unset | None = UNSET,
-        status: WebhookStatus | Unset = UNSET,
+        status: WebhookStatus | Literal["on", "off"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[Webhook]:
@@ -466,7 +595,7 @@ class WebhooksResourceWithRawResponse:
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
-        order_type: OrderType | Unset = UNSET,
+        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListWebhooksFilter | Mapping[str, Any] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[WebhookPage]:
@@ -485,7 +614,7 @@ class WebhooksResourceWithRawResponse:
         *,
         uuid: str,
         event: str,
-        request_method: WebhookRequestMethod,
+        request_method: WebhookRequestMethod | Literal["POST", "GET", "PUT", "PATCH", "DELETE"],
         target_url: str,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -506,10 +635,36 @@ class WebhooksResourceWithRawResponse:
         *,
         target_url: str,
         name: str | Unset = UNSET,
-        event: WebhookEvent | Unset = UNSET,
-        request_method: WebhookRequestMethod | Unset = UNSET,
+        event: WebhookEvent
+        | Literal[
+            "account_exported",
+            "sender_profile_issue",
+            "sender_profile_sent_email",
+            "sender_profile_sent_linkedin_message",
+            "sender_profile_sent_linkedin_connection_request",
+            "sender_profile_sent_linkedin_inmail",
+            "contact_accepted_linkedin_connection_request",
+            "contact_replied_email",
+            "contact_replied_linkedin_message",
+            "contact_replied_linkedin_inmail",
+            "contact_opened_email",
+            "contact_clicked_email",
+            "contact_unsubscribed_email",
+            "email_bounced",
+            "contact_enriched",
+            "contact_exported",
+            "contact_created",
+            "contact_updated",
+            "contact_deleted",
+            "contact_tag_added",
+            "contact_pipeline_stage_changed",
+        ]
+        | Unset = UNSET,
+        request_method: WebhookRequestMethod
+        | Literal["POST", "GET", "PUT", "PATCH", "DELETE"]
+        | Unset = UNSET,
         filters: Unset | UpdateWebhookBodyFiltersType0 | None = UNSET,
-        status: WebhookStatus | Unset = UNSET,
+        status: WebhookStatus | Literal["on", "off"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[Webhook]:

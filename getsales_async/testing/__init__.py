@@ -1,7 +1,27 @@
-"""Test helpers for code that uses getsales-async: run it in virtual time, on asyncio or trio."""
+"""Test helpers for code that uses getsales-async: virtual time and the GetSales emulator.
+
+``VirtualClock`` runs time-dependent code in virtual time, on asyncio or trio.
+``GetSalesEmulator`` is an in-memory GetSales API (it needs starlette: the ``emulator`` extra).
+"""
 
 from __future__ import annotations
 
 from getsales_async.testing._clock import VirtualClock
+from getsales_async.testing.emulator import (
+    IMPLEMENTED_OPERATIONS,
+    EmulatorState,
+    FaultConfig,
+    GetSalesEmulator,
+    RecordedRequest,
+    UpsertEvent,
+)
 
-__all__ = ["VirtualClock"]
+__all__ = [
+    "IMPLEMENTED_OPERATIONS",
+    "EmulatorState",
+    "FaultConfig",
+    "GetSalesEmulator",
+    "RecordedRequest",
+    "UpsertEvent",
+    "VirtualClock",
+]

@@ -1,0 +1,43 @@
+"""The GetSales emulator: a stateful, in-memory GetSales API for tests (see ``docs/emulator.md``).
+
+Example::
+
+    from getsales_async import AsyncGetSales
+    from getsales_async.testing import GetSalesEmulator
+
+    emulator = GetSalesEmulator()
+    async with AsyncGetSales(
+        api_key="emulator-key", base_url="http://emulator", transport=emulator.transport()
+    ) as client:
+        ...
+"""
+
+from __future__ import annotations
+
+from ._app import (
+    DEFAULT_API_KEY,
+    DEFAULT_QUOTA,
+    DEFAULT_TEAM_ID,
+    IMPLEMENTED_OPERATIONS,
+    GetSalesEmulator,
+    RecordedRequest,
+)
+from ._errors import ConnectionDropped
+from ._faults import FaultConfig
+from ._server import serve, serve_in_thread
+from ._state import EmulatorState, UpsertEvent
+
+__all__ = [
+    "DEFAULT_API_KEY",
+    "DEFAULT_QUOTA",
+    "DEFAULT_TEAM_ID",
+    "IMPLEMENTED_OPERATIONS",
+    "ConnectionDropped",
+    "EmulatorState",
+    "FaultConfig",
+    "GetSalesEmulator",
+    "RecordedRequest",
+    "UpsertEvent",
+    "serve",
+    "serve_in_thread",
+]

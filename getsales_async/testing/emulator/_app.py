@@ -1,0 +1,458 @@
+"""``GetSalesEmulator``: a stateful, in-memory GetSales API as an ASGI app.
+
+Each request goes through, in order:
+
+1. authentication: ``Authorization: Bearer <key>`` (401 ``auth_exception``), and an optional
+   ``Team-ID`` that must be the key's team (403 ``access_denied``);
+2. the per-key quota, a GCRA checked without waiting (429 with ``Retry-After``);
+3. routing over every operation of the spec (404 for unknown paths and for operations the
+   emulator does not implement, 405 for a wrong method);
+4. injected faults (:class:`FaultConfig`), before the operation has any effect;
+5. the operation, a synchronous handler: its reads and writes happen without an ``await``
+   in between, so concurrent requests on one event loop never see half a change;
+6. for writes, ``fail_after_commit_rate``: the answer is lost after the write.
+
+Every request is recorded in :attr:`GetSalesEmulator.requests`, with the API key's fingerprint
+(never the key).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
+
+import anyio
+import anyio.abc
+import httpx
+
+from getsales_async._clock import Clock, MonotonicClock
+from getsales_async._limiter import AsyncRateLimiter, RateLimit, key_fingerprint
+
+from ._errors import ApiError, ConnectionDropped, bad_request
+from ._faults import FaultConfig, FaultDecision, FaultInjector
+from ._http import Call
+from ._operations import HANDLERS, IMPLEMENTED_OPERATIONS, READ_POSTS
+from ._state import EmulatorState
+
+if TYPE_CHECKING:
+    from starlette.datastructures import QueryParams
+    from starlette.responses import Response
+    from starlette.types import Receive, Scope, Send
+
+__all__ = [
+    "DEFAULT_API_KEY",
+    "DEFAULT_QUOTA",
+    "DEFAULT_TEAM_ID",
+    "IMPLEMENTED_OPERATIONS",
+    "GetSalesEmulator",
+    "RecordedRequest",
+]
+
+DEFAULT_API_KEY = "emulator-key"
+DEFAULT_TEAM_ID = 1
+# 300 requests in any rolling minute per key, as production; a burst of 10 admits the SDK's
+# default pacing (290/min, burst 10) without a single 429.
+DEFAULT_QUOTA = RateLimit.for_quota(300, 60.0, burst=10)
+# Timestamps start here when a clock is injected, so runs are repeatable.
+VIRTUAL_EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
+
+_GATEWAY_PAGES = {
+    502: "502 Bad Gateway",
+    504: "504 Gateway Time-out",
+}
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the emulator received, and how it answered."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    json: Any
+    """The decoded JSON body (``None`` when empty or not JSON)."""
+    key: str | None
+    """The API key's sha256 fingerprint (never the key), or ``None`` when none was sent."""
+    status: int | None
+    """The status answered, or ``None`` when the connection was dropped."""
+    time: float
+    """Arrival time on the emulator's clock, in seconds."""
+    operation_id: str | None = None
+    faults: tuple[str, ...] = ()
+    """The injected faults (``latency``, ``drop``, ``error``, ``429``, ``empty_body``,
+    ``fail_after_commit``); ``quota`` when the per-key quota refused it."""
+    request_id: str = ""
+    """The ``X-Request-Id`` the emulator answered with."""
+
+
+@dataclass
+class _Trace:
+    """What the pipeline learnt about a request, for the request log."""
+
+    key: str | None = None
+    operation_id: str | None = None
+    faults: list[str] = field(default_factory=list)
+
+
+class GetSalesEmulator:
+    """A stateful, in-memory GetSales server for tests, in-process or on a port.
+
+    Args:
+        api_keys: API key → team id. Default: one key, ``"emulator-key"``, of team 1.
+        quota: the per-key quota (GCRA, checked without waiting: over it the answer is 429 with
+            ``Retry-After``). Default: 300 in any rolling minute; ``None`` disables it.
+        clock: where time is read and latency is slept (pass the ``VirtualClock`` your client
+            uses). Default: the real monotonic clock. With an injected clock, timestamps start at
+            2025-01-01T00:00:00Z.
+        faults: faults to inject (:class:`FaultConfig`); ``None`` for none.
+        seed: seeds uuids and faults, so runs repeat exactly.
+
+    Example::
+
+        emulator = GetSalesEmulator()
+        async with AsyncGetSales(
+            api_key="emulator-key", base_url="http://emulator", transport=emulator.transport()
+        ) as client:
+            lst = await client.lists.create(name="Prospects")
+            await client.leads.upsert(lead={"linkedin_id": "jdoe"}, list_uuid=lst.uuid)
+        assert len(emulator.state.leads) == 1
+    """
+
+    def __init__(
+        self,
+        *,
+        api_keys: Mapping[str, int] | None = None,
+        quota: RateLimit | None = DEFAULT_QUOTA,
+        clock: Clock | None = None,
+        faults: FaultConfig | None = None,
+        seed: int = 0,
+    ) -> None:
+        keys = dict(api_keys) if api_keys is not None else {DEFAULT_API_KEY: DEFAULT_TEAM_ID}
+        problems = [
+            f"{key_fingerprint(k) if isinstance(k, str) and k else repr(k)} → {t!r}"
+            for k, t in keys.items()
+            if not (isinstance(k, str) and k.strip() == k and k)
+            or isinstance(t, bool)
+            or not isinstance(t, int)
+            or t < 1
+        ]
+        if not keys or problems:
+            message = (
+                "api_keys maps non-empty API keys (no surrounding spaces) to positive team ids, "
+                f"e.g. {{'emulator-key': 1}}; invalid: {', '.join(problems) or 'none given'}"
+            )
+            raise ValueError(message)
+        if quota is not None and not isinstance(quota, RateLimit):
+            message = f"quota must be a RateLimit or None, got {type(quota).__name__}"
+            raise TypeError(message)
+        if faults is not None and not isinstance(faults, FaultConfig):
+            message = f"faults must be a FaultConfig or None, got {type(faults).__name__}"
+            raise TypeError(message)
+        _require_starlette()
+        self._api_keys = keys
+        self._quota = quota
+        self._clock: Clock = clock if clock is not None else MonotonicClock()
+        self._wall_start = VIRTUAL_EPOCH if clock is not None else datetime.now(UTC)
+        self._fault_config = faults
+        self._seed = seed
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything: records, recorded requests, quotas and fault sequence start over."""
+        self._state = EmulatorState(
+            team_ids=list(dict.fromkeys(self._api_keys.values())),
+            seed=self._seed,
+            clock=self._clock,
+            wall_start=self._wall_start,
+        )
+        self._requests: list[RecordedRequest] = []
+        self._limiters: dict[str, AsyncRateLimiter] = {}
+        self._faults = FaultInjector(self._fault_config, self._seed)
+        self._served = 0
+
+    # ------------------------------------------------------------------ public surface
+
+    @property
+    def state(self) -> EmulatorState:
+        """The records (replaced by :meth:`reset`)."""
+        return self._state
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A copy of the requests received so far, in arrival order."""
+        return list(self._requests)
+
+    @property
+    def clock(self) -> Clock:
+        """The clock the emulator reads and sleeps on."""
+        return self._clock
+
+    @property
+    def app(self) -> Callable[[Scope, Receive, Send], Any]:
+        """The ASGI application."""
+        return self._asgi
+
+    def transport(self) -> httpx.ASGITransport:
+        """An httpx transport that calls the emulator in-process: ``AsyncGetSales(transport=...)``."""
+        return httpx.ASGITransport(app=cast(Any, self._asgi))
+
+    async def serve(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        task_status: anyio.abc.TaskStatus[str] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Serve over HTTP with uvicorn on the running asyncio loop until cancelled.
+
+        Reports the bound URL (``http://127.0.0.1:54321``) through ``task_status``, so
+        ``url = await task_group.start(emulator.serve)``. Needs the ``emulator`` extra (uvicorn).
+
+        Args:
+            host: interface to bind.
+            port: port to bind; 0 picks a free one.
+        """
+        from ._server import serve
+
+        await serve(self._asgi, host, port, task_status=task_status)
+
+    def serve_in_thread(
+        self, host: str = "127.0.0.1", port: int = 0, *, timeout: float = 10.0
+    ) -> contextlib.AbstractContextManager[str]:
+        """Serve over HTTP from a background thread (its own event loop); yields the URL.
+
+        Works from any test, asyncio or trio. Use the default (real) clock with it: a virtual
+        clock cannot be shared across threads.
+
+        Args:
+            host: interface to bind.
+            port: port to bind; 0 picks a free one.
+            timeout: seconds to wait for the server to stop on exit.
+        """
+        from ._server import serve_in_thread
+
+        return serve_in_thread(self._asgi, host, port, timeout=timeout)
+
+    def __repr__(self) -> str:
+        keys = ", ".join(f"sha256:{key_fingerprint(k)}→{t}" for k, t in self._api_keys.items())
+        return (
+            f"<GetSalesEmulator keys=[{keys}] seed={self._seed} leads={len(self._state.leads)} "
+            f"requests={len(self._requests)}>"
+        )
+
+    # ------------------------------------------------------------------ the pipeline
+
+    async def _asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        from . import _web
+
+        incoming = _Incoming(
+            method=scope["method"],
+            path=scope["path"],
+            query=_web.query_params(scope),
+            headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
+            body=_decode(await _read_body(receive)),
+        )
+        arrived = self._clock.now()
+        self._served += 1
+        request_id = f"emu-{self._served:06d}"
+        trace = _Trace()
+
+        def record(status: int | None) -> None:
+            self._requests.append(
+                RecordedRequest(
+                    method=incoming.method,
+                    path=incoming.path,
+                    query={k: incoming.query.getlist(k) for k in incoming.query},
+                    json=None if incoming.body is _INVALID else incoming.body,
+                    key=trace.key,
+                    status=status,
+                    time=arrived,
+                    operation_id=trace.operation_id,
+                    faults=tuple(trace.faults),
+                    request_id=request_id,
+                )
+            )
+
+        try:
+            response = await self._respond(scope, incoming, trace)
+        except ConnectionDropped:
+            record(None)
+            raise
+        response.headers["X-Request-Id"] = request_id
+        record(response.status_code)
+        await response(scope, receive, send)
+
+    async def _respond(self, scope: Scope, incoming: _Incoming, trace: _Trace) -> Response:
+        from . import _web
+
+        decision: FaultDecision | None = None
+        try:
+            team_id = self._authenticate(incoming.headers, trace)
+            try:
+                operation_id, params = _web.match(scope)
+            except ApiError as exc:
+                self._check_quota(trace)  # refused requests count against the quota too
+                raise exc from None
+            trace.operation_id = operation_id
+            self._check_quota(trace)
+            handler = HANDLERS.get(operation_id)
+            if handler is None:
+                raise ApiError(
+                    404,
+                    "not_implemented",
+                    f"The GetSales emulator does not implement {operation_id} "
+                    f"({incoming.method} {incoming.path}); see IMPLEMENTED_OPERATIONS.",
+                )
+            read = incoming.method == "GET" or operation_id in READ_POSTS
+            decision = self._faults.decide(operation_id, incoming.path, read=read, write=not read)
+            if decision is not None:
+                trace.faults += decision.names
+                if decision.latency:
+                    await self._clock.sleep(decision.latency)
+                early = self._fault_response(decision)
+                if early is not None:
+                    return early
+            if incoming.body is _INVALID:
+                raise bad_request("The request body is not valid JSON.")
+            reply = handler(Call(self._state, team_id, params, incoming.query, incoming.body))
+        except ApiError as exc:
+            return _web.json_response(exc.status, exc.body(), exc.headers)
+        if decision is not None and decision.after_commit and reply.status < 400:
+            if (
+                self._fault_config is not None
+                and self._fault_config.fail_after_commit_mode == "drop"
+            ):
+                raise ConnectionDropped
+            return _gateway_response(502)
+        return _web.json_response(reply.status, reply.body, reply.headers)
+
+    def _authenticate(self, headers: Mapping[str, str], trace: _Trace) -> int:
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise ApiError(
+                401, "auth_exception", "Send your API key as Authorization: Bearer <key>."
+            )
+        trace.key = key_fingerprint(token)
+        team_id = self._api_keys.get(token)
+        if team_id is None:
+            raise ApiError(401, "auth_exception", "Invalid or expired API key.")
+        asked = headers.get("team-id", "").strip()
+        if asked:
+            if not asked.isdigit():
+                raise bad_request("The Team-ID header must be a team id (an integer).")
+            if int(asked) != team_id:
+                raise ApiError(403, "access_denied", f"The API key has no access to team {asked}.")
+        return team_id
+
+    def _check_quota(self, trace: _Trace) -> None:
+        if self._quota is None or trace.key is None:
+            return
+        limiter = self._limiters.get(trace.key)
+        if limiter is None:
+            limiter = self._limiters[trace.key] = AsyncRateLimiter(self._quota, clock=self._clock)
+        try:
+            limiter.acquire_nowait()
+        except anyio.WouldBlock:
+            wait = limiter.statistics().next_free_at - self._clock.now()
+            seconds = max(1, math.ceil(wait))
+            trace.faults.append("quota")
+            raise ApiError(
+                429,
+                "too_many_requests",
+                f"Too many requests: at most {self._quota.max_in_window()} per "
+                f"{self._quota.period:g} s per API key. Retry in {seconds} s.",
+                headers={"Retry-After": str(seconds)},
+            ) from None
+
+    def _fault_response(self, decision: FaultDecision) -> Response | None:
+        from . import _web
+
+        if decision.before == "drop":
+            raise ConnectionDropped
+        if decision.before == "error":
+            if decision.status in _GATEWAY_PAGES:
+                return _gateway_response(decision.status)
+            error = ApiError(
+                decision.status, "service_unavailable", "Service temporarily unavailable."
+            )
+            return _web.json_response(error.status, error.body(), error.headers)
+        if decision.before == "429":
+            retry_after = self._fault_config.retry_after if self._fault_config else None
+            headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
+            error = ApiError(429, "too_many_requests", "Too Many Attempts.", headers=headers)
+            return _web.json_response(error.status, error.body(), error.headers)
+        if decision.before == "empty_body":
+            return _web.text_response(200, b"", "application/json")
+        return None
+
+
+_INVALID: Any = object()  # the body of a request whose body is not JSON
+
+
+@dataclass(frozen=True)
+class _Incoming:
+    method: str
+    path: str
+    query: QueryParams
+    headers: Mapping[str, str]
+    body: Any
+    """The decoded JSON body: ``None`` when empty, :data:`_INVALID` when not JSON."""
+
+
+def _decode(raw: bytes) -> Any:
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return _INVALID
+
+
+def _require_starlette() -> None:
+    try:
+        import starlette  # noqa: F401
+    except ModuleNotFoundError as exc:  # pragma: no cover - depends on the installed extras
+        message = "GetSalesEmulator needs starlette: pip install 'getsales-async[emulator]'"
+        raise RuntimeError(message) from exc
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _gateway_response(status: int) -> Response:
+    """A gateway's HTML error page, as load balancers send it (not the API's envelope)."""
+    from . import _web
+
+    title = _GATEWAY_PAGES[status]
+    page = f"<html><head><title>{title}</title></head><body><h1>{title}</h1><hr>nginx</body></html>"
+    return _web.text_response(status, page, "text/html")
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,614 @@
+"""Contacts (leads): upsert with deduplication, search, lookup, count, mass actions, CRUD.
+
+Upsert follows the GetSales index: the contact is matched by its deduplication keys
+(:mod:`._identity`); tags inside ``lead`` are names, created when missing and stored on the contact
+as tag uuids; a contact matching a blacklist entry is refused with 422. The outcome (``created``,
+``updated`` or ``skipped`` when ``update_if_exists`` is false) is sent in ``X-Emulator-Upsert`` and
+appended to ``state.upserts``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from ._errors import ApiError, validation_error
+from ._http import Call, Fields, Record, Reply, page_from_fields, paginate, public, value_matches
+from ._identity import classify_linkedin_id, email_domain, lead_keys, nickname, profile_url
+from ._state import EmulatorState, UpsertEvent
+
+__all__ = [
+    "HANDLERS",
+    "SEARCH_WINDOW",
+    "blacklist_hit",
+    "lead_entry_hit",
+    "resolve_custom_fields",
+    "select_leads",
+    "window_check",
+]
+
+SEARCH_WINDOW = (
+    10_000  # offset + limit beyond this is a 500, as Elasticsearch answers in production
+)
+
+LEAD_FIELDS: dict[str, Any] = {
+    "user_id": None,
+    "sender_profile_uuid": None,
+    "list_uuid": None,
+    "data_source_uuid": None,
+    "pipeline_stage_uuid": None,
+    "company_uuid": None,
+    "name": None,
+    "first_name": None,
+    "last_name": None,
+    "company_name": None,
+    "company_ln_id": None,
+    "position": None,
+    "headline": None,
+    "about": None,
+    "avatar_url": None,
+    "ln_id": None,
+    "sn_id": None,
+    "ln_member_id": None,
+    "linkedin": None,
+    "facebook": None,
+    "twitter": None,
+    "work_email": None,
+    "personal_email": None,
+    "work_phone_number": None,
+    "personal_phone_number": None,
+    "connections_number": None,
+    "followers_number": None,
+    "primary_language": None,
+    "supported_languages": None,
+    "has_open_profile": None,
+    "has_verified_profile": None,
+    "has_premium": None,
+    "experience": None,
+    "posts": None,
+    "educations": None,
+    "skills": None,
+    "raw_address": None,
+    "location": None,
+    "tags": None,
+    "status": "ok",
+    "linkedin_status": "need_enrichment",
+    "email_status": None,
+    "unread_counts": None,
+    "last_automation_approve_at": None,
+    "last_enrich_at": None,
+    "last_stop_on_reply_at": None,
+}
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+# Upsert `lead` fields: name → nullable (the spec's create-lead-fields, plus a few lead columns).
+_UPSERT_STRINGS = {
+    "ln_member_id": True,
+    "ln_id": True,
+    "sn_id": True,
+    "linkedin": True,
+    "first_name": False,
+    "last_name": False,
+    "name": False,
+    "company_name": False,
+    "work_email": True,
+    "personal_email": True,
+    "about": False,
+    "domain": False,
+    "headline": True,
+    "position": True,
+    "raw_address": True,
+    "work_phone_number": True,
+    "personal_phone_number": True,
+    "facebook": True,
+    "twitter": True,
+}
+# PUT /leads/api/leads/{uuid} fields: name → nullable.
+_UPDATE_STRINGS = {
+    "name": False,
+    "first_name": False,
+    "last_name": False,
+    "company_name": False,
+    "position": True,
+    "headline": True,
+    "about": False,
+    "linkedin": True,
+    "facebook": True,
+    "twitter": True,
+    "work_email": True,
+    "personal_email": True,
+    "work_phone_number": True,
+    "personal_phone_number": True,
+    "raw_address": True,
+    "status": False,
+    "linkedin_status": False,
+    "email_status": True,
+}
+# What the search filter `q` looks through ("name, email, position, headline and about").
+_FULL_TEXT = (
+    "name",
+    "first_name",
+    "last_name",
+    "work_email",
+    "personal_email",
+    "position",
+    "headline",
+    "about",
+)
+_MASS_ACTIONS = (
+    "contact_add_tags",
+    "contact_remove_tags",
+    "contact_replace_tags",
+    "contact_change_list",
+    "contact_change_pipeline_stage",
+    "contact_delete",
+)
+
+
+# ---------------------------------------------------------------------------- shared helpers
+
+
+def window_check(offset: int, limit: int) -> None:
+    """Refuse deep pages the way production does (a 500 from Elasticsearch)."""
+    if offset + limit > SEARCH_WINDOW:
+        raise ApiError(
+            500,
+            "server_error",
+            "Result window is too large, from + size must be less than or equal to: "
+            f"[{SEARCH_WINDOW}] but was [{offset + limit}].",
+        )
+
+
+def _full_name(first: Any, last: Any) -> str | None:
+    name = " ".join(str(p).strip() for p in (first, last) if p and str(p).strip())
+    return name or None
+
+
+def _custom_values(state: EmulatorState, record: Record, object_type: str) -> dict[str, Any]:
+    values: dict[str, Any] = record.get("_custom_fields") or {}
+    out = {}
+    for field_uuid, value in values.items():
+        field = state.custom_fields.get(field_uuid)
+        if field is not None and field["object"] == object_type:
+            out[str(field["name"])] = value
+    return out
+
+
+def resolve_custom_fields(
+    state: EmulatorState, team_id: int, object_type: str, given: Mapping[str, Any], fields: Fields
+) -> dict[str, Any]:
+    """Custom field values keyed by field uuid, from keys that are names or uuids (422 if unknown)."""
+    out: dict[str, Any] = {}
+    for key, value in given.items():
+        field = state.custom_fields.get(key)
+        if field is None or field["team_id"] != team_id or field["object"] != object_type:
+            field = next(
+                (
+                    f
+                    for f in state.of_team(state.custom_fields, team_id)
+                    if f["object"] == object_type and str(f["name"]).casefold() == key.casefold()
+                ),
+                None,
+            )
+        if field is None:
+            fields.fail(
+                f"custom_fields.{key}", f"The {object_type} custom field {key} does not exist."
+            )
+        else:
+            out[field["uuid"]] = value
+    return out
+
+
+def _aggregate(state: EmulatorState) -> Any:
+    def render(lead: Record) -> dict[str, Any]:
+        values = _custom_values(state, lead, "lead")
+        return {"lead": public(lead), "markers": [], "flows": [], "custom_fields": values or []}
+
+    return render
+
+
+def lead_entry_hit(entry: Mapping[str, Any], lead: Mapping[str, Any]) -> bool:
+    """Whether a contact matches a contacts-blacklist entry (LinkedIn, ln_id, e-mail, name+company)."""
+    nick = nickname(lead.get("linkedin"))
+    emails = {
+        str(e).strip().casefold() for e in (lead.get("work_email"), lead.get("personal_email")) if e
+    }
+    name = str(lead.get("name") or "").strip().casefold()
+    company = str(lead.get("company_name") or "").strip().casefold()
+    return (
+        (nick is not None and nickname(entry["linkedin"]) == nick)
+        or (entry["ln_id"] is not None and entry["ln_id"] == lead.get("ln_id"))
+        or bool(emails & set(entry["_emails"]))
+        or (
+            bool(name and company)
+            and str(entry["name"] or "").strip().casefold() == name
+            and str(entry["company_name"] or "").strip().casefold() == company
+        )
+    )
+
+
+def blacklist_hit(state: EmulatorState, team_id: int, lead: Mapping[str, Any]) -> str | None:
+    """Why a contact is refused (a message naming the blacklist and its entry), or ``None``.
+
+    The contacts blacklist matches LinkedIn, ln_id, e-mails or name + company name; the companies
+    blacklist matches the work e-mail's domain (or the upsert's ``domain``) or the company name.
+    """
+    for entry in state.of_team(state.lead_blacklist, team_id):
+        if lead_entry_hit(entry, lead):
+            return f"The contact matches the leads blacklist (entry {entry['uuid']})."
+    domains = {email_domain(lead.get("work_email")), lead.get("_domain")} - {None}
+    company = str(lead.get("company_name") or "").strip().casefold()
+    for entry in state.of_team(state.company_blacklist, team_id):
+        if (entry["domain"] and entry["domain"] in domains) or (
+            company and str(entry["name"] or "").strip().casefold() == company
+        ):
+            return f"The contact matches the companies blacklist (entry {entry['uuid']})."
+    return None
+
+
+def lead_matches(state: EmulatorState, lead: Record, conditions: Mapping[str, Any]) -> bool:
+    """Whether a contact satisfies a search filter (unknown keys are ignored)."""
+    for key, condition in conditions.items():
+        if key == "q":
+            haystack = " ".join(str(lead.get(f) or "") for f in _FULL_TEXT).casefold()
+            if not all(term in haystack for term in str(condition).casefold().split()):
+                return False
+            continue
+        if key == "work_email_domain":
+            actual: Any = email_domain(lead.get("work_email"))
+        elif key == "tags":
+            uuids = lead.get("tags") or []
+            names = [state.tags[t]["name"] for t in uuids if t in state.tags]
+            actual = [*uuids, *names]
+        elif key in lead and not key.startswith("_"):
+            actual = lead[key]
+        else:
+            continue
+        if not value_matches(actual, condition, field=f"filter.{key}"):
+            return False
+    return True
+
+
+def select_leads(
+    state: EmulatorState, team_id: int, body: Fields, *, everything_by_default: bool
+) -> list[Record]:
+    """The contacts a count or mass action targets: ``ids``, ``all`` and ``filter`` (mass-filter).
+
+    ``filter`` may hold ``all``, ``ids``, ``excludeIds`` and any search filter keys (also nested
+    under ``leadFilter``). With no selector at all the result is every contact when
+    ``everything_by_default``, else none. Problems are recorded in ``body``; call ``done()``.
+    """
+    ids = body.strings("ids")
+    select_all = body.boolean("all", False)
+    given = body.mapping("filter")
+    mass = Fields(given, prefix="filter.", errors=body.errors)
+    ids = (ids or []) + (mass.strings("ids") or [])
+    exclude = set(mass.strings("excludeIds") or [])
+    select_all = select_all or mass.boolean("all", False)
+    conditions = {k: v for k, v in (given or {}).items() if k not in ("all", "ids", "excludeIds")}
+    nested = conditions.pop("leadFilter", None)
+    if isinstance(nested, dict):
+        conditions.update(nested)
+    if not (ids or select_all or conditions or everything_by_default):
+        return []
+    wanted = set(ids)
+    return [
+        lead
+        for lead in state.of_team(state.leads, team_id)
+        if (not wanted or lead["uuid"] in wanted)
+        and lead["uuid"] not in exclude
+        and lead_matches(state, lead, conditions)
+    ]
+
+
+# ---------------------------------------------------------------------------- upsert
+
+
+def _read_upsert_lead(fields: Fields) -> tuple[dict[str, Any], list[str] | None]:
+    """The contact fields of an upsert (identity normalised) and its tag names."""
+    lead: dict[str, Any] = {}
+    for name, nullable in _UPSERT_STRINGS.items():
+        value = fields.string(name, nullable=nullable)
+        if value is not None and value.strip():
+            lead[name] = value.strip()
+    email = fields.string("email", pattern=_EMAIL)
+    reference = fields.string("linkedin_id")
+    tags = fields.strings("tags")
+    if email and "work_email" not in lead:
+        lead["work_email"] = email.strip()
+    if reference and reference.strip():
+        detected = classify_linkedin_id(reference)
+        if detected is None:
+            fields.fail("linkedin_id", "The linkedin_id is not a LinkedIn URL, nickname or id.")
+        else:
+            lead.setdefault(detected[0], detected[1])
+    if "linkedin" in lead:
+        nick = nickname(lead["linkedin"])
+        if nick is not None:
+            lead["linkedin"] = profile_url(nick)
+    domain = lead.pop("domain", None)
+    if domain:
+        lead["_domain"] = domain.strip().lower()
+    return lead, tags
+
+
+def _name_of(lead: Mapping[str, Any], existing: Mapping[str, Any] | None) -> str | None:
+    """The full name after an upsert: explicit ``name``, else first + last (merged with ``existing``)."""
+    if lead.get("name"):
+        return str(lead["name"])
+    base = existing or {}
+    if existing is not None and not ("first_name" in lead or "last_name" in lead):
+        return base.get("name")
+    first = lead.get("first_name", base.get("first_name"))
+    return _full_name(first, lead.get("last_name", base.get("last_name"))) or base.get("name")
+
+
+def _find_duplicate(state: EmulatorState, team_id: int, lead: Mapping[str, Any]) -> Record | None:
+    for kind, value in lead_keys(lead):
+        found = state.find_lead(team_id, kind, value)
+        if found is not None:
+            return found
+    return None
+
+
+def _company_for(state: EmulatorState, team_id: int, lead: Mapping[str, Any]) -> str | None:
+    domains = {email_domain(lead.get("work_email")), lead.get("_domain")} - {None}
+    name = str(lead.get("company_name") or "").casefold()
+    for company in state.of_team(state.companies, team_id):
+        if (company["domain"] and company["domain"] in domains) or (
+            name and str(company["name"] or "").casefold() == name
+        ):
+            return str(company["uuid"])
+    return None
+
+
+def upsert_lead(call: Call) -> Reply:
+    """``POST /leads/api/leads/upsert``."""
+    state, team = call.state, call.team_id
+    body = Fields(call.body)
+    list_uuid = body.string("list_uuid", required=True)
+    update_if_exists = body.boolean("update_if_exists", True)
+    move_to_list = body.boolean("move_to_list", False)
+    custom_given = body.mapping("custom_fields") or {}
+    lead, tag_names = _read_upsert_lead(body.child("lead", required=True))
+    if list_uuid is not None and (
+        list_uuid not in state.lists or state.lists[list_uuid]["team_id"] != team
+    ):
+        body.fail("list_uuid", "The selected list_uuid is invalid: the list does not exist.")
+    custom = resolve_custom_fields(state, team, "lead", custom_given, body)
+    body.done()
+    assert list_uuid is not None  # checked by done()
+    if not lead_keys(lead) and not _name_of(lead, None):
+        raise validation_error(
+            {"lead": ["Provide a LinkedIn reference, an e-mail, or a name with a company name."]}
+        )
+    existing = _find_duplicate(state, team, {"name": _name_of(lead, None), **lead})
+    name = _name_of(lead, existing)
+    reason = blacklist_hit(state, team, {**(existing or {}), **lead, "name": name})
+    if reason is not None:
+        raise validation_error({"lead": [reason]}, reason)
+
+    # Validated: from here on the request only writes.
+    outcome: Literal["created", "updated", "skipped"] = "skipped"
+    if existing is None:
+        outcome = "created"
+        fields = {**LEAD_FIELDS, **lead}
+        fields.update(
+            name=name,
+            user_id=state.user_id(team),
+            list_uuid=list_uuid,
+            tags=state.tag_uuids(team, tag_names or [], create=True),
+            company_uuid=_company_for(state, team, lead),
+            _custom_fields=custom,
+        )
+        record = state.add_lead(team, fields)
+    else:
+        record = existing
+        if update_if_exists:
+            outcome = "updated"
+            changes: dict[str, Any] = {**lead, "name": name}
+            new_tags = state.tag_uuids(team, tag_names or [], create=True)
+            changes["tags"] = list(dict.fromkeys([*(existing.get("tags") or []), *new_tags]))
+            changes["_custom_fields"] = {**(existing.get("_custom_fields") or {}), **custom}
+            if move_to_list or existing.get("list_uuid") is None:
+                changes["list_uuid"] = list_uuid
+            state.update_lead(existing, changes)
+    state.upserts.append(
+        UpsertEvent(
+            lead_uuid=record["uuid"],
+            outcome=outcome,
+            list_uuid=list_uuid,
+            time=state.clock_time(),
+        )
+    )
+    return Reply(200, public(record), {"X-Emulator-Upsert": outcome})
+
+
+# ---------------------------------------------------------------------------- reads
+
+
+def search_leads(call: Call) -> Reply:
+    """``POST /leads/api/leads/search``."""
+    body = Fields(call.body)
+    page = page_from_fields(body)
+    conditions = body.mapping("filter") or {}
+    flat = body.boolean("disable_aggregation", False)
+    q = conditions.get("q")
+    if q is not None and not isinstance(q, str):
+        body.fail("filter.q", "The filter.q must be a string.")
+    body.done()
+    window_check(page.offset, page.limit)
+    state = call.state
+    found = [
+        lead
+        for lead in state.of_team(state.leads, call.team_id)
+        if lead_matches(state, lead, conditions)
+    ]
+    render = public if flat else _aggregate(state)
+    return Reply(200, paginate(found, page, render=render))
+
+
+def count_leads(call: Call) -> Reply:
+    """``POST /leads/api/leads/count``: ``{total}`` (and ``count``, which some clients read)."""
+    body = Fields(call.body)
+    selected = select_leads(call.state, call.team_id, body, everything_by_default=True)
+    body.done()
+    return Reply(200, {"total": len(selected), "count": len(selected)})
+
+
+def lookup_lead(call: Call) -> Reply:
+    """``POST /leads/api/leads/lookup-one``: the contact, or ``null`` (never 404)."""
+    body = Fields(call.body)
+    reference = body.string("linkedin_id", nullable=True)
+    email = body.string("email", nullable=True)
+    name = body.string("name", nullable=True)
+    company = body.string("company_name", nullable=True)
+    body.boolean("disable_aggregation", False)
+    body.done()
+    if not (reference or email or (name and company)):
+        raise validation_error(
+            {"linkedin_id": ["Provide linkedin_id, email, or both name and company_name."]}
+        )
+    state, team = call.state, call.team_id
+    keys: list[tuple[str, str]] = []
+    if reference:
+        detected = classify_linkedin_id(reference)
+        if detected is not None:
+            keys += lead_keys({detected[0]: detected[1]})
+    if email:
+        keys += [("work_email", email.strip().lower()), ("personal_email", email.strip().lower())]
+    if name and company:
+        keys += lead_keys({"name": name, "company_name": company})
+    for kind, value in keys:
+        found = state.find_lead(team, kind, value)
+        if found is not None:
+            return Reply(200, public(found))
+    return Reply(200, None)
+
+
+def get_lead(call: Call) -> Reply:
+    """``GET /leads/api/leads/{uuid}``."""
+    lead = call.state.get(call.state.leads, call.team_id, call.params["uuid"], "Contact")
+    return Reply(200, public(lead))
+
+
+# ---------------------------------------------------------------------------- writes
+
+
+def update_lead(call: Call) -> Reply:
+    """``PUT /leads/api/leads/{uuid}``: only the given standard fields (custom fields ignored)."""
+    state = call.state
+    lead = state.get(state.leads, call.team_id, call.params["uuid"], "Contact")
+    body = Fields(call.body)
+    changes: dict[str, Any] = {}
+    for name, nullable in _UPDATE_STRINGS.items():
+        value = body.string(name, nullable=nullable)
+        if body.has(name) and (value is not None or body.body[name] is None):
+            changes[name] = value
+    if body.has("location"):
+        location = body.body["location"]
+        if location is not None and not (
+            isinstance(location, list) and all(isinstance(x, dict) for x in location)
+        ):
+            body.fail("location", "The location must be an array of objects.")
+        else:
+            changes["location"] = location
+    body.mapping("custom_fields")  # accepted and ignored, as production does
+    body.done()
+    if changes.get("linkedin") and (nick := nickname(changes["linkedin"])):
+        changes["linkedin"] = profile_url(nick)
+    if ("first_name" in changes or "last_name" in changes) and "name" not in changes:
+        first = changes.get("first_name", lead.get("first_name"))
+        changes["name"] = _full_name(first, changes.get("last_name", lead.get("last_name")))
+    state.update_lead(lead, changes)
+    return Reply(200, public(lead))
+
+
+def delete_lead(call: Call) -> Reply:
+    """``DELETE /leads/api/leads/{uuid}``."""
+    state = call.state
+    lead = state.get(state.leads, call.team_id, call.params["uuid"], "Contact")
+    state.remove_lead(lead["uuid"])
+    return Reply(204)
+
+
+def _tag_payload(payload: Fields, *names: str) -> list[str] | None:
+    for name in names:
+        if payload.has(name):
+            value = payload.body[name]
+            if isinstance(value, str):
+                return [value]
+            return payload.strings(name)
+    return None
+
+
+def mass_action(call: Call) -> Reply:
+    """``PUT /leads/api/leads/mass-action``: runs at once and returns an acknowledgement."""
+    state, team = call.state, call.team_id
+    body = Fields(call.body)
+    action = body.string("type", required=True)
+    if not body.has("filter"):
+        body.fail("filter", "The filter field is required.")
+    targets = select_leads(state, team, body, everything_by_default=False)
+    payload = body.child("payload")
+    tags: list[str] | None = None
+    target_list: str | None = None
+    stage: str | None = None
+    if action in ("contact_add_tags", "contact_remove_tags", "contact_replace_tags"):
+        key = {"contact_add_tags": "added_tags", "contact_remove_tags": "removed_tags"}
+        tags = _tag_payload(payload, key.get(action, "tags"), "tags", "tag_uuids", "tag_uuid")
+        if tags is None:
+            payload.fail(key.get(action, "tags"), "The tags to apply are required.")
+    elif action == "contact_change_list":
+        target_list = payload.string("list_uuid", required=True)
+        if target_list and state.lists.get(target_list, {}).get("team_id") != team:
+            payload.fail("list_uuid", "The selected list_uuid is invalid.")
+    elif action == "contact_change_pipeline_stage":
+        stage = payload.string("pipeline_stage_uuid", required=True)
+        if stage and state.pipeline_stages.get(stage, {}).get("team_id") != team:
+            payload.fail("pipeline_stage_uuid", "The selected pipeline_stage_uuid is invalid.")
+    elif action is not None and action != "contact_delete":
+        body.fail(
+            "type",
+            f"The emulator does not implement mass action {action!r} "
+            f"(it does: {', '.join(_MASS_ACTIONS)}).",
+        )
+    body.done()
+
+    # Validated: from here on the request only writes.
+    if action == "contact_delete":
+        for lead in targets:
+            state.remove_lead(lead["uuid"])
+    for lead in targets if action != "contact_delete" else []:
+        current = list(lead.get("tags") or [])
+        if action == "contact_add_tags":
+            wanted = state.tag_uuids(team, tags or [], create=True)
+            state.update_lead(lead, {"tags": list(dict.fromkeys(current + wanted))})
+        elif action == "contact_remove_tags":
+            dropped = set(state.tag_uuids(team, tags or [], create=False))
+            state.update_lead(lead, {"tags": [t for t in current if t not in dropped]})
+        elif action == "contact_replace_tags":
+            state.update_lead(lead, {"tags": state.tag_uuids(team, tags or [], create=True)})
+        elif action == "contact_change_list":
+            state.update_lead(lead, {"list_uuid": target_list})
+        elif action == "contact_change_pipeline_stage":
+            state.update_lead(lead, {"pipeline_stage_uuid": stage})
+    record = state.create(
+        state.mass_actions,
+        team,
+        {"type": action, "status": "completed", "total": len(targets), "processed": len(targets)},
+    )
+    return Reply(200, public(record))
+
+
+HANDLERS = {
+    "upsertLead": upsert_lead,
+    "searchLeads": search_leads,
+    "countLeads": count_leads,
+    "lookupOneLead": lookup_lead,
+    "getLeadByUuid": get_lead,
+    "updateLead": update_lead,
+    "deleteLead": delete_lead,
+    "massActionLeads": mass_action,
+}

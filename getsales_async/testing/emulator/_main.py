@@ -1,0 +1,125 @@
+"""``python -m getsales_async.testing.emulator``: serve the emulator until SIGTERM or Ctrl-C.
+
+With ``--print-url`` the bound URL is printed alone on the first line of stdout, so a parent
+process can start it on ``--port 0`` and read where it listens::
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "getsales_async.testing.emulator", "--port", "0", "--print-url"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    url = proc.stdout.readline().strip()
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import anyio
+
+from getsales_async._limiter import RateLimit
+
+from ._app import GetSalesEmulator
+from ._faults import FaultConfig
+
+__all__ = ["main"]
+
+QUOTA_BURST = 10  # the burst the quota allows, as the SDK's default limiter uses
+
+
+def _key(text: str) -> tuple[str, int]:
+    key, _, team = text.rpartition(":")
+    if not key or not team.isdigit() or int(team) < 1:
+        message = f"expected KEY:TEAM_ID, e.g. my-key:1, got {text!r}"
+        raise argparse.ArgumentTypeError(message)
+    return key, int(team)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        message = f"expected a positive number of requests per minute, got {text!r}"
+        raise argparse.ArgumentTypeError(message)
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m getsales_async.testing.emulator",
+        description="Serve the in-memory GetSales emulator over HTTP until SIGTERM or Ctrl-C.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
+    parser.add_argument(
+        "--print-url", action="store_true", help="print the URL alone on one line of stdout"
+    )
+    parser.add_argument(
+        "--api-key",
+        type=_key,
+        action="append",
+        metavar="KEY:TEAM_ID",
+        help="an accepted API key and its team (repeatable; default emulator-key:1)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of uuids and faults")
+    quota = parser.add_mutually_exclusive_group()
+    quota.add_argument(
+        "--quota",
+        type=_positive,
+        default=300,
+        help="requests per rolling minute per key (default 300, as production)",
+    )
+    quota.add_argument("--no-quota", action="store_true", help="no per-key quota at all")
+    parser.add_argument("--error-rate", type=float, default=0.0, help="502/503/504 probability")
+    parser.add_argument(
+        "--drop-rate", type=float, default=0.0, help="dropped-connection probability"
+    )
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each request")
+    parser.add_argument(
+        "--fail-after-commit-rate",
+        type=float,
+        default=0.0,
+        help="probability that a write commits and then answers 502",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the emulator server from the command line (see ``--help``); returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        faults = FaultConfig(
+            error_rate=args.error_rate,
+            drop_rate=args.drop_rate,
+            latency=args.latency,
+            fail_after_commit_rate=args.fail_after_commit_rate,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    options: dict[str, Any] = {
+        "seed": args.seed,
+        "quota": None
+        if args.no_quota
+        else RateLimit.for_quota(args.quota, 60.0, burst=min(QUOTA_BURST, args.quota)),
+        "faults": None if faults == FaultConfig() else faults,
+    }
+    if args.api_key:
+        options["api_keys"] = dict(args.api_key)
+    emulator = GetSalesEmulator(**options)
+
+    async def run() -> None:
+        async with anyio.create_task_group() as tg:
+            url = await tg.start(emulator.serve, args.host, args.port)
+            if args.print_url:
+                print(url, flush=True)
+            else:
+                print(f"GetSales emulator serving on {url} (Ctrl-C to stop)", file=sys.stderr)
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops like Ctrl-C
+    with contextlib.suppress(KeyboardInterrupt):
+        anyio.run(run)
+    return 0

@@ -1,0 +1,1 @@
+"""Contract tests: the SDK against Prism serving openapi/bundled.yaml."""

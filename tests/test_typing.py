@@ -1,0 +1,49 @@
+"""Typing: a realistic user program type-checks with ``mypy --strict`` against the public API."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import ROOT
+
+USER_SCRIPT = ROOT / "tests" / "typing" / "user_script.py"
+
+
+def run_mypy(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+class TestUserScript:
+    def test_user_script_passes_mypy_strict(self) -> None:
+        """tests/typing/user_script.py (client, resources, paginators, errors, models) is clean."""
+        result = run_mypy(USER_SCRIPT)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    def test_mypy_rejects_a_misuse_of_the_public_types(self, tmp_path: Path) -> None:
+        """The check has teeth: wrong uses of page, raw response and method types are errors."""
+        script = tmp_path / "misuse.py"
+        script.write_text(
+            "from getsales_async import AsyncGetSales\n"
+            "\n"
+            "async def misuse(client: AsyncGetSales) -> None:\n"
+            "    page = await client.leads.search()\n"
+            "    total: str = page.total\n"
+            "    raw = await client.tags.with_raw_response.create(name='x')\n"
+            "    code: str = raw.status_code\n"
+            "    await client.leads.get(uuid=1)\n"
+            "    client.leads.search(filter=3)\n",
+            encoding="utf-8",
+        )
+        result = run_mypy(script)
+        assert result.returncode == 1, result.stdout + result.stderr
+        errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+        assert [line.split(":")[1] for line in errors] == ["5", "7", "8", "9"], result.stdout
