@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,10 @@ class ResourceConfig:
     resources: dict[str, dict[str, Any]]
     methods: dict[str, str]
     idempotent_posts: list[str]
+    require_one_of: dict[str, list[list[str]]] = field(default_factory=dict)
+    none_when_not_found: list[str] = field(default_factory=list)
+    send_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pairs_to_map: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> ResourceConfig:
@@ -46,6 +51,10 @@ class ResourceConfig:
             resources=data.get("resources") or {},
             methods=data.get("methods") or {},
             idempotent_posts=list(data.get("idempotent_posts") or []),
+            require_one_of=dict(data.get("require_one_of") or {}),
+            none_when_not_found=list(data.get("none_when_not_found") or []),
+            send_defaults=dict(data.get("send_defaults") or {}),
+            pairs_to_map=dict(data.get("pairs_to_map") or {}),
         )
 
 
@@ -96,6 +105,10 @@ class Op:
     page_in: str | None  # query | body
     unwrap_data: bool
     aggregate_key: str | None = None
+    declared_status: int = 200
+    require_one_of: list[list[str]] = field(default_factory=list)
+    none_when_not_found: bool = False
+    pairs_to_map: list[str] | None = None
     empty_list_as_map: bool = False
     type_imports: set[str] = field(default_factory=set)
 
@@ -132,14 +145,16 @@ def _widen(prop: Any, *, accept_mapping: bool) -> str:
     return text
 
 
-def _default(prop: Any) -> str | None:
+def _default(prop: Any, sent: Any = None) -> str | None:
     if prop.required:
         return None
+    if sent is not None:
+        return repr(sent)
     # Never send the spec's default implicitly: the server applies its own defaults.
     return "UNSET"
 
 
-def _params(props: list[Any]) -> list[Param]:
+def _params(props: list[Any], sent_defaults: Mapping[str, Any] | None = None) -> list[Param]:
     out = []
     for prop in props:
         gen_name = str(prop.python_name)
@@ -161,7 +176,7 @@ def _params(props: list[Any]) -> list[Param]:
                 wire=wire,
                 type=_type(prop),
                 required=bool(prop.required),
-                default=_default(prop),
+                default=_default(prop, (sent_defaults or {}).get(_text(prop.name))),
             )
         )
     return out
@@ -282,7 +297,7 @@ def build_op(
             body_class = str(prop.class_info.name)
             body_module = f"{GEN}.models.{prop.class_info.module_name}"
             fields = _model_fields(prop)
-            body_fields = _params(fields)
+            body_fields = _params(fields, config.send_defaults.get(operation_id))
             imports |= _imports(fields)
         else:
             body_kind = "whole"
@@ -322,9 +337,11 @@ def build_op(
     declared_nullable = any(
         getattr(getattr(r.prop, "data", None), "nullable", False) for r in content
     )
-    if declared_nullable and not return_type.endswith("| None"):
+    none_when_not_found = operation_id in config.none_when_not_found
+    if (declared_nullable or none_when_not_found) and not return_type.endswith("| None"):
         return_type += " | None"
         nullable_result = True
+    declared_status = next((r.status_code.range[0] for r in content), 200)
 
     page_kind = item_type = page_in = None
     aggregate_key = None
@@ -413,6 +430,10 @@ def build_op(
         aggregate_key=aggregate_key,
         empty_list_as_map=empty_list_as_map,
         type_imports=imports,
+        declared_status=declared_status,
+        require_one_of=[list(g) for g in config.require_one_of.get(operation_id, [])],
+        none_when_not_found=none_when_not_found,
+        pairs_to_map=config.pairs_to_map.get(operation_id),
     )
 
 
@@ -496,6 +517,13 @@ def _impl(op: Op) -> list[str]:
     out.append(
         f"from {op.module.rsplit('.', 1)[0]} import {op.module.rsplit('.', 1)[1]} as _endpoint"
     )
+    if op.require_one_of:
+        known = {p.wire: p.name for p in [*op.query_params, *op.body_fields]}
+        groups = [[g for g in group if g in known] for group in op.require_one_of]
+        groups = [g for g in groups if g]
+        values = ", ".join(f"{w!r}: {known[w]}" for w in sorted({w for g in groups for w in g}))
+        extra = "extra_body" if op.body_kind == "model" else "None"
+        out.append(f"require_one_of({{{values}}}, {groups!r}, {extra})")
     call: list[str] = [p.name for p in op.path_params]
     for p in op.query_params:
         if "Literal[" in p.type:
@@ -554,6 +582,12 @@ def _impl(op: Op) -> list[str]:
         flags.append("empty_list_as_map=True")
     if op.accept:
         flags.append(f"accept={op.accept!r}")
+    if op.declared_status != 200:
+        flags.append(f"declared_status={op.declared_status}")
+    if op.none_when_not_found:
+        flags.append("none_when_not_found=True")
+    if op.pairs_to_map:
+        flags.append(f"pairs_to_map={tuple(op.pairs_to_map)!r}")
     out.append(
         f"return await self._gs_send(_kwargs, _endpoint._parse_response, {', '.join(flags)}, request_options=request_options)"
     )
@@ -586,7 +620,7 @@ def render_resource(attribute: str, tag: str, ops: list[Op]) -> str:
         "",
         "from getsales_async._config import MAX_PAGE_SIZE",
         "from getsales_async._pagination import AsyncPaginator",
-        "from getsales_async._resource import BaseResource, RawResponse, RequestOptions, build_body, coerce_body, coerce_enum, coerce_file, coerce_model",
+        "from getsales_async._resource import BaseResource, RawResponse, RequestOptions, build_body, coerce_body, coerce_enum, coerce_file, coerce_model, require_one_of",
         f"from {GEN}.types import UNSET, File, Unset",
         "",
         "if TYPE_CHECKING:",

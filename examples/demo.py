@@ -39,7 +39,18 @@ START_TIMEOUT_S = 30.0
 
 def start_emulator() -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "getsales_async.testing.emulator", "--host", "127.0.0.1", "--port", "0", "--print-url", "--quota", str(QUOTA_PER_MIN)],
+        [
+            sys.executable,
+            "-m",
+            "getsales_async.testing.emulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--print-url",
+            "--quota",
+            str(QUOTA_PER_MIN),
+        ],
         stdout=subprocess.PIPE,
         text=True,
         start_new_session=True,
@@ -53,7 +64,9 @@ def start_emulator() -> tuple[subprocess.Popen[str], str]:
         if not line and proc.poll() is not None:
             break
     proc.kill()
-    raise SystemExit("demo: the emulator did not start; run `python -m getsales_async.testing.emulator --print-url` to see why")
+    raise SystemExit(
+        "demo: the emulator did not start; run `python -m getsales_async.testing.emulator --print-url` to see why"
+    )
 
 
 def stop(proc: subprocess.Popen[str]) -> None:
@@ -103,8 +116,17 @@ def main() -> int:
         checkpoint = WORK / "contacts.checkpoint.jsonl"
         failed_csv = WORK / "contacts.failed.csv"
         imported = cli(
-            "import-leads", str(SAMPLE), "--list", LIST_NAME, "--concurrency", "16", "--json",
-            "--checkpoint", str(checkpoint), "--failed-csv", str(failed_csv),
+            "import-leads",
+            str(SAMPLE),
+            "--list",
+            LIST_NAME,
+            "--concurrency",
+            "16",
+            "--json",
+            "--checkpoint",
+            str(checkpoint),
+            "--failed-csv",
+            str(failed_csv),
             env=env,
         )
         if imported.returncode != 0:
@@ -123,7 +145,8 @@ def main() -> int:
     accounted = report["created"] + report["updated"] + report["skipped"] + report["failed"]
     failed_lines = max(sum(1 for _ in failed_csv.open(encoding="utf-8")) - 1, 0)
     checks = {
-        "every row accounted for (created+updated+skipped+failed == rows)": accounted == report["rows"],
+        "every row accounted for (created+updated+skipped+failed == rows)": accounted
+        == report["rows"],
         "exported contacts == contacts created": exported_rows == report["created"],
         "emulator holds exactly the created contacts": in_emulator == report["created"],
         "failed CSV lists every failed row": failed_lines == report["failed"],
@@ -133,7 +156,9 @@ def main() -> int:
     print(f"  rows in file      {report['rows']}")
     print(f"  created           {report['created']}")
     print(f"  updated           {report['updated']}  (repeats of earlier rows)")
-    print(f"  failed            {report['failed']}  ({report['malformed']} malformed, the rest blacklisted; see {failed_csv})")
+    print(
+        f"  failed            {report['failed']}  ({report['malformed']} malformed, the rest blacklisted; see {failed_csv})"
+    )
     print(f"  exported          {exported_rows}  -> {export_path}")
     print(f"  import speed      {report['rows_per_second']} rows/s ({report['seconds']} s)")
     print(f"  429s / retries    {report['rate_limited_429']} / {report['retries']}")

@@ -30,6 +30,7 @@ from ._errors import (
     RateLimitError,
     UnprocessableEntityError,
 )
+from ._generated.types import UNSET, File, Unset
 from ._limiter import AsyncRateLimiter, LimiterStatistics, RateLimit
 from ._pagination import AsyncPaginator, Checkpoint, Page
 from ._resource import RawResponse, RequestOptions
@@ -39,6 +40,7 @@ from ._version import __version__
 
 __all__ = [
     "NOT_GIVEN",
+    "UNSET",
     "APIConnectionError",
     "APIResponseValidationError",
     "APIStatusError",
@@ -52,6 +54,7 @@ __all__ = [
     "Checkpoint",
     "Clock",
     "ConflictError",
+    "File",
     "GetSalesError",
     "InternalServerError",
     "LimiterStatistics",
@@ -70,5 +73,6 @@ __all__ = [
     "RetryPolicy",
     "TransportStatistics",
     "UnprocessableEntityError",
+    "Unset",
     "__version__",
 ]

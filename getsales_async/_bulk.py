@@ -270,7 +270,11 @@ def _classify(lead: Any, update_if_exists: bool, server_date: str | None) -> Row
             now = parsedate_to_datetime(server_date)
         except (TypeError, ValueError):
             now = None
-    fresh = (lambda t: t is not None and abs((now - t).total_seconds()) <= FRESH_S) if now else (lambda t: True)
+    fresh = (
+        (lambda t: t is not None and abs((now - t).total_seconds()) <= FRESH_S)
+        if now
+        else (lambda t: True)
+    )
     if created is not None and created == updated and fresh(created):
         return RowStatus.CREATED
     if not update_if_exists:

@@ -327,17 +327,16 @@ class AsyncGetSales(ResourcesMixin):
         Raises:
             ArgumentError: the checkpoint names no paginated method of this client.
         """
-        resource = getattr(self, checkpoint.resource, None)
-        method = getattr(resource, checkpoint.method, None) if resource is not None else None
-        if method is None:
+        from ._resources import OPERATIONS
+
+        paginated = {(op.resource, op.method) for op in OPERATIONS.values() if op.paginated}
+        if (checkpoint.resource, checkpoint.method) not in paginated:
             raise ArgumentError(
-                f"checkpoint names {checkpoint.resource}.{checkpoint.method}, which this client does not have"
+                f"checkpoint names {checkpoint.resource}.{checkpoint.method}, "
+                "which is not a paginated method of this client"
             )
-        paginator = method(
+        method = getattr(getattr(self, checkpoint.resource), checkpoint.method)
+        paginator: AsyncPaginator[Any, Any] = method(
             **checkpoint.arguments, start_offset=checkpoint.offset, page_size=checkpoint.page_size
         )
-        if not isinstance(paginator, AsyncPaginator):
-            raise ArgumentError(
-                f"{checkpoint.resource}.{checkpoint.method} is not a paginated method"
-            )
         return paginator

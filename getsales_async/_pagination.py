@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator
+from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
@@ -92,9 +93,15 @@ class Page(Generic[T, P]):
         return self.raw.parsed
 
     def is_last(self) -> bool:
-        """Whether the stop rules say no page follows this one."""
-        if self.has_more is False:
+        """Whether the stop rules say no page follows this one.
+
+        ``has_more`` decides when the server sends it (an empty page still ends the walk);
+        otherwise ``offset + len(items) >= total``, or a short page.
+        """
+        if not self.items or self.has_more is False:
             return True
+        if self.has_more is True:
+            return False
         if self.total is not None and self.offset + len(self.items) >= self.total:
             return True
         return len(self.items) < self.limit
@@ -191,23 +198,20 @@ class AsyncPaginator(Generic[T, P]):
         raw = await self._fetch(offset, limit)
         return _page_from(raw, offset, limit, self._page_kind)
 
-    def _check_window(self, page: Page[T, P]) -> None:
-        end = page.offset + len(page.items)
-        if not page.is_last() and end >= self._window:
-            raise PaginationWindowError(
-                offset=end, limit=self._start.page_size, window=self._window
-            )
-
-    async def pages(self) -> AsyncIterator[Page[T, P]]:
+    async def pages(self) -> AsyncGenerator[Page[T, P], None]:
         """Iterate pages in order, from the checkpoint offset."""
         queue: deque[Page[T, P]] = deque([await self._get(self._next_offset)])
         while queue:
             page = queue.popleft()
-            self._check_window(page)
             yield page
             self._next_offset = page.offset + len(page.items)
             if page.is_last():
                 return
+            if self._next_offset >= self._window:
+                # more rows exist, but the server cannot page past the window
+                raise PaginationWindowError(
+                    offset=self._next_offset, limit=self._start.page_size, window=self._window
+                )
             if not queue:
                 following = page.offset + len(page.items)
                 if self._concurrency > 1 and page.total is not None:
@@ -233,10 +237,11 @@ class AsyncPaginator(Generic[T, P]):
                 tg.start_soon(one, start)
         return [results[o] for o in offsets]
 
-    async def _items(self) -> AsyncIterator[T]:
-        async for page in self.pages():
-            for item in page.items:
-                yield item
+    async def _items(self) -> AsyncGenerator[T, None]:
+        async with aclosing(self.pages()) as pages:
+            async for page in pages:
+                for item in page.items:
+                    yield item
 
     def __aiter__(self) -> AsyncIterator[T]:
         return self._items()
@@ -247,8 +252,9 @@ class AsyncPaginator(Generic[T, P]):
     async def to_list(self, *, max_items: int | None = None) -> list[T]:
         """Collect items into a list (all of them, or the first ``max_items``)."""
         out: list[T] = []
-        async for item in self:
-            out.append(item)
-            if max_items is not None and len(out) >= max_items:
-                break
+        async with aclosing(self._items()) as items:
+            async for item in items:
+                out.append(item)
+                if max_items is not None and len(out) >= max_items:
+                    break
         return out

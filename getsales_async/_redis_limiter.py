@@ -39,11 +39,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, NamedTuple
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import anyio
 import anyio.lowlevel
@@ -73,8 +74,11 @@ DEFAULT_REDIS_RECONNECT_INTERVAL_S = 5.0  # while Redis is down, try it again th
 DEFAULT_REDIS_SOCKET_TIMEOUT_S = 2.0  # connect and per-command timeout
 KEY_TTL_MARGIN_MS = 1000  # the schedule expires this long after it stops mattering
 _US = 1_000_000  # microseconds per second
+_KEPT = -1  # _Grant.tat of a confirmed (not newly reserved) slot
 
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+_URL_PASSWORD_RE = re.compile(r"^([a-z]+://[^/@:]*:)[^@/]*(@)")  # scheme://user:PASSWORD@
+_QUERY_PASSWORD_RE = re.compile(r"(?<=[?&]password=)[^&#]*")  # ?password=PASSWORD
 _INSTALL_HINT = "pip install 'getsales-async[redis]'"
 _TRIO_MESSAGE = (
     "RedisRateLimiter needs asyncio: redis-py's asyncio client cannot run under trio (or outside "
@@ -145,15 +149,9 @@ class RateLimiterUnavailableError(GetSalesError):
 
 
 def _redact_url(url: str) -> str:
-    """The URL with any password replaced by ``***`` (for reprs, logs and errors)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    """The URL with any password (in the authority or the query) replaced by ``***``."""
+    url = _URL_PASSWORD_RE.sub(r"\1***\2", url)
+    return _QUERY_PASSWORD_RE.sub("***", url)
 
 
 def _positive_seconds(name: str, value: object) -> str | None:
@@ -221,9 +219,11 @@ class RedisRateLimit:
         if problems:
             message = f"invalid RedisRateLimit: {'; '.join(problems)}"
             raise ArgumentError(message)
-        password = urlsplit(self.url).password
-        if password:
-            register_secret(password)
+        parts = urlsplit(self.url)
+        passwords = [parts.password, *(v for k, v in parse_qsl(parts.query) if k == "password")]
+        for password in passwords:
+            if password:
+                register_secret(password)  # masked in every log record of the SDK
 
     def build(self, api_key: str) -> RedisRateLimiter:
         """The limiter for ``api_key`` (the client calls this; the key itself is not kept).
@@ -448,13 +448,16 @@ class RedisRateLimiter:
                 KEY_TTL_MARGIN_MS,
             )
             try:
-                # Shielded: once sent, the answer must be read, or a reservation is lost.
+                # Shielded (from anyio cancellation): once sent, the answer must be read, or a
+                # reservation is lost. A native Task.cancel() can still interrupt: a hole at worst.
                 with anyio.CancelScope(shield=True):
                     reply = await conn.acquire_script(keys=[self._key], args=args)
-            except _redis_errors() as exc:
+            except BaseException as exc:
                 if pending is not None:
-                    self._merge_pending_pause(pending)
-                raise _RedisDown(exc) from exc
+                    self._merge_pending_pause(pending)  # pauses are idempotent: resend it
+                if isinstance(exc, _redis_errors()):
+                    raise _RedisDown(exc) from exc
+                raise
         wait, granted_slot, tat, reserved = (int(value) for value in reply)
         return _Grant(wait=wait, slot=granted_slot, tat=tat if reserved else _KEPT)
 
@@ -652,7 +655,7 @@ class RedisRateLimiter:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            raise ArgumentError(_TRIO_MESSAGE) from None
+            return  # not on asyncio: nothing can have connected
         task, self._flush_task = self._flush_task, None
         if task is not None and task.get_loop() is loop and not task.done():
             with anyio.CancelScope(shield=True):
@@ -699,9 +702,6 @@ class RedisRateLimiter:
             f"burst={rate.burst}, backend={backend}, acquired={self._acquired_total}, "
             f"waiting={self._waiting}>"
         )
-
-
-_KEPT = -1  # _Grant.tat of a confirmed (not newly reserved) slot
 
 
 def _import_redis() -> None:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 import attrs
 import httpx
 
-from ._errors import APIResponseValidationError, ArgumentError
+from ._errors import APIResponseValidationError, ArgumentError, NotFoundError
 from ._generated.client import Client as _GeneratedClient
 from ._generated.types import File, Unset
 
@@ -41,6 +41,7 @@ __all__ = [
     "coerce_enum",
     "coerce_file",
     "coerce_model",
+    "require_one_of",
     "to_jsonable",
 ]
 
@@ -105,6 +106,18 @@ def build_body(model: type[M], fields: Mapping[str, Any], extra: Mapping[str, An
         return from_dict(payload)
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise ArgumentError(f"invalid request body for {model.__name__}: {exc!r}") from exc
+
+
+def require_one_of(
+    values: Mapping[str, Any], groups: list[list[str]], extra: Mapping[str, Any] | None
+) -> None:
+    """Raise ArgumentError unless every field of at least one group has a value (no request sent)."""
+    given = {k for k, v in values.items() if v is not None and not isinstance(v, Unset) and v != ""}
+    given |= {k for k, v in (extra or {}).items() if v not in (None, "")}
+    if any(all(field in given for field in group) for group in groups):
+        return
+    options = " or ".join(" + ".join(group) for group in groups)
+    raise ArgumentError(f"give at least one identifier: {options}")
 
 
 def coerce_model(model: type[M], value: M | Mapping[str, Any] | Unset) -> M | Unset:
@@ -194,6 +207,9 @@ class BaseResource:
         aggregate_key: str | None = None,
         empty_list_as_map: bool = False,
         accept: str | None = None,
+        declared_status: int = 200,
+        none_when_not_found: bool = False,
+        pairs_to_map: tuple[str, str] | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[Any]:
         options = request_options or RequestOptions()
@@ -201,14 +217,20 @@ class BaseResource:
         extensions = client._call_options(
             operation_id=operation_id,
             idempotent=idempotent,
-            expect_body=expect_body,
+            # an empty answer is a glitch worth retrying only where "nothing" is not an answer
+            expect_body=expect_body and not nullable,
             max_retries=options.max_retries,
             timeout=options.timeout,
             deadline=options.deadline,
         )
         if accept is not None:
             kwargs["headers"] = {**kwargs.get("headers", {}), "Accept": accept}
-        response = await client._http.request(**kwargs, extensions=extensions)
+        try:
+            response = await client._http.request(**kwargs, extensions=extensions)
+        except NotFoundError:
+            if not none_when_not_found:
+                raise
+            return RawResponse(404, httpx.Headers(), None, httpx.Response(404))
         parsed = self._gs_parse(
             response,
             parse,
@@ -218,6 +240,8 @@ class BaseResource:
             returns_file=returns_file,
             aggregate_key=aggregate_key,
             empty_list_as_map=empty_list_as_map,
+            declared_status=declared_status,
+            pairs_to_map=pairs_to_map,
         )
         return RawResponse(response.status_code, response.headers, parsed, response)
 
@@ -232,6 +256,8 @@ class BaseResource:
         returns_file: bool,
         aggregate_key: str | None,
         empty_list_as_map: bool,
+        declared_status: int = 200,
+        pairs_to_map: tuple[str, str] | None = None,
     ) -> Any:
         request = response.request
         if returns_file:
@@ -261,15 +287,27 @@ class BaseResource:
             ) from exc
         if data is None and nullable:
             return None
+        if pairs_to_map and isinstance(data, dict) and isinstance(data.get("data"), list):
+            key, count = pairs_to_map
+            data = {str(p.get(key, "")): p.get(count) for p in data["data"] if isinstance(p, dict)}
         normalised = _normalise(
             data,
             unwrap_data=unwrap_data,
             aggregate_key=aggregate_key,
             empty_list_as_map=empty_list_as_map,
         )
-        if normalised is not data or unwrap_data or aggregate_key or empty_list_as_map:
+        status = response.status_code
+        if status != declared_status and 200 <= status < 300:
+            status = declared_status  # e.g. 200 where 201 is documented: same body, parse it
+        if (
+            status != response.status_code
+            or normalised is not data
+            or unwrap_data
+            or aggregate_key
+            or empty_list_as_map
+        ):
             response = httpx.Response(
-                response.status_code,
+                status,
                 headers={"content-type": "application/json"},
                 content=json.dumps(normalised).encode(),
                 request=request,

@@ -45,7 +45,9 @@ def emulator_for(clock: VirtualClock, **kwargs: Any) -> GetSalesEmulator:
     return emulator
 
 
-async def make_client(emulator: GetSalesEmulator, clock: VirtualClock, **kwargs: Any) -> AsyncGetSales:
+async def make_client(
+    emulator: GetSalesEmulator, clock: VirtualClock, **kwargs: Any
+) -> AsyncGetSales:
     return AsyncGetSales(
         api_key=kwargs.pop("api_key", emulator.test_key),  # type: ignore[attr-defined]
         base_url="http://emulator",
@@ -68,7 +70,9 @@ async def new_list(client: AsyncGetSales) -> str:
 
 
 class TestBulkUpsert:
-    async def test_rows_are_created_then_updated_on_repeat(self, setup: tuple[GetSalesEmulator, VirtualClock]) -> None:
+    async def test_rows_are_created_then_updated_on_repeat(
+        self, setup: tuple[GetSalesEmulator, VirtualClock]
+    ) -> None:
         """New contacts are `created`; the same contacts again are `updated`."""
         emulator, clock = setup
         async with await make_client(emulator, clock) as client:
@@ -78,16 +82,22 @@ class TestBulkUpsert:
         assert (first.created, first.updated, first.failed) == (30, 0, 0)
         assert (again.created, again.updated, again.failed) == (0, 30, 0)
 
-    async def test_update_if_exists_false_reports_skipped(self, setup: tuple[GetSalesEmulator, VirtualClock]) -> None:
+    async def test_update_if_exists_false_reports_skipped(
+        self, setup: tuple[GetSalesEmulator, VirtualClock]
+    ) -> None:
         """With update_if_exists=False, existing contacts are `skipped`."""
         emulator, clock = setup
         async with await make_client(emulator, clock) as client:
             list_uuid = await new_list(client)
             await client.leads.bulk_upsert(contacts(5), list_uuid=list_uuid)
-            summary = await client.leads.bulk_upsert(contacts(7), list_uuid=list_uuid, update_if_exists=False)
+            summary = await client.leads.bulk_upsert(
+                contacts(7), list_uuid=list_uuid, update_if_exists=False
+            )
         assert (summary.created, summary.skipped) == (2, 5)
 
-    async def test_invalid_and_rejected_rows_fail_alone(self, setup: tuple[GetSalesEmulator, VirtualClock]) -> None:
+    async def test_invalid_and_rejected_rows_fail_alone(
+        self, setup: tuple[GetSalesEmulator, VirtualClock]
+    ) -> None:
         """A row without identifier fails locally; a blacklisted one fails with the API error; others pass."""
         emulator, clock = setup
         results: list[RowResult] = []
@@ -95,13 +105,20 @@ class TestBulkUpsert:
             list_uuid = await new_list(client)
             await client.blacklist.add_company(domain="co1.example")
             rows = [*contacts(3), {"first_name": "Nobody"}]
-            summary = await client.leads.bulk_upsert(rows, list_uuid=list_uuid, on_result=results.append)
+            summary = await client.leads.bulk_upsert(
+                rows, list_uuid=list_uuid, on_result=results.append
+            )
         by_index = {r.index: r for r in results}
         assert by_index[3].error_type == "InvalidRow" and len(emulator.requests) > 0
-        assert by_index[1].status is RowStatus.FAILED and by_index[1].error_type == "UnprocessableEntityError"
+        assert (
+            by_index[1].status is RowStatus.FAILED
+            and by_index[1].error_type == "UnprocessableEntityError"
+        )
         assert (summary.created, summary.failed) == (2, 2)
 
-    async def test_auth_error_stops_the_job_at_once(self, setup: tuple[GetSalesEmulator, VirtualClock]) -> None:
+    async def test_auth_error_stops_the_job_at_once(
+        self, setup: tuple[GetSalesEmulator, VirtualClock]
+    ) -> None:
         """A 401 aborts the job: BulkImportAborted, no further rows sent."""
         emulator, clock = setup
         async with await make_client(emulator, clock, api_key="wrong-key") as client:
@@ -110,13 +127,21 @@ class TestBulkUpsert:
         assert info.value.cause.status_code == 401  # type: ignore[attr-defined]
         assert len(emulator.requests) <= 4
 
-    async def test_progress_reports_counts_rate_and_eta(self, setup: tuple[GetSalesEmulator, VirtualClock]) -> None:
+    async def test_progress_reports_counts_rate_and_eta(
+        self, setup: tuple[GetSalesEmulator, VirtualClock]
+    ) -> None:
         """Progress events carry done, in-flight, rate, 429s and an ETA; the last one is final."""
         emulator, clock = setup
         events: list[ImportProgress] = []
         async with await make_client(emulator, clock) as client:
             list_uuid = await new_list(client)
-            await client.leads.bulk_upsert(contacts(60), list_uuid=list_uuid, total=60, on_progress=events.append, progress_interval=2.0)
+            await client.leads.bulk_upsert(
+                contacts(60),
+                list_uuid=list_uuid,
+                total=60,
+                on_progress=events.append,
+                progress_interval=2.0,
+            )
         assert events[-1].finished and events[-1].done == 60 and events[-1].eta_s == 0.0
         middle = [e for e in events if not e.finished and e.done]
         assert middle and all(e.rate_per_s > 0 and e.eta_s is not None for e in middle)
@@ -137,13 +162,17 @@ class TestFaultTolerance:
         )
         emulator = emulator_for(clock, seed=11, faults=faults, quota=None)
         results: list[RowResult] = []
-        async with clock.autojump():
-            async with await make_client(emulator, clock, rate_limit=RateLimit(requests=100_000, period=60.0, burst=50)) as client:
-                list_uuid = await new_list(client)
-                summary = await client.leads.bulk_upsert(
-                    contacts(10_000), list_uuid=list_uuid, concurrency=32, on_result=results.append
-                )
-                stats = client.statistics()
+        async with (
+            clock.autojump(),
+            await make_client(
+                emulator, clock, rate_limit=RateLimit(requests=100_000, period=60.0, burst=50)
+            ) as client,
+        ):
+            list_uuid = await new_list(client)
+            summary = await client.leads.bulk_upsert(
+                contacts(10_000), list_uuid=list_uuid, concurrency=32, on_result=results.append
+            )
+            stats = client.statistics()
         counts = Counter(r.index for r in results)
         assert len(counts) == 10_000 and set(counts.values()) == {1}
         assert summary.failed == 0 and summary.created + summary.updated == 10_000
@@ -171,17 +200,30 @@ class TestCheckpointResume:
                     raise KeyboardInterrupt  # a crash, as far as the job knows
 
             with pytest.raises(KeyboardInterrupt):
-                await client.leads.bulk_upsert(rows, list_uuid=list_uuid, checkpoint=checkpoint, concurrency=6, on_result=stop_after_50)
+                await client.leads.bulk_upsert(
+                    rows,
+                    list_uuid=list_uuid,
+                    checkpoint=checkpoint,
+                    concurrency=6,
+                    on_result=stop_after_50,
+                )
             resumed: list[int] = []
             summary = await client.leads.bulk_upsert(
-                rows, list_uuid=list_uuid, checkpoint=checkpoint, resume=True, concurrency=6, on_result=lambda r: resumed.append(r.index)
+                rows,
+                list_uuid=list_uuid,
+                checkpoint=checkpoint,
+                resume=True,
+                concurrency=6,
+                on_result=lambda r: resumed.append(r.index),
             )
         recorded = [json.loads(line)["index"] for line in checkpoint.read_text().splitlines()[1:]]
         assert sorted(recorded) == list(range(120))  # every row once in the checkpoint
         assert summary.resumed == 50 and not set(resumed) & set(seen[:50])
         assert len(emulator.state.leads) == 120
 
-    async def test_checkpoint_of_another_job_is_refused(self, setup: tuple[GetSalesEmulator, VirtualClock], tmp_path: Path) -> None:
+    async def test_checkpoint_of_another_job_is_refused(
+        self, setup: tuple[GetSalesEmulator, VirtualClock], tmp_path: Path
+    ) -> None:
         """Resuming with a checkpoint written for another list is an error, not a silent skip."""
         emulator, clock = setup
         checkpoint = tmp_path / "job.jsonl"
@@ -189,7 +231,9 @@ class TestCheckpointResume:
             a, b = await new_list(client), await new_list(client)
             await client.leads.bulk_upsert(contacts(3), list_uuid=a, checkpoint=checkpoint)
             with pytest.raises(Exception, match="another job"):
-                await client.leads.bulk_upsert(contacts(3), list_uuid=b, checkpoint=checkpoint, resume=True)
+                await client.leads.bulk_upsert(
+                    contacts(3), list_uuid=b, checkpoint=checkpoint, resume=True
+                )
 
 
 def test_leadrow_objects_keep_their_index() -> None:

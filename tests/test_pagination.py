@@ -181,11 +181,6 @@ class TestStopRules:
         assert [t.uuid for t in tags] == ["u0", "u1"]
         assert windows(httpx_mock) == [(0, 2), (2, 2)]
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=AssertionError,
-        reason=f"{SDK_GAP}: Page.is_last applies the short-page rule even when has_more is true",
-    )
     async def test_short_page_with_has_more_true_continues(
         self, client: AsyncGetSales, httpx_mock: HTTPXMock
     ) -> None:
@@ -273,11 +268,6 @@ class TestSearchWindow:
         assert info.value.window == 10_000
         assert len(seen) >= 100
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=AssertionError,
-        reason=f"{SDK_GAP}: the clamped last page is fetched but dropped (window check before yield)",
-    )
     async def test_clamped_last_page_items_are_yielded_before_window_error(
         self, client: AsyncGetSales, httpx_mock: HTTPXMock
     ) -> None:
@@ -476,11 +466,6 @@ class TestCheckpointAndResume:
         with pytest.raises(ArgumentError, match=r"leads\.nope"):
             client.resume(Checkpoint(resource="leads", method="nope", arguments={}, offset=0))
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=TypeError,
-        reason=f"{SDK_GAP}: resume of a non-paginated method raises TypeError, not ArgumentError",
-    )
     async def test_resume_non_paginated_method_raises_argument_error(
         self, client: AsyncGetSales
     ) -> None:
@@ -526,21 +511,6 @@ class TestAwaitAndPages:
         assert lead_uuids(results) == ["u0", "u1", "u2"]
         assert windows(httpx_mock) == [(0, 2), (2, 2)]
 
-    @pytest.mark.parametrize(
-        "anyio_backend",
-        [
-            "asyncio",
-            pytest.param(
-                "trio",
-                marks=pytest.mark.xfail(
-                    strict=True,
-                    raises=AssertionError,
-                    reason=f"{SDK_GAP}: to_list(max_items) drops the _items/pages async "
-                    "generators without aclose (trio ResourceWarning)",
-                ),
-            ),
-        ],
-    )
     async def test_early_exit_leaves_no_open_generators(
         self, client: AsyncGetSales, httpx_mock: HTTPXMock
     ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
@@ -13,9 +14,11 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import anyio
+import httpx
 import pytest
 from redis.asyncio import Redis
 
+from getsales_async._client import AsyncGetSales
 from getsales_async._errors import ArgumentError, GetSalesError
 from getsales_async._limiter import AsyncRateLimiter, RateLimit, key_fingerprint
 from getsales_async._redis_limiter import (
@@ -90,8 +93,21 @@ async def slots_of(limiter: RedisRateLimiter, count: int) -> list[int]:
     return [slots[index] for index in range(count)]
 
 
+async def schedule_tat(inspector: Redis, limiter: RedisRateLimiter) -> bytes | None:
+    """The schedule's TAT as stored in Redis (it changes with every reservation)."""
+    tat: bytes | None = await inspector.hget(limiter.redis_key, "tat")
+    return tat
+
+
+async def until_reserved(inspector: Redis, limiter: RedisRateLimiter, before: bytes | None) -> None:
+    """Return once the schedule's TAT differs from ``before``: a reservation reached Redis."""
+    with anyio.fail_after(5):
+        while await schedule_tat(inspector, limiter) == before:
+            await anyio.sleep(0.001)
+
+
 async def start_waiter(
-    tg: anyio.abc.TaskGroup, limiter: RedisRateLimiter, admitted: list[int]
+    tg: anyio.abc.TaskGroup, inspector: Redis, limiter: RedisRateLimiter, admitted: list[int]
 ) -> anyio.CancelScope:
     """Start one acquiring task and return once it has reserved its slot; its cancel scope."""
     scope = anyio.CancelScope()
@@ -100,12 +116,9 @@ async def start_waiter(
         with scope:
             admitted.append(to_us(await limiter.acquire_slot()))
 
-    before = limiter.statistics().waiting
+    before = await schedule_tat(inspector, limiter)
     tg.start_soon(run)
-    with anyio.fail_after(5):
-        while limiter.statistics().waiting == before:
-            await anyio.sleep(0.001)
-    await anyio.sleep(0.02)  # the reservation round trip (real I/O) completes meanwhile
+    await until_reserved(inspector, limiter, before)
     return scope
 
 
@@ -136,6 +149,8 @@ class TestConfig:
         assert "s3cret-pw" not in repr(config)
         assert "s3cret-pw" not in repr(limiter)
         assert "redis://worker:***@127.0.0.1:6379/0" in repr(config)
+        query = RedisRateLimit(url="unix:///run/redis.sock?db=1&password=s3cret-pw")
+        assert "unix:///run/redis.sock?db=1&password=***" in repr(query)
 
     def test_build_raises_when_api_key_empty(self) -> None:
         """A limiter needs the key whose quota it shares."""
@@ -216,7 +231,7 @@ class TestSchedule:
         assert all(limiter.statistics().acquired_total > 5 for limiter in workers)
 
     async def test_waiters_admitted_in_arrival_order_across_workers(
-        self, redis_server: RedisServer, api_key: str
+        self, redis_server: RedisServer, api_key: str, inspector: Redis
     ) -> None:
         """Waiters of two workers are served in the order they reached Redis, without polling."""
         config = RedisRateLimit(url=redis_server.url, rate=TEN_PER_SECOND)
@@ -232,8 +247,9 @@ class TestSchedule:
             with anyio.fail_after(10):
                 async with anyio.create_task_group() as tg:
                     for index, name in enumerate(names):
+                        before = await schedule_tat(inspector, workers[0])
                         tg.start_soon(waiter, name, workers[index % 2])
-                        await anyio.sleep(0.01)  # reach Redis one after the other
+                        await until_reserved(inspector, workers[0], before)  # one after the other
         finally:
             for limiter in workers:
                 await limiter.aclose()
@@ -255,7 +271,7 @@ class TestSchedule:
 @pytest.mark.anyio
 class TestCancellation:
     async def test_cancelled_latest_waiter_refunds_its_slot(
-        self, redis_server: RedisServer, api_key: str
+        self, redis_server: RedisServer, api_key: str, inspector: Redis
     ) -> None:
         """A waiter cancelled while sleeping gives its slot to the next arrival."""
         limiter = RedisRateLimit(url=redis_server.url, rate=TEN_PER_SECOND).build(api_key)
@@ -263,7 +279,7 @@ class TestCancellation:
         try:
             first = to_us(await limiter.acquire_slot())
             async with anyio.create_task_group() as tg:
-                scope = await start_waiter(tg, limiter, admitted)
+                scope = await start_waiter(tg, inspector, limiter, admitted)
                 scope.cancel()
             third = to_us(await limiter.acquire_slot())
         finally:
@@ -274,7 +290,7 @@ class TestCancellation:
         assert (stats.refunds, stats.holes, stats.acquired_total) == (1, 0, 2)
 
     async def test_cancelled_earlier_waiter_leaves_a_hole(
-        self, redis_server: RedisServer, api_key: str
+        self, redis_server: RedisServer, api_key: str, inspector: Redis
     ) -> None:
         """A cancelled waiter with a later reservation behind it leaves its slot unused."""
         limiter = RedisRateLimit(url=redis_server.url, rate=TEN_PER_SECOND).build(api_key)
@@ -282,8 +298,8 @@ class TestCancellation:
         try:
             first = to_us(await limiter.acquire_slot())
             async with anyio.create_task_group() as tg:
-                second = await start_waiter(tg, limiter, admitted)
-                await start_waiter(tg, limiter, admitted)
+                second = await start_waiter(tg, inspector, limiter, admitted)
+                await start_waiter(tg, inspector, limiter, admitted)
                 second.cancel()
             fourth = to_us(await limiter.acquire_slot())
         finally:
@@ -292,6 +308,21 @@ class TestCancellation:
         assert fourth - first == 300_000
         stats = limiter.statistics()
         assert (stats.refunds, stats.holes) == (0, 1)
+
+    async def test_asyncio_timeout_refunds_the_slot_too(
+        self, redis_server: RedisServer, api_key: str
+    ) -> None:
+        """A native asyncio cancellation (wait_for timeout) while sleeping also refunds."""
+        limiter = RedisRateLimit(url=redis_server.url, rate=TEN_PER_SECOND).build(api_key)
+        try:
+            first = to_us(await limiter.acquire_slot())
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(limiter.acquire(), timeout=0.03)
+            second = to_us(await limiter.acquire_slot())
+        finally:
+            await limiter.aclose()
+        assert second - first == 100_000
+        assert limiter.statistics().refunds == 1
 
 
 @pytest.mark.anyio
@@ -329,7 +360,7 @@ class TestPause:
         assert slot >= start + 0.3 - 0.002
 
     async def test_pause_moves_waiters_already_sleeping(
-        self, redis_server: RedisServer, api_key: str
+        self, redis_server: RedisServer, api_key: str, inspector: Redis
     ) -> None:
         """A slot reserved before a pause but inside it is given up and reserved again after it."""
         config = RedisRateLimit(url=redis_server.url, rate=TEN_PER_SECOND)
@@ -338,12 +369,48 @@ class TestPause:
         try:
             first = to_us(await other.acquire_slot())  # next slot at first + 100 ms
             async with anyio.create_task_group() as tg:
-                await start_waiter(tg, other, admitted)
+                await start_waiter(tg, inspector, other, admitted)
                 await seen.apause(0.4)
         finally:
             await seen.aclose()
             await other.aclose()
         assert admitted[0] - first >= 400_000
+
+    async def test_429_answered_to_one_client_pauses_every_worker(
+        self, redis_server: RedisServer, api_key: str, inspector: Redis
+    ) -> None:
+        """Through AsyncGetSales: a 429 with Retry-After on one worker holds back the others."""
+        config = RedisRateLimit(url=redis_server.url, rate=TEN_PER_SECOND)
+        seen, other = config.build(api_key), config.build(api_key)
+        answered: list[int] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            status = 429 if not answered else 200
+            answered.append(status)
+            return httpx.Response(status, headers={"Retry-After": "0.5"}, json={})
+
+        client = AsyncGetSales(
+            api_key=api_key,
+            base_url="http://getsales.test",
+            transport=httpx.MockTransport(handler),
+            rate_limit=seen,
+        )
+        try:
+            before = time.time()
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(client.request, "GET", "/leads/api/leads")
+                with anyio.fail_after(5):
+                    while (paused := await inspector.hget(seen.redis_key, "pause")) in (None, b"0"):
+                        await anyio.sleep(0.001)
+                slot = await other.acquire_slot()
+        finally:
+            await client.aclose()
+            await seen.aclose()
+            await other.aclose()
+        assert answered == [429, 200]
+        assert paused is not None and int(paused) >= to_us(before + 0.5) - 2_000
+        assert to_us(slot) >= int(paused)
+        assert client.statistics().rate_limited == 1
 
 
 @pytest.mark.anyio
@@ -404,6 +471,16 @@ class TestUnavailable:
         assert "pw-secret" not in message and api_key not in message
         assert limiter.statistics().acquired_total == 0
 
+    async def test_fail_mode_apause_raises_when_redis_unreachable(self, api_key: str) -> None:
+        """apause() in 'fail' mode reports that the pause could not be shared."""
+        url = f"redis://127.0.0.1:{free_port()}/0"
+        limiter = RedisRateLimit(url=url, on_unavailable="fail").build(api_key)
+        try:
+            with pytest.raises(RateLimiterUnavailableError, match="Start Redis"):
+                await limiter.apause(1.0)
+        finally:
+            await limiter.aclose()
+
     async def test_recovers_when_redis_restarts(
         self, redis_server: RedisServer, api_key: str, caplog: pytest.LogCaptureFixture
     ) -> None:
@@ -433,11 +510,51 @@ class TestUnavailable:
         assert levels.count(logging.WARNING) == 1
         assert any("reachable again" in r.getMessage() for r in caplog.records)
 
+    async def test_slot_granted_before_redis_stops_is_honoured(
+        self, redis_server: RedisServer, api_key: str, inspector: Redis
+    ) -> None:
+        """A waiter already holding a Redis slot is admitted at that slot, not re-queued locally."""
+        limiter = RedisRateLimit(url=redis_server.url, rate=TEN_PER_SECOND).build(api_key)
+        admitted: list[int] = []
+        try:
+            first = to_us(await limiter.acquire_slot())
+            async with anyio.create_task_group() as tg:
+                await start_waiter(tg, inspector, limiter, admitted)
+                redis_server.stop()
+        finally:
+            await limiter.aclose()
+        assert [slot - first for slot in admitted] == [100_000]
+        stats = limiter.statistics()
+        assert (stats.acquired_total, stats.acquired_local, stats.outages) == (2, 0, 1)
+
+    async def test_pause_during_outage_reaches_redis_when_it_is_back(
+        self, redis_server: RedisServer, api_key: str
+    ) -> None:
+        """A 429 pause taken while Redis is down is applied locally, then pushed when it returns."""
+        config = RedisRateLimit(url=redis_server.url, rate=TEN_PER_SECOND, reconnect_interval=0.05)
+        seen, other = config.build(api_key), config.build(api_key)
+        try:
+            await seen.acquire()
+            redis_server.stop()
+            start = time.time()
+            await seen.apause(0.5)  # "local": no error; the fallback has the pause
+            assert seen.statistics().backend == "local"
+            redis_server.start()
+            await anyio.sleep(0.06)  # past reconnect_interval
+            await seen.acquire()  # reaches Redis again, carrying the pending pause
+            assert seen.statistics().backend == "redis"
+            slot = await other.acquire_slot()
+        finally:
+            await seen.aclose()
+            await other.aclose()
+        assert slot >= start + 0.5 - 0.002
+
     def test_trio_raises_a_clear_error_at_first_use(self, api_key: str) -> None:
         """Under trio the limiter refuses plainly instead of failing inside redis-py."""
         limiter = RedisRateLimit(url="redis://127.0.0.1:6379/0").build(api_key)
         with pytest.raises(ArgumentError, match="needs asyncio"):
             anyio.run(limiter.acquire, backend="trio")
+        anyio.run(limiter.aclose, backend="trio")  # nothing to close; no error
 
     def test_limiter_works_across_successive_event_loops(
         self, redis_server: RedisServer, api_key: str

@@ -129,6 +129,7 @@ class AiAgentsResource(BaseResource):
             nullable=False,
             unwrap_data=True,
             returns_file=False,
+            declared_status=201,
             request_options=request_options,
         )
 

@@ -109,6 +109,7 @@ class AiTemplatesResource(BaseResource):
             nullable=False,
             unwrap_data=True,
             returns_file=False,
+            declared_status=201,
             request_options=request_options,
         )
 

@@ -16,6 +16,7 @@ from getsales_async._resource import (
     RequestOptions,
     build_body,
     coerce_enum,
+    require_one_of,
 )
 
 if TYPE_CHECKING:
@@ -49,6 +50,12 @@ class BlacklistResource(BaseResource):
         request_options: RequestOptions | None = None,
     ) -> RawResponse[CompanyBlacklistEntry]:
         from getsales_async._generated.api.blacklist import add_company_to_blacklist as _endpoint
+
+        require_one_of(
+            {"domain": domain, "linkedin": linkedin, "ln_id": ln_id, "name": name},
+            [["name"], ["domain"], ["linkedin"], ["ln_id"]],
+            extra_body,
+        )
         from getsales_async._generated.models.add_company_to_blacklist_body import (
             AddCompanyToBlacklistBody as _body_model,
         )
@@ -68,6 +75,7 @@ class BlacklistResource(BaseResource):
             nullable=False,
             unwrap_data=True,
             returns_file=False,
+            declared_status=201,
             request_options=request_options,
         )
 
@@ -114,6 +122,27 @@ class BlacklistResource(BaseResource):
         request_options: RequestOptions | None = None,
     ) -> RawResponse[LeadBlacklistEntry]:
         from getsales_async._generated.api.blacklist import add_lead_to_blacklist as _endpoint
+
+        require_one_of(
+            {
+                "company_name": company_name,
+                "email": email,
+                "linkedin": linkedin,
+                "ln_id": ln_id,
+                "name": name,
+                "personal_email": personal_email,
+                "work_email": work_email,
+            },
+            [
+                ["linkedin"],
+                ["ln_id"],
+                ["work_email"],
+                ["personal_email"],
+                ["email"],
+                ["name", "company_name"],
+            ],
+            extra_body,
+        )
         from getsales_async._generated.models.add_lead_to_blacklist_body import (
             AddLeadToBlacklistBody as _body_model,
         )
@@ -141,6 +170,7 @@ class BlacklistResource(BaseResource):
             nullable=False,
             unwrap_data=True,
             returns_file=False,
+            declared_status=201,
             request_options=request_options,
         )
 

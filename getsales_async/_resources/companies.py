@@ -17,6 +17,7 @@ from getsales_async._resource import (
     RequestOptions,
     build_body,
     coerce_body,
+    require_one_of,
 )
 
 if TYPE_CHECKING:
@@ -262,8 +263,20 @@ class CompaniesResource(BaseResource):
         disable_aggregation: bool | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> RawResponse[Company]:
+    ) -> RawResponse[Company | None]:
         from getsales_async._generated.api.companies_accounts import lookup_company as _endpoint
+
+        require_one_of(
+            {
+                "domain": domain,
+                "linkedin": linkedin,
+                "ln_id": ln_id,
+                "name": name,
+                "website": website,
+            },
+            [["linkedin"], ["website"], ["domain"], ["ln_id"], ["name"]],
+            extra_body,
+        )
         from getsales_async._generated.models.lookup_company_body import (
             LookupCompanyBody as _body_model,
         )
@@ -287,9 +300,10 @@ class CompaniesResource(BaseResource):
             operation_id="lookupCompany",
             idempotent=True,
             expect_body=True,
-            nullable=False,
+            nullable=True,
             unwrap_data=True,
             returns_file=False,
+            none_when_not_found=True,
             request_options=request_options,
         )
 
@@ -304,7 +318,7 @@ class CompaniesResource(BaseResource):
         disable_aggregation: bool | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> Company:
+    ) -> Company | None:
         """Lookup a company
 
         Find a company by a unique identifier. Provide at least one of:
@@ -497,7 +511,7 @@ class CompaniesResourceWithRawResponse:
         disable_aggregation: bool | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> RawResponse[Company]:
+    ) -> RawResponse[Company | None]:
         """Lookup a company (raw response)."""
         return await self._resource._lookup(
             linkedin=linkedin,

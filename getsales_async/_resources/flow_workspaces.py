@@ -60,6 +60,7 @@ class FlowWorkspacesResource(BaseResource):
             nullable=False,
             unwrap_data=True,
             returns_file=False,
+            declared_status=201,
             request_options=request_options,
         )
 

@@ -131,6 +131,7 @@ class FlowsResource(BaseResource):
             nullable=False,
             unwrap_data=True,
             returns_file=False,
+            declared_status=201,
             request_options=request_options,
         )
 

@@ -16,6 +16,7 @@ from getsales_async._resource import (
     RawResponse,
     RequestOptions,
     build_body,
+    require_one_of,
 )
 
 if TYPE_CHECKING:
@@ -190,8 +191,19 @@ class LeadsResource(BaseResource):
         disable_aggregation: bool | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> RawResponse[Lead]:
+    ) -> RawResponse[Lead | None]:
         from getsales_async._generated.api.leads_contacts import lookup_one_lead as _endpoint
+
+        require_one_of(
+            {
+                "company_name": company_name,
+                "email": email,
+                "linkedin_id": linkedin_id,
+                "name": name,
+            },
+            [["linkedin_id"], ["email"], ["name", "company_name"]],
+            extra_body,
+        )
         from getsales_async._generated.models.lookup_one_lead_body import (
             LookupOneLeadBody as _body_model,
         )
@@ -214,9 +226,10 @@ class LeadsResource(BaseResource):
             operation_id="lookupOneLead",
             idempotent=True,
             expect_body=True,
-            nullable=False,
+            nullable=True,
             unwrap_data=True,
             returns_file=False,
+            none_when_not_found=True,
             request_options=request_options,
         )
 
@@ -230,7 +243,7 @@ class LeadsResource(BaseResource):
         disable_aggregation: bool | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> Lead:
+    ) -> Lead | None:
         """Lookup a contact
 
         Find a specific contact by a unique identifier. Provide at least one of:
@@ -686,7 +699,7 @@ class LeadsResourceWithRawResponse:
         disable_aggregation: bool | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> RawResponse[Lead]:
+    ) -> RawResponse[Lead | None]:
         """Lookup a contact (raw response)."""
         return await self._resource._lookup(
             linkedin_id=linkedin_id,

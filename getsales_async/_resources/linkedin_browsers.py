@@ -133,6 +133,7 @@ class LinkedinBrowsersResource(BaseResource):
             nullable=False,
             unwrap_data=True,
             returns_file=False,
+            declared_status=201,
             request_options=request_options,
         )
 

@@ -85,6 +85,7 @@ class LinkedinMessagesResource(BaseResource):
             unwrap_data=False,
             returns_file=False,
             empty_list_as_map=True,
+            pairs_to_map=("value", "count"),
             request_options=request_options,
         )
 
@@ -249,6 +250,7 @@ class LinkedinMessagesResource(BaseResource):
             nullable=False,
             unwrap_data=True,
             returns_file=False,
+            declared_status=201,
             request_options=request_options,
         )
 

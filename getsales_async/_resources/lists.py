@@ -57,6 +57,7 @@ class ListsResource(BaseResource):
             nullable=False,
             unwrap_data=True,
             returns_file=False,
+            declared_status=201,
             request_options=request_options,
         )
 

@@ -77,7 +77,7 @@ class WebhooksResource(BaseResource):
         target_url: str,
         request_method: WebhookRequestMethod
         | Literal["POST", "GET", "PUT", "PATCH", "DELETE"]
-        | Unset = UNSET,
+        | Unset = "POST",
         filters: CreateWebhookBodyFiltersType0 | Unset | None = UNSET,
         status: WebhookStatus | Literal["on", "off"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
@@ -110,6 +110,7 @@ class WebhooksResource(BaseResource):
             nullable=False,
             unwrap_data=True,
             returns_file=False,
+            declared_status=201,
             request_options=request_options,
         )
 
@@ -144,7 +145,7 @@ class WebhooksResource(BaseResource):
         target_url: str,
         request_method: WebhookRequestMethod
         | Literal["POST", "GET", "PUT", "PATCH", "DELETE"]
-        | Unset = UNSET,
+        | Unset = "POST",
         filters: CreateWebhookBodyFiltersType0 | Unset | None = UNSET,
         status: WebhookStatus | Literal["on", "off"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
@@ -553,7 +554,7 @@ class WebhooksResourceWithRawResponse:
         target_url: str,
         request_method: WebhookRequestMethod
         | Literal["POST", "GET", "PUT", "PATCH", "DELETE"]
-        | Unset = UNSET,
+        | Unset = "POST",
         filters: CreateWebhookBodyFiltersType0 | Unset | None = UNSET,
         status: WebhookStatus | Literal["on", "off"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
