@@ -83,7 +83,7 @@ async def prepare(base_url: str) -> None:
         await client.blacklist.add_company(domain=BLOCKED_DOMAIN, name="Blocked Corp")
         for n in range(0, 40, 2):
             await client.blacklist.add_lead(linkedin=f"{BLOCKED_LINKEDIN_PREFIX}{n}")
-        await client.custom_fields.create(name="segment", object_="lead")
+        await client.custom_fields.create(name="segment", object="lead")
 
 
 async def emulator_count(base_url: str, list_name: str) -> int:

@@ -75,9 +75,8 @@ BLOCKED_DOMAIN = "blocked-corp.example"
 BLOCKED_LINKEDIN_PREFIX = "https://www.linkedin.com/in/blocked-person-"
 
 
-def contact(rng: random.Random, i: int) -> list[str]:
-    first, last = rng.choice(FIRST), rng.choice(LAST)
-    company = rng.choice(COMPANIES)
+def contact(rng: random.Random, i: int, person: tuple[str, str, str]) -> list[str]:
+    first, last, company = person
     nick = f"{first}-{last}-{i:05d}".lower()
     email = f"{first}.{last}.{i}@{company.lower()}.example".lower()
     tags = ";".join(rng.sample(["demo", "q4", "priority", "partner", "event"], k=rng.randint(1, 2)))
@@ -95,8 +94,12 @@ def contact(rng: random.Random, i: int) -> list[str]:
 
 def build() -> bytes:
     rng = random.Random(20261127)
+    # distinct (first, last, company) per contact: GetSales also deduplicates on name + company
+    people = rng.sample(
+        [(f, la, c) for f in FIRST for la in LAST for c in COMPANIES], 1950 + 40 + 30
+    )
     rows: list[list[str] | bytes] = []
-    uniques = [contact(rng, i) for i in range(1950)]
+    uniques = [contact(rng, i, people[i]) for i in range(1950)]
     rows.extend(uniques)
     for n in range(80):  # repeats: half by email, half by LinkedIn profile
         base = list(rng.choice(uniques))
@@ -107,7 +110,7 @@ def build() -> bytes:
             base[4] = ""  # matched by LinkedIn
         rows.append(base)
     for n in range(40):  # blacklisted: 20 by company domain, 20 by LinkedIn profile
-        row = contact(rng, 5000 + n)
+        row = contact(rng, 5000 + n, people[1950 + n])
         if n % 2:
             row[4] = f"person{n}@{BLOCKED_DOMAIN}"
             row[2] = "Blocked Corp"
@@ -115,7 +118,7 @@ def build() -> bytes:
             row[5] = f"{BLOCKED_LINKEDIN_PREFIX}{n}"
         rows.append(row)
     for n in range(30):  # malformed
-        row = contact(rng, 7000 + n)
+        row = contact(rng, 7000 + n, people[1990 + n])
         if n % 3 == 0:
             rows.append(row[:4])  # too few columns
         elif n % 3 == 1:

@@ -33,6 +33,12 @@ from ._errors import (
 from ._generated.types import UNSET, File, Unset
 from ._limiter import AsyncRateLimiter, LimiterStatistics, RateLimit
 from ._pagination import AsyncPaginator, Checkpoint, Page
+from ._redis_limiter import (
+    RateLimiterUnavailableError,
+    RedisLimiterStatistics,
+    RedisRateLimit,
+    RedisRateLimiter,
+)
 from ._resource import RawResponse, RequestOptions
 from ._retry import RetryPolicy
 from ._transport import TransportStatistics
@@ -68,7 +74,11 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
+    "RateLimiterUnavailableError",
     "RawResponse",
+    "RedisLimiterStatistics",
+    "RedisRateLimit",
+    "RedisRateLimiter",
     "RequestOptions",
     "RetryPolicy",
     "TransportStatistics",

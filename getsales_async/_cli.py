@@ -25,7 +25,8 @@ from ._client import AsyncGetSales
 from ._config import DEFAULT_BURST, DEFAULT_RATE_REQUESTS, ENV_API_KEY
 from ._csv import EXPORT_COLUMNS, CsvProblem, read_leads_csv, write_csv_row
 from ._errors import GetSalesError
-from ._limiter import Limiter, RateLimit
+from ._limiter import RateLimit
+from ._redis_limiter import RedisRateLimit
 
 __all__ = ["main"]
 
@@ -35,16 +36,13 @@ UUID_RE = re.compile(
 )
 
 
-def _rate_limit(args: argparse.Namespace) -> RateLimit | Limiter:
+def _rate_limit(args: argparse.Namespace) -> RateLimit | RedisRateLimit:
     per_minute = args.rate_limit
     burst = min(DEFAULT_BURST, per_minute)
     rate = RateLimit(requests=per_minute - burst + 1, period=60.0, burst=burst)
     redis_url = os.environ.get(ENV_REDIS_URL)
     if redis_url:
-        from ._redis_limiter import RedisRateLimit
-
-        key = os.environ.get(ENV_API_KEY, "")
-        return RedisRateLimit(url=redis_url, rate=rate).build(key)
+        return RedisRateLimit(url=redis_url, rate=rate)
     return rate
 
 
@@ -248,10 +246,7 @@ async def cmd_whoami(args: argparse.Namespace) -> int:
 def cmd_emulator_serve(args: argparse.Namespace) -> int:
     from .testing.emulator._main import main as serve_main
 
-    argv = ["--host", args.host, "--port", str(args.port)]
-    if args.quota is not None:
-        argv += ["--quota", str(args.quota)]
-    return serve_main(argv)
+    return serve_main(["--port", "8300", *args.emulator_args])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -293,18 +288,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     emu = sub.add_parser("emulator", help="the built-in GetSales emulator")
     emu_sub = emu.add_subparsers(dest="emulator_command", required=True)
-    serve = emu_sub.add_parser("serve", help="serve the emulator on a loopback port")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8300)
-    serve.add_argument(
-        "--quota", type=int, default=None, help="requests per minute per key (default 300)"
+    serve = emu_sub.add_parser(
+        "serve",
+        help="serve the emulator on a loopback port (default 8300)",
+        description="Options after `serve` go to the emulator: --host, --port, --quota N, "
+        "--no-quota, --api-key KEY:TEAM, --seed, --error-rate, --drop-rate, --latency, "
+        "--fail-after-commit-rate, --print-url.",
     )
     serve.set_defaults(func=cmd_emulator_serve, sync=True, needs_key=lambda a: False)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if getattr(args, "emulator_command", None) == "serve":
+        args.emulator_args = extra  # everything after `serve` is the emulator's
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     needs_key = getattr(args, "needs_key", lambda a: True)(args)
     if needs_key and not os.environ.get(ENV_API_KEY):
         print(

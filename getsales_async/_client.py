@@ -30,6 +30,7 @@ from ._generated.client import Client as _GeneratedClient
 from ._limiter import Limiter, RateLimit, key_fingerprint, shared_limiter
 from ._logging import register_secret
 from ._pagination import AsyncPaginator, Checkpoint
+from ._redis_limiter import RedisRateLimit, RedisRateLimiter
 from ._resources import IDEMPOTENT_POSTS, ResourcesMixin
 from ._retry import RetryPolicy
 from ._transport import EXTENSION_KEY, CallOptions, RetryingTransport, TransportStatistics
@@ -84,8 +85,9 @@ class AsyncGetSales(ResourcesMixin):
         timeout: seconds (or an ``httpx.Timeout``) per HTTP attempt; default 60 s, connect 10 s.
         max_retries: retries per call for 429, connection errors and (idempotent calls) 502/503/504.
         rate_limit: a :class:`RateLimit` for this key (default 290/min, burst 10: never more than
-            299 requests in any rolling minute), or an :class:`AsyncRateLimiter` to share
-            explicitly. Clients with the same key in one process share one limiter.
+            299 requests in any rolling minute); a :class:`RedisRateLimit` to share the quota
+            with other processes through Redis; or a limiter object to share explicitly.
+            Clients with the same key in one process share one limiter.
         http_client: an ``httpx.AsyncClient`` whose transport, timeout and headers are used (it
             is not modified and not closed by this client).
         transport: the transport that really sends (e.g. ``httpx.ASGITransport`` to the emulator).
@@ -109,7 +111,7 @@ class AsyncGetSales(ResourcesMixin):
         base_url: str | None = None,
         timeout: float | httpx.Timeout | NotGiven = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
-        rate_limit: RateLimit | Limiter | None = None,
+        rate_limit: RateLimit | RedisRateLimit | Limiter | None = None,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         default_headers: Mapping[str, str] | None = None,
@@ -140,8 +142,11 @@ class AsyncGetSales(ResourcesMixin):
         self.max_retries = max_retries
         self._clock: Clock = clock or MonotonicClock()
         self._limiter: Limiter
+        self._owned_limiter: RedisRateLimiter | None = None
         if rate_limit is None or isinstance(rate_limit, RateLimit):
             self._limiter = shared_limiter(api_key, rate_limit or RateLimit(), clock=self._clock)
+        elif isinstance(rate_limit, RedisRateLimit):
+            self._limiter = self._owned_limiter = rate_limit.build(api_key)
         elif isinstance(rate_limit, Limiter):
             self._limiter = rate_limit
         else:
@@ -209,6 +214,8 @@ class AsyncGetSales(ResourcesMixin):
         if not self._closed:
             self._closed = True
             await self._http.aclose()
+            if self._owned_limiter is not None:
+                await self._owned_limiter.aclose()
 
     def __repr__(self) -> str:
         team = f", team_id={self.team_id!r}" if self.team_id else ""

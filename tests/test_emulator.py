@@ -506,8 +506,10 @@ class TestBlacklist:
         await client.blacklist.add_company(domain="blocked.io")
         assert [i.lead.uuid async for i in client.leads.search()] == [keep]  # type: ignore[union-attr]
 
-    async def test_entries_list_and_delete(self, client: AsyncGetSales) -> None:
-        """Entries list in the envelope; DELETE is 204, then 404; an empty entry is 422."""
+    async def test_entries_list_and_delete(
+        self, client: AsyncGetSales, raw: httpx.AsyncClient
+    ) -> None:
+        """Entries list in the envelope; DELETE is 204, then 404; an entry without identity is 422."""
         entry = await client.blacklist.add_lead(work_email="a@x.io")
         company = await client.blacklist.add_company(name="Evil Corp")
         assert (await client.blacklist.list_leads()).total == 1
@@ -516,8 +518,8 @@ class TestBlacklist:
         await client.blacklist.remove_company(str(company.uuid))
         with pytest.raises(NotFoundError):
             await client.blacklist.remove_lead(str(entry.uuid))
-        with pytest.raises(UnprocessableEntityError):
-            await client.blacklist.add_lead(name="only a name")
+        refused = await raw.post("/leads/api/leads-blacklist", json={"name": "only a name"})
+        assert refused.status_code == 422 and "linkedin" in refused.json()["error"]["data"]
 
 
 class TestSearch:
@@ -614,14 +616,10 @@ class TestLookup:
             await raw.post("/leads/api/leads/lookup-one", json={"name": "x"})
         ).status_code == 422
 
-    @pytest.mark.xfail(
-        reason="SDK bug: leads.lookup declares nullable=False, so a 200 null raises "
-        "APIResponseValidationError instead of returning None",
-        strict=True,
-    )
     async def test_sdk_lookup_returns_none_when_not_found(self, client: AsyncGetSales) -> None:
-        """The SDK turns the documented 200 null into None."""
+        """The SDK turns the documented 200 null into None, for contacts and companies."""
         assert await client.leads.lookup(email="nobody@x.io") is None
+        assert await client.companies.lookup(name="Nobody") is None
 
 
 class TestMassAction:

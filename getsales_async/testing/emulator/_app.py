@@ -324,6 +324,8 @@ class GetSalesEmulator:
                     return early
             if incoming.body is _INVALID:
                 raise bad_request("The request body is not valid JSON.")
+            if incoming.body is None and incoming.method in ("POST", "PUT"):
+                raise bad_request("This operation needs a JSON body.")
             reply = handler(Call(self._state, team_id, params, incoming.query, incoming.body))
         except ApiError as exc:
             return _web.json_response(exc.status, exc.body(), exc.headers)
@@ -348,11 +350,8 @@ class GetSalesEmulator:
         if team_id is None:
             raise ApiError(401, "auth_exception", "Invalid or expired API key.")
         asked = headers.get("team-id", "").strip()
-        if asked:
-            if not asked.isdigit():
-                raise bad_request("The Team-ID header must be a team id (an integer).")
-            if int(asked) != team_id:
-                raise ApiError(403, "access_denied", f"The API key has no access to team {asked}.")
+        if asked and asked != str(team_id):
+            raise ApiError(403, "access_denied", f"The API key has no access to team {asked!r}.")
         return team_id
 
     def _check_quota(self, trace: _Trace) -> None:

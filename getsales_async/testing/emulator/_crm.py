@@ -281,10 +281,10 @@ def create_pipeline_stage(call: Call) -> Reply:
     name = body.string("name", required=True)
     object_type = body.choice("object", _OBJECTS, required=True)
     category = body.choice("category", _CATEGORIES, required=True)
-    order = body.integer("order", minimum=1)
+    order = body.integer("order")
     body.done()
     stages = _stages(state, team, object_type)
-    at = len(stages) if order is None else min(order - 1, len(stages))
+    at = len(stages) if order is None else min(max(order, 1) - 1, len(stages))
     record = state.create(
         state.pipeline_stages,
         team,
@@ -308,7 +308,7 @@ def update_pipeline_stage(call: Call) -> Reply:
     body = Fields(call.body)
     name = body.string("name")
     category = body.choice("category", _CATEGORIES)
-    order = body.integer("order", minimum=1)
+    order = body.integer("order")
     body.done()
     if name is not None:
         record["name"] = name
@@ -317,7 +317,7 @@ def update_pipeline_stage(call: Call) -> Reply:
     state.touch(record)
     if order is not None:
         stages = [s for s in _stages(state, team, record["object"]) if s is not record]
-        stages.insert(min(order - 1, len(stages)), record)
+        stages.insert(min(max(order, 1) - 1, len(stages)), record)
         _renumber(state, stages)
     return Reply(200, public(record))
 

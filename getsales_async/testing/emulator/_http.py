@@ -49,6 +49,7 @@ Record = dict[str, Any]
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+MAX_INT32 = 2**31 - 1  # limit and offset are int32 in the spec
 _OPERATORS = frozenset({"=", "!=", "<>", "<", "<=", ">", ">="})
 _BRACKET_KEY = re.compile(r"filter\[([^\]]+)\](.*)")
 _OPERATOR_SUFFIX = re.compile(r"\[([^\]]*)\]")
@@ -242,7 +243,7 @@ class PageParams:
 def page_from_fields(fields: Fields) -> PageParams:
     """Pagination from a JSON body (POST search/list endpoints); problems go to ``fields``."""
     limit = fields.integer("limit", minimum=1, maximum=MAX_LIMIT)
-    offset = fields.integer("offset", minimum=0)
+    offset = fields.integer("offset", minimum=0, maximum=MAX_INT32)
     order_field = fields.string("order_field")
     order_type = fields.choice("order_type", ("asc", "desc"))
     return PageParams(
@@ -299,7 +300,7 @@ def filter_from_query(query: QueryParams) -> dict[str, Any]:
         else:
             operator = _OPERATOR_SUFFIX.fullmatch(rest)
             if operator is None:
-                raise validation_error({f"filter.{field}": [f"Cannot read the parameter {key}."]})
+                continue  # deeper nesting means nothing to the API: ignored
             current = out.get(field)
             ops = current if isinstance(current, dict) else {}
             ops[operator.group(1)] = value

@@ -51,12 +51,15 @@ def match(scope: Scope) -> tuple[str, dict[str, str]]:
         ApiError: 404 for an unknown path, 405 (with ``Allow``) for a method the path lacks.
     """
     allowed: list[str] = []
+    allowed_path: str | None = None
     for route in ROUTES:
         found, child = route.matches(scope)
         if found is Match.FULL:
             return route.name, {k: str(v) for k, v in child["path_params"].items()}
-        if found is Match.PARTIAL:
-            allowed += sorted(route.methods or ())
+        if found is Match.PARTIAL and allowed_path in (None, route.path):
+            # The most specific path template only: /leads/search is not /leads/{uuid}.
+            allowed_path = route.path
+            allowed += sorted((route.methods or set()) - {"HEAD"})
     if allowed:
         methods = ", ".join(dict.fromkeys(allowed))
         raise ApiError(
