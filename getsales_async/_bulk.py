@@ -26,7 +26,16 @@ import json
 import math
 import os
 from collections import deque
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+)
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -284,7 +293,28 @@ def _classify(lead: Any, update_if_exists: bool, server_date: str | None) -> Row
     return RowStatus.UPDATED
 
 
-async def _iterate(rows: Iterable[LeadRow] | AsyncIterable[LeadRow]) -> AsyncIterable[LeadRow]:
+@asynccontextmanager
+async def _single_errors() -> AsyncIterator[None]:
+    """Re-raise a task group's lone exception as itself (a callback's error, a cancellation)."""
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        leaves: list[BaseException] = []
+        pending: list[BaseException] = [group]
+        while pending:
+            current = pending.pop()
+            if isinstance(current, BaseExceptionGroup):
+                pending.extend(current.exceptions)
+            else:
+                leaves.append(current)
+        if len(leaves) == 1:
+            raise leaves[0] from None
+        raise
+
+
+async def _iterate(
+    rows: Iterable[LeadRow] | AsyncIterable[LeadRow],
+) -> AsyncGenerator[LeadRow, None]:
     if isinstance(rows, AsyncIterable):
         async for row in rows:
             yield row
@@ -442,7 +472,7 @@ async def bulk_upsert(
                 attempts=attempt,
             )
 
-    source = _iterate(rows).__aiter__()
+    source = _iterate(rows)
     source_lock = anyio.Lock()
 
     async def next_row() -> LeadRow | None:
@@ -480,7 +510,7 @@ async def bulk_upsert(
             await emit(on_progress, snapshot())
 
     try:
-        async with anyio.create_task_group() as tg:
+        async with _single_errors(), anyio.create_task_group() as tg:
             if (
                 on_progress is not None
                 and progress_interval > 0
@@ -492,6 +522,8 @@ async def bulk_upsert(
                     workers.start_soon(worker, workers.cancel_scope)
             tg.cancel_scope.cancel()
     finally:
+        with anyio.CancelScope(shield=True):
+            await source.aclose()
         stats = client.statistics()
         summary.rate_limited = stats.rate_limited - stats0.rate_limited
         summary.retries = stats.retries - stats0.retries

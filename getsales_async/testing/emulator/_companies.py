@@ -176,6 +176,8 @@ def list_companies(call: Call) -> Reply:
     body = Fields(call.body)
     page = page_from_fields(body)
     conditions = body.mapping("filter") or {}
+    if not isinstance(conditions.get("q", ""), str):
+        body.fail("filter.q", "The filter.q must be a string.")
     body.done()
     window_check(page.offset, page.limit)
     found = [

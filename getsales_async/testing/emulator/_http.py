@@ -261,6 +261,8 @@ def page_from_query(query: QueryParams) -> PageParams:
     fields = Fields(raw)
     for name in ("limit", "offset"):
         text = query.get(name)
+        if any(key.startswith(f"{name}[") for key in query):
+            fields.fail(name, f"The {name} must be an integer.")
         if text is None or text == "":
             continue
         try:

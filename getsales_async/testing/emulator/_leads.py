@@ -434,8 +434,7 @@ def search_leads(call: Call) -> Reply:
     page = page_from_fields(body)
     conditions = body.mapping("filter") or {}
     flat = body.boolean("disable_aggregation", False)
-    q = conditions.get("q")
-    if q is not None and not isinstance(q, str):
+    if not isinstance(conditions.get("q", ""), str):
         body.fail("filter.q", "The filter.q must be a string.")
     body.done()
     window_check(page.offset, page.limit)
