@@ -14,9 +14,10 @@ reported twice. (A row whose request succeeded just before a crash, but whose re
 written, is sent again on resume; upsert deduplicates by LinkedIn id / email / name + company, so
 this updates the same contact instead of creating a second one.)
 
-Created vs updated is read from the returned contact's timestamps against the answer's ``Date``
-header (both server clocks): see :func:`_classify`. A contact created by someone else within the
-last two minutes and then matched by this job can be reported as created.
+Created, updated or skipped is read from the returned contact's timestamps against the server's
+time when the job started (from the ``Date`` header; both on the server's clock): see
+:func:`_classify`. A contact created by someone else less than a second before the job started
+can be reported as created.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from collections.abc import (
 )
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from pathlib import Path
@@ -248,9 +249,6 @@ class _Checkpoint:
         self._fh.close()
 
 
-FRESH_S = 120.0  # a timestamp this close to the server's clock counts as "just now"
-
-
 def _parse_time(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -263,32 +261,36 @@ def _parse_time(value: Any) -> datetime | None:
     return None
 
 
-def _classify(lead: Any, update_if_exists: bool, server_date: str | None) -> RowStatus:
-    """Created, updated or skipped, from the contact's timestamps and the server's ``Date``.
+DATE_RESOLUTION_S = 1.0  # the HTTP Date header counts whole seconds
 
-    Both times come from the server, so client clock skew does not matter: a contact whose
-    ``created_at`` equals ``updated_at`` and is within two minutes of the answer's ``Date`` was
-    created by this call; one whose ``updated_at`` is that recent was updated; otherwise it was
-    left unchanged (skipped). Without a ``Date`` header, ``created_at == updated_at`` decides.
+
+def _server_time(date_header: str | None) -> datetime | None:
+    if not date_header:
+        return None
+    try:
+        return parsedate_to_datetime(date_header)
+    except (TypeError, ValueError):
+        return None
+
+
+def _classify(lead: Any, update_if_exists: bool, job_start: datetime | None) -> RowStatus:
+    """Created, updated or skipped, from the contact's timestamps (all on the server's clock).
+
+    ``job_start`` is the server's time when the job began (the first answer's ``Date`` less its
+    one-second resolution). A contact created since then, and not changed after, was created by
+    this job; one updated since then was updated; otherwise the server left it as it was
+    (skipped). Without a ``Date`` header, ``created_at == updated_at`` decides. A file that holds
+    the same contact twice with identical data reports it created once and then skipped or
+    updated, as the server's timestamps say.
     """
     created = _parse_time(getattr(lead, "created_at", None))
     updated = _parse_time(getattr(lead, "updated_at", None))
-    now: datetime | None = None
-    if server_date:
-        try:
-            now = parsedate_to_datetime(server_date)
-        except (TypeError, ValueError):
-            now = None
-    fresh = (
-        (lambda t: t is not None and abs((now - t).total_seconds()) <= FRESH_S)
-        if now
-        else (lambda t: True)
-    )
-    if created is not None and created == updated and fresh(created):
+    since = (lambda t: t is not None and t >= job_start) if job_start else (lambda t: True)
+    if created is not None and created == updated and since(created):
         return RowStatus.CREATED
     if not update_if_exists:
         return RowStatus.SKIPPED
-    if updated is not None and now is not None and not fresh(updated):
+    if job_start is not None and not since(updated):
         return RowStatus.SKIPPED  # nothing changed, so the server kept the old timestamp
     return RowStatus.UPDATED
 
@@ -435,6 +437,17 @@ async def bulk_upsert(
             store.record(result)
         await emit(on_result, result)
 
+    server_start: list[datetime] = []
+
+    def job_start_of(date_header: str | None) -> datetime | None:
+        """The server's time at the job's start: the first answer's Date, less its resolution."""
+        if not server_start:
+            now = _server_time(date_header)
+            if now is None:
+                return None
+            server_start.append(now - timedelta(seconds=DATE_RESOLUTION_S))
+        return server_start[0]
+
     async def upsert_one(row: LeadRow) -> RowResult:
         problem = row_identifier_problem(row.lead)
         if problem is not None:
@@ -467,7 +480,7 @@ async def bulk_upsert(
             uuid = getattr(lead, "uuid", None)
             return RowResult(
                 row.index,
-                _classify(lead, update_if_exists, raw.headers.get("date")),
+                _classify(lead, update_if_exists, job_start_of(raw.headers.get("date"))),
                 lead_uuid=uuid if isinstance(uuid, str) else None,
                 attempts=attempt,
             )

@@ -135,6 +135,13 @@ class RetryingTransport(httpx.AsyncBaseTransport):
             self._attempts += 1
             try:
                 response = await self._inner.handle_async_request(request)
+                try:
+                    # Read the whole body here, so a connection lost mid-body is a transport
+                    # error this loop retries and translates (the SDK never streams).
+                    body = await response.aread()
+                except BaseException:
+                    await response.aclose()
+                    raise
             except httpx.TransportError as exc:
                 decision = decide(
                     retries_taken=retries_taken,
@@ -159,7 +166,6 @@ class RetryingTransport(httpx.AsyncBaseTransport):
                 if not (options.expect_body and response.status_code == 200):
                     response.extensions[f"{EXTENSION_KEY}.retries"] = retries_taken
                     return response
-                body = await response.aread()
                 if body.strip() or not idempotent:
                     response.extensions[f"{EXTENSION_KEY}.retries"] = retries_taken
                     return response
@@ -185,7 +191,6 @@ class RetryingTransport(httpx.AsyncBaseTransport):
                 await self._clock.sleep(decision.delay)
                 continue
 
-            body = await response.aread()
             await response.aclose()
             retry_after = None
             if response.status_code == 429:

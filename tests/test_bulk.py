@@ -82,6 +82,7 @@ class TestBulkUpsert:
         async with await make_client(emulator, clock) as client:
             list_uuid = await new_list(client)
             first = await client.leads.bulk_upsert(contacts(30), list_uuid=list_uuid)
+            await clock.sleep(60)
             again = await client.leads.bulk_upsert(contacts(30), list_uuid=list_uuid)
         assert (first.created, first.updated, first.failed) == (30, 0, 0)
         assert (again.created, again.updated, again.failed) == (0, 30, 0)
@@ -94,6 +95,7 @@ class TestBulkUpsert:
         async with await make_client(emulator, clock) as client:
             list_uuid = await new_list(client)
             await client.leads.bulk_upsert(contacts(5), list_uuid=list_uuid)
+            await clock.sleep(60)  # the contacts exist well before the next job
             summary = await client.leads.bulk_upsert(
                 contacts(7), list_uuid=list_uuid, update_if_exists=False
             )
@@ -125,7 +127,9 @@ class TestBulkUpsert:
     ) -> None:
         """A 401 aborts the job: BulkImportAborted, no further rows sent."""
         emulator, clock = setup
-        async with await make_client(emulator, clock, api_key=f"wrong-{uuid.uuid4().hex}") as client:
+        async with await make_client(
+            emulator, clock, api_key=f"wrong-{uuid.uuid4().hex}"
+        ) as client:
             with pytest.raises(BulkImportAborted) as info:
                 await client.leads.bulk_upsert(contacts(200), list_uuid="no-matter", concurrency=4)
         assert info.value.cause.status_code == 401  # type: ignore[attr-defined]

@@ -249,11 +249,29 @@ class TestRouting:
         assert answer.status_code == 422
         assert "filter" in answer.json()["error"]["data"]
 
+    async def test_answers_carry_date_and_request_id(self, raw: httpx.AsyncClient) -> None:
+        """Answers carry X-Request-Id and a Date on the emulator's clock (2025-01-01 when virtual)."""
+        answer = await raw.get("/id/api/users/current")
+        assert answer.headers["X-Request-Id"] == "emu-000001"
+        assert answer.headers["Date"] == "Wed, 01 Jan 2025 00:00:00 GMT"
+        assert answer.json()["created_at"] == "2025-01-01T00:00:00.000000Z"
+
     async def test_malformed_json_is_400(self, raw: httpx.AsyncClient) -> None:
         """A body that is not JSON is 400 bad_request."""
         answer = await raw.post("/leads/api/lists", content=b"{nope")
         assert answer.status_code == 400
         assert answer.json()["error"]["reason"] == "bad_request"
+        lone_surrogate = await raw.post("/leads/api/lists", content=b'{"name": "\\ud800"}')
+        assert lone_surrogate.status_code == 400
+        assert (await raw.post("/leads/api/tags")).status_code == 400  # a POST needs a body
+
+    async def test_odd_text_is_stored_not_crashed_on(self, raw: httpx.AsyncClient) -> None:
+        """Strings that are no URL or domain are kept as given (found by fuzzing)."""
+        answer = await raw.post("/leads/api/companies-blacklist", json={"domain": "[x\u00fb'"})
+        assert answer.status_code == 201 and answer.json()["domain"] == "[x\u00fb'"
+        hook = {"name": "h", "event": "contact_created", "target_url": "http://[oops"}
+        assert (await raw.post("/integrations/api/webhooks", json=hook)).status_code == 422
+        assert (await raw.get("/leads/api/lists", params={"limit": ""})).status_code == 422
 
     def test_implemented_operations_are_spec_operations(self) -> None:
         """Every implemented operationId exists in the spec."""
@@ -602,11 +620,12 @@ class TestLookup:
             last_name="Doe",
             company_name="Acme",
         )
-        assert (
-            await client.leads.lookup(linkedin_id="https://linkedin.com/in/JDoe")
-        ).uuid == lead_uuid
-        assert (await client.leads.lookup(email="J@home.io")).uuid == lead_uuid
-        assert (await client.leads.lookup(name="john doe", company_name="ACME")).uuid == lead_uuid
+        found = [
+            await client.leads.lookup(linkedin_id="https://linkedin.com/in/JDoe"),
+            await client.leads.lookup(email="J@home.io"),
+            await client.leads.lookup(name="john doe", company_name="ACME"),
+        ]
+        assert [lead.uuid if lead else None for lead in found] == [lead_uuid] * 3
 
     async def test_no_match_is_200_null_and_no_identifier_422(self, raw: httpx.AsyncClient) -> None:
         """Not found is 200 with a JSON null (never 404); no identifier at all is 422."""
@@ -675,7 +694,8 @@ class TestCompanies:
         assert isinstance(again, list) and again[0].uuid == created[0].uuid
         page = await client.companies.list(filter={"q": "acme"})
         assert [i.company.name for i in page.items] == ["Acme Inc"]  # type: ignore[union-attr]
-        assert (await client.companies.lookup(domain="acme.io")).uuid == created[0].uuid
+        found = await client.companies.lookup(domain="acme.io")
+        assert found is not None and found.uuid == created[0].uuid
         lead = await client.leads.upsert(
             lead={"work_email": "a@acme.io"}, list_uuid=await new_list(client)
         )

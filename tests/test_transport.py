@@ -233,6 +233,34 @@ class TestServerAndConnectionErrors:
         httpx_mock.add_response(json={"data": []})
         assert (await client.request("GET", "/leads/api/tags")).status_code == 200
 
+    async def test_connection_lost_mid_body_is_retried_for_get(
+        self, client: AsyncGetSales, httpx_mock: HTTPXMock
+    ) -> None:
+        """A body cut off mid-stream is a transport error: a GET is retried, nothing leaks raw."""
+
+        class Broken(httpx.AsyncByteStream):
+            async def __aiter__(self) -> AsyncIterator[bytes]:
+                yield b'{"data": ['
+                raise httpx.ReadError("connection reset mid-body")
+
+        httpx_mock.add_response(stream=Broken())
+        httpx_mock.add_response(json={"data": []})
+        assert (await client.request("GET", "/leads/api/tags")).json() == {"data": []}
+
+    async def test_connection_lost_mid_body_on_post_is_an_api_connection_error(
+        self, client: AsyncGetSales, httpx_mock: HTTPXMock
+    ) -> None:
+        """For a non-idempotent POST the cut-off body surfaces as APIConnectionError."""
+
+        class Broken(httpx.AsyncByteStream):
+            async def __aiter__(self) -> AsyncIterator[bytes]:
+                yield b"{"
+                raise httpx.RemoteProtocolError("peer closed connection")
+
+        httpx_mock.add_response(stream=Broken())
+        with pytest.raises(APIConnectionError):
+            await client.request("POST", "/leads/api/lists", json={"name": "x"})
+
     async def test_timeouts_become_api_timeout_error(
         self, client: AsyncGetSales, httpx_mock: HTTPXMock
     ) -> None:

@@ -19,7 +19,18 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import yaml
+
+_RESOURCES_YAML = Path(__file__).resolve().parents[2] / "overrides" / "resources.yaml"
+REQUIRED_IDENTIFIERS: dict[str, list[str]] = {
+    op_id: list(groups[0])
+    for op_id, groups in (
+        yaml.safe_load(_RESOURCES_YAML.read_text()).get("require_one_of") or {}
+    ).items()
+}
 
 __all__ = [
     "ARGUMENT_SETS",
@@ -209,6 +220,12 @@ def call_args(
         out.body = out.kwargs["body"] = example_value(doc, schema, full=full)
         return out
     fields = example_value(doc, schema, full=full)
+    # The SDK checks "provide at least one identifier" locally (overrides/resources.yaml, from
+    # the index's descriptions): a minimal call includes the first identifier group.
+    for name in REQUIRED_IDENTIFIERS.get(op.operation_id, []):
+        if name not in fields:
+            prop = schema.get("properties", {}).get(name, {"type": "string"})
+            fields[name] = example_value(doc, prop, full=full)
     out.body = {
         name: value
         for name, value in fields.items()

@@ -4,9 +4,10 @@ Each request goes through, in order:
 
 1. authentication: ``Authorization: Bearer <key>`` (401 ``auth_exception``), and an optional
    ``Team-ID`` that must be the key's team (403 ``access_denied``);
-2. the per-key quota, a GCRA checked without waiting (429 with ``Retry-After``);
-3. routing over every operation of the spec (404 for unknown paths and for operations the
+2. routing over every operation of the spec (404 for unknown paths and for operations the
    emulator does not implement, 405 for a wrong method);
+3. the per-key quota, a GCRA checked without waiting (429 with ``Retry-After``); requests that
+   fail routing count too;
 4. injected faults (:class:`FaultConfig`), before the operation has any effect;
 5. the operation, a synchronous handler: its reads and writes happen without an ``await``
    in between, so concurrent requests on one event loop never see half a change;
@@ -24,6 +25,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
@@ -289,6 +291,7 @@ class GetSalesEmulator:
             record(None)
             raise
         response.headers["X-Request-Id"] = request_id
+        response.headers["Date"] = format_datetime(self._state.wall_time(), usegmt=True)
         record(response.status_code)
         await response(scope, receive, send)
 
@@ -413,9 +416,12 @@ def _decode(raw: bytes) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
-    except ValueError:
+        body = json.loads(raw)
+        # Lone UTF-16 surrogates ("\ud800") parse but are no text: refuse them as production does.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
         return _INVALID
+    return body
 
 
 def _require_starlette() -> None:

@@ -93,11 +93,7 @@ def _find_company(state: EmulatorState, team_id: int, probe: Record) -> Record |
 
 def _aggregate(state: EmulatorState) -> Callable[[Record], Any]:
     def render(company: Record) -> dict[str, Any]:
-        values = {
-            str(state.custom_fields[u]["name"]): v
-            for u, v in (company.get("_custom_fields") or {}).items()
-            if u in state.custom_fields
-        }
+        values = state.custom_values(company, "company")
         return {"company": public(company), "markers": [], "custom_fields": values or []}
 
     return render

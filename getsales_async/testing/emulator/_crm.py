@@ -359,7 +359,10 @@ def update_note(call: Call) -> Reply:
 def _target_url(body: Fields, *, required: bool) -> str | None:
     url = body.string("target_url", required=required)
     if url is not None:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            parts = urlsplit("")
         if parts.scheme not in ("http", "https") or not parts.netloc:
             body.fail("target_url", "The target_url must be a valid http(s) URL.")
             return None

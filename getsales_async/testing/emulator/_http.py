@@ -263,7 +263,7 @@ def page_from_query(query: QueryParams) -> PageParams:
         text = query.get(name)
         if any(key.startswith(f"{name}[") for key in query):
             fields.fail(name, f"The {name} must be an integer.")
-        if text is None or text == "":
+        if text is None:
             continue
         try:
             raw[name] = int(text)

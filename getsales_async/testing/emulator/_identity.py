@@ -91,7 +91,10 @@ def domain_of(value: str | None) -> str | None:
     if not value or not value.strip():
         return None
     text = value.strip().lower()
-    host = urlsplit(text if "//" in text else f"//{text}").hostname or ""
+    try:
+        host = urlsplit(text if "//" in text else f"//{text}").hostname or ""
+    except ValueError:  # not URL-shaped (e.g. an unbalanced "["): keep the text as given
+        host = text
     host = host.removeprefix("www.")
     return host or None
 

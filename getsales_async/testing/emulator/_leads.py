@@ -10,7 +10,7 @@ appended to ``state.upserts``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from ._errors import ApiError, validation_error
@@ -165,16 +165,6 @@ def _full_name(first: Any, last: Any) -> str | None:
     return name or None
 
 
-def _custom_values(state: EmulatorState, record: Record, object_type: str) -> dict[str, Any]:
-    values: dict[str, Any] = record.get("_custom_fields") or {}
-    out = {}
-    for field_uuid, value in values.items():
-        field = state.custom_fields.get(field_uuid)
-        if field is not None and field["object"] == object_type:
-            out[str(field["name"])] = value
-    return out
-
-
 def resolve_custom_fields(
     state: EmulatorState, team_id: int, object_type: str, given: Mapping[str, Any], fields: Fields
 ) -> dict[str, Any]:
@@ -200,9 +190,9 @@ def resolve_custom_fields(
     return out
 
 
-def _aggregate(state: EmulatorState) -> Any:
+def _aggregate(state: EmulatorState) -> Callable[[Record], dict[str, Any]]:
     def render(lead: Record) -> dict[str, Any]:
-        values = _custom_values(state, lead, "lead")
+        values = state.custom_values(lead, "lead")
         return {"lead": public(lead), "markers": [], "flows": [], "custom_fields": values or []}
 
     return render
@@ -601,7 +591,7 @@ def mass_action(call: Call) -> Reply:
     return Reply(200, public(record))
 
 
-HANDLERS = {
+HANDLERS: dict[str, Callable[[Call], Reply]] = {
     "upsertLead": upsert_lead,
     "searchLeads": search_leads,
     "countLeads": count_leads,

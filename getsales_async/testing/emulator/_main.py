@@ -13,13 +13,11 @@ process can start it on ``--port 0`` and read where it listens::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
-
-import anyio
 
 from getsales_async._limiter import RateLimit
 
@@ -29,6 +27,7 @@ from ._faults import FaultConfig
 __all__ = ["main"]
 
 QUOTA_BURST = 10  # the burst the quota allows, as the SDK's default limiter uses
+_WAKE_S = 1.0  # the main thread wakes this often, so signals are handled promptly everywhere
 
 
 def _key(text: str) -> tuple[str, int]:
@@ -111,15 +110,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         options["api_keys"] = dict(args.api_key)
     emulator = GetSalesEmulator(**options)
 
-    async def run() -> None:
-        async with anyio.create_task_group() as tg:
-            url = await tg.start(emulator.serve, args.host, args.port)
+    stop = threading.Event()
+    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        # The server runs in a thread of its own, so uvicorn leaves signal handling to this one.
+        with emulator.serve_in_thread(args.host, args.port) as url:
             if args.print_url:
                 print(url, flush=True)
             else:
                 print(f"GetSales emulator serving on {url} (Ctrl-C to stop)", file=sys.stderr)
-
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops like Ctrl-C
-    with contextlib.suppress(KeyboardInterrupt):
-        anyio.run(run)
+            while not stop.wait(_WAKE_S):
+                pass
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return 0

@@ -20,7 +20,7 @@ import contextlib
 import socket
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.abc
@@ -28,6 +28,7 @@ import anyio.abc
 from ._errors import ConnectionDropped
 
 if TYPE_CHECKING:
+    import uvicorn
     from starlette.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["serve", "serve_in_thread"]
@@ -46,7 +47,7 @@ def _url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _server(app: ASGIApp) -> Any:
+def _server(app: ASGIApp) -> uvicorn.Server:
     try:
         import uvicorn
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
@@ -63,6 +64,8 @@ def _server(app: ASGIApp) -> Any:
         http="h11",
         ws="none",
         timeout_graceful_shutdown=1,
+        date_header=False,  # the app sends Date on its own clock, in step with its timestamps
+        server_header=False,
     )
     return uvicorn.Server(config)
 

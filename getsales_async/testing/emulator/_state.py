@@ -89,10 +89,13 @@ class EmulatorState:
         """A version-4 uuid from the seeded generator."""
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
+    def wall_time(self) -> datetime:
+        """The emulator's current wall-clock time (UTC), as its timestamps count it."""
+        return self._wall_start + timedelta(seconds=self._clock.now() - self._clock_start)
+
     def now(self) -> str:
         """The current time, ISO 8601 with microseconds and ``Z``."""
-        elapsed = self._clock.now() - self._clock_start
-        return (self._wall_start + timedelta(seconds=elapsed)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return self.wall_time().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
     def clock_time(self) -> float:
         """The emulator clock's reading, in seconds."""
@@ -189,6 +192,16 @@ class EmulatorState:
     def user_id(self, team_id: int) -> int:
         """The id of the user a team's keys act as."""
         return int(self.users[team_id]["id"])
+
+    def custom_values(self, record: Record, object_type: str) -> dict[str, Any]:
+        """A contact's or company's custom field values, keyed by field name."""
+        values: dict[str, Any] = record.get("_custom_fields") or {}
+        return {
+            str(field["name"]): value
+            for field_uuid, value in values.items()
+            if (field := self.custom_fields.get(field_uuid)) is not None
+            and field["object"] == object_type
+        }
 
     # ------------------------------------------------------------------ tags
 
