@@ -60,5 +60,8 @@ check: test ## alias of test
 demo: $(STAMP) ## import a 2,100-row sample into the built-in emulator and export it back
 	$(PY) examples/demo.py
 
+bench: $(STAMP) ## run the benchmarks (baselines in the same run) and write docs/benchmarks.md
+	$(PY) -m tests.benchmarks
+
 clean: ## remove the virtualenv, node_modules and caches
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis build

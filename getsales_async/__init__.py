@@ -9,6 +9,9 @@ Example::
             print(lead.lead.name)
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._client import NOT_GIVEN, AsyncGetSales, NotGiven
 from ._clock import Clock, MonotonicClock
 from ._errors import (
@@ -33,16 +36,36 @@ from ._errors import (
 from ._generated.types import UNSET, File, Unset
 from ._limiter import AsyncRateLimiter, LimiterStatistics, RateLimit
 from ._pagination import AsyncPaginator, Checkpoint, Page
-from ._redis_limiter import (
-    RateLimiterUnavailableError,
-    RedisLimiterStatistics,
-    RedisRateLimit,
-    RedisRateLimiter,
-)
 from ._resource import RawResponse, RequestOptions
 from ._retry import RetryPolicy
 from ._transport import TransportStatistics
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._redis_limiter import (
+        RateLimiterUnavailableError,
+        RedisLimiterStatistics,
+        RedisRateLimit,
+        RedisRateLimiter,
+    )
+
+_LAZY = {
+    "RateLimiterUnavailableError": "._redis_limiter",
+    "RedisLimiterStatistics": "._redis_limiter",
+    "RedisRateLimit": "._redis_limiter",
+    "RedisRateLimiter": "._redis_limiter",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Names loaded on first use (the Redis backend), keeping ``import getsales_async`` light."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "NOT_GIVEN",

@@ -30,7 +30,6 @@ from ._generated.client import Client as _GeneratedClient
 from ._limiter import Limiter, RateLimit, key_fingerprint, shared_limiter
 from ._logging import register_secret
 from ._pagination import AsyncPaginator, Checkpoint
-from ._redis_limiter import RedisRateLimit, RedisRateLimiter
 from ._resources import IDEMPOTENT_POSTS, ResourcesMixin
 from ._retry import RetryPolicy
 from ._transport import EXTENSION_KEY, CallOptions, RetryingTransport, TransportStatistics
@@ -38,6 +37,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._bulk import BulkLeadsResource
+    from ._redis_limiter import RedisRateLimit, RedisRateLimiter
 
 __all__ = ["NOT_GIVEN", "AsyncGetSales", "NotGiven"]
 
@@ -145,10 +145,14 @@ class AsyncGetSales(ResourcesMixin):
         self._owned_limiter: RedisRateLimiter | None = None
         if rate_limit is None or isinstance(rate_limit, RateLimit):
             self._limiter = shared_limiter(api_key, rate_limit or RateLimit(), clock=self._clock)
-        elif isinstance(rate_limit, RedisRateLimit):
-            self._limiter = self._owned_limiter = rate_limit.build(api_key)
         elif isinstance(rate_limit, Limiter):
             self._limiter = rate_limit
+        elif type(rate_limit).__name__ == "RedisRateLimit":
+            # imported only when used: `import getsales_async` stays light without Redis
+            from ._redis_limiter import RedisRateLimit
+
+            assert isinstance(rate_limit, RedisRateLimit)
+            self._limiter = self._owned_limiter = rate_limit.build(api_key)
         else:
             raise ArgumentError(
                 f"rate_limit must be a RateLimit or a limiter (AsyncRateLimiter, RedisRateLimiter), got {type(rate_limit).__name__}"
