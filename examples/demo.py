@@ -8,7 +8,8 @@
 5. Check that the counts add up, print a summary, stop the emulator.
 
 The emulator runs at 6,000 requests/min (20x production's 300/min) so the demo takes about half a
-minute instead of seven; the SDK is told the same quota with --rate-limit. Against production,
+minute instead of seven; the SDK is told the same quota with --rate-limit (and paces itself 1 %
+under it). Against production,
 leave both at their defaults.
 """
 

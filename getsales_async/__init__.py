@@ -42,6 +42,15 @@ from ._transport import TransportStatistics
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._bulk import (
+        BulkImportAborted,
+        BulkImportSummary,
+        ImportProgress,
+        LeadRow,
+        RowResult,
+        RowStatus,
+    )
+    from ._csv import CsvProblem, read_leads_csv
     from ._redis_limiter import (
         RateLimiterUnavailableError,
         RedisLimiterStatistics,
@@ -50,6 +59,14 @@ if TYPE_CHECKING:
     )
 
 _LAZY = {
+    "BulkImportAborted": "._bulk",
+    "BulkImportSummary": "._bulk",
+    "ImportProgress": "._bulk",
+    "LeadRow": "._bulk",
+    "RowResult": "._bulk",
+    "RowStatus": "._bulk",
+    "CsvProblem": "._csv",
+    "read_leads_csv": "._csv",
     "RateLimiterUnavailableError": "._redis_limiter",
     "RedisLimiterStatistics": "._redis_limiter",
     "RedisRateLimit": "._redis_limiter",
@@ -80,12 +97,17 @@ __all__ = [
     "AsyncRateLimiter",
     "AuthenticationError",
     "BadRequestError",
+    "BulkImportAborted",
+    "BulkImportSummary",
     "Checkpoint",
     "Clock",
     "ConflictError",
+    "CsvProblem",
     "File",
     "GetSalesError",
+    "ImportProgress",
     "InternalServerError",
+    "LeadRow",
     "LimiterStatistics",
     "MailboxCheckFailedError",
     "MonotonicClock",
@@ -104,8 +126,11 @@ __all__ = [
     "RedisRateLimiter",
     "RequestOptions",
     "RetryPolicy",
+    "RowResult",
+    "RowStatus",
     "TransportStatistics",
     "UnprocessableEntityError",
     "Unset",
     "__version__",
+    "read_leads_csv",
 ]

@@ -265,12 +265,16 @@ DATE_RESOLUTION_S = 1.0  # the HTTP Date header counts whole seconds
 
 
 def _server_time(date_header: str | None) -> datetime | None:
+    """The server's time from a ``Date`` header (timezone-aware; ``None`` if unreadable)."""
     if not date_header:
         return None
+    if date_header.count(",") > 1:  # a repeated header arrives joined with ", ": take the last
+        date_header = ",".join(date_header.rsplit(",", 2)[-2:]).strip()
     try:
-        return parsedate_to_datetime(date_header)
+        parsed = parsedate_to_datetime(date_header)
     except (TypeError, ValueError):
         return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)  # "-0000" means UTC
 
 
 def _classify(lead: Any, update_if_exists: bool, job_start: datetime | None) -> RowStatus:
@@ -432,7 +436,10 @@ async def bulk_upsert(
             summary.failed += 1
             if len(summary.failures) < max_failures_kept:
                 summary.failures.append(result)
-        finished_times.append(clock.now())
+        now = clock.now()
+        finished_times.append(now)
+        while finished_times and finished_times[0] < now - RATE_WINDOW_S:
+            finished_times.popleft()  # bounded memory whether or not progress is reported
         if store is not None:
             store.record(result)
         await emit(on_result, result)

@@ -22,7 +22,7 @@ import anyio
 
 from ._bulk import BulkImportAborted, ImportProgress, LeadRow, RowResult, RowStatus
 from ._client import AsyncGetSales
-from ._config import DEFAULT_BURST, DEFAULT_RATE_REQUESTS, ENV_API_KEY
+from ._config import DEFAULT_BURST, ENV_API_KEY
 from ._csv import EXPORT_COLUMNS, CsvProblem, read_leads_csv, write_csv_row
 from ._errors import GetSalesError
 from ._limiter import RateLimit
@@ -37,9 +37,12 @@ UUID_RE = re.compile(
 
 
 def _rate_limit(args: argparse.Namespace) -> RateLimit | RedisRateLimit:
-    per_minute = args.rate_limit
-    burst = min(DEFAULT_BURST, per_minute)
-    rate = RateLimit(requests=per_minute - burst + 1, period=60.0, burst=burst)
+    if args.rate_limit < 2:
+        rate = RateLimit(requests=1, period=60.0, burst=1)
+    else:  # stay 1 % under the server's quota (see RateLimit.under_quota)
+        rate = RateLimit.under_quota(
+            args.rate_limit, 60.0, burst=min(DEFAULT_BURST, args.rate_limit - 1)
+        )
     redis_url = os.environ.get(ENV_REDIS_URL)
     if redis_url:
         return RedisRateLimit(url=redis_url, rate=rate)
@@ -257,8 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--rate-limit",
         type=int,
-        default=DEFAULT_RATE_REQUESTS + DEFAULT_BURST - 1,
-        help="requests per minute for this key (default 299, under the 300/min quota)",
+        default=300,
+        help="the key's quota in requests per minute (default 300, production's); the CLI paces itself 1%% under it",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 

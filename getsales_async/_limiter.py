@@ -138,6 +138,36 @@ class RateLimit:
             raise ValueError(message)
         return cls(requests=quota - burst + 1, period=period, burst=burst)
 
+    @classmethod
+    def under_quota(
+        cls,
+        quota: int,
+        period: float = DEFAULT_RATE_PERIOD_S,
+        *,
+        burst: int = DEFAULT_BURST,
+        margin: float = 0.01,
+    ) -> RateLimit:
+        """A client-side rate that stays safely under a server's ``quota`` per ``period``.
+
+        Pacing exactly at the quota (:meth:`for_quota`) still meets a 429 now and then: the
+        server stamps arrivals, the client stamps departures, and when the first requests arrive
+        late (they open the connections) the server's schedule starts later than the client's.
+        A reserve of ``max(1, margin * quota)`` requests is kept back, taken from the burst first:
+        ``requests + burst - 1 == quota - reserve``, and a server allowing ``burst`` tolerates
+        ``(burst - client burst)`` emission intervals of such lateness.
+
+        Example::
+
+            RateLimit.under_quota(300)  # 291/min + burst 7: at most 297 in any minute
+        """
+        if not 0 <= margin < 1:
+            raise ValueError(f"margin must be a fraction in [0, 1), got {margin!r}")
+        reserve = max(1, math.ceil(quota * margin)) if margin > 0 else 0
+        if quota - reserve < 1:
+            raise ValueError(f"quota {quota!r} leaves nothing after a reserve of {reserve}")
+        client_burst = max(1, min(burst - reserve, quota - reserve))
+        return cls.for_quota(quota - reserve, period, burst=client_burst)
+
     @property
     def emission_interval(self) -> float:
         """Seconds between two requests at the sustained rate (``period / requests``)."""

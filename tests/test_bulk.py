@@ -248,3 +248,27 @@ def test_leadrow_objects_keep_their_index() -> None:
     """LeadRow indexes are reported back as given (not renumbered)."""
     row = LeadRow(index=41, lead={"work_email": "a@b.example"})
     assert row.index == 41
+
+
+class TestServerTime:
+    @pytest.mark.parametrize(
+        ("header", "expected"),
+        [
+            ("Fri, 27 Nov 2026 15:00:00 GMT", "2026-11-27T15:00:00+00:00"),
+            ("Fri, 27 Nov 2026 15:00:00 -0000", "2026-11-27T15:00:00+00:00"),
+            (
+                "Fri, 27 Nov 2026 15:00:00 GMT, Fri, 27 Nov 2026 15:00:01 GMT",
+                "2026-11-27T15:00:01+00:00",
+            ),
+            ("not a date", None),
+            (None, None),
+        ],
+    )
+    def test_date_headers_parse_to_aware_times_or_none(
+        self, header: str | None, expected: str | None
+    ) -> None:
+        """Date headers give timezone-aware times ("-0000", joined repeats) or None, never a crash."""
+        from getsales_async._bulk import _server_time
+
+        parsed = _server_time(header)
+        assert (parsed.isoformat() if parsed else None) == expected

@@ -563,3 +563,22 @@ class TestProperties:
             assert admitted_at[index] == pytest.approx(expected, abs=EPS)
             tat = (expected if tat is None else max(tat, expected)) + interval
             previous = expected
+
+
+class TestUnderQuota:
+    @pytest.mark.parametrize("quota", [2, 10, 300, 600, 1200, 6000])
+    def test_client_rate_stays_under_the_server_quota(self, quota: int) -> None:
+        """under_quota keeps a reserve: at most quota - max(1, 1 %) in any window, burst <= 10."""
+        rate = RateLimit.under_quota(quota)
+        reserve = max(1, -(-quota // 100))
+        assert rate.max_in_window() == quota - reserve
+        assert 1 <= rate.burst <= 10
+
+    def test_reserve_comes_out_of_the_burst_first(self) -> None:
+        """The reserve shrinks the burst, so a late first request cannot push later ones over."""
+        assert (RateLimit.under_quota(300).burst, RateLimit.under_quota(300).requests) == (7, 291)
+
+    def test_invalid_margin_is_refused(self) -> None:
+        """A margin outside [0, 1) is a clear error."""
+        with pytest.raises(ValueError, match="margin"):
+            RateLimit.under_quota(300, margin=1.5)

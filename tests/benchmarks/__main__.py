@@ -50,6 +50,16 @@ BENCHMARKS: dict[str, ModuleType] = {
     "shared": bench_shared_quota,
 }
 PLOTS_DIR = "benchmarks"  # next to benchmarks.md
+SETUP_NOTE = """\
+Where the emulator is "served on loopback", it runs in a child process
+(`tests/benchmarks/_emulator_process.py`): uvicorn with the configuration
+`GetSalesEmulator.serve()` uses, but on a listening socket created with `IPPROTO_TCP`, so asyncio
+sets `TCP_NODELAY` on each connection. (`serve()` binds with `socket.create_server()`, whose
+sockets have `proto == 0`; asyncio then leaves Nagle's algorithm on and every answer waits for the
+client's delayed ACK, about 40 ms per request on loopback, which would swamp what is measured
+here.) The process imports the emulator's routing before it reports its URL, so the first request
+is not slowed by a lazy import. Times across processes are `time.monotonic()`, one clock for the
+whole machine on Linux."""
 VERDICT_MARK = {"met": "✅ met", "missed": "❌ missed", "info": "info", "skipped": "skipped"}
 
 
@@ -148,8 +158,12 @@ def render(
         f"- getsales-async {facts['getsales-async']}",
         f"- Command: `{command}`",
         f"- Date: {started:%Y-%m-%d %H:%M} UTC; the whole run took {_duration(seconds)}",
+        f"- Load average (1, 5, 15 min) at the start: {facts['load at start']}; at the end: "
+        f"{facts['load']}",
         "",
         "## How each figure is computed",
+        "",
+        SETUP_NOTE,
         "",
     ]
     for section in sections:
@@ -186,6 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     plots.mkdir(parents=True, exist_ok=True)
     names = [n for n in BENCHMARKS if not args.only or n in args.only]
     started_at = datetime.now(UTC)
+    load_at_start = machine_facts()["load"]
     started = time.monotonic()
     sections: list[Section] = []
     for number, name in enumerate(names, 1):
@@ -207,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 flush=True,
             )
     seconds = time.monotonic() - started
-    facts = machine_facts()
+    facts = machine_facts() | {"load at start": load_at_start}
     command = _command(arguments)
     report = render(
         sections,

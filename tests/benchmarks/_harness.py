@@ -29,6 +29,7 @@ __all__ = [
     "SMOKE",
     "BenchmarkError",
     "EmulatorProcess",
+    "Panel",
     "RecordingTransport",
     "Row",
     "Section",
@@ -36,10 +37,12 @@ __all__ = [
     "Sizes",
     "chunks",
     "contact",
+    "first_429",
     "machine_facts",
     "per_second",
     "plot_rates",
     "run_workers",
+    "uuid_of",
     "verdict",
 ]
 
@@ -147,6 +150,14 @@ class Section:
 def verdict(met: bool) -> str:
     """``"met"`` or ``"missed"``."""
     return "met" if met else "missed"
+
+
+def uuid_of(record: object) -> str:
+    """The ``uuid`` of a model the SDK returned (typed ``str | Unset``: every field is optional)."""
+    uuid = getattr(record, "uuid", None)
+    if not isinstance(uuid, str):
+        raise BenchmarkError(f"{type(record).__name__} came back without a uuid")
+    return uuid
 
 
 def contact(i: int) -> dict[str, str]:
@@ -316,6 +327,22 @@ class RecordingTransport(httpx.AsyncBaseTransport):
 # ------------------------------------------------------------------------------ rates and plots
 
 
+def first_429(log: Sequence[tuple[float, int | None]], start: float, burst: int) -> str:
+    """Where the first 429 of a server log fell, in words ("" without one)."""
+    for number, (t, status) in enumerate(log, 1):
+        if status == 429:
+            where = f"The first 429 answered request #{number} ({t - start:+.2f} s from the start)"
+            if number <= burst + 2 and t - start < 1.0:
+                where += (
+                    f", the first one after the initial burst of {burst}: the emulator's quota "
+                    "schedule starts when the first request (which also opened the connection) "
+                    "arrives, a little later than the SDK's own schedule started, so with identical "
+                    "GCRA parameters the request after the burst arrives just early"
+                )
+            return where + "."
+    return ""
+
+
 def per_second(times: Sequence[float], start: float, end: float, width: float = 1.0) -> list[float]:
     """Events per second in consecutive bins of ``width`` seconds from ``start`` to ``end``."""
     bins = max(1, int((end - start) / width + 0.999999))
@@ -337,41 +364,46 @@ class Series:
     bars: bool = False
 
 
-def plot_rates(
-    path: Path,
-    title: str,
-    panels: Sequence[tuple[str, Sequence[Series], float, float]],
-    *,
-    quota_per_s: float | None = None,
-    width: float = 1.0,
-) -> None:
-    """Requests per second over time, one panel per ``(subtitle, series, start, end)``.
+@dataclass(frozen=True)
+class Panel:
+    """One panel of a rate plot: its series from ``start`` to ``end``, binned every ``width`` s."""
+
+    title: str
+    series: Sequence[Series]
+    start: float
+    end: float
+    width: float = 1.0
+    quota_per_s: float | None = None  # drawn as a dashed line
+
+
+def plot_rates(path: Path, title: str, panels: Sequence[Panel]) -> None:
+    """Events per second over time, one panel above the other, sharing the x axis.
 
     Args:
         path: the PNG to write.
         title: the figure's title.
-        panels: stacked panels sharing the x axis (seconds since each panel's ``start``).
-        quota_per_s: draws the quota as a dashed line.
-        width: bin width in seconds.
+        panels: the panels, top to bottom (x: seconds since each panel's ``start``).
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    longest = max(end - start for _, _, start, end in panels)
+    longest = max(panel.end - panel.start for panel in panels)
     figure, axes = plt.subplots(
         len(panels), 1, figsize=(9, 2.2 + 2.0 * len(panels)), sharex=True, squeeze=False
     )
-    for axis, (subtitle, series, start, end) in zip(axes[:, 0], panels, strict=True):
-        for line in series:
-            rates = per_second(line.times, start, end, width)
-            xs = [i * width for i in range(len(rates))]
+    for axis, panel in zip(axes[:, 0], panels, strict=True):
+        highest = panel.quota_per_s or 0.0
+        for line in panel.series:
+            rates = per_second(line.times, panel.start, panel.end, panel.width)
+            highest = max(highest, *rates)
+            xs = [i * panel.width for i in range(len(rates))]
             if line.bars:
                 axis.bar(
                     xs,
                     rates,
-                    width=width,
+                    width=panel.width,
                     align="edge",
                     color=line.color,
                     alpha=0.6,
@@ -379,19 +411,22 @@ def plot_rates(
                 )
             else:
                 axis.step(xs, rates, where="post", color=line.color, label=line.label)
-        if quota_per_s is not None:
+        if panel.quota_per_s is not None:
             axis.axhline(
-                quota_per_s,
+                panel.quota_per_s,
                 color="grey",
                 linestyle="--",
                 linewidth=1,
-                label=f"quota {quota_per_s:g}/s",
+                label=f"quota {panel.quota_per_s:g}/s",
             )
-        axis.set_title(subtitle, fontsize=10)
-        axis.set_ylabel("requests/s")
+        axis.set_title(panel.title, fontsize=10)
+        axis.set_ylabel(
+            "requests/s" if panel.width == 1.0 else f"requests/s ({panel.width:g} s bins)"
+        )
         axis.set_xlim(0, longest)
+        axis.set_ylim(0, max(1.0, highest) * 1.45)  # headroom for the legend
         axis.grid(alpha=0.3)
-        axis.legend(loc="upper right", fontsize=8)
+        axis.legend(loc="upper right", fontsize=8, ncols=min(3, len(panel.series) + 1))
     axes[-1, 0].set_xlabel("seconds since the import started")
     figure.suptitle(title, fontsize=11)
     figure.tight_layout()
@@ -430,6 +465,14 @@ def _command_output(*command: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
+def _load_average() -> str:
+    try:
+        with open("/proc/loadavg", encoding="utf-8") as fh:
+            return " ".join(fh.read().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def machine_facts() -> dict[str, str]:
     """CPU model, cores, RAM (from /proc), OS, and the versions that shape the figures."""
     import getsales_async
@@ -444,6 +487,7 @@ def machine_facts() -> dict[str, str]:
         "cores": str(os.cpu_count() or "unknown"),
         "RAM": ram,
         "OS": f"{platform.system()} {platform.release()}",
+        "load": _load_average(),
         "Python": platform.python_version(),
         "httpx": _version("httpx"),
         "anyio": _version("anyio"),

@@ -1,4 +1,4 @@
-"""Prism mock servers for the contract tests, and the "Prism contract: N/153" summary line.
+"""Prism mock servers for the contract tests, and the summary lines of both contract suites.
 
 Two Prism processes serve ``openapi/bundled.yaml`` on free loopback ports for the whole session:
 ``strict`` (``--errors``) and ``lenient`` (Prism's default). Both validate requests and flag a
@@ -6,8 +6,11 @@ violation with an ``sl-violations`` header; ``strict`` always answers it with an
 with the operation's declared 422 mock (every operation of this spec declares one). Both are
 stopped (their process groups killed) at the end of the session.
 
-The outcome of each ``test_operation_conforms_to_the_spec`` case is collected in a session-wide
-:class:`ContractResults` (on ``config.stash``) and printed by :func:`pytest_terminal_summary`.
+The outcome of each ``test_operation_conforms_to_the_spec`` case (Prism) and of each
+``test_emulator_answers_conform_to_the_spec`` case (the emulator under schemathesis) is collected
+per operation in a session-wide :class:`ContractResults` (on ``config.stash``) and printed by
+:func:`pytest_terminal_summary`: "Prism contract: N/153 operations passing" and
+"Emulator conformance: N/48 operations conform".
 """
 
 from __future__ import annotations
@@ -19,12 +22,16 @@ import signal
 import socket
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
+from schemathesis.errors import FailureGroup
+
+from getsales_async.testing.emulator import IMPLEMENTED_OPERATIONS
 
 from ..conftest import ROOT, SPEC_PATH, node_tool
 
@@ -33,6 +40,7 @@ POLL_INTERVAL_S = 0.25
 STOP_TIMEOUT_S = 10.0
 TOTAL_OPERATIONS = 153
 CONTRACT_TEST = "test_operation_conforms_to_the_spec"
+EMULATOR_TEST = "test_emulator_answers_conform_to_the_spec"
 REASON_CHARS = 600
 
 
@@ -41,6 +49,10 @@ class ContractResults:
     """Outcome of each operation's contract case: ``None`` when it passed, else the reason."""
 
     outcomes: dict[str, str | None] = field(default_factory=dict)
+    statuses: dict[str, Counter[int]] = field(default_factory=dict)
+    """Statuses answered per operation (the emulator suite records them)."""
+    allowed: Counter[str] = field(default_factory=Counter)
+    """Answers admitted by a documented allowance, per operation (the deep-page 500)."""
 
     def record(self, operation_id: str, reason: str | None) -> None:
         self.outcomes[operation_id] = reason
@@ -53,6 +65,9 @@ class ContractResults:
 
 
 RESULTS_KEY = pytest.StashKey[ContractResults]()
+EMULATOR_RESULTS_KEY = pytest.StashKey[ContractResults]()
+SUITES = {CONTRACT_TEST: RESULTS_KEY, EMULATOR_TEST: EMULATOR_RESULTS_KEY}
+"""Test name → where the outcome of each of its operation cases is recorded."""
 
 
 @dataclass(frozen=True)
@@ -147,32 +162,70 @@ def pytest_runtest_makereport(
     """Record the outcome of each operation's contract case (setup errors and skips included)."""
     report = yield
     callspec = getattr(item, "callspec", None)
-    if getattr(item, "originalname", None) != CONTRACT_TEST or callspec is None:
+    key = SUITES.get(getattr(item, "originalname", ""))
+    if key is None or callspec is None:
         return report
     if report.when == "call" or (report.when == "setup" and not report.passed):
-        results = item.config.stash.setdefault(RESULTS_KEY, ContractResults())
+        results = item.config.stash.setdefault(key, ContractResults())
         operation_id = str(callspec.params["operation_id"])
         if report.passed:
             results.record(operation_id, None)
         elif hasattr(report, "wasxfail"):
             results.record(operation_id, f"xfail: {report.wasxfail}")
         elif call.excinfo is not None:
-            lines = str(call.excinfo.value).strip().splitlines() or [call.excinfo.typename]
-            results.record(operation_id, lines[0][:REASON_CHARS])
+            results.record(operation_id, _reason(call.excinfo.value)[:REASON_CHARS])
         else:  # strict XPASS
             results.record(operation_id, f"{report.longreprtext}: remove it from KNOWN_BUGS")
     return report
 
 
+def _reason(exc: BaseException) -> str:
+    """One line: each schemathesis failure as "<title>: <first line>", else the error's first line."""
+    if isinstance(exc, FailureGroup):
+        return "; ".join(
+            dict.fromkeys(
+                f"{failure.title}: {failure.message.strip().splitlines()[0]}"
+                if failure.message.strip()
+                else failure.title
+                for failure in exc.exceptions
+            )
+        )
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _answer_spread(results: ContractResults) -> str:
+    """ "2052 cases: 751 2xx, 1297 4xx, 4 deep-page 500s (allowed)" from the recorded statuses."""
+    classes: Counter[str] = Counter()
+    for statuses in results.statuses.values():
+        for status, count in statuses.items():
+            classes[f"{status // 100}xx"] += count
+    total, allowed = classes.total(), results.allowed.total()
+    classes["5xx"] -= allowed
+    parts = [f"{count} {kind}" for kind, count in sorted(classes.items()) if count]
+    if allowed:
+        parts.append(f"{allowed} deep-page 500s (allowed)")
+    return f"{total} cases: {', '.join(parts)}"
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print "Prism contract: N/153 operations passing" and each failing operation's reason."""
-    results = terminalreporter.config.stash.get(RESULTS_KEY, None)
-    if results is None or not results.outcomes:
-        return
-    terminalreporter.section("Prism contract")
-    terminalreporter.write_line(
-        f"Prism contract: {results.passing()}/{TOTAL_OPERATIONS} operations passing"
-        f" ({len(results.outcomes)} run)"
-    )
-    for operation_id, reason in results.failures():
-        terminalreporter.write_line(f"  {operation_id}: {reason}")
+    """Print each suite's "N/total operations" line and each failing operation's reason."""
+    stash = terminalreporter.config.stash
+    prism = stash.get(RESULTS_KEY, None)
+    if prism is not None and prism.outcomes:
+        terminalreporter.section("Prism contract")
+        terminalreporter.write_line(
+            f"Prism contract: {prism.passing()}/{TOTAL_OPERATIONS} operations passing"
+            f" ({len(prism.outcomes)} run)"
+        )
+        for operation_id, reason in prism.failures():
+            terminalreporter.write_line(f"  {operation_id}: {reason}")
+    emulator = stash.get(EMULATOR_RESULTS_KEY, None)
+    if emulator is not None and emulator.outcomes:
+        terminalreporter.section("Emulator conformance")
+        terminalreporter.write_line(
+            f"Emulator conformance: {emulator.passing()}/{len(IMPLEMENTED_OPERATIONS)} operations"
+            f" conform ({len(emulator.outcomes)} run; {_answer_spread(emulator)})"
+        )
+        for operation_id, reason in emulator.failures():
+            terminalreporter.write_line(f"  {operation_id}: {reason}")
