@@ -16,13 +16,15 @@ T = TypeVar("T", bound="PaginationBody")
 
 @_attrs_define
 class PaginationBody:
-    """Pagination and sort fields that POST search/list endpoints take in the JSON body.
+    """Pagination and sort fields that POST search/list endpoints take in the JSON body. Searches
+    are served from Elasticsearch: `offset + limit` must stay at most 10,000 (deeper pages
+    answer 500 "Result window is too large"); partition larger reads by `created_at`.
 
-    Attributes:
-        limit (int | Unset): Items per page (max 100). Default: 20.
-        offset (int | Unset): Number of items to skip. Default: 0.
-        order_field (str | Unset): Field to sort by. Default: 'created_at'.
-        order_type (OrderType | Unset): Sort direction.
+        Attributes:
+            limit (int | Unset): Items per page (max 100). Default: 20.
+            offset (int | Unset): Number of items to skip. Default: 0.
+            order_field (str | Unset): Field to sort by. Default: 'created_at'.
+            order_type (OrderType | Unset): Sort direction.
     """
 
     limit: int | Unset = 20
