@@ -53,11 +53,9 @@ PLOTS_DIR = "benchmarks"  # next to benchmarks.md
 SETUP_NOTE = """\
 Where the emulator is "served on loopback", it runs in a child process
 (`tests/benchmarks/_emulator_process.py`): uvicorn with the configuration
-`GetSalesEmulator.serve()` uses, but on a listening socket created with `IPPROTO_TCP`, so asyncio
-sets `TCP_NODELAY` on each connection. (`serve()` binds with `socket.create_server()`, whose
-sockets have `proto == 0`; asyncio then leaves Nagle's algorithm on and every answer waits for the
-client's delayed ACK, about 40 ms per request on loopback, which would swamp what is measured
-here.) The process imports the emulator's routing before it reports its URL, so the first request
+`GetSalesEmulator.serve()` uses, on a listening socket with `TCP_NODELAY` (without it every answer
+waits for the client's delayed ACK, about 40 ms per request on loopback, which would swamp what is
+measured here; `serve()` sets it too since this benchmark found the problem). The process imports the emulator's routing before it reports its URL, so the first request
 is not slowed by a lazy import. Times across processes are `time.monotonic()`, one clock for the
 whole machine on Linux."""
 VERDICT_MARK = {"met": "✅ met", "missed": "❌ missed", "info": "info", "skipped": "skipped"}
