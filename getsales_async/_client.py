@@ -26,7 +26,6 @@ from ._config import (
     ENV_TEAM_ID,
 )
 from ._errors import ArgumentError
-from ._generated.client import Client as _GeneratedClient
 from ._limiter import Limiter, RateLimit, key_fingerprint, shared_limiter
 from ._logging import register_secret
 from ._pagination import AsyncPaginator, Checkpoint
@@ -279,14 +278,6 @@ class AsyncGetSales(ResourcesMixin):
         if timeout is not None:
             extensions["timeout"] = _timeout(timeout).as_dict()
         return extensions
-
-    def _endpoint_client(self, operation_id: str | None, **overrides: Any) -> _GeneratedClient:
-        """The holder a generated endpoint function is called with, carrying per-call options."""
-        if self._closed:
-            raise RuntimeError("this AsyncGetSales client is closed; create a new one")
-        return _GeneratedClient(
-            self._http, extensions=self._call_options(operation_id=operation_id, **overrides)
-        )
 
     async def request(
         self,

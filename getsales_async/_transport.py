@@ -24,7 +24,7 @@ import httpx
 from ._clock import Clock, MonotonicClock
 from ._errors import APIConnectionError, APITimeoutError, from_response
 from ._limiter import Limiter
-from ._retry import RetryPolicy, decide, is_idempotent, parse_retry_after
+from ._retry import RetryDecision, RetryPolicy, decide, is_idempotent, parse_retry_after
 
 __all__ = ["EXTENSION_KEY", "CallOptions", "RetryingTransport", "TransportStatistics"]
 
@@ -130,6 +130,21 @@ class RetryingTransport(httpx.AsyncBaseTransport):
             policy = replace(policy, max_retries=options.max_retries)
         self._requests += 1
         retries_taken = 0
+
+        def next_step(
+            status: int | None, error: BaseException | None = None, retry_after: float | None = None
+        ) -> RetryDecision:
+            return decide(
+                retries_taken=retries_taken,
+                policy=policy,
+                status=status,
+                error=error,
+                idempotent=idempotent,
+                retry_after=retry_after,
+                time_left=self._time_left(options),
+                random=self._rand,
+            )
+
         while True:
             await self._limiter.acquire()
             self._attempts += 1
@@ -143,16 +158,7 @@ class RetryingTransport(httpx.AsyncBaseTransport):
                     await response.aclose()
                     raise
             except httpx.TransportError as exc:
-                decision = decide(
-                    retries_taken=retries_taken,
-                    policy=policy,
-                    status=None,
-                    error=exc,
-                    idempotent=idempotent,
-                    retry_after=None,
-                    time_left=self._time_left(options),
-                    random=self._rand,
-                )
+                decision = next_step(None, exc)
                 if not decision.retry:
                     self._failures += 1
                     raise self._translate(exc, request) from exc
@@ -169,16 +175,8 @@ class RetryingTransport(httpx.AsyncBaseTransport):
                 if body.strip() or not idempotent:
                     response.extensions[f"{EXTENSION_KEY}.retries"] = retries_taken
                     return response
-                decision = decide(
-                    retries_taken=retries_taken,
-                    policy=policy,
-                    status=503,  # an empty body where data was expected: transient, like a 503
-                    error=None,
-                    idempotent=idempotent,
-                    retry_after=None,
-                    time_left=self._time_left(options),
-                    random=self._rand,
-                )
+                # an empty body where data was expected: transient, like a 503
+                decision = next_step(503)
                 if not decision.retry:
                     response.extensions[f"{EXTENSION_KEY}.retries"] = retries_taken
                     return response  # the resource layer reports the empty body
@@ -196,16 +194,7 @@ class RetryingTransport(httpx.AsyncBaseTransport):
             if response.status_code == 429:
                 self._rate_limited += 1
                 retry_after = parse_retry_after(response.headers, now=self._wall())
-            decision = decide(
-                retries_taken=retries_taken,
-                policy=policy,
-                status=response.status_code,
-                error=None,
-                idempotent=idempotent,
-                retry_after=retry_after,
-                time_left=self._time_left(options),
-                random=self._rand,
-            )
+            decision = next_step(response.status_code, retry_after=retry_after)
             if response.status_code == 429:
                 # Everyone on this key waits until the server's retry time (or our backoff), once.
                 pause = retry_after if retry_after is not None else decision.delay
