@@ -13,21 +13,33 @@ Stop rules, in order (``api-facts.md`` facts 17-19): ``has_more`` false (top lev
 10,000-row search window: the last page is clamped to end at the window, and if more rows remain a
 :class:`~getsales_async.PaginationWindowError` says how to partition the query.
 
-With ``concurrency > 1``, once ``total`` is known the following pages are fetched in bounded
-concurrent batches (each request still goes through the rate limiter) and yielded in order.
+With ``concurrency > 1``, once ``total`` is known a sliding window keeps ``concurrency`` page
+requests in flight ahead of the reader (each still goes through the rate limiter), starting the
+next as soon as one answers; pages are yielded in offset order, at most ``2 * concurrency`` are
+held ahead of the reader, and the requests still in flight are cancelled when the iteration ends
+early. Without a ``total`` pages are read one at a time, since
+nothing says how many exist.
 """
 
 from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterator,
+)
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 import anyio
 
+from ._background import start_detached
 from ._config import MAX_PAGE_SIZE, SEARCH_WINDOW
 from ._errors import ArgumentError, PaginationWindowError
 from ._generated.types import Unset
@@ -140,6 +152,99 @@ def _page_from(raw: RawResponse[Any], offset: int, limit: int, page_kind: str) -
     )
 
 
+@dataclass(eq=False)
+class _Slot(Generic[T, P]):
+    """One prefetched page: its offset, then its page or the error that fetching it raised."""
+
+    offset: int
+    done: anyio.Event = field(default_factory=anyio.Event)
+    scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
+    page: Page[T, P] | None = None
+    error: Exception | None = None
+
+
+class _PrefetchWindow(Generic[T, P]):
+    """Page requests ahead of the reader: ``depth`` in flight, handed out in offset order.
+
+    A new request starts as soon as one answers, not when the reader takes a page, so a slow
+    page at the head does not idle the other ``depth - 1`` connections; pages that answered
+    early wait in order, at most ``2 * depth`` pages ahead of the reader (in flight or held).
+    Requests run in detached tasks (``_background.py`` says why not a task group); :meth:`aclose`
+    cancels and awaits all of them, and the paginator calls it however its iteration ends.
+    """
+
+    def __init__(self, get: Callable[[int], Awaitable[Page[T, P]]], depth: int) -> None:
+        self._get = get
+        self._depth = depth
+        self._ahead = 2 * depth
+        self._slots: deque[_Slot[T, P]] = deque()
+        self._offsets: Iterator[int] = iter(())
+        self._in_flight = 0
+
+    async def fill(self, following: int, offsets: Iterator[int]) -> None:
+        """Keep requesting the pages of ``offsets``, which starts at ``following``.
+
+        The offsets already being walked are kept when they start at ``following``; otherwise
+        (the first call, or a page came back shorter than its limit without being the last, so
+        the offsets planned after it are wrong) what is in flight is dropped and the walk starts
+        over from ``following``.
+        """
+        if not self._slots or self._slots[0].offset != following:
+            await self.aclose()
+            self._offsets = offsets
+        self._pump()
+
+    async def take(self, offset: int) -> Page[T, P]:
+        """The page at ``offset`` (requested by :meth:`fill`), once it has arrived."""
+        if not self._slots or self._slots[0].offset != offset:
+            await self.aclose()
+            return await self._get(offset)
+        slot = self._slots.popleft()
+        self._pump()
+        await slot.done.wait()
+        if slot.error is not None:
+            raise slot.error
+        if slot.page is None:
+            raise RuntimeError("a prefetched page request was cancelled before it answered")
+        return slot.page
+
+    def _pump(self) -> None:
+        while self._in_flight < self._depth and len(self._slots) < self._ahead:
+            offset = next(self._offsets, None)
+            if offset is None:
+                return
+            self._start(offset)
+
+    def _start(self, offset: int) -> None:
+        slot: _Slot[T, P] = _Slot(offset)
+        self._slots.append(slot)
+        self._in_flight += 1
+
+        async def fetch() -> None:
+            try:
+                with slot.scope:
+                    slot.page = await self._get(offset)
+            except Exception as exc:  # handed to the reader when it reaches this page
+                slot.error = exc
+            finally:
+                self._in_flight -= 1
+                slot.done.set()
+                if not slot.scope.cancel_called:
+                    self._pump()
+
+        start_detached(fetch)
+
+    async def aclose(self) -> None:
+        """Cancel the requests still in flight and wait until each has stopped."""
+        slots, self._slots = self._slots, deque()
+        self._offsets = iter(())
+        for slot in slots:
+            slot.scope.cancel()
+        with anyio.CancelScope(shield=True):
+            for slot in slots:
+                await slot.done.wait()
+
+
 class AsyncPaginator(Generic[T, P]):
     """Lazily pages through a list/search operation (see the module docstring).
 
@@ -200,42 +305,35 @@ class AsyncPaginator(Generic[T, P]):
 
     async def pages(self) -> AsyncGenerator[Page[T, P], None]:
         """Iterate pages in order, from the checkpoint offset."""
-        queue: deque[Page[T, P]] = deque([await self._get(self._next_offset)])
-        while queue:
-            page = queue.popleft()
-            yield page
-            self._next_offset = page.offset + len(page.items)
-            if page.is_last():
-                return
-            if self._next_offset >= self._window:
-                # more rows exist, but the server cannot page past the window
-                raise PaginationWindowError(
-                    offset=self._next_offset, limit=self._start.page_size, window=self._window
-                )
-            if not queue:
+        window = _PrefetchWindow(self._get, self._concurrency) if self._concurrency > 1 else None
+        try:
+            page = await self._get(self._next_offset)
+            while True:
                 following = page.offset + len(page.items)
-                if self._concurrency > 1 and page.total is not None:
-                    queue.extend(await self._prefetch(following, page.total))
-                else:
-                    queue.append(await self._get(following))
+                fetch_next = self._get
+                if window is not None and page.total is not None and not page.is_last():
+                    # request the next pages now, so they arrive while the reader works on this one
+                    await window.fill(following, self._offsets(following, page.total))
+                    fetch_next = window.take
+                yield page
+                self._next_offset = following
+                if page.is_last():
+                    return
+                if following >= self._window:
+                    # more rows exist, but the server cannot page past the window
+                    raise PaginationWindowError(
+                        offset=following, limit=self._start.page_size, window=self._window
+                    )
+                page = await fetch_next(following)
+        finally:
+            if window is not None:
+                await window.aclose()
 
-    async def _prefetch(self, offset: int, total: int) -> list[Page[T, P]]:
-        """Fetch up to ``concurrency`` pages starting at ``offset`` concurrently, returned in order."""
-        size = self._start.page_size
-        offsets: list[int] = []
-        at = offset
-        while len(offsets) < self._concurrency and at < total and at < self._window:
-            offsets.append(at)
-            at += min(size, self._window - at)
-        results: dict[int, Page[T, P]] = {}
-
-        async def one(start: int) -> None:
-            results[start] = await self._get(start)
-
-        async with anyio.create_task_group() as tg:
-            for start in offsets:
-                tg.start_soon(one, start)
-        return [results[o] for o in offsets]
+    def _offsets(self, offset: int, total: int) -> Iterator[int]:
+        """Start offsets of the pages from ``offset`` up to ``total`` rows, within the window."""
+        while offset < total and offset < self._window:
+            yield offset
+            offset += min(self._start.page_size, self._window - offset)
 
     async def _items(self) -> AsyncGenerator[T, None]:
         async with aclosing(self.pages()) as pages:

@@ -12,7 +12,7 @@ import re
 import uuid
 import warnings
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
 import anyio
@@ -320,14 +320,19 @@ class TestConcurrentPrefetch:
         httpx_mock: HTTPXMock, clock: VirtualClock, total: int, delays: dict[int, float]
     ) -> dict[str, int]:
         """Serve lead search pages from a callback, each delayed in virtual time; count in-flight."""
-        stats = {"in_flight": 0, "max_in_flight": 0}
+        stats = {"in_flight": 0, "max_in_flight": 0, "cancelled": 0}
 
         async def respond(request: httpx.Request) -> httpx.Response:
             offset, limit = window_of(request)
             stats["in_flight"] += 1
             stats["max_in_flight"] = max(stats["max_in_flight"], stats["in_flight"])
-            await clock.sleep(delays.get(offset, 0.0))
-            stats["in_flight"] -= 1
+            try:
+                await clock.sleep(delays.get(offset, 0.0))
+            except anyio.get_cancelled_exc_class():
+                stats["cancelled"] += 1
+                raise
+            finally:
+                stats["in_flight"] -= 1
             count = max(0, min(limit, total - offset))
             return httpx.Response(
                 200,
@@ -355,16 +360,117 @@ class TestConcurrentPrefetch:
         assert sorted(windows(httpx_mock)) == [(o, 10) for o in range(0, 50, 10)]
         assert clock.now() - start == pytest.approx(4.0)  # the slowest page, not the sum (10 s)
 
-    async def test_prefetch_in_batches_over_many_pages(
+    async def test_prefetch_over_many_pages_keeps_order_and_stops_at_total(
         self, client: AsyncGetSales, clock: VirtualClock, httpx_mock: HTTPXMock
     ) -> None:
-        """More pages than the concurrency: batches continue in order, nothing past total."""
+        """More pages than the concurrency: the window slides in order, nothing past total."""
         delays = {o: float(10 - o // 10) for o in range(0, 95, 10)}
         stats = self.paged_search(httpx_mock, clock, total=95, delays=delays)
         results = await client.leads.search(page_size=10, concurrency=3).to_list()
         assert lead_uuids(results) == [f"u{i}" for i in range(95)]
         assert stats["max_in_flight"] == 3
         assert sorted(windows(httpx_mock)) == [(o, 10) for o in range(0, 95, 10)]
+
+    async def test_window_slides_while_the_reader_works_on_a_page(
+        self, client: AsyncGetSales, clock: VirtualClock, httpx_mock: HTTPXMock
+    ) -> None:
+        """Pages of 5 s latency read by a 5 s-per-page reader: only the first fetch is waited for.
+
+        Sequentially this takes 5 x (5 + 5) = 50 s and in batches of 2 (fetch 2, hand out 2)
+        40 s; with the window sliding, the next pages are fetched while the reader works, so the
+        read takes the first fetch plus the reader's own time: 5 + 5 x 5 = 30 s.
+        """
+        stats = self.paged_search(
+            httpx_mock, clock, total=50, delays={o: 5.0 for o in range(0, 50, 10)}
+        )
+        start = clock.now()
+        seen: list[str] = []
+        async for page in client.leads.search(page_size=10, concurrency=2).pages():
+            seen += lead_uuids(page.items)
+            await clock.sleep(5.0)  # the reader's own work on the page
+        assert seen == [f"u{i}" for i in range(50)]
+        assert clock.now() - start == pytest.approx(30.0)
+        assert stats["max_in_flight"] == 2
+
+    async def test_early_exit_cancels_the_requests_in_flight(
+        self, client: AsyncGetSales, clock: VirtualClock, httpx_mock: HTTPXMock
+    ) -> None:
+        """Leaving the loop after one page cancels the prefetched requests and waits for them."""
+        stats = self.paged_search(
+            httpx_mock, clock, total=100, delays={o: 600.0 for o in range(10, 100, 10)}
+        )
+        start = clock.now()
+        paginator = client.leads.search(page_size=10, concurrency=4)
+        async with aclosing(paginator.pages()) as pages:
+            async for page in pages:
+                await clock.sleep(1.0)  # the reader works; pages 2-5 are in flight meanwhile
+                assert stats["in_flight"] == 4
+                break
+        assert lead_uuids(page.items) == [f"u{i}" for i in range(10)]
+        assert stats == {"in_flight": 0, "max_in_flight": 4, "cancelled": 4}
+        assert clock.now() - start == pytest.approx(1.0)  # cancelled, not waited for
+        assert paginator.checkpoint().offset == 0  # the page was handed out, not finished
+
+    async def test_abandoned_iteration_cancels_its_requests_when_collected(
+        self, client: AsyncGetSales, clock: VirtualClock, httpx_mock: HTTPXMock
+    ) -> None:
+        """A loop left with break (no aclosing): the generator's finalizer cancels the prefetch."""
+        stats = self.paged_search(
+            httpx_mock, clock, total=100, delays={o: 600.0 for o in range(10, 100, 10)}
+        )
+        start = clock.now()
+        async with resource_warnings():  # trio warns about the abandoned generator, as it should
+            async for _ in client.leads.search(page_size=10, concurrency=3):
+                await clock.sleep(1.0)
+                break
+            assert stats["in_flight"] == 3
+            gc.collect()  # the event loop's async-generator finalizer now closes the generator
+            for _ in range(20):
+                await anyio.lowlevel.checkpoint()
+        assert stats == {"in_flight": 0, "max_in_flight": 3, "cancelled": 3}
+        assert clock.now() - start == pytest.approx(1.0)
+
+    async def test_failed_prefetched_page_raises_in_order_and_cancels_the_rest(
+        self, client: AsyncGetSales, clock: VirtualClock, httpx_mock: HTTPXMock
+    ) -> None:
+        """A page that fails is raised when the reader reaches it; the pages before it are read."""
+
+        async def respond(request: httpx.Request) -> httpx.Response:
+            offset, limit = window_of(request)
+            if offset == 20:
+                return httpx.Response(422, json={"message": "bad page"})
+            await clock.sleep(100.0 if offset > 20 else 1.0)
+            return httpx.Response(200, json={"data": items(offset, limit), "total": 60})
+
+        httpx_mock.add_callback(respond, url=SEARCH, is_reusable=True)
+        paginator = client.leads.search(page_size=10, concurrency=3)
+        seen: list[str] = []
+        start = clock.now()
+        with pytest.raises(UnprocessableEntityError, match="bad page"):
+            async for result in paginator:
+                seen.append(result.lead.uuid)
+        assert seen == [f"u{i}" for i in range(20)]
+        assert paginator.checkpoint().offset == 20
+        assert clock.now() - start < 100.0  # the slow pages after the failure were not awaited
+
+    async def test_short_page_that_is_not_the_last_restarts_the_window(
+        self, client: AsyncGetSales, httpx_mock: HTTPXMock
+    ) -> None:
+        """A page shorter than its limit with has_more true: prefetch resumes after its last row."""
+
+        async def respond(request: httpx.Request) -> httpx.Response:
+            offset, limit = window_of(request)
+            count = 5 if offset == 10 else max(0, min(limit, 40 - offset))
+            return httpx.Response(
+                200,
+                json={"data": items(offset, count), "total": 40, "has_more": offset + count < 40},
+            )
+
+        httpx_mock.add_callback(respond, url=SEARCH, is_reusable=True)
+        results = await client.leads.search(page_size=10, concurrency=3).to_list()
+        assert lead_uuids(results) == [f"u{i}" for i in range(40)]
+        read = sorted(windows(httpx_mock))
+        assert (15, 10) in read and (0, 10) in read  # restarted right after the short page
 
     async def test_concurrency_1_is_sequential(
         self, client: AsyncGetSales, clock: VirtualClock, httpx_mock: HTTPXMock

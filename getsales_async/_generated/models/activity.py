@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.activity_payload_type_0_type_0 import ActivityPayloadType0Type0
-
 
 T = TypeVar("T", bound="Activity")
 
@@ -43,8 +39,6 @@ class Activity:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.activity_payload_type_0_type_0 import ActivityPayloadType0Type0
-
         uuid = self.uuid
 
         team_id: int | Unset | None
@@ -112,46 +106,16 @@ class Activity:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.activity_payload_type_0_type_0 import ActivityPayloadType0Type0
-
         d = dict(src_dict)
         uuid = d.pop("uuid", UNSET)
 
-        def _parse_team_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        team_id = cast("int | None | Unset", d.pop("team_id", UNSET))
 
-        team_id = _parse_team_id(d.pop("team_id", UNSET))
+        object_type = cast("None | str | Unset", d.pop("object_type", UNSET))
 
-        def _parse_object_type(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        object_uuid = cast("None | str | Unset", d.pop("object_uuid", UNSET))
 
-        object_type = _parse_object_type(d.pop("object_type", UNSET))
-
-        def _parse_object_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        object_uuid = _parse_object_uuid(d.pop("object_uuid", UNSET))
-
-        def _parse_type_(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        type_ = _parse_type_(d.pop("type", UNSET))
+        type_ = cast("None | str | Unset", d.pop("type", UNSET))
 
         def _parse_payload(data: object) -> ActivityPayloadType0Type0 | list[Any] | Unset | None:
             if data is None:
@@ -223,3 +187,8 @@ class Activity:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.activity_payload_type_0_type_0 import ActivityPayloadType0Type0  # noqa: E402

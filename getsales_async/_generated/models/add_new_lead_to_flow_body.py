@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.add_new_lead_to_flow_body_custom_fields import AddNewLeadToFlowBodyCustomFields
-    from ..models.create_lead_fields import CreateLeadFields
-
 
 T = TypeVar("T", bound="AddNewLeadToFlowBody")
 
@@ -83,11 +78,6 @@ class AddNewLeadToFlowBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.add_new_lead_to_flow_body_custom_fields import (
-            AddNewLeadToFlowBodyCustomFields,
-        )
-        from ..models.create_lead_fields import CreateLeadFields
-
         d = dict(src_dict)
         lead = CreateLeadFields.from_dict(d.pop("lead"))
 
@@ -136,3 +126,9 @@ class AddNewLeadToFlowBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.add_new_lead_to_flow_body_custom_fields import AddNewLeadToFlowBodyCustomFields  # noqa: E402
+from ..models.create_lead_fields import CreateLeadFields  # noqa: E402

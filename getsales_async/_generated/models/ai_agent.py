@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.ai_agent_classification_llm_config_type_0_type_0 import (
-        AiAgentClassificationLlmConfigType0Type0,
-    )
-
 
 T = TypeVar("T", bound="AiAgent")
 
@@ -55,10 +49,6 @@ class AiAgent:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.ai_agent_classification_llm_config_type_0_type_0 import (
-            AiAgentClassificationLlmConfigType0Type0,
-        )
-
         uuid = self.uuid
 
         public_uuid: str | Unset | None
@@ -144,53 +134,21 @@ class AiAgent:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.ai_agent_classification_llm_config_type_0_type_0 import (
-            AiAgentClassificationLlmConfigType0Type0,
-        )
-
         d = dict(src_dict)
         uuid = d.pop("uuid", UNSET)
 
-        def _parse_public_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        public_uuid = _parse_public_uuid(d.pop("public_uuid", UNSET))
+        public_uuid = cast("None | str | Unset", d.pop("public_uuid", UNSET))
 
         team_id = d.pop("team_id", UNSET)
 
         name = d.pop("name", UNSET)
 
-        def _parse_description(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        description = cast("None | str | Unset", d.pop("description", UNSET))
 
-        description = _parse_description(d.pop("description", UNSET))
+        avatar_url = cast("None | str | Unset", d.pop("avatar_url", UNSET))
 
-        def _parse_avatar_url(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        avatar_url = _parse_avatar_url(d.pop("avatar_url", UNSET))
-
-        def _parse_classification_llm_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        classification_llm_uuid = _parse_classification_llm_uuid(
-            d.pop("classification_llm_uuid", UNSET)
+        classification_llm_uuid = cast(
+            "None | str | Unset", d.pop("classification_llm_uuid", UNSET)
         )
 
         def _parse_classification_llm_config(
@@ -224,14 +182,7 @@ class AiAgent:
             d.pop("classification_llm_config", UNSET)
         )
 
-        def _parse_classification_prompt(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        classification_prompt = _parse_classification_prompt(d.pop("classification_prompt", UNSET))
+        classification_prompt = cast("None | str | Unset", d.pop("classification_prompt", UNSET))
 
         _created_at = d.pop("created_at", UNSET)
         created_at: datetime.datetime | Unset
@@ -279,3 +230,10 @@ class AiAgent:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.ai_agent_classification_llm_config_type_0_type_0 import (
+    AiAgentClassificationLlmConfigType0Type0,
+)

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.ai_template_attachments_type_0_item import AiTemplateAttachmentsType0Item
-    from ..models.ai_template_llm_config_type_0_type_0 import AiTemplateLlmConfigType0Type0
-    from ..models.ai_template_settings_type_0_type_0 import AiTemplateSettingsType0Type0
-    from ..models.ai_template_validation_llm_config_type_0_type_0 import (
-        AiTemplateValidationLlmConfigType0Type0,
-    )
-
 
 T = TypeVar("T", bound="AiTemplate")
 
@@ -76,12 +67,6 @@ class AiTemplate:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.ai_template_llm_config_type_0_type_0 import AiTemplateLlmConfigType0Type0
-        from ..models.ai_template_settings_type_0_type_0 import AiTemplateSettingsType0Type0
-        from ..models.ai_template_validation_llm_config_type_0_type_0 import (
-            AiTemplateValidationLlmConfigType0Type0,
-        )
-
         uuid = self.uuid
 
         team_id = self.team_id
@@ -243,48 +228,18 @@ class AiTemplate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.ai_template_attachments_type_0_item import AiTemplateAttachmentsType0Item
-        from ..models.ai_template_llm_config_type_0_type_0 import AiTemplateLlmConfigType0Type0
-        from ..models.ai_template_settings_type_0_type_0 import AiTemplateSettingsType0Type0
-        from ..models.ai_template_validation_llm_config_type_0_type_0 import (
-            AiTemplateValidationLlmConfigType0Type0,
-        )
-
         d = dict(src_dict)
         uuid = d.pop("uuid", UNSET)
 
         team_id = d.pop("team_id", UNSET)
 
-        def _parse_template_category_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        template_category_uuid = _parse_template_category_uuid(
-            d.pop("template_category_uuid", UNSET)
-        )
+        template_category_uuid = cast("None | str | Unset", d.pop("template_category_uuid", UNSET))
 
         name = d.pop("name", UNSET)
 
-        def _parse_subject(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        subject = cast("None | str | Unset", d.pop("subject", UNSET))
 
-        subject = _parse_subject(d.pop("subject", UNSET))
-
-        def _parse_body(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        body = _parse_body(d.pop("body", UNSET))
+        body = cast("None | str | Unset", d.pop("body", UNSET))
 
         def _parse_attachments(data: object) -> list[AiTemplateAttachmentsType0Item] | Unset | None:
             if data is None:
@@ -312,23 +267,9 @@ class AiTemplate:
 
         type_ = d.pop("type", UNSET)
 
-        def _parse_is_public(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        is_public = cast("int | None | Unset", d.pop("is_public", UNSET))
 
-        is_public = _parse_is_public(d.pop("is_public", UNSET))
-
-        def _parse_llm_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        llm_uuid = _parse_llm_uuid(d.pop("llm_uuid", UNSET))
+        llm_uuid = cast("None | str | Unset", d.pop("llm_uuid", UNSET))
 
         def _parse_llm_config(
             data: object,
@@ -357,25 +298,11 @@ class AiTemplate:
 
         llm_config = _parse_llm_config(d.pop("llm_config", UNSET))
 
-        def _parse_prompt(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        prompt = _parse_prompt(d.pop("prompt", UNSET))
+        prompt = cast("None | str | Unset", d.pop("prompt", UNSET))
 
         enable_validation = d.pop("enable_validation", UNSET)
 
-        def _parse_validation_llm_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        validation_llm_uuid = _parse_validation_llm_uuid(d.pop("validation_llm_uuid", UNSET))
+        validation_llm_uuid = cast("None | str | Unset", d.pop("validation_llm_uuid", UNSET))
 
         def _parse_validation_llm_config(
             data: object,
@@ -406,14 +333,7 @@ class AiTemplate:
 
         validation_llm_config = _parse_validation_llm_config(d.pop("validation_llm_config", UNSET))
 
-        def _parse_validation_prompt(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        validation_prompt = _parse_validation_prompt(d.pop("validation_prompt", UNSET))
+        validation_prompt = cast("None | str | Unset", d.pop("validation_prompt", UNSET))
 
         enable_fallback = d.pop("enable_fallback", UNSET)
 
@@ -499,3 +419,13 @@ class AiTemplate:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.ai_template_attachments_type_0_item import AiTemplateAttachmentsType0Item  # noqa: E402
+from ..models.ai_template_llm_config_type_0_type_0 import AiTemplateLlmConfigType0Type0  # noqa: E402
+from ..models.ai_template_settings_type_0_type_0 import AiTemplateSettingsType0Type0  # noqa: E402
+from ..models.ai_template_validation_llm_config_type_0_type_0 import (
+    AiTemplateValidationLlmConfigType0Type0,
+)

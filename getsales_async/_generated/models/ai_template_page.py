@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.ai_template import AiTemplate
-
 
 T = TypeVar("T", bound="AiTemplatePage")
 
@@ -69,8 +65,6 @@ class AiTemplatePage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.ai_template import AiTemplate
-
         d = dict(src_dict)
         data = []
         _data = d.pop("data")
@@ -113,3 +107,8 @@ class AiTemplatePage:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.ai_template import AiTemplate  # noqa: E402

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.ai_template_render_result_validation_history_type_0_item import (
-        AiTemplateRenderResultValidationHistoryType0Item,
-    )
-
 
 T = TypeVar("T", bound="AiTemplateRenderResult")
 
@@ -105,56 +99,16 @@ class AiTemplateRenderResult:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.ai_template_render_result_validation_history_type_0_item import (
-            AiTemplateRenderResultValidationHistoryType0Item,
-        )
-
         d = dict(src_dict)
+        llm_instructions = cast("None | str | Unset", d.pop("llm_instructions", UNSET))
 
-        def _parse_llm_instructions(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        rendered_body = cast("None | str | Unset", d.pop("rendered_body", UNSET))
 
-        llm_instructions = _parse_llm_instructions(d.pop("llm_instructions", UNSET))
+        ai_generated_body = cast("None | str | Unset", d.pop("ai_generated_body", UNSET))
 
-        def _parse_rendered_body(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        fallback_body = cast("None | str | Unset", d.pop("fallback_body", UNSET))
 
-        rendered_body = _parse_rendered_body(d.pop("rendered_body", UNSET))
-
-        def _parse_ai_generated_body(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        ai_generated_body = _parse_ai_generated_body(d.pop("ai_generated_body", UNSET))
-
-        def _parse_fallback_body(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        fallback_body = _parse_fallback_body(d.pop("fallback_body", UNSET))
-
-        def _parse_handling_error(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        handling_error = _parse_handling_error(d.pop("handling_error", UNSET))
+        handling_error = cast("None | str | Unset", d.pop("handling_error", UNSET))
 
         def _parse_validation_history(
             data: object,
@@ -211,3 +165,10 @@ class AiTemplateRenderResult:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.ai_template_render_result_validation_history_type_0_item import (
+    AiTemplateRenderResultValidationHistoryType0Item,
+)

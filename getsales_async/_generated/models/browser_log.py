@@ -56,15 +56,7 @@ class BrowserLog:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-
-        def _parse_linkedin_browser_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        linkedin_browser_id = _parse_linkedin_browser_id(d.pop("linkedin_browser_id", UNSET))
+        linkedin_browser_id = cast("int | None | Unset", d.pop("linkedin_browser_id", UNSET))
 
         def _parse_created_at(data: object) -> datetime.datetime | Unset | None:
             if data is None:

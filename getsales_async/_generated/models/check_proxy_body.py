@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.browser_proxy_config import BrowserProxyConfig
-
 
 T = TypeVar("T", bound="CheckProxyBody")
 
@@ -51,8 +47,6 @@ class CheckProxyBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.browser_proxy_config import BrowserProxyConfig
-
         d = dict(src_dict)
         proxy_country_code = d.pop("proxy_country_code", UNSET)
 
@@ -86,3 +80,8 @@ class CheckProxyBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.browser_proxy_config import BrowserProxyConfig  # noqa: E402

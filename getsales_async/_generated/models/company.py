@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.company_hq_location_type_0_item import CompanyHqLocationType0Item
-
 
 T = TypeVar("T", bound="Company")
 
@@ -310,127 +306,34 @@ class Company:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.company_hq_location_type_0_item import CompanyHqLocationType0Item
-
         d = dict(src_dict)
         uuid = d.pop("uuid", UNSET)
 
-        def _parse_team_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        team_id = cast("int | None | Unset", d.pop("team_id", UNSET))
 
-        team_id = _parse_team_id(d.pop("team_id", UNSET))
+        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
 
-        def _parse_user_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        data_source_uuid = cast("None | str | Unset", d.pop("data_source_uuid", UNSET))
 
-        user_id = _parse_user_id(d.pop("user_id", UNSET))
+        lead_status_uuid = cast("None | str | Unset", d.pop("lead_status_uuid", UNSET))
 
-        def _parse_data_source_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        name = cast("None | str | Unset", d.pop("name", UNSET))
 
-        data_source_uuid = _parse_data_source_uuid(d.pop("data_source_uuid", UNSET))
+        domain = cast("None | str | Unset", d.pop("domain", UNSET))
 
-        def _parse_lead_status_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        website = cast("None | str | Unset", d.pop("website", UNSET))
 
-        lead_status_uuid = _parse_lead_status_uuid(d.pop("lead_status_uuid", UNSET))
+        ln_id = cast("int | None | Unset", d.pop("ln_id", UNSET))
 
-        def _parse_name(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        linkedin = cast("None | str | Unset", d.pop("linkedin", UNSET))
 
-        name = _parse_name(d.pop("name", UNSET))
+        facebook = cast("None | str | Unset", d.pop("facebook", UNSET))
 
-        def _parse_domain(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        twitter = cast("None | str | Unset", d.pop("twitter", UNSET))
 
-        domain = _parse_domain(d.pop("domain", UNSET))
+        phone = cast("None | str | Unset", d.pop("phone", UNSET))
 
-        def _parse_website(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        website = _parse_website(d.pop("website", UNSET))
-
-        def _parse_ln_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        ln_id = _parse_ln_id(d.pop("ln_id", UNSET))
-
-        def _parse_linkedin(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        linkedin = _parse_linkedin(d.pop("linkedin", UNSET))
-
-        def _parse_facebook(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        facebook = _parse_facebook(d.pop("facebook", UNSET))
-
-        def _parse_twitter(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        twitter = _parse_twitter(d.pop("twitter", UNSET))
-
-        def _parse_phone(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        phone = _parse_phone(d.pop("phone", UNSET))
-
-        def _parse_hq_raw_address(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        hq_raw_address = _parse_hq_raw_address(d.pop("hq_raw_address", UNSET))
+        hq_raw_address = cast("None | str | Unset", d.pop("hq_raw_address", UNSET))
 
         def _parse_hq_location(data: object) -> list[CompanyHqLocationType0Item] | Unset | None:
             if data is None:
@@ -456,50 +359,15 @@ class Company:
 
         hq_location = _parse_hq_location(d.pop("hq_location", UNSET))
 
-        def _parse_logo_url(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        logo_url = cast("None | str | Unset", d.pop("logo_url", UNSET))
 
-        logo_url = _parse_logo_url(d.pop("logo_url", UNSET))
+        industry = cast("None | str | Unset", d.pop("industry", UNSET))
 
-        def _parse_industry(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        employees_range = cast("None | str | Unset", d.pop("employees_range", UNSET))
 
-        industry = _parse_industry(d.pop("industry", UNSET))
+        year_established = cast("int | None | Unset", d.pop("year_established", UNSET))
 
-        def _parse_employees_range(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        employees_range = _parse_employees_range(d.pop("employees_range", UNSET))
-
-        def _parse_year_established(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        year_established = _parse_year_established(d.pop("year_established", UNSET))
-
-        def _parse_about(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        about = _parse_about(d.pop("about", UNSET))
+        about = cast("None | str | Unset", d.pop("about", UNSET))
 
         def _parse_lists(data: object) -> list[str] | Unset | None:
             if data is None:
@@ -535,14 +403,7 @@ class Company:
 
         tags = _parse_tags(d.pop("tags", UNSET))
 
-        def _parse_status(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        status = _parse_status(d.pop("status", UNSET))
+        status = cast("None | str | Unset", d.pop("status", UNSET))
 
         def _parse_last_enrich_at(data: object) -> datetime.datetime | Unset | None:
             if data is None:
@@ -642,3 +503,8 @@ class Company:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.company_hq_location_type_0_item import CompanyHqLocationType0Item  # noqa: E402

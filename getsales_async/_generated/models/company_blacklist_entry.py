@@ -125,59 +125,17 @@ class CompanyBlacklistEntry:
         d = dict(src_dict)
         uuid = d.pop("uuid", UNSET)
 
-        def _parse_team_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        team_id = cast("int | None | Unset", d.pop("team_id", UNSET))
 
-        team_id = _parse_team_id(d.pop("team_id", UNSET))
+        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
 
-        def _parse_user_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        name = cast("None | str | Unset", d.pop("name", UNSET))
 
-        user_id = _parse_user_id(d.pop("user_id", UNSET))
+        domain = cast("None | str | Unset", d.pop("domain", UNSET))
 
-        def _parse_name(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        linkedin = cast("None | str | Unset", d.pop("linkedin", UNSET))
 
-        name = _parse_name(d.pop("name", UNSET))
-
-        def _parse_domain(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        domain = _parse_domain(d.pop("domain", UNSET))
-
-        def _parse_linkedin(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        linkedin = _parse_linkedin(d.pop("linkedin", UNSET))
-
-        def _parse_ln_id(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        ln_id = _parse_ln_id(d.pop("ln_id", UNSET))
+        ln_id = cast("None | str | Unset", d.pop("ln_id", UNSET))
 
         def _parse_created_at(data: object) -> datetime.datetime | Unset | None:
             if data is None:

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.connect_external_browser_body_daily_limits import (
-        ConnectExternalBrowserBodyDailyLimits,
-    )
-
 
 T = TypeVar("T", bound="ConnectExternalBrowserBody")
 
@@ -61,10 +55,6 @@ class ConnectExternalBrowserBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.connect_external_browser_body_daily_limits import (
-            ConnectExternalBrowserBodyDailyLimits,
-        )
-
         d = dict(src_dict)
         first_name = d.pop("first_name", UNSET)
 
@@ -101,3 +91,10 @@ class ConnectExternalBrowserBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.connect_external_browser_body_daily_limits import (
+    ConnectExternalBrowserBodyDailyLimits,
+)

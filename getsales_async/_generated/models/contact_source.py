@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.contact_source_filter_tree_format_type_0_type_0 import (
-        ContactSourceFilterTreeFormatType0Type0,
-    )
-    from ..models.contact_source_mass_actions_filter_type_0_type_0 import (
-        ContactSourceMassActionsFilterType0Type0,
-    )
-
 
 T = TypeVar("T", bound="ContactSource")
 
@@ -51,13 +42,6 @@ class ContactSource:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.contact_source_filter_tree_format_type_0_type_0 import (
-            ContactSourceFilterTreeFormatType0Type0,
-        )
-        from ..models.contact_source_mass_actions_filter_type_0_type_0 import (
-            ContactSourceMassActionsFilterType0Type0,
-        )
-
         id = self.id
 
         name: str | Unset | None
@@ -143,24 +127,10 @@ class ContactSource:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.contact_source_filter_tree_format_type_0_type_0 import (
-            ContactSourceFilterTreeFormatType0Type0,
-        )
-        from ..models.contact_source_mass_actions_filter_type_0_type_0 import (
-            ContactSourceMassActionsFilterType0Type0,
-        )
-
         d = dict(src_dict)
         id = d.pop("id", UNSET)
 
-        def _parse_name(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        name = _parse_name(d.pop("name", UNSET))
+        name = cast("None | str | Unset", d.pop("name", UNSET))
 
         rotation_strategy = d.pop("rotation_strategy", UNSET)
 
@@ -181,32 +151,11 @@ class ContactSource:
 
         sender_profiles = _parse_sender_profiles(d.pop("sender_profiles", UNSET))
 
-        def _parse_after_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        after_id = cast("int | None | Unset", d.pop("after_id", UNSET))
 
-        after_id = _parse_after_id(d.pop("after_id", UNSET))
+        active_limit = cast("int | None | Unset", d.pop("active_limit", UNSET))
 
-        def _parse_active_limit(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        active_limit = _parse_active_limit(d.pop("active_limit", UNSET))
-
-        def _parse_coworkers_limit(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        coworkers_limit = _parse_coworkers_limit(d.pop("coworkers_limit", UNSET))
+        coworkers_limit = cast("int | None | Unset", d.pop("coworkers_limit", UNSET))
 
         def _parse_mass_actions_filter(
             data: object,
@@ -296,3 +245,13 @@ class ContactSource:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.contact_source_filter_tree_format_type_0_type_0 import (
+    ContactSourceFilterTreeFormatType0Type0,
+)
+from ..models.contact_source_mass_actions_filter_type_0_type_0 import (
+    ContactSourceMassActionsFilterType0Type0,
+)

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.create_ai_agent_body_classification_llm_config import (
-        CreateAiAgentBodyClassificationLlmConfig,
-    )
-
 
 T = TypeVar("T", bound="CreateAiAgentBody")
 
@@ -84,30 +78,12 @@ class CreateAiAgentBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.create_ai_agent_body_classification_llm_config import (
-            CreateAiAgentBodyClassificationLlmConfig,
-        )
-
         d = dict(src_dict)
         name = d.pop("name")
 
-        def _parse_description(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        description = cast("None | str | Unset", d.pop("description", UNSET))
 
-        description = _parse_description(d.pop("description", UNSET))
-
-        def _parse_avatar_url(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        avatar_url = _parse_avatar_url(d.pop("avatar_url", UNSET))
+        avatar_url = cast("None | str | Unset", d.pop("avatar_url", UNSET))
 
         classification_llm_uuid = d.pop("classification_llm_uuid", UNSET)
 
@@ -149,3 +125,10 @@ class CreateAiAgentBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.create_ai_agent_body_classification_llm_config import (
+    CreateAiAgentBodyClassificationLlmConfig,
+)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -11,13 +11,6 @@ from attrs import field as _attrs_field
 from ..models.create_ai_template_body_is_public import CreateAiTemplateBodyIsPublic
 from ..models.create_ai_template_body_type import CreateAiTemplateBodyType
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.create_ai_template_body_llm_config_type_0 import (
-        CreateAiTemplateBodyLlmConfigType0,
-    )
-    from ..models.create_ai_template_body_settings import CreateAiTemplateBodySettings
-
 
 T = TypeVar("T", bound="CreateAiTemplateBody")
 
@@ -54,10 +47,6 @@ class CreateAiTemplateBody:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.create_ai_template_body_llm_config_type_0 import (
-            CreateAiTemplateBodyLlmConfigType0,
-        )
-
         name = self.name
 
         type_ = self.type_.value
@@ -134,11 +123,6 @@ class CreateAiTemplateBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.create_ai_template_body_llm_config_type_0 import (
-            CreateAiTemplateBodyLlmConfigType0,
-        )
-        from ..models.create_ai_template_body_settings import CreateAiTemplateBodySettings
-
         d = dict(src_dict)
         name = d.pop("name")
 
@@ -146,41 +130,13 @@ class CreateAiTemplateBody:
 
         is_public = CreateAiTemplateBodyIsPublic(d.pop("is_public"))
 
-        def _parse_subject(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        subject = cast("None | str | Unset", d.pop("subject", UNSET))
 
-        subject = _parse_subject(d.pop("subject", UNSET))
+        body = cast("None | str | Unset", d.pop("body", UNSET))
 
-        def _parse_body(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        prompt = cast("None | str | Unset", d.pop("prompt", UNSET))
 
-        body = _parse_body(d.pop("body", UNSET))
-
-        def _parse_prompt(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        prompt = _parse_prompt(d.pop("prompt", UNSET))
-
-        def _parse_llm_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        llm_uuid = _parse_llm_uuid(d.pop("llm_uuid", UNSET))
+        llm_uuid = cast("None | str | Unset", d.pop("llm_uuid", UNSET))
 
         def _parse_llm_config(data: object) -> CreateAiTemplateBodyLlmConfigType0 | Unset | None:
             if data is None:
@@ -242,3 +198,9 @@ class CreateAiTemplateBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.create_ai_template_body_llm_config_type_0 import CreateAiTemplateBodyLlmConfigType0  # noqa: E402
+from ..models.create_ai_template_body_settings import CreateAiTemplateBodySettings  # noqa: E402

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.data_source_type import DataSourceType
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.create_data_source_body_payload import CreateDataSourceBodyPayload
-
 
 T = TypeVar("T", bound="CreateDataSourceBody")
 
@@ -92,8 +88,6 @@ class CreateDataSourceBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.create_data_source_body_payload import CreateDataSourceBodyPayload
-
         d = dict(src_dict)
         type_ = DataSourceType(d.pop("type"))
 
@@ -101,14 +95,7 @@ class CreateDataSourceBody:
 
         payload = CreateDataSourceBodyPayload.from_dict(d.pop("payload"))
 
-        def _parse_sender_profile_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        sender_profile_uuid = _parse_sender_profile_uuid(d.pop("sender_profile_uuid", UNSET))
+        sender_profile_uuid = cast("None | str | Unset", d.pop("sender_profile_uuid", UNSET))
 
         def _parse_tags(data: object) -> list[str] | Unset | None:
             if data is None:
@@ -127,14 +114,7 @@ class CreateDataSourceBody:
 
         tags = _parse_tags(d.pop("tags", UNSET))
 
-        def _parse_repeat_after_minutes(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        repeat_after_minutes = _parse_repeat_after_minutes(d.pop("repeat_after_minutes", UNSET))
+        repeat_after_minutes = cast("int | None | Unset", d.pop("repeat_after_minutes", UNSET))
 
         _instance = cls(
             type_=type_,
@@ -163,3 +143,8 @@ class CreateDataSourceBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.create_data_source_body_payload import CreateDataSourceBodyPayload  # noqa: E402

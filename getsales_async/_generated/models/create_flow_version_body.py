@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.contact_source import ContactSource
-    from ..models.flow_node_input import FlowNodeInput
-
 
 T = TypeVar("T", bound="CreateFlowVersionBody")
 
@@ -64,9 +59,6 @@ class CreateFlowVersionBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.contact_source import ContactSource
-        from ..models.flow_node_input import FlowNodeInput
-
         d = dict(src_dict)
         nodes = []
         _nodes = d.pop("nodes")
@@ -82,14 +74,7 @@ class CreateFlowVersionBody:
 
             contact_sources.append(contact_sources_item)
 
-        def _parse_first_common_node_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        first_common_node_id = _parse_first_common_node_id(d.pop("first_common_node_id", UNSET))
+        first_common_node_id = cast("int | None | Unset", d.pop("first_common_node_id", UNSET))
 
         _instance = cls(
             nodes=nodes,
@@ -115,3 +100,9 @@ class CreateFlowVersionBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.contact_source import ContactSource  # noqa: E402
+from ..models.flow_node_input import FlowNodeInput  # noqa: E402

@@ -177,41 +177,13 @@ class CreateLeadFields:
         d = dict(src_dict)
         linkedin_id = d.pop("linkedin_id", UNSET)
 
-        def _parse_ln_member_id(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        ln_member_id = cast("None | str | Unset", d.pop("ln_member_id", UNSET))
 
-        ln_member_id = _parse_ln_member_id(d.pop("ln_member_id", UNSET))
+        ln_id = cast("None | str | Unset", d.pop("ln_id", UNSET))
 
-        def _parse_ln_id(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        sn_id = cast("None | str | Unset", d.pop("sn_id", UNSET))
 
-        ln_id = _parse_ln_id(d.pop("ln_id", UNSET))
-
-        def _parse_sn_id(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        sn_id = _parse_sn_id(d.pop("sn_id", UNSET))
-
-        def _parse_linkedin(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        linkedin = _parse_linkedin(d.pop("linkedin", UNSET))
+        linkedin = cast("None | str | Unset", d.pop("linkedin", UNSET))
 
         first_name = d.pop("first_name", UNSET)
 
@@ -221,54 +193,19 @@ class CreateLeadFields:
 
         email = d.pop("email", UNSET)
 
-        def _parse_work_email(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        work_email = cast("None | str | Unset", d.pop("work_email", UNSET))
 
-        work_email = _parse_work_email(d.pop("work_email", UNSET))
-
-        def _parse_personal_email(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        personal_email = _parse_personal_email(d.pop("personal_email", UNSET))
+        personal_email = cast("None | str | Unset", d.pop("personal_email", UNSET))
 
         about = d.pop("about", UNSET)
 
         domain = d.pop("domain", UNSET)
 
-        def _parse_headline(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        headline = cast("None | str | Unset", d.pop("headline", UNSET))
 
-        headline = _parse_headline(d.pop("headline", UNSET))
+        position = cast("None | str | Unset", d.pop("position", UNSET))
 
-        def _parse_position(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        position = _parse_position(d.pop("position", UNSET))
-
-        def _parse_raw_address(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        raw_address = _parse_raw_address(d.pop("raw_address", UNSET))
+        raw_address = cast("None | str | Unset", d.pop("raw_address", UNSET))
 
         tags = cast(list[str], d.pop("tags", UNSET))
 

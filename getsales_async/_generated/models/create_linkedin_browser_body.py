@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.browser_proxy_config import BrowserProxyConfig
-
 
 T = TypeVar("T", bound="CreateLinkedinBrowserBody")
 
@@ -66,8 +62,6 @@ class CreateLinkedinBrowserBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.browser_proxy_config import BrowserProxyConfig
-
         d = dict(src_dict)
         sender_profile_uuid = d.pop("sender_profile_uuid")
 
@@ -107,3 +101,8 @@ class CreateLinkedinBrowserBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.browser_proxy_config import BrowserProxyConfig  # noqa: E402

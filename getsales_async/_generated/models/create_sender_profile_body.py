@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.schedule import Schedule
-
 
 T = TypeVar("T", bound="CreateSenderProfileBody")
 
@@ -95,8 +91,6 @@ class CreateSenderProfileBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.schedule import Schedule
-
         d = dict(src_dict)
         first_name = d.pop("first_name")
 
@@ -127,14 +121,7 @@ class CreateSenderProfileBody:
         else:
             schedule = Schedule.from_dict(_schedule)
 
-        def _parse_notification_emails(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        notification_emails = _parse_notification_emails(d.pop("notification_emails", UNSET))
+        notification_emails = cast("None | str | Unset", d.pop("notification_emails", UNSET))
 
         _instance = cls(
             first_name=first_name,
@@ -165,3 +152,8 @@ class CreateSenderProfileBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.schedule import Schedule  # noqa: E402

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,10 +12,6 @@ from ..models.webhook_event import WebhookEvent
 from ..models.webhook_request_method import WebhookRequestMethod
 from ..models.webhook_status import WebhookStatus
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.create_webhook_body_filters_type_0 import CreateWebhookBodyFiltersType0
-
 
 T = TypeVar("T", bound="CreateWebhookBody")
 
@@ -45,8 +41,6 @@ class CreateWebhookBody:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.create_webhook_body_filters_type_0 import CreateWebhookBodyFiltersType0
-
         name = self.name
 
         event = self.event.value
@@ -89,8 +83,6 @@ class CreateWebhookBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.create_webhook_body_filters_type_0 import CreateWebhookBodyFiltersType0
-
         d = dict(src_dict)
         name = d.pop("name")
 
@@ -156,3 +148,8 @@ class CreateWebhookBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.create_webhook_body_filters_type_0 import CreateWebhookBodyFiltersType0  # noqa: E402

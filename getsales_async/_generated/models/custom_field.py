@@ -100,59 +100,17 @@ class CustomField:
         d = dict(src_dict)
         uuid = d.pop("uuid", UNSET)
 
-        def _parse_team_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        team_id = cast("int | None | Unset", d.pop("team_id", UNSET))
 
-        team_id = _parse_team_id(d.pop("team_id", UNSET))
+        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
 
-        def _parse_user_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        name = cast("None | str | Unset", d.pop("name", UNSET))
 
-        user_id = _parse_user_id(d.pop("user_id", UNSET))
+        object_ = cast("None | str | Unset", d.pop("object", UNSET))
 
-        def _parse_name(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        order = cast("int | None | Unset", d.pop("order", UNSET))
 
-        name = _parse_name(d.pop("name", UNSET))
-
-        def _parse_object_(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        object_ = _parse_object_(d.pop("object", UNSET))
-
-        def _parse_order(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        order = _parse_order(d.pop("order", UNSET))
-
-        def _parse_key(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        key = _parse_key(d.pop("key", UNSET))
+        key = cast("int | None | Unset", d.pop("key", UNSET))
 
         _instance = cls(
             uuid=uuid,

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.data_source_errors_type_0_item import DataSourceErrorsType0Item
-    from ..models.data_source_payload_type_0_type_0 import DataSourcePayloadType0Type0
-
 
 T = TypeVar("T", bound="DataSource")
 
@@ -60,8 +55,6 @@ class DataSource:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.data_source_payload_type_0_type_0 import DataSourcePayloadType0Type0
-
         uuid = self.uuid
 
         team_id = self.team_id
@@ -172,31 +165,14 @@ class DataSource:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.data_source_errors_type_0_item import DataSourceErrorsType0Item
-        from ..models.data_source_payload_type_0_type_0 import DataSourcePayloadType0Type0
-
         d = dict(src_dict)
         uuid = d.pop("uuid", UNSET)
 
         team_id = d.pop("team_id", UNSET)
 
-        def _parse_sender_profile_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        sender_profile_uuid = cast("None | str | Unset", d.pop("sender_profile_uuid", UNSET))
 
-        sender_profile_uuid = _parse_sender_profile_uuid(d.pop("sender_profile_uuid", UNSET))
-
-        def _parse_list_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        list_uuid = _parse_list_uuid(d.pop("list_uuid", UNSET))
+        list_uuid = cast("None | str | Unset", d.pop("list_uuid", UNSET))
 
         def _parse_payload(data: object) -> DataSourcePayloadType0Type0 | list[Any] | Unset | None:
             if data is None:
@@ -268,23 +244,9 @@ class DataSource:
 
         errors = _parse_errors(d.pop("errors", UNSET))
 
-        def _parse_repeat_after_minutes(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        repeat_after_minutes = cast("int | None | Unset", d.pop("repeat_after_minutes", UNSET))
 
-        repeat_after_minutes = _parse_repeat_after_minutes(d.pop("repeat_after_minutes", UNSET))
-
-        def _parse_user_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        user_id = _parse_user_id(d.pop("user_id", UNSET))
+        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
 
         _created_at = d.pop("created_at", UNSET)
         created_at: datetime.datetime | Unset
@@ -344,3 +306,9 @@ class DataSource:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.data_source_errors_type_0_item import DataSourceErrorsType0Item  # noqa: E402
+from ..models.data_source_payload_type_0_type_0 import DataSourcePayloadType0Type0  # noqa: E402

@@ -52,15 +52,8 @@ class DeleteMailboxBody:
         d = dict(src_dict)
         automation_reassign_mailboxes = d.pop("automation_reassign_mailboxes")
 
-        def _parse_automation_mailbox_to_reassign(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        automation_mailbox_to_reassign = _parse_automation_mailbox_to_reassign(
-            d.pop("automation_mailbox_to_reassign", UNSET)
+        automation_mailbox_to_reassign = cast(
+            "None | str | Unset", d.pop("automation_mailbox_to_reassign", UNSET)
         )
 
         _instance = cls(

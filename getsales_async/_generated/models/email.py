@@ -246,99 +246,29 @@ class Email:
 
         team_id = d.pop("team_id", UNSET)
 
-        def _parse_user_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
 
-        user_id = _parse_user_id(d.pop("user_id", UNSET))
+        sender_profile_uuid = cast("None | str | Unset", d.pop("sender_profile_uuid", UNSET))
 
-        def _parse_sender_profile_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        mailbox_uuid = cast("None | str | Unset", d.pop("mailbox_uuid", UNSET))
 
-        sender_profile_uuid = _parse_sender_profile_uuid(d.pop("sender_profile_uuid", UNSET))
+        email_body_uuid = cast("None | str | Unset", d.pop("email_body_uuid", UNSET))
 
-        def _parse_mailbox_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        flow_uuid = cast("None | str | Unset", d.pop("flow_uuid", UNSET))
 
-        mailbox_uuid = _parse_mailbox_uuid(d.pop("mailbox_uuid", UNSET))
-
-        def _parse_email_body_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        email_body_uuid = _parse_email_body_uuid(d.pop("email_body_uuid", UNSET))
-
-        def _parse_flow_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        flow_uuid = _parse_flow_uuid(d.pop("flow_uuid", UNSET))
-
-        def _parse_lead_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        lead_uuid = _parse_lead_uuid(d.pop("lead_uuid", UNSET))
+        lead_uuid = cast("None | str | Unset", d.pop("lead_uuid", UNSET))
 
         status = d.pop("status", UNSET)
 
         type_ = d.pop("type", UNSET)
 
-        def _parse_from_name(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        from_name = cast("None | str | Unset", d.pop("from_name", UNSET))
 
-        from_name = _parse_from_name(d.pop("from_name", UNSET))
+        from_email = cast("None | str | Unset", d.pop("from_email", UNSET))
 
-        def _parse_from_email(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        to_name = cast("None | str | Unset", d.pop("to_name", UNSET))
 
-        from_email = _parse_from_email(d.pop("from_email", UNSET))
-
-        def _parse_to_name(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        to_name = _parse_to_name(d.pop("to_name", UNSET))
-
-        def _parse_to_email(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        to_email = _parse_to_email(d.pop("to_email", UNSET))
+        to_email = cast("None | str | Unset", d.pop("to_email", UNSET))
 
         def _parse_cc(data: object) -> list[str] | Unset | None:
             if data is None:
@@ -374,32 +304,11 @@ class Email:
 
         bcc = _parse_bcc(d.pop("bcc", UNSET))
 
-        def _parse_subject(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        subject = cast("None | str | Unset", d.pop("subject", UNSET))
 
-        subject = _parse_subject(d.pop("subject", UNSET))
+        replied_to_uuid = cast("None | str | Unset", d.pop("replied_to_uuid", UNSET))
 
-        def _parse_replied_to_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        replied_to_uuid = _parse_replied_to_uuid(d.pop("replied_to_uuid", UNSET))
-
-        def _parse_bounced_by_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        bounced_by_uuid = _parse_bounced_by_uuid(d.pop("bounced_by_uuid", UNSET))
+        bounced_by_uuid = cast("None | str | Unset", d.pop("bounced_by_uuid", UNSET))
 
         def _parse_sent_at(data: object) -> datetime.datetime | Unset | None:
             if data is None:

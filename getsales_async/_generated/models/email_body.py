@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.email_body_attachments_type_0_item import EmailBodyAttachmentsType0Item
-
 
 T = TypeVar("T", bound="EmailBody")
 
@@ -100,21 +96,12 @@ class EmailBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.email_body_attachments_type_0_item import EmailBodyAttachmentsType0Item
-
         d = dict(src_dict)
         uuid = d.pop("uuid", UNSET)
 
         team_id = d.pop("team_id", UNSET)
 
-        def _parse_body(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        body = _parse_body(d.pop("body", UNSET))
+        body = cast("None | str | Unset", d.pop("body", UNSET))
 
         def _parse_attachments(data: object) -> list[EmailBodyAttachmentsType0Item] | Unset | None:
             if data is None:
@@ -140,14 +127,7 @@ class EmailBody:
 
         attachments = _parse_attachments(d.pop("attachments", UNSET))
 
-        def _parse_subject(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        subject = _parse_subject(d.pop("subject", UNSET))
+        subject = cast("None | str | Unset", d.pop("subject", UNSET))
 
         _created_at = d.pop("created_at", UNSET)
         created_at: datetime.datetime | Unset
@@ -191,3 +171,8 @@ class EmailBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.email_body_attachments_type_0_item import EmailBodyAttachmentsType0Item  # noqa: E402

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.email import Email
-    from ..models.email_page_pagination import EmailPagePagination
-
 
 T = TypeVar("T", bound="EmailPage")
 
@@ -78,9 +73,6 @@ class EmailPage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.email import Email
-        from ..models.email_page_pagination import EmailPagePagination
-
         d = dict(src_dict)
         data = []
         _data = d.pop("data")
@@ -131,3 +123,9 @@ class EmailPage:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.email import Email  # noqa: E402
+from ..models.email_page_pagination import EmailPagePagination  # noqa: E402

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.mass_filter import MassFilter
-
 
 T = TypeVar("T", bound="EnrichCompaniesBody")
 
@@ -54,8 +50,6 @@ class EnrichCompaniesBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.mass_filter import MassFilter
-
         d = dict(src_dict)
         uuids = cast(list[str], d.pop("uuids", UNSET))
 
@@ -89,3 +83,8 @@ class EnrichCompaniesBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.mass_filter import MassFilter  # noqa: E402

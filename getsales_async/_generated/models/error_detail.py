@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.error_detail_data_type_0 import ErrorDetailDataType0
-
 
 T = TypeVar("T", bound="ErrorDetail")
 
@@ -34,8 +30,6 @@ class ErrorDetail:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.error_detail_data_type_0 import ErrorDetailDataType0
-
         reason = self.reason
 
         message = self.message
@@ -62,8 +56,6 @@ class ErrorDetail:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.error_detail_data_type_0 import ErrorDetailDataType0
-
         d = dict(src_dict)
         reason = d.pop("reason", UNSET)
 
@@ -112,3 +104,8 @@ class ErrorDetail:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.error_detail_data_type_0 import ErrorDetailDataType0  # noqa: E402

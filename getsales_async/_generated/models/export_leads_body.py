@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-if TYPE_CHECKING:
-    from ..models.mass_filter import MassFilter
-
 
 T = TypeVar("T", bound="ExportLeadsBody")
 
@@ -42,8 +38,6 @@ class ExportLeadsBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.mass_filter import MassFilter
-
         d = dict(src_dict)
         filter_ = MassFilter.from_dict(d.pop("filter"))
 
@@ -69,3 +63,8 @@ class ExportLeadsBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.mass_filter import MassFilter  # noqa: E402

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.file_import_matches_type_0_type_0 import FileImportMatchesType0Type0
-    from ..models.file_import_payload_type_0_type_0 import FileImportPayloadType0Type0
-
 
 T = TypeVar("T", bound="FileImport")
 
@@ -47,9 +42,6 @@ class FileImport:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.file_import_matches_type_0_type_0 import FileImportMatchesType0Type0
-        from ..models.file_import_payload_type_0_type_0 import FileImportPayloadType0Type0
-
         uuid = self.uuid
 
         team_id = self.team_id
@@ -122,9 +114,6 @@ class FileImport:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.file_import_matches_type_0_type_0 import FileImportMatchesType0Type0
-        from ..models.file_import_payload_type_0_type_0 import FileImportPayloadType0Type0
-
         d = dict(src_dict)
         uuid = d.pop("uuid", UNSET)
 
@@ -247,3 +236,9 @@ class FileImport:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.file_import_matches_type_0_type_0 import FileImportMatchesType0Type0  # noqa: E402
+from ..models.file_import_payload_type_0_type_0 import FileImportPayloadType0Type0  # noqa: E402

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.schedule import Schedule
-
 
 T = TypeVar("T", bound="Flow")
 
@@ -158,41 +154,18 @@ class Flow:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.schedule import Schedule
-
         d = dict(src_dict)
         uuid = d.pop("uuid", UNSET)
 
-        def _parse_public_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        public_uuid = _parse_public_uuid(d.pop("public_uuid", UNSET))
+        public_uuid = cast("None | str | Unset", d.pop("public_uuid", UNSET))
 
         team_id = d.pop("team_id", UNSET)
 
         name = d.pop("name", UNSET)
 
-        def _parse_flow_workspace_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        flow_workspace_uuid = cast("None | str | Unset", d.pop("flow_workspace_uuid", UNSET))
 
-        flow_workspace_uuid = _parse_flow_workspace_uuid(d.pop("flow_workspace_uuid", UNSET))
-
-        def _parse_flow_version_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        flow_version_uuid = _parse_flow_version_uuid(d.pop("flow_version_uuid", UNSET))
+        flow_version_uuid = cast("None | str | Unset", d.pop("flow_version_uuid", UNSET))
 
         use_sender_schedule = d.pop("use_sender_schedule", UNSET)
 
@@ -203,14 +176,7 @@ class Flow:
         else:
             schedule = Schedule.from_dict(_schedule)
 
-        def _parse_description(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        description = _parse_description(d.pop("description", UNSET))
+        description = cast("None | str | Unset", d.pop("description", UNSET))
 
         priority = d.pop("priority", UNSET)
 
@@ -218,14 +184,7 @@ class Flow:
 
         is_public = d.pop("is_public", UNSET)
 
-        def _parse_user_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        user_id = _parse_user_id(d.pop("user_id", UNSET))
+        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
 
         _created_at = d.pop("created_at", UNSET)
         created_at: datetime.datetime | Unset
@@ -287,3 +246,8 @@ class Flow:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.schedule import Schedule  # noqa: E402

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.schedule import Schedule
-
 
 T = TypeVar("T", bound="FlowInput")
 
@@ -89,19 +85,10 @@ class FlowInput:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.schedule import Schedule
-
         d = dict(src_dict)
         name = d.pop("name", UNSET)
 
-        def _parse_description(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        description = _parse_description(d.pop("description", UNSET))
+        description = cast("None | str | Unset", d.pop("description", UNSET))
 
         use_sender_schedule = d.pop("use_sender_schedule", UNSET)
 
@@ -116,14 +103,7 @@ class FlowInput:
 
         is_public = d.pop("is_public", UNSET)
 
-        def _parse_flow_workspace_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        flow_workspace_uuid = _parse_flow_workspace_uuid(d.pop("flow_workspace_uuid", UNSET))
+        flow_workspace_uuid = cast("None | str | Unset", d.pop("flow_workspace_uuid", UNSET))
 
         _instance = cls(
             name=name,
@@ -153,3 +133,8 @@ class FlowInput:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.schedule import Schedule  # noqa: E402

@@ -77,32 +77,11 @@ class FlowLead:
         d = dict(src_dict)
         uuid = d.pop("uuid", UNSET)
 
-        def _parse_flow_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        flow_uuid = cast("None | str | Unset", d.pop("flow_uuid", UNSET))
 
-        flow_uuid = _parse_flow_uuid(d.pop("flow_uuid", UNSET))
+        lead_uuid = cast("None | str | Unset", d.pop("lead_uuid", UNSET))
 
-        def _parse_lead_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        lead_uuid = _parse_lead_uuid(d.pop("lead_uuid", UNSET))
-
-        def _parse_sender_profile_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        sender_profile_uuid = _parse_sender_profile_uuid(d.pop("sender_profile_uuid", UNSET))
+        sender_profile_uuid = cast("None | str | Unset", d.pop("sender_profile_uuid", UNSET))
 
         status = d.pop("status", UNSET)
 

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.flow_metrics_task_counts_type_0 import FlowMetricsTaskCountsType0
-
 
 T = TypeVar("T", bound="FlowMetrics")
 
@@ -38,8 +34,6 @@ class FlowMetrics:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.flow_metrics_task_counts_type_0 import FlowMetricsTaskCountsType0
-
         leads_count = self.leads_count
 
         in_progress_leads_count = self.in_progress_leads_count
@@ -74,8 +68,6 @@ class FlowMetrics:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.flow_metrics_task_counts_type_0 import FlowMetricsTaskCountsType0
-
         d = dict(src_dict)
         leads_count = d.pop("leads_count", UNSET)
 
@@ -130,3 +122,8 @@ class FlowMetrics:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.flow_metrics_task_counts_type_0 import FlowMetricsTaskCountsType0  # noqa: E402

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.flow_node_payload_type_0 import FlowNodePayloadType0
-    from ..models.node_edge import NodeEdge
-
 
 T = TypeVar("T", bound="FlowNodeInput")
 
@@ -49,8 +44,6 @@ class FlowNodeInput:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.flow_node_payload_type_0 import FlowNodePayloadType0
-
         id = self.id
 
         type_ = self.type_
@@ -122,9 +115,6 @@ class FlowNodeInput:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.flow_node_payload_type_0 import FlowNodePayloadType0
-        from ..models.node_edge import NodeEdge
-
         d = dict(src_dict)
         id = d.pop("id")
 
@@ -165,14 +155,7 @@ class FlowNodeInput:
 
         payload = _parse_payload(d.pop("payload", UNSET))
 
-        def _parse_delay_in_seconds(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        delay_in_seconds = _parse_delay_in_seconds(d.pop("delay_in_seconds", UNSET))
+        delay_in_seconds = cast("int | None | Unset", d.pop("delay_in_seconds", UNSET))
 
         def _parse_created_at(data: object) -> datetime.datetime | Unset | None:
             if data is None:
@@ -238,3 +221,9 @@ class FlowNodeInput:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.flow_node_payload_type_0 import FlowNodePayloadType0  # noqa: E402
+from ..models.node_edge import NodeEdge  # noqa: E402

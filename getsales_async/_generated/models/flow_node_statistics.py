@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.flow_node_statistics_node_branches_type_0 import (
-        FlowNodeStatisticsNodeBranchesType0,
-    )
-    from ..models.flow_node_statistics_node_conversions_type_0 import (
-        FlowNodeStatisticsNodeConversionsType0,
-    )
-    from ..models.flow_node_statistics_node_statuses_type_0 import (
-        FlowNodeStatisticsNodeStatusesType0,
-    )
-
 
 T = TypeVar("T", bound="FlowNodeStatistics")
 
@@ -44,16 +32,6 @@ class FlowNodeStatistics:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.flow_node_statistics_node_branches_type_0 import (
-            FlowNodeStatisticsNodeBranchesType0,
-        )
-        from ..models.flow_node_statistics_node_conversions_type_0 import (
-            FlowNodeStatisticsNodeConversionsType0,
-        )
-        from ..models.flow_node_statistics_node_statuses_type_0 import (
-            FlowNodeStatisticsNodeStatusesType0,
-        )
-
         node_statuses: dict[str, Any] | list[Any] | Unset
         if isinstance(self.node_statuses, Unset):
             node_statuses = UNSET
@@ -92,16 +70,6 @@ class FlowNodeStatistics:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.flow_node_statistics_node_branches_type_0 import (
-            FlowNodeStatisticsNodeBranchesType0,
-        )
-        from ..models.flow_node_statistics_node_conversions_type_0 import (
-            FlowNodeStatisticsNodeConversionsType0,
-        )
-        from ..models.flow_node_statistics_node_statuses_type_0 import (
-            FlowNodeStatisticsNodeStatusesType0,
-        )
-
         d = dict(src_dict)
 
         def _parse_node_statuses(
@@ -191,3 +159,12 @@ class FlowNodeStatistics:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.flow_node_statistics_node_branches_type_0 import FlowNodeStatisticsNodeBranchesType0  # noqa: E402
+from ..models.flow_node_statistics_node_conversions_type_0 import (
+    FlowNodeStatisticsNodeConversionsType0,
+)
+from ..models.flow_node_statistics_node_statuses_type_0 import FlowNodeStatisticsNodeStatusesType0  # noqa: E402

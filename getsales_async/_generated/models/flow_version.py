@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.contact_source import ContactSource
-    from ..models.flow_node import FlowNode
-
 
 T = TypeVar("T", bound="FlowVersion")
 
@@ -89,9 +84,6 @@ class FlowVersion:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.contact_source import ContactSource
-        from ..models.flow_node import FlowNode
-
         d = dict(src_dict)
         uuid = d.pop("uuid", UNSET)
 
@@ -176,3 +168,9 @@ class FlowVersion:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.contact_source import ContactSource  # noqa: E402
+from ..models.flow_node import FlowNode  # noqa: E402

@@ -91,14 +91,7 @@ class FlowWorkspace:
 
         team_id = d.pop("team_id", UNSET)
 
-        def _parse_user_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        user_id = _parse_user_id(d.pop("user_id", UNSET))
+        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
 
         name = d.pop("name", UNSET)
 

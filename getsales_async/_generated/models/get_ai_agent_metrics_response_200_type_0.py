@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-if TYPE_CHECKING:
-    from ..models.ai_agent_metrics import AiAgentMetrics
-
 
 T = TypeVar("T", bound="GetAiAgentMetricsResponse200Type0")
 
@@ -29,8 +25,6 @@ class GetAiAgentMetricsResponse200Type0:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.ai_agent_metrics import AiAgentMetrics
-
         d = dict(src_dict)
         _instance = cls()
 
@@ -58,3 +52,8 @@ class GetAiAgentMetricsResponse200Type0:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.ai_agent_metrics import AiAgentMetrics  # noqa: E402

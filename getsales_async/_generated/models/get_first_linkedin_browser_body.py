@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.linkedin_browser_search_filter import LinkedinBrowserSearchFilter
-
 
 T = TypeVar("T", bound="GetFirstLinkedinBrowserBody")
 
@@ -43,8 +39,6 @@ class GetFirstLinkedinBrowserBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.linkedin_browser_search_filter import LinkedinBrowserSearchFilter
-
         d = dict(src_dict)
         _filter_ = d.pop("filter", UNSET)
         filter_: LinkedinBrowserSearchFilter | Unset
@@ -75,3 +69,8 @@ class GetFirstLinkedinBrowserBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.linkedin_browser_search_filter import LinkedinBrowserSearchFilter  # noqa: E402

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.get_flow_node_statistics_body_filter_type_0 import (
-        GetFlowNodeStatisticsBodyFilterType0,
-    )
-
 
 T = TypeVar("T", bound="GetFlowNodeStatisticsBody")
 
@@ -32,10 +26,6 @@ class GetFlowNodeStatisticsBody:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.get_flow_node_statistics_body_filter_type_0 import (
-            GetFlowNodeStatisticsBodyFilterType0,
-        )
-
         node_ids = self.node_ids
 
         filter_: dict[str, Any] | Unset | None
@@ -60,10 +50,6 @@ class GetFlowNodeStatisticsBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.get_flow_node_statistics_body_filter_type_0 import (
-            GetFlowNodeStatisticsBodyFilterType0,
-        )
-
         d = dict(src_dict)
         node_ids = cast(list[int], d.pop("node_ids"))
 
@@ -107,3 +93,10 @@ class GetFlowNodeStatisticsBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.get_flow_node_statistics_body_filter_type_0 import (
+    GetFlowNodeStatisticsBodyFilterType0,
+)

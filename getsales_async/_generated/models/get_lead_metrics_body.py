@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.get_lead_metrics_body_group_by import GetLeadMetricsBodyGroupBy
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.get_lead_metrics_body_filter import GetLeadMetricsBodyFilter
-
 
 T = TypeVar("T", bound="GetLeadMetricsBody")
 
@@ -99,8 +95,6 @@ class GetLeadMetricsBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.get_lead_metrics_body_filter import GetLeadMetricsBodyFilter
-
         d = dict(src_dict)
         metrics = cast(list[str], d.pop("metrics"))
 
@@ -164,3 +158,8 @@ class GetLeadMetricsBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.get_lead_metrics_body_filter import GetLeadMetricsBodyFilter  # noqa: E402

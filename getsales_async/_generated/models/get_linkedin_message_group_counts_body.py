@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,12 +12,6 @@ from ..models.get_linkedin_message_group_counts_body_group_field import (
     GetLinkedinMessageGroupCountsBodyGroupField,
 )
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.get_linkedin_message_group_counts_body_filter import (
-        GetLinkedinMessageGroupCountsBodyFilter,
-    )
-
 
 T = TypeVar("T", bound="GetLinkedinMessageGroupCountsBody")
 
@@ -61,10 +55,6 @@ class GetLinkedinMessageGroupCountsBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.get_linkedin_message_group_counts_body_filter import (
-            GetLinkedinMessageGroupCountsBodyFilter,
-        )
-
         d = dict(src_dict)
         group_field = GetLinkedinMessageGroupCountsBodyGroupField(d.pop("group_field"))
 
@@ -98,3 +88,10 @@ class GetLinkedinMessageGroupCountsBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.get_linkedin_message_group_counts_body_filter import (
+    GetLinkedinMessageGroupCountsBodyFilter,
+)

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-if TYPE_CHECKING:
-    from ..models.import_companies_from_file_body_columns import ImportCompaniesFromFileBodyColumns
-
 
 T = TypeVar("T", bound="ImportCompaniesFromFileBody")
 
@@ -41,10 +37,6 @@ class ImportCompaniesFromFileBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.import_companies_from_file_body_columns import (
-            ImportCompaniesFromFileBodyColumns,
-        )
-
         d = dict(src_dict)
         columns = ImportCompaniesFromFileBodyColumns.from_dict(d.pop("columns"))
 
@@ -70,3 +62,8 @@ class ImportCompaniesFromFileBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.import_companies_from_file_body_columns import ImportCompaniesFromFileBodyColumns  # noqa: E402

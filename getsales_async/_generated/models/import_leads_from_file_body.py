@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.import_leads_from_file_body_columns import ImportLeadsFromFileBodyColumns
-
 
 T = TypeVar("T", bound="ImportLeadsFromFileBody")
 
@@ -57,8 +53,6 @@ class ImportLeadsFromFileBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.import_leads_from_file_body_columns import ImportLeadsFromFileBodyColumns
-
         d = dict(src_dict)
         columns = ImportLeadsFromFileBodyColumns.from_dict(d.pop("columns"))
 
@@ -90,3 +84,8 @@ class ImportLeadsFromFileBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.import_leads_from_file_body_columns import ImportLeadsFromFileBodyColumns  # noqa: E402

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.lead_education import LeadEducation
-    from ..models.lead_experience import LeadExperience
-    from ..models.lead_location import LeadLocation
-    from ..models.lead_post import LeadPost
-    from ..models.lead_unread_count import LeadUnreadCount
-
 
 T = TypeVar("T", bound="Lead")
 
@@ -586,275 +578,66 @@ class Lead:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.lead_education import LeadEducation
-        from ..models.lead_experience import LeadExperience
-        from ..models.lead_location import LeadLocation
-        from ..models.lead_post import LeadPost
-        from ..models.lead_unread_count import LeadUnreadCount
-
         d = dict(src_dict)
         uuid = d.pop("uuid", UNSET)
 
-        def _parse_team_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        team_id = cast("int | None | Unset", d.pop("team_id", UNSET))
 
-        team_id = _parse_team_id(d.pop("team_id", UNSET))
+        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
 
-        def _parse_user_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        sender_profile_uuid = cast("None | str | Unset", d.pop("sender_profile_uuid", UNSET))
 
-        user_id = _parse_user_id(d.pop("user_id", UNSET))
+        list_uuid = cast("None | str | Unset", d.pop("list_uuid", UNSET))
 
-        def _parse_sender_profile_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        data_source_uuid = cast("None | str | Unset", d.pop("data_source_uuid", UNSET))
 
-        sender_profile_uuid = _parse_sender_profile_uuid(d.pop("sender_profile_uuid", UNSET))
+        pipeline_stage_uuid = cast("None | str | Unset", d.pop("pipeline_stage_uuid", UNSET))
 
-        def _parse_list_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        company_uuid = cast("None | str | Unset", d.pop("company_uuid", UNSET))
 
-        list_uuid = _parse_list_uuid(d.pop("list_uuid", UNSET))
+        name = cast("None | str | Unset", d.pop("name", UNSET))
 
-        def _parse_data_source_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        first_name = cast("None | str | Unset", d.pop("first_name", UNSET))
 
-        data_source_uuid = _parse_data_source_uuid(d.pop("data_source_uuid", UNSET))
+        last_name = cast("None | str | Unset", d.pop("last_name", UNSET))
 
-        def _parse_pipeline_stage_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        company_name = cast("None | str | Unset", d.pop("company_name", UNSET))
 
-        pipeline_stage_uuid = _parse_pipeline_stage_uuid(d.pop("pipeline_stage_uuid", UNSET))
+        company_ln_id = cast("None | str | Unset", d.pop("company_ln_id", UNSET))
 
-        def _parse_company_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        position = cast("None | str | Unset", d.pop("position", UNSET))
 
-        company_uuid = _parse_company_uuid(d.pop("company_uuid", UNSET))
+        headline = cast("None | str | Unset", d.pop("headline", UNSET))
 
-        def _parse_name(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        about = cast("None | str | Unset", d.pop("about", UNSET))
 
-        name = _parse_name(d.pop("name", UNSET))
+        avatar_url = cast("None | str | Unset", d.pop("avatar_url", UNSET))
 
-        def _parse_first_name(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        ln_id = cast("None | str | Unset", d.pop("ln_id", UNSET))
 
-        first_name = _parse_first_name(d.pop("first_name", UNSET))
+        sn_id = cast("None | str | Unset", d.pop("sn_id", UNSET))
 
-        def _parse_last_name(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        ln_member_id = cast("None | str | Unset", d.pop("ln_member_id", UNSET))
 
-        last_name = _parse_last_name(d.pop("last_name", UNSET))
+        linkedin = cast("None | str | Unset", d.pop("linkedin", UNSET))
 
-        def _parse_company_name(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        facebook = cast("None | str | Unset", d.pop("facebook", UNSET))
 
-        company_name = _parse_company_name(d.pop("company_name", UNSET))
+        twitter = cast("None | str | Unset", d.pop("twitter", UNSET))
 
-        def _parse_company_ln_id(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        work_email = cast("None | str | Unset", d.pop("work_email", UNSET))
 
-        company_ln_id = _parse_company_ln_id(d.pop("company_ln_id", UNSET))
+        personal_email = cast("None | str | Unset", d.pop("personal_email", UNSET))
 
-        def _parse_position(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        work_phone_number = cast("None | str | Unset", d.pop("work_phone_number", UNSET))
 
-        position = _parse_position(d.pop("position", UNSET))
+        personal_phone_number = cast("None | str | Unset", d.pop("personal_phone_number", UNSET))
 
-        def _parse_headline(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        connections_number = cast("int | None | Unset", d.pop("connections_number", UNSET))
 
-        headline = _parse_headline(d.pop("headline", UNSET))
+        followers_number = cast("int | None | Unset", d.pop("followers_number", UNSET))
 
-        def _parse_about(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        about = _parse_about(d.pop("about", UNSET))
-
-        def _parse_avatar_url(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        avatar_url = _parse_avatar_url(d.pop("avatar_url", UNSET))
-
-        def _parse_ln_id(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        ln_id = _parse_ln_id(d.pop("ln_id", UNSET))
-
-        def _parse_sn_id(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        sn_id = _parse_sn_id(d.pop("sn_id", UNSET))
-
-        def _parse_ln_member_id(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        ln_member_id = _parse_ln_member_id(d.pop("ln_member_id", UNSET))
-
-        def _parse_linkedin(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        linkedin = _parse_linkedin(d.pop("linkedin", UNSET))
-
-        def _parse_facebook(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        facebook = _parse_facebook(d.pop("facebook", UNSET))
-
-        def _parse_twitter(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        twitter = _parse_twitter(d.pop("twitter", UNSET))
-
-        def _parse_work_email(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        work_email = _parse_work_email(d.pop("work_email", UNSET))
-
-        def _parse_personal_email(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        personal_email = _parse_personal_email(d.pop("personal_email", UNSET))
-
-        def _parse_work_phone_number(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        work_phone_number = _parse_work_phone_number(d.pop("work_phone_number", UNSET))
-
-        def _parse_personal_phone_number(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        personal_phone_number = _parse_personal_phone_number(d.pop("personal_phone_number", UNSET))
-
-        def _parse_connections_number(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        connections_number = _parse_connections_number(d.pop("connections_number", UNSET))
-
-        def _parse_followers_number(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        followers_number = _parse_followers_number(d.pop("followers_number", UNSET))
-
-        def _parse_primary_language(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        primary_language = _parse_primary_language(d.pop("primary_language", UNSET))
+        primary_language = cast("None | str | Unset", d.pop("primary_language", UNSET))
 
         def _parse_supported_languages(data: object) -> list[str] | Unset | None:
             if data is None:
@@ -873,32 +656,11 @@ class Lead:
 
         supported_languages = _parse_supported_languages(d.pop("supported_languages", UNSET))
 
-        def _parse_has_open_profile(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        has_open_profile = cast("int | None | Unset", d.pop("has_open_profile", UNSET))
 
-        has_open_profile = _parse_has_open_profile(d.pop("has_open_profile", UNSET))
+        has_verified_profile = cast("int | None | Unset", d.pop("has_verified_profile", UNSET))
 
-        def _parse_has_verified_profile(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        has_verified_profile = _parse_has_verified_profile(d.pop("has_verified_profile", UNSET))
-
-        def _parse_has_premium(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        has_premium = _parse_has_premium(d.pop("has_premium", UNSET))
+        has_premium = cast("int | None | Unset", d.pop("has_premium", UNSET))
 
         def _parse_experience(data: object) -> list[LeadExperience] | Unset | None:
             if data is None:
@@ -983,14 +745,7 @@ class Lead:
 
         skills = _parse_skills(d.pop("skills", UNSET))
 
-        def _parse_raw_address(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        raw_address = _parse_raw_address(d.pop("raw_address", UNSET))
+        raw_address = cast("None | str | Unset", d.pop("raw_address", UNSET))
 
         def _parse_location(data: object) -> list[LeadLocation] | Unset | None:
             if data is None:
@@ -1031,32 +786,11 @@ class Lead:
 
         tags = _parse_tags(d.pop("tags", UNSET))
 
-        def _parse_status(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        status = cast("None | str | Unset", d.pop("status", UNSET))
 
-        status = _parse_status(d.pop("status", UNSET))
+        linkedin_status = cast("None | str | Unset", d.pop("linkedin_status", UNSET))
 
-        def _parse_linkedin_status(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        linkedin_status = _parse_linkedin_status(d.pop("linkedin_status", UNSET))
-
-        def _parse_email_status(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        email_status = _parse_email_status(d.pop("email_status", UNSET))
+        email_status = cast("None | str | Unset", d.pop("email_status", UNSET))
 
         def _parse_unread_counts(data: object) -> list[LeadUnreadCount] | Unset | None:
             if data is None:
@@ -1240,3 +974,12 @@ class Lead:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.lead_education import LeadEducation  # noqa: E402
+from ..models.lead_experience import LeadExperience  # noqa: E402
+from ..models.lead_location import LeadLocation  # noqa: E402
+from ..models.lead_post import LeadPost  # noqa: E402
+from ..models.lead_unread_count import LeadUnreadCount  # noqa: E402

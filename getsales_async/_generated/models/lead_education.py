@@ -81,51 +81,15 @@ class LeadEducation:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        school = cast("None | str | Unset", d.pop("school", UNSET))
 
-        def _parse_school(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        degree = cast("None | str | Unset", d.pop("degree", UNSET))
 
-        school = _parse_school(d.pop("school", UNSET))
+        field_of_study = cast("None | str | Unset", d.pop("field_of_study", UNSET))
 
-        def _parse_degree(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        start_year = cast("None | str | Unset", d.pop("start_year", UNSET))
 
-        degree = _parse_degree(d.pop("degree", UNSET))
-
-        def _parse_field_of_study(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        field_of_study = _parse_field_of_study(d.pop("field_of_study", UNSET))
-
-        def _parse_start_year(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        start_year = _parse_start_year(d.pop("start_year", UNSET))
-
-        def _parse_end_year(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        end_year = _parse_end_year(d.pop("end_year", UNSET))
+        end_year = cast("None | str | Unset", d.pop("end_year", UNSET))
 
         _instance = cls(
             school=school,

@@ -71,42 +71,13 @@ class LeadExperience:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        title = cast("None | str | Unset", d.pop("title", UNSET))
 
-        def _parse_title(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        company = cast("None | str | Unset", d.pop("company", UNSET))
 
-        title = _parse_title(d.pop("title", UNSET))
+        start_date = cast("None | str | Unset", d.pop("start_date", UNSET))
 
-        def _parse_company(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        company = _parse_company(d.pop("company", UNSET))
-
-        def _parse_start_date(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        start_date = _parse_start_date(d.pop("start_date", UNSET))
-
-        def _parse_end_date(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        end_date = _parse_end_date(d.pop("end_date", UNSET))
+        end_date = cast("None | str | Unset", d.pop("end_date", UNSET))
 
         _instance = cls(
             title=title,

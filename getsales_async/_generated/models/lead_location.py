@@ -41,15 +41,7 @@ class LeadLocation:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-
-        def _parse_address_string(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        address_string = _parse_address_string(d.pop("address_string", UNSET))
+        address_string = cast("None | str | Unset", d.pop("address_string", UNSET))
 
         _instance = cls(
             address_string=address_string,

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.lead_metrics_counts import LeadMetricsCounts
-    from ..models.lead_metrics_metrics_type_0 import LeadMetricsMetricsType0
-
 
 T = TypeVar("T", bound="LeadMetrics")
 
@@ -34,9 +29,6 @@ class LeadMetrics:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.lead_metrics_counts import LeadMetricsCounts
-        from ..models.lead_metrics_metrics_type_0 import LeadMetricsMetricsType0
-
         total: dict[str, Any] | list[Any] | Unset
         if isinstance(self.total, Unset):
             total = UNSET
@@ -65,9 +57,6 @@ class LeadMetrics:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.lead_metrics_counts import LeadMetricsCounts
-        from ..models.lead_metrics_metrics_type_0 import LeadMetricsMetricsType0
-
         d = dict(src_dict)
 
         def _parse_total(data: object) -> LeadMetricsCounts | list[Any] | Unset:
@@ -131,3 +120,9 @@ class LeadMetrics:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.lead_metrics_counts import LeadMetricsCounts  # noqa: E402
+from ..models.lead_metrics_metrics_type_0 import LeadMetricsMetricsType0  # noqa: E402

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-if TYPE_CHECKING:
-    from ..models.lead_metrics_counts import LeadMetricsCounts
-
 
 T = TypeVar("T", bound="LeadMetricsMetricsType0")
 
@@ -22,7 +18,6 @@ class LeadMetricsMetricsType0:
     )
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.lead_metrics_counts import LeadMetricsCounts
 
         field_dict: dict[str, Any] = {}
         for prop_name, prop in self.additional_properties.items():
@@ -35,8 +30,6 @@ class LeadMetricsMetricsType0:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.lead_metrics_counts import LeadMetricsCounts
-
         d = dict(src_dict)
         _instance = cls()
 
@@ -80,3 +73,8 @@ class LeadMetricsMetricsType0:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.lead_metrics_counts import LeadMetricsCounts  # noqa: E402

@@ -54,15 +54,7 @@ class LeadPost:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-
-        def _parse_content(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        content = _parse_content(d.pop("content", UNSET))
+        content = cast("None | str | Unset", d.pop("content", UNSET))
 
         def _parse_date(data: object) -> datetime.datetime | Unset | None:
             if data is None:

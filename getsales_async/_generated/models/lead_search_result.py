@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.lead import Lead
-    from ..models.lead_search_result_flows_item import LeadSearchResultFlowsItem
-
 
 T = TypeVar("T", bound="LeadSearchResult")
 
@@ -68,9 +63,6 @@ class LeadSearchResult:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.lead import Lead
-        from ..models.lead_search_result_flows_item import LeadSearchResultFlowsItem
-
         d = dict(src_dict)
         _lead = d.pop("lead", UNSET)
         lead: Lead | Unset
@@ -117,3 +109,9 @@ class LeadSearchResult:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.lead import Lead  # noqa: E402
+from ..models.lead_search_result_flows_item import LeadSearchResultFlowsItem  # noqa: E402

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.browser_proxy_config import BrowserProxyConfig
-    from ..models.schedule import Schedule
-
 
 T = TypeVar("T", bound="LinkedinBrowser")
 
@@ -77,8 +72,6 @@ class LinkedinBrowser:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.browser_proxy_config import BrowserProxyConfig
-
         id = self.id
 
         team_id = self.team_id
@@ -260,49 +253,18 @@ class LinkedinBrowser:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.browser_proxy_config import BrowserProxyConfig
-        from ..models.schedule import Schedule
-
         d = dict(src_dict)
         id = d.pop("id", UNSET)
 
         team_id = d.pop("team_id", UNSET)
 
-        def _parse_sender_profile_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        sender_profile_uuid = cast("None | str | Unset", d.pop("sender_profile_uuid", UNSET))
 
-        sender_profile_uuid = _parse_sender_profile_uuid(d.pop("sender_profile_uuid", UNSET))
+        linkedin_account_uuid = cast("None | str | Unset", d.pop("linkedin_account_uuid", UNSET))
 
-        def _parse_linkedin_account_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        external_id = cast("None | str | Unset", d.pop("external_id", UNSET))
 
-        linkedin_account_uuid = _parse_linkedin_account_uuid(d.pop("linkedin_account_uuid", UNSET))
-
-        def _parse_external_id(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        external_id = _parse_external_id(d.pop("external_id", UNSET))
-
-        def _parse_name(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        name = _parse_name(d.pop("name", UNSET))
+        name = cast("None | str | Unset", d.pop("name", UNSET))
 
         def _parse_shared_emails(data: object) -> list[str] | Unset | None:
             if data is None:
@@ -321,34 +283,13 @@ class LinkedinBrowser:
 
         shared_emails = _parse_shared_emails(d.pop("shared_emails", UNSET))
 
-        def _parse_linkedin_automation_server_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        linkedin_automation_server_id = _parse_linkedin_automation_server_id(
-            d.pop("linkedin_automation_server_id", UNSET)
+        linkedin_automation_server_id = cast(
+            "int | None | Unset", d.pop("linkedin_automation_server_id", UNSET)
         )
 
-        def _parse_linkedin_proxy_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        linkedin_proxy_id = cast("int | None | Unset", d.pop("linkedin_proxy_id", UNSET))
 
-        linkedin_proxy_id = _parse_linkedin_proxy_id(d.pop("linkedin_proxy_id", UNSET))
-
-        def _parse_proxy_country_code(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        proxy_country_code = _parse_proxy_country_code(d.pop("proxy_country_code", UNSET))
+        proxy_country_code = cast("None | str | Unset", d.pop("proxy_country_code", UNSET))
 
         def _parse_custom_proxy_config(
             data: object,
@@ -393,61 +334,19 @@ class LinkedinBrowser:
         else:
             schedule = Schedule.from_dict(_schedule)
 
-        def _parse_linkedin_login(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        linkedin_login = cast("None | str | Unset", d.pop("linkedin_login", UNSET))
 
-        linkedin_login = _parse_linkedin_login(d.pop("linkedin_login", UNSET))
+        linkedin_password = cast("None | str | Unset", d.pop("linkedin_password", UNSET))
 
-        def _parse_linkedin_password(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        ln_code = cast("None | str | Unset", d.pop("ln_code", UNSET))
 
-        linkedin_password = _parse_linkedin_password(d.pop("linkedin_password", UNSET))
-
-        def _parse_ln_code(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        ln_code = _parse_ln_code(d.pop("ln_code", UNSET))
-
-        def _parse_browser_owner(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        browser_owner = _parse_browser_owner(d.pop("browser_owner", UNSET))
+        browser_owner = cast("None | str | Unset", d.pop("browser_owner", UNSET))
 
         status = d.pop("status", UNSET)
 
-        def _parse_error_reason(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        error_reason = cast("None | str | Unset", d.pop("error_reason", UNSET))
 
-        error_reason = _parse_error_reason(d.pop("error_reason", UNSET))
-
-        def _parse_user_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        user_id = _parse_user_id(d.pop("user_id", UNSET))
+        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
 
         def _parse_last_start_at(data: object) -> datetime.datetime | Unset | None:
             if data is None:
@@ -523,3 +422,9 @@ class LinkedinBrowser:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.browser_proxy_config import BrowserProxyConfig  # noqa: E402
+from ..models.schedule import Schedule  # noqa: E402

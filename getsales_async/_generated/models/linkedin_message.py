@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.linkedin_message_attachments_type_0_item import (
-        LinkedinMessageAttachmentsType0Item,
-    )
-
 
 T = TypeVar("T", bound="LinkedinMessage")
 
@@ -261,10 +255,6 @@ class LinkedinMessage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.linkedin_message_attachments_type_0_item import (
-            LinkedinMessageAttachmentsType0Item,
-        )
-
         d = dict(src_dict)
         uuid = d.pop("uuid", UNSET)
 
@@ -272,88 +262,25 @@ class LinkedinMessage:
 
         team_id = d.pop("team_id", UNSET)
 
-        def _parse_sender_profile_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        sender_profile_uuid = cast("None | str | Unset", d.pop("sender_profile_uuid", UNSET))
 
-        sender_profile_uuid = _parse_sender_profile_uuid(d.pop("sender_profile_uuid", UNSET))
+        linkedin_account_uuid = cast("None | str | Unset", d.pop("linkedin_account_uuid", UNSET))
 
-        def _parse_linkedin_account_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        linkedin_account_uuid = _parse_linkedin_account_uuid(d.pop("linkedin_account_uuid", UNSET))
-
-        def _parse_linkedin_conversation_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        linkedin_conversation_uuid = _parse_linkedin_conversation_uuid(
-            d.pop("linkedin_conversation_uuid", UNSET)
+        linkedin_conversation_uuid = cast(
+            "None | str | Unset", d.pop("linkedin_conversation_uuid", UNSET)
         )
 
-        def _parse_lead_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        lead_uuid = cast("None | str | Unset", d.pop("lead_uuid", UNSET))
 
-        lead_uuid = _parse_lead_uuid(d.pop("lead_uuid", UNSET))
+        task_pipeline_uuid = cast("None | str | Unset", d.pop("task_pipeline_uuid", UNSET))
 
-        def _parse_task_pipeline_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        template_uuid = cast("None | str | Unset", d.pop("template_uuid", UNSET))
 
-        task_pipeline_uuid = _parse_task_pipeline_uuid(d.pop("task_pipeline_uuid", UNSET))
+        message_hash = cast("None | str | Unset", d.pop("message_hash", UNSET))
 
-        def _parse_template_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        subject = cast("None | str | Unset", d.pop("subject", UNSET))
 
-        template_uuid = _parse_template_uuid(d.pop("template_uuid", UNSET))
-
-        def _parse_message_hash(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        message_hash = _parse_message_hash(d.pop("message_hash", UNSET))
-
-        def _parse_subject(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        subject = _parse_subject(d.pop("subject", UNSET))
-
-        def _parse_text(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        text = _parse_text(d.pop("text", UNSET))
+        text = cast("None | str | Unset", d.pop("text", UNSET))
 
         def _parse_custom_content(data: object) -> list[Any] | Unset | None:
             if data is None:
@@ -406,14 +333,7 @@ class LinkedinMessage:
 
         status = d.pop("status", UNSET)
 
-        def _parse_fail_reason(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        fail_reason = _parse_fail_reason(d.pop("fail_reason", UNSET))
+        fail_reason = cast("None | str | Unset", d.pop("fail_reason", UNSET))
 
         def _parse_read_at(data: object) -> datetime.datetime | Unset | None:
             if data is None:
@@ -449,14 +369,7 @@ class LinkedinMessage:
 
         sent_at = _parse_sent_at(d.pop("sent_at", UNSET))
 
-        def _parse_user_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        user_id = _parse_user_id(d.pop("user_id", UNSET))
+        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
 
         _created_at = d.pop("created_at", UNSET)
         created_at: datetime.datetime | Unset
@@ -517,3 +430,8 @@ class LinkedinMessage:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.linkedin_message_attachments_type_0_item import LinkedinMessageAttachmentsType0Item  # noqa: E402

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.order_type import OrderType
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.company_search_filter import CompanySearchFilter
-
 
 T = TypeVar("T", bound="ListCompaniesBody")
 
@@ -69,8 +65,6 @@ class ListCompaniesBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.company_search_filter import CompanySearchFilter
-
         d = dict(src_dict)
         limit = d.pop("limit", UNSET)
 
@@ -118,3 +112,8 @@ class ListCompaniesBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.company_search_filter import CompanySearchFilter  # noqa: E402

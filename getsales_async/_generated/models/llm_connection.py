@@ -108,34 +108,13 @@ class LlmConnection:
         d = dict(src_dict)
         uuid = d.pop("uuid", UNSET)
 
-        def _parse_name(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        name = _parse_name(d.pop("name", UNSET))
+        name = cast("None | str | Unset", d.pop("name", UNSET))
 
         provider = d.pop("provider", UNSET)
 
-        def _parse_api_token(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        api_token = cast("None | str | Unset", d.pop("api_token", UNSET))
 
-        api_token = _parse_api_token(d.pop("api_token", UNSET))
-
-        def _parse_status(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        status = _parse_status(d.pop("status", UNSET))
+        status = cast("None | str | Unset", d.pop("status", UNSET))
 
         owner = d.pop("owner", UNSET)
 

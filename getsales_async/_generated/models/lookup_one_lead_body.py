@@ -79,42 +79,13 @@ class LookupOneLeadBody:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        linkedin_id = cast("None | str | Unset", d.pop("linkedin_id", UNSET))
 
-        def _parse_linkedin_id(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        email = cast("None | str | Unset", d.pop("email", UNSET))
 
-        linkedin_id = _parse_linkedin_id(d.pop("linkedin_id", UNSET))
+        name = cast("None | str | Unset", d.pop("name", UNSET))
 
-        def _parse_email(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        email = _parse_email(d.pop("email", UNSET))
-
-        def _parse_name(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        name = _parse_name(d.pop("name", UNSET))
-
-        def _parse_company_name(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        company_name = _parse_company_name(d.pop("company_name", UNSET))
+        company_name = cast("None | str | Unset", d.pop("company_name", UNSET))
 
         disable_aggregation = d.pop("disable_aggregation", UNSET)
 

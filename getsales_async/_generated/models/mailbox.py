@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.mailbox_connection_settings_type_0_type_0 import (
-        MailboxConnectionSettingsType0Type0,
-    )
-
 
 T = TypeVar("T", bound="Mailbox")
 
@@ -59,10 +53,6 @@ class Mailbox:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.mailbox_connection_settings_type_0_type_0 import (
-            MailboxConnectionSettingsType0Type0,
-        )
-
         uuid = self.uuid
 
         team_id = self.team_id
@@ -172,93 +162,31 @@ class Mailbox:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.mailbox_connection_settings_type_0_type_0 import (
-            MailboxConnectionSettingsType0Type0,
-        )
-
         d = dict(src_dict)
         uuid = d.pop("uuid", UNSET)
 
         team_id = d.pop("team_id", UNSET)
 
-        def _parse_user_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
 
-        user_id = _parse_user_id(d.pop("user_id", UNSET))
-
-        def _parse_sender_profile_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        sender_profile_uuid = _parse_sender_profile_uuid(d.pop("sender_profile_uuid", UNSET))
+        sender_profile_uuid = cast("None | str | Unset", d.pop("sender_profile_uuid", UNSET))
 
         email = d.pop("email", UNSET)
 
-        def _parse_sender_name(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        sender_name = cast("None | str | Unset", d.pop("sender_name", UNSET))
 
-        sender_name = _parse_sender_name(d.pop("sender_name", UNSET))
+        provider = cast("None | str | Unset", d.pop("provider", UNSET))
 
-        def _parse_provider(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        status = cast("None | str | Unset", d.pop("status", UNSET))
 
-        provider = _parse_provider(d.pop("provider", UNSET))
+        automation_daily_limit = cast("int | None | Unset", d.pop("automation_daily_limit", UNSET))
 
-        def _parse_status(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        status = _parse_status(d.pop("status", UNSET))
-
-        def _parse_automation_daily_limit(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        automation_daily_limit = _parse_automation_daily_limit(
-            d.pop("automation_daily_limit", UNSET)
+        automation_task_interval = cast(
+            "int | None | Unset", d.pop("automation_task_interval", UNSET)
         )
 
-        def _parse_automation_task_interval(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        automation_task_interval = _parse_automation_task_interval(
-            d.pop("automation_task_interval", UNSET)
-        )
-
-        def _parse_custom_tracking_domain_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        custom_tracking_domain_uuid = _parse_custom_tracking_domain_uuid(
-            d.pop("custom_tracking_domain_uuid", UNSET)
+        custom_tracking_domain_uuid = cast(
+            "None | str | Unset", d.pop("custom_tracking_domain_uuid", UNSET)
         )
 
         def _parse_connection_settings(
@@ -339,3 +267,8 @@ class Mailbox:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.mailbox_connection_settings_type_0_type_0 import MailboxConnectionSettingsType0Type0  # noqa: E402

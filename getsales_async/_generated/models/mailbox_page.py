@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.mailbox import Mailbox
-
 
 T = TypeVar("T", bound="MailboxPage")
 
@@ -69,8 +65,6 @@ class MailboxPage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.mailbox import Mailbox
-
         d = dict(src_dict)
         data = []
         _data = d.pop("data")
@@ -113,3 +107,8 @@ class MailboxPage:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.mailbox import Mailbox  # noqa: E402

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.mass_action_leads_body_payload import MassActionLeadsBodyPayload
-    from ..models.mass_filter import MassFilter
-
 
 T = TypeVar("T", bound="MassActionLeadsBody")
 
@@ -64,9 +59,6 @@ class MassActionLeadsBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.mass_action_leads_body_payload import MassActionLeadsBodyPayload
-        from ..models.mass_filter import MassFilter
-
         d = dict(src_dict)
         type_ = d.pop("type")
 
@@ -103,3 +95,9 @@ class MassActionLeadsBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.mass_action_leads_body_payload import MassActionLeadsBodyPayload  # noqa: E402
+from ..models.mass_filter import MassFilter  # noqa: E402

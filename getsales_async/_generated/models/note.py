@@ -115,50 +115,15 @@ class Note:
         d = dict(src_dict)
         uuid = d.pop("uuid", UNSET)
 
-        def _parse_team_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        team_id = cast("int | None | Unset", d.pop("team_id", UNSET))
 
-        team_id = _parse_team_id(d.pop("team_id", UNSET))
+        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
 
-        def _parse_user_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        object_ = cast("None | str | Unset", d.pop("object", UNSET))
 
-        user_id = _parse_user_id(d.pop("user_id", UNSET))
+        object_uuid = cast("None | str | Unset", d.pop("object_uuid", UNSET))
 
-        def _parse_object_(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        object_ = _parse_object_(d.pop("object", UNSET))
-
-        def _parse_object_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        object_uuid = _parse_object_uuid(d.pop("object_uuid", UNSET))
-
-        def _parse_note(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        note = _parse_note(d.pop("note", UNSET))
+        note = cast("None | str | Unset", d.pop("note", UNSET))
 
         def _parse_created_at(data: object) -> datetime.datetime | Unset | None:
             if data is None:

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-if TYPE_CHECKING:
-    from ..models.proxy_country import ProxyCountry
-
 
 T = TypeVar("T", bound="ProxyCountryCollection")
 
@@ -43,8 +39,6 @@ class ProxyCountryCollection:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.proxy_country import ProxyCountry
-
         d = dict(src_dict)
         data = []
         _data = d.pop("data")
@@ -75,3 +69,8 @@ class ProxyCountryCollection:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.proxy_country import ProxyCountry  # noqa: E402

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.render_ai_template_body_llm_config import RenderAiTemplateBodyLlmConfig
-    from ..models.render_ai_template_body_settings import RenderAiTemplateBodySettings
-
 
 T = TypeVar("T", bound="RenderAiTemplateBody")
 
@@ -115,9 +110,6 @@ class RenderAiTemplateBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.render_ai_template_body_llm_config import RenderAiTemplateBodyLlmConfig
-        from ..models.render_ai_template_body_settings import RenderAiTemplateBodySettings
-
         d = dict(src_dict)
         lead_uuid = d.pop("lead_uuid")
 
@@ -186,3 +178,9 @@ class RenderAiTemplateBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.render_ai_template_body_llm_config import RenderAiTemplateBodyLlmConfig  # noqa: E402
+from ..models.render_ai_template_body_settings import RenderAiTemplateBodySettings  # noqa: E402

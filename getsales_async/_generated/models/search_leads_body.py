@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.order_type import OrderType
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.lead_search_filter import LeadSearchFilter
-
 
 T = TypeVar("T", bound="SearchLeadsBody")
 
@@ -76,8 +72,6 @@ class SearchLeadsBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.lead_search_filter import LeadSearchFilter
-
         d = dict(src_dict)
         limit = d.pop("limit", UNSET)
 
@@ -128,3 +122,8 @@ class SearchLeadsBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.lead_search_filter import LeadSearchFilter  # noqa: E402

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.attachment_ref import AttachmentRef
-    from ..models.email_recipient import EmailRecipient
-
 
 T = TypeVar("T", bound="SendEmailBody")
 
@@ -152,9 +147,6 @@ class SendEmailBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.attachment_ref import AttachmentRef
-        from ..models.email_recipient import EmailRecipient
-
         d = dict(src_dict)
         mailbox_uuid = d.pop("mailbox_uuid", UNSET)
 
@@ -239,3 +231,9 @@ class SendEmailBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.attachment_ref import AttachmentRef  # noqa: E402
+from ..models.email_recipient import EmailRecipient  # noqa: E402

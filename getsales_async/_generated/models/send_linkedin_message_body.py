@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,10 +12,6 @@ from ..models.send_linkedin_message_body_linkedin_messenger_type import (
     SendLinkedinMessageBodyLinkedinMessengerType,
 )
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.attachment_ref import AttachmentRef
-
 
 T = TypeVar("T", bound="SendLinkedinMessageBody")
 
@@ -87,8 +83,6 @@ class SendLinkedinMessageBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.attachment_ref import AttachmentRef
-
         d = dict(src_dict)
         sender_profile_uuid = d.pop("sender_profile_uuid")
 
@@ -146,3 +140,8 @@ class SendLinkedinMessageBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.attachment_ref import AttachmentRef  # noqa: E402

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.schedule import Schedule
-
 
 T = TypeVar("T", bound="SenderProfile")
 
@@ -199,70 +195,26 @@ class SenderProfile:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.schedule import Schedule
-
         d = dict(src_dict)
         uuid = d.pop("uuid", UNSET)
 
         team_id = d.pop("team_id", UNSET)
 
-        def _parse_linkedin_browser_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        linkedin_browser_id = cast("int | None | Unset", d.pop("linkedin_browser_id", UNSET))
 
-        linkedin_browser_id = _parse_linkedin_browser_id(d.pop("linkedin_browser_id", UNSET))
+        linkedin_account_uuid = cast("None | str | Unset", d.pop("linkedin_account_uuid", UNSET))
 
-        def _parse_linkedin_account_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        mailbox_uuid = cast("None | str | Unset", d.pop("mailbox_uuid", UNSET))
 
-        linkedin_account_uuid = _parse_linkedin_account_uuid(d.pop("linkedin_account_uuid", UNSET))
-
-        def _parse_mailbox_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        mailbox_uuid = _parse_mailbox_uuid(d.pop("mailbox_uuid", UNSET))
-
-        def _parse_assignee_user_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        assignee_user_id = _parse_assignee_user_id(d.pop("assignee_user_id", UNSET))
+        assignee_user_id = cast("int | None | Unset", d.pop("assignee_user_id", UNSET))
 
         first_name = d.pop("first_name", UNSET)
 
         last_name = d.pop("last_name", UNSET)
 
-        def _parse_label(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        label = cast("None | str | Unset", d.pop("label", UNSET))
 
-        label = _parse_label(d.pop("label", UNSET))
-
-        def _parse_avatar_url(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        avatar_url = _parse_avatar_url(d.pop("avatar_url", UNSET))
+        avatar_url = cast("None | str | Unset", d.pop("avatar_url", UNSET))
 
         _schedule = d.pop("schedule", UNSET)
         schedule: Schedule | Unset
@@ -292,34 +244,13 @@ class SenderProfile:
 
         hold_tasks_till = _parse_hold_tasks_till(d.pop("hold_tasks_till", UNSET))
 
-        def _parse_last_automation_server_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        last_automation_server_id = _parse_last_automation_server_id(
-            d.pop("last_automation_server_id", UNSET)
+        last_automation_server_id = cast(
+            "int | None | Unset", d.pop("last_automation_server_id", UNSET)
         )
 
-        def _parse_notification_emails(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        notification_emails = cast("None | str | Unset", d.pop("notification_emails", UNSET))
 
-        notification_emails = _parse_notification_emails(d.pop("notification_emails", UNSET))
-
-        def _parse_user_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        user_id = _parse_user_id(d.pop("user_id", UNSET))
+        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
 
         _created_at = d.pop("created_at", UNSET)
         created_at: datetime.datetime | Unset
@@ -375,3 +306,8 @@ class SenderProfile:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.schedule import Schedule  # noqa: E402

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.task_payload import TaskPayload
-
 
 T = TypeVar("T", bound="Task")
 
@@ -91,8 +87,6 @@ class Task:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.task_payload import TaskPayload
-
         uuid = self.uuid
 
         parent_task_pipeline_uuid: str | Unset | None
@@ -313,130 +307,44 @@ class Task:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.task_payload import TaskPayload
-
         d = dict(src_dict)
         uuid = d.pop("uuid", UNSET)
 
-        def _parse_parent_task_pipeline_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        parent_task_pipeline_uuid = _parse_parent_task_pipeline_uuid(
-            d.pop("parent_task_pipeline_uuid", UNSET)
+        parent_task_pipeline_uuid = cast(
+            "None | str | Unset", d.pop("parent_task_pipeline_uuid", UNSET)
         )
 
         team_id = d.pop("team_id", UNSET)
 
-        def _parse_assigned_to(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        assigned_to = cast("int | None | Unset", d.pop("assigned_to", UNSET))
 
-        assigned_to = _parse_assigned_to(d.pop("assigned_to", UNSET))
-
-        def _parse_user_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        user_id = _parse_user_id(d.pop("user_id", UNSET))
+        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
 
         lead_uuid = d.pop("lead_uuid", UNSET)
 
-        def _parse_company_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        company_uuid = cast("None | str | Unset", d.pop("company_uuid", UNSET))
 
-        company_uuid = _parse_company_uuid(d.pop("company_uuid", UNSET))
+        sender_profile_uuid = cast("None | str | Unset", d.pop("sender_profile_uuid", UNSET))
 
-        def _parse_sender_profile_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        mailbox_uuid = cast("None | str | Unset", d.pop("mailbox_uuid", UNSET))
 
-        sender_profile_uuid = _parse_sender_profile_uuid(d.pop("sender_profile_uuid", UNSET))
+        flow_uuid = cast("None | str | Unset", d.pop("flow_uuid", UNSET))
 
-        def _parse_mailbox_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        flow_lead_uuid = cast("None | str | Unset", d.pop("flow_lead_uuid", UNSET))
 
-        mailbox_uuid = _parse_mailbox_uuid(d.pop("mailbox_uuid", UNSET))
+        flow_origin = cast("None | str | Unset", d.pop("flow_origin", UNSET))
 
-        def _parse_flow_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        flow_uuid = _parse_flow_uuid(d.pop("flow_uuid", UNSET))
-
-        def _parse_flow_lead_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        flow_lead_uuid = _parse_flow_lead_uuid(d.pop("flow_lead_uuid", UNSET))
-
-        def _parse_flow_origin(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        flow_origin = _parse_flow_origin(d.pop("flow_origin", UNSET))
-
-        def _parse_flow_node_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        flow_node_id = _parse_flow_node_id(d.pop("flow_node_id", UNSET))
+        flow_node_id = cast("int | None | Unset", d.pop("flow_node_id", UNSET))
 
         type_ = d.pop("type", UNSET)
 
         automation = d.pop("automation", UNSET)
 
-        def _parse_automation_error_code(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        automation_error_code = _parse_automation_error_code(d.pop("automation_error_code", UNSET))
+        automation_error_code = cast("None | str | Unset", d.pop("automation_error_code", UNSET))
 
         status = d.pop("status", UNSET)
 
-        def _parse_fork_result(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        fork_result = _parse_fork_result(d.pop("fork_result", UNSET))
+        fork_result = cast("int | None | Unset", d.pop("fork_result", UNSET))
 
         def _parse_payload(data: object) -> list[Any] | TaskPayload | Unset:
             if isinstance(data, Unset):
@@ -459,43 +367,15 @@ class Task:
 
         attempts = d.pop("attempts", UNSET)
 
-        def _parse_error_msg(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        error_msg = _parse_error_msg(d.pop("error_msg", UNSET))
+        error_msg = cast("None | str | Unset", d.pop("error_msg", UNSET))
 
         priority = d.pop("priority", UNSET)
 
-        def _parse_number_in_line(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        number_in_line = cast("int | None | Unset", d.pop("number_in_line", UNSET))
 
-        number_in_line = _parse_number_in_line(d.pop("number_in_line", UNSET))
+        note = cast("None | str | Unset", d.pop("note", UNSET))
 
-        def _parse_note(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        note = _parse_note(d.pop("note", UNSET))
-
-        def _parse_timezone(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        timezone = _parse_timezone(d.pop("timezone", UNSET))
+        timezone = cast("None | str | Unset", d.pop("timezone", UNSET))
 
         def _parse_schedule_at(data: object) -> datetime.datetime | Unset | None:
             if data is None:
@@ -613,3 +493,8 @@ class Task:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.task_payload import TaskPayload  # noqa: E402

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.task_payload_attachments_type_0_item import TaskPayloadAttachmentsType0Item
-
 
 T = TypeVar("T", bound="TaskPayload")
 
@@ -94,27 +90,10 @@ class TaskPayload:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.task_payload_attachments_type_0_item import TaskPayloadAttachmentsType0Item
-
         d = dict(src_dict)
+        template = cast("None | str | Unset", d.pop("template", UNSET))
 
-        def _parse_template(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        template = _parse_template(d.pop("template", UNSET))
-
-        def _parse_rendered_text(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        rendered_text = _parse_rendered_text(d.pop("rendered_text", UNSET))
+        rendered_text = cast("None | str | Unset", d.pop("rendered_text", UNSET))
 
         def _parse_attachments(
             data: object,
@@ -142,14 +121,7 @@ class TaskPayload:
 
         attachments = _parse_attachments(d.pop("attachments", UNSET))
 
-        def _parse_stop_on_reply_level(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        stop_on_reply_level = _parse_stop_on_reply_level(d.pop("stop_on_reply_level", UNSET))
+        stop_on_reply_level = cast("None | str | Unset", d.pop("stop_on_reply_level", UNSET))
 
         def _parse_last_message_at(data: object) -> datetime.datetime | Unset | None:
             if data is None:
@@ -194,3 +166,8 @@ class TaskPayload:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.task_payload_attachments_type_0_item import TaskPayloadAttachmentsType0Item  # noqa: E402

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.team_config import TeamConfig
-    from ..models.team_credits import TeamCredits
-    from ..models.team_features import TeamFeatures
-
 
 T = TypeVar("T", bound="Team")
 
@@ -56,8 +50,6 @@ class Team:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.team_config import TeamConfig
-
         id = self.id
 
         cluster_id: int | Unset | None
@@ -168,66 +160,20 @@ class Team:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.team_config import TeamConfig
-        from ..models.team_credits import TeamCredits
-        from ..models.team_features import TeamFeatures
-
         d = dict(src_dict)
         id = d.pop("id", UNSET)
 
-        def _parse_cluster_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        cluster_id = cast("int | None | Unset", d.pop("cluster_id", UNSET))
 
-        cluster_id = _parse_cluster_id(d.pop("cluster_id", UNSET))
+        subscription_id = cast("int | None | Unset", d.pop("subscription_id", UNSET))
 
-        def _parse_subscription_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        license_uuid = cast("None | str | Unset", d.pop("license_uuid", UNSET))
 
-        subscription_id = _parse_subscription_id(d.pop("subscription_id", UNSET))
+        name = cast("None | str | Unset", d.pop("name", UNSET))
 
-        def _parse_license_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        color = cast("None | str | Unset", d.pop("color", UNSET))
 
-        license_uuid = _parse_license_uuid(d.pop("license_uuid", UNSET))
-
-        def _parse_name(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        name = _parse_name(d.pop("name", UNSET))
-
-        def _parse_color(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        color = _parse_color(d.pop("color", UNSET))
-
-        def _parse_status(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        status = _parse_status(d.pop("status", UNSET))
+        status = cast("None | str | Unset", d.pop("status", UNSET))
 
         _features = d.pop("features", UNSET)
         features: TeamFeatures | Unset
@@ -262,14 +208,7 @@ class Team:
 
         config = _parse_config(d.pop("config", UNSET))
 
-        def _parse_user_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        user_id = _parse_user_id(d.pop("user_id", UNSET))
+        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
 
         def _parse_created_at(data: object) -> datetime.datetime | Unset | None:
             if data is None:
@@ -339,3 +278,10 @@ class Team:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.team_config import TeamConfig  # noqa: E402
+from ..models.team_credits import TeamCredits  # noqa: E402
+from ..models.team_features import TeamFeatures  # noqa: E402

@@ -51,27 +51,12 @@ class TeamConfig:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-
-        def _parse_is_onboarding_completed(data: object) -> bool | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
-
-        is_onboarding_completed = _parse_is_onboarding_completed(
-            d.pop("is_onboarding_completed", UNSET)
+        is_onboarding_completed = cast(
+            "bool | None | Unset", d.pop("is_onboarding_completed", UNSET)
         )
 
-        def _parse_is_cloud_browser_disabled(data: object) -> bool | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
-
-        is_cloud_browser_disabled = _parse_is_cloud_browser_disabled(
-            d.pop("is_cloud_browser_disabled", UNSET)
+        is_cloud_browser_disabled = cast(
+            "bool | None | Unset", d.pop("is_cloud_browser_disabled", UNSET)
         )
 
         _instance = cls(

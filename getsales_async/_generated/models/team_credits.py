@@ -62,33 +62,11 @@ class TeamCredits:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        activities = cast("int | None | Unset", d.pop("activities", UNSET))
 
-        def _parse_activities(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        advanced_enrichment = cast("int | None | Unset", d.pop("advanced_enrichment", UNSET))
 
-        activities = _parse_activities(d.pop("activities", UNSET))
-
-        def _parse_advanced_enrichment(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        advanced_enrichment = _parse_advanced_enrichment(d.pop("advanced_enrichment", UNSET))
-
-        def _parse_llm(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        llm = _parse_llm(d.pop("llm", UNSET))
+        llm = cast("int | None | Unset", d.pop("llm", UNSET))
 
         _instance = cls(
             activities=activities,

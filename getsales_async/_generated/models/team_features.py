@@ -92,60 +92,17 @@ class TeamFeatures:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        sender_profiles = cast("int | None | Unset", d.pop("sender_profiles", UNSET))
 
-        def _parse_sender_profiles(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        cloud_browsers = cast("int | None | Unset", d.pop("cloud_browsers", UNSET))
 
-        sender_profiles = _parse_sender_profiles(d.pop("sender_profiles", UNSET))
+        contacts = cast("int | None | Unset", d.pop("contacts", UNSET))
 
-        def _parse_cloud_browsers(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        linkedin_accounts = cast("int | None | Unset", d.pop("linkedin_accounts", UNSET))
 
-        cloud_browsers = _parse_cloud_browsers(d.pop("cloud_browsers", UNSET))
+        email_accounts = cast("int | None | Unset", d.pop("email_accounts", UNSET))
 
-        def _parse_contacts(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        contacts = _parse_contacts(d.pop("contacts", UNSET))
-
-        def _parse_linkedin_accounts(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        linkedin_accounts = _parse_linkedin_accounts(d.pop("linkedin_accounts", UNSET))
-
-        def _parse_email_accounts(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        email_accounts = _parse_email_accounts(d.pop("email_accounts", UNSET))
-
-        def _parse_users(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        users = _parse_users(d.pop("users", UNSET))
+        users = cast("int | None | Unset", d.pop("users", UNSET))
 
         _instance = cls(
             sender_profiles=sender_profiles,

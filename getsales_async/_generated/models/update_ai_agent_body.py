@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.update_ai_agent_body_classification_llm_config import (
-        UpdateAiAgentBodyClassificationLlmConfig,
-    )
-
 
 T = TypeVar("T", bound="UpdateAiAgentBody")
 
@@ -83,30 +77,12 @@ class UpdateAiAgentBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.update_ai_agent_body_classification_llm_config import (
-            UpdateAiAgentBodyClassificationLlmConfig,
-        )
-
         d = dict(src_dict)
         name = d.pop("name", UNSET)
 
-        def _parse_description(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        description = cast("None | str | Unset", d.pop("description", UNSET))
 
-        description = _parse_description(d.pop("description", UNSET))
-
-        def _parse_avatar_url(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        avatar_url = _parse_avatar_url(d.pop("avatar_url", UNSET))
+        avatar_url = cast("None | str | Unset", d.pop("avatar_url", UNSET))
 
         classification_llm_uuid = d.pop("classification_llm_uuid", UNSET)
 
@@ -148,3 +124,10 @@ class UpdateAiAgentBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.update_ai_agent_body_classification_llm_config import (
+    UpdateAiAgentBodyClassificationLlmConfig,
+)

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.update_ai_template_body_llm_config_type_0 import (
-        UpdateAiTemplateBodyLlmConfigType0,
-    )
-    from ..models.update_ai_template_body_settings import UpdateAiTemplateBodySettings
-
 
 T = TypeVar("T", bound="UpdateAiTemplateBody")
 
@@ -48,10 +41,6 @@ class UpdateAiTemplateBody:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.update_ai_template_body_llm_config_type_0 import (
-            UpdateAiTemplateBodyLlmConfigType0,
-        )
-
         name = self.name
 
         subject: str | Unset | None
@@ -120,49 +109,16 @@ class UpdateAiTemplateBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.update_ai_template_body_llm_config_type_0 import (
-            UpdateAiTemplateBodyLlmConfigType0,
-        )
-        from ..models.update_ai_template_body_settings import UpdateAiTemplateBodySettings
-
         d = dict(src_dict)
         name = d.pop("name", UNSET)
 
-        def _parse_subject(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        subject = cast("None | str | Unset", d.pop("subject", UNSET))
 
-        subject = _parse_subject(d.pop("subject", UNSET))
+        body = cast("None | str | Unset", d.pop("body", UNSET))
 
-        def _parse_body(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        prompt = cast("None | str | Unset", d.pop("prompt", UNSET))
 
-        body = _parse_body(d.pop("body", UNSET))
-
-        def _parse_prompt(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        prompt = _parse_prompt(d.pop("prompt", UNSET))
-
-        def _parse_llm_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        llm_uuid = _parse_llm_uuid(d.pop("llm_uuid", UNSET))
+        llm_uuid = cast("None | str | Unset", d.pop("llm_uuid", UNSET))
 
         def _parse_llm_config(data: object) -> Unset | UpdateAiTemplateBodyLlmConfigType0 | None:
             if data is None:
@@ -222,3 +178,9 @@ class UpdateAiTemplateBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.update_ai_template_body_llm_config_type_0 import UpdateAiTemplateBodyLlmConfigType0  # noqa: E402
+from ..models.update_ai_template_body_settings import UpdateAiTemplateBodySettings  # noqa: E402

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.update_company_body_custom_fields import UpdateCompanyBodyCustomFields
-
 
 T = TypeVar("T", bound="UpdateCompanyBody")
 
@@ -149,100 +145,28 @@ class UpdateCompanyBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.update_company_body_custom_fields import UpdateCompanyBodyCustomFields
-
         d = dict(src_dict)
         name = d.pop("name", UNSET)
 
-        def _parse_domain(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        domain = cast("None | str | Unset", d.pop("domain", UNSET))
 
-        domain = _parse_domain(d.pop("domain", UNSET))
+        website = cast("None | str | Unset", d.pop("website", UNSET))
 
-        def _parse_website(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        linkedin = cast("None | str | Unset", d.pop("linkedin", UNSET))
 
-        website = _parse_website(d.pop("website", UNSET))
+        ln_id = cast("int | None | Unset", d.pop("ln_id", UNSET))
 
-        def _parse_linkedin(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        industry = cast("None | str | Unset", d.pop("industry", UNSET))
 
-        linkedin = _parse_linkedin(d.pop("linkedin", UNSET))
+        employees_range = cast("None | str | Unset", d.pop("employees_range", UNSET))
 
-        def _parse_ln_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        hq_raw_address = cast("None | str | Unset", d.pop("hq_raw_address", UNSET))
 
-        ln_id = _parse_ln_id(d.pop("ln_id", UNSET))
+        phone = cast("None | str | Unset", d.pop("phone", UNSET))
 
-        def _parse_industry(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        about = cast("None | str | Unset", d.pop("about", UNSET))
 
-        industry = _parse_industry(d.pop("industry", UNSET))
-
-        def _parse_employees_range(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        employees_range = _parse_employees_range(d.pop("employees_range", UNSET))
-
-        def _parse_hq_raw_address(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        hq_raw_address = _parse_hq_raw_address(d.pop("hq_raw_address", UNSET))
-
-        def _parse_phone(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        phone = _parse_phone(d.pop("phone", UNSET))
-
-        def _parse_about(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        about = _parse_about(d.pop("about", UNSET))
-
-        def _parse_lead_status_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        lead_status_uuid = _parse_lead_status_uuid(d.pop("lead_status_uuid", UNSET))
+        lead_status_uuid = cast("None | str | Unset", d.pop("lead_status_uuid", UNSET))
 
         _custom_fields = d.pop("custom_fields", UNSET)
         custom_fields: UpdateCompanyBodyCustomFields | Unset
@@ -284,3 +208,8 @@ class UpdateCompanyBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.update_company_body_custom_fields import UpdateCompanyBodyCustomFields  # noqa: E402

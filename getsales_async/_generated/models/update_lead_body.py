@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.lead_location import LeadLocation
-    from ..models.update_lead_body_custom_fields import UpdateLeadBodyCustomFields
-
 
 T = TypeVar("T", bound="UpdateLeadBody")
 
@@ -213,9 +208,6 @@ class UpdateLeadBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.lead_location import LeadLocation
-        from ..models.update_lead_body_custom_fields import UpdateLeadBodyCustomFields
-
         d = dict(src_dict)
         name = d.pop("name", UNSET)
 
@@ -225,97 +217,27 @@ class UpdateLeadBody:
 
         company_name = d.pop("company_name", UNSET)
 
-        def _parse_position(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        position = cast("None | str | Unset", d.pop("position", UNSET))
 
-        position = _parse_position(d.pop("position", UNSET))
-
-        def _parse_headline(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        headline = _parse_headline(d.pop("headline", UNSET))
+        headline = cast("None | str | Unset", d.pop("headline", UNSET))
 
         about = d.pop("about", UNSET)
 
-        def _parse_linkedin(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        linkedin = cast("None | str | Unset", d.pop("linkedin", UNSET))
 
-        linkedin = _parse_linkedin(d.pop("linkedin", UNSET))
+        facebook = cast("None | str | Unset", d.pop("facebook", UNSET))
 
-        def _parse_facebook(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        twitter = cast("None | str | Unset", d.pop("twitter", UNSET))
 
-        facebook = _parse_facebook(d.pop("facebook", UNSET))
+        work_email = cast("None | str | Unset", d.pop("work_email", UNSET))
 
-        def _parse_twitter(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        personal_email = cast("None | str | Unset", d.pop("personal_email", UNSET))
 
-        twitter = _parse_twitter(d.pop("twitter", UNSET))
+        work_phone_number = cast("None | str | Unset", d.pop("work_phone_number", UNSET))
 
-        def _parse_work_email(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        personal_phone_number = cast("None | str | Unset", d.pop("personal_phone_number", UNSET))
 
-        work_email = _parse_work_email(d.pop("work_email", UNSET))
-
-        def _parse_personal_email(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        personal_email = _parse_personal_email(d.pop("personal_email", UNSET))
-
-        def _parse_work_phone_number(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        work_phone_number = _parse_work_phone_number(d.pop("work_phone_number", UNSET))
-
-        def _parse_personal_phone_number(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        personal_phone_number = _parse_personal_phone_number(d.pop("personal_phone_number", UNSET))
-
-        def _parse_raw_address(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        raw_address = _parse_raw_address(d.pop("raw_address", UNSET))
+        raw_address = cast("None | str | Unset", d.pop("raw_address", UNSET))
 
         def _parse_location(data: object) -> list[LeadLocation] | Unset | None:
             if data is None:
@@ -343,14 +265,7 @@ class UpdateLeadBody:
 
         linkedin_status = d.pop("linkedin_status", UNSET)
 
-        def _parse_email_status(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        email_status = _parse_email_status(d.pop("email_status", UNSET))
+        email_status = cast("None | str | Unset", d.pop("email_status", UNSET))
 
         _custom_fields = d.pop("custom_fields", UNSET)
         custom_fields: UpdateLeadBodyCustomFields | Unset
@@ -400,3 +315,9 @@ class UpdateLeadBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.lead_location import LeadLocation  # noqa: E402
+from ..models.update_lead_body_custom_fields import UpdateLeadBodyCustomFields  # noqa: E402

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.schedule import Schedule
-
 
 T = TypeVar("T", bound="UpdateLinkedinBrowserBody")
 
@@ -92,45 +88,14 @@ class UpdateLinkedinBrowserBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.schedule import Schedule
-
         d = dict(src_dict)
+        linkedin_login = cast("None | str | Unset", d.pop("linkedin_login", UNSET))
 
-        def _parse_linkedin_login(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        linkedin_password = cast("None | str | Unset", d.pop("linkedin_password", UNSET))
 
-        linkedin_login = _parse_linkedin_login(d.pop("linkedin_login", UNSET))
+        ln_code = cast("None | str | Unset", d.pop("ln_code", UNSET))
 
-        def _parse_linkedin_password(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        linkedin_password = _parse_linkedin_password(d.pop("linkedin_password", UNSET))
-
-        def _parse_ln_code(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        ln_code = _parse_ln_code(d.pop("ln_code", UNSET))
-
-        def _parse_linkedin_account_uuid(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        linkedin_account_uuid = _parse_linkedin_account_uuid(d.pop("linkedin_account_uuid", UNSET))
+        linkedin_account_uuid = cast("None | str | Unset", d.pop("linkedin_account_uuid", UNSET))
 
         _schedule = d.pop("schedule", UNSET)
         schedule: Schedule | Unset
@@ -168,3 +133,8 @@ class UpdateLinkedinBrowserBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.schedule import Schedule  # noqa: E402

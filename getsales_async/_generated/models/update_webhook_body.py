@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,10 +12,6 @@ from ..models.webhook_event import WebhookEvent
 from ..models.webhook_request_method import WebhookRequestMethod
 from ..models.webhook_status import WebhookStatus
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.update_webhook_body_filters_type_0 import UpdateWebhookBodyFiltersType0
-
 
 T = TypeVar("T", bound="UpdateWebhookBody")
 
@@ -44,8 +40,6 @@ class UpdateWebhookBody:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.update_webhook_body_filters_type_0 import UpdateWebhookBodyFiltersType0
-
         target_url = self.target_url
 
         name = self.name
@@ -92,8 +86,6 @@ class UpdateWebhookBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.update_webhook_body_filters_type_0 import UpdateWebhookBodyFiltersType0
-
         d = dict(src_dict)
         target_url = d.pop("target_url")
 
@@ -164,3 +156,8 @@ class UpdateWebhookBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.update_webhook_body_filters_type_0 import UpdateWebhookBodyFiltersType0  # noqa: E402

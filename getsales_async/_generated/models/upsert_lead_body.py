@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.create_lead_fields import CreateLeadFields
-    from ..models.upsert_lead_body_custom_fields import UpsertLeadBodyCustomFields
-
 
 T = TypeVar("T", bound="UpsertLeadBody")
 
@@ -70,9 +65,6 @@ class UpsertLeadBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.create_lead_fields import CreateLeadFields
-        from ..models.upsert_lead_body_custom_fields import UpsertLeadBodyCustomFields
-
         d = dict(src_dict)
         lead = CreateLeadFields.from_dict(d.pop("lead"))
 
@@ -115,3 +107,9 @@ class UpsertLeadBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.create_lead_fields import CreateLeadFields  # noqa: E402
+from ..models.upsert_lead_body_custom_fields import UpsertLeadBodyCustomFields  # noqa: E402

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.user_config import UserConfig
-
 
 T = TypeVar("T", bound="User")
 
@@ -50,8 +46,6 @@ class User:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.user_config import UserConfig
-
         id = self.id
 
         uuid = self.uuid
@@ -142,59 +136,22 @@ class User:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.user_config import UserConfig
-
         d = dict(src_dict)
         id = d.pop("id", UNSET)
 
         uuid = d.pop("uuid", UNSET)
 
-        def _parse_first_name(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        first_name = cast("None | str | Unset", d.pop("first_name", UNSET))
 
-        first_name = _parse_first_name(d.pop("first_name", UNSET))
-
-        def _parse_last_name(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        last_name = _parse_last_name(d.pop("last_name", UNSET))
+        last_name = cast("None | str | Unset", d.pop("last_name", UNSET))
 
         email = d.pop("email", UNSET)
 
-        def _parse_email_status(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        email_status = cast("None | str | Unset", d.pop("email_status", UNSET))
 
-        email_status = _parse_email_status(d.pop("email_status", UNSET))
+        image_url = cast("None | str | Unset", d.pop("image_url", UNSET))
 
-        def _parse_image_url(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        image_url = _parse_image_url(d.pop("image_url", UNSET))
-
-        def _parse_timezone(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        timezone = _parse_timezone(d.pop("timezone", UNSET))
+        timezone = cast("None | str | Unset", d.pop("timezone", UNSET))
 
         def _parse_config(data: object) -> list[Any] | Unset | UserConfig:
             if isinstance(data, Unset):
@@ -281,3 +238,8 @@ class User:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.user_config import UserConfig  # noqa: E402

@@ -42,15 +42,7 @@ class UserConfig:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-
-        def _parse_latest_team_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        latest_team_id = _parse_latest_team_id(d.pop("latest_team_id", UNSET))
+        latest_team_id = cast("int | None | Unset", d.pop("latest_team_id", UNSET))
 
         _instance = cls(
             latest_team_id=latest_team_id,

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.validate_contact_source_body_options import ValidateContactSourceBodyOptions
-
 
 T = TypeVar("T", bound="ValidateContactSourceBody")
 
@@ -57,8 +53,6 @@ class ValidateContactSourceBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.validate_contact_source_body_options import ValidateContactSourceBodyOptions
-
         d = dict(src_dict)
         id = d.pop("id")
 
@@ -95,3 +89,8 @@ class ValidateContactSourceBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.validate_contact_source_body_options import ValidateContactSourceBodyOptions  # noqa: E402

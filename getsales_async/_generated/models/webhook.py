@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.webhook_filters_type_0_type_0 import WebhookFiltersType0Type0
-
 
 T = TypeVar("T", bound="Webhook")
 
@@ -51,8 +47,6 @@ class Webhook:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.webhook_filters_type_0_type_0 import WebhookFiltersType0Type0
-
         uuid = self.uuid
 
         team_id = self.team_id
@@ -126,30 +120,14 @@ class Webhook:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.webhook_filters_type_0_type_0 import WebhookFiltersType0Type0
-
         d = dict(src_dict)
         uuid = d.pop("uuid", UNSET)
 
         team_id = d.pop("team_id", UNSET)
 
-        def _parse_user_id(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
 
-        user_id = _parse_user_id(d.pop("user_id", UNSET))
-
-        def _parse_name(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        name = _parse_name(d.pop("name", UNSET))
+        name = cast("None | str | Unset", d.pop("name", UNSET))
 
         event = d.pop("event", UNSET)
 
@@ -230,3 +208,8 @@ class Webhook:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.webhook_filters_type_0_type_0 import WebhookFiltersType0Type0  # noqa: E402

@@ -3,36 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.webhook_payload_account_type_0 import WebhookPayloadAccountType0
-    from ..models.webhook_payload_automation_type_0 import WebhookPayloadAutomationType0
-    from ..models.webhook_payload_contact_markers_type_0_type_0 import (
-        WebhookPayloadContactMarkersType0Type0,
-    )
-    from ..models.webhook_payload_contact_type_0 import WebhookPayloadContactType0
-    from ..models.webhook_payload_email_type_0 import WebhookPayloadEmailType0
-    from ..models.webhook_payload_latest_email_conversation_thread_type_0_type_0 import (
-        WebhookPayloadLatestEmailConversationThreadType0Type0,
-    )
-    from ..models.webhook_payload_latest_linkedin_conversation_thread_type_0_type_0 import (
-        WebhookPayloadLatestLinkedinConversationThreadType0Type0,
-    )
-    from ..models.webhook_payload_linkedin_connection_request_type_0 import (
-        WebhookPayloadLinkedinConnectionRequestType0,
-    )
-    from ..models.webhook_payload_linkedin_connection_type_0 import (
-        WebhookPayloadLinkedinConnectionType0,
-    )
-    from ..models.webhook_payload_linkedin_message_type_0 import WebhookPayloadLinkedinMessageType0
-    from ..models.webhook_payload_sender_profile_type_0 import WebhookPayloadSenderProfileType0
-
 
 T = TypeVar("T", bound="WebhookPayload")
 
@@ -94,30 +70,6 @@ class WebhookPayload:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.webhook_payload_account_type_0 import WebhookPayloadAccountType0
-        from ..models.webhook_payload_automation_type_0 import WebhookPayloadAutomationType0
-        from ..models.webhook_payload_contact_markers_type_0_type_0 import (
-            WebhookPayloadContactMarkersType0Type0,
-        )
-        from ..models.webhook_payload_contact_type_0 import WebhookPayloadContactType0
-        from ..models.webhook_payload_email_type_0 import WebhookPayloadEmailType0
-        from ..models.webhook_payload_latest_email_conversation_thread_type_0_type_0 import (
-            WebhookPayloadLatestEmailConversationThreadType0Type0,
-        )
-        from ..models.webhook_payload_latest_linkedin_conversation_thread_type_0_type_0 import (
-            WebhookPayloadLatestLinkedinConversationThreadType0Type0,
-        )
-        from ..models.webhook_payload_linkedin_connection_request_type_0 import (
-            WebhookPayloadLinkedinConnectionRequestType0,
-        )
-        from ..models.webhook_payload_linkedin_connection_type_0 import (
-            WebhookPayloadLinkedinConnectionType0,
-        )
-        from ..models.webhook_payload_linkedin_message_type_0 import (
-            WebhookPayloadLinkedinMessageType0,
-        )
-        from ..models.webhook_payload_sender_profile_type_0 import WebhookPayloadSenderProfileType0
-
         event_name = self.event_name
 
         contact: dict[str, Any] | Unset | None
@@ -257,30 +209,6 @@ class WebhookPayload:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.webhook_payload_account_type_0 import WebhookPayloadAccountType0
-        from ..models.webhook_payload_automation_type_0 import WebhookPayloadAutomationType0
-        from ..models.webhook_payload_contact_markers_type_0_type_0 import (
-            WebhookPayloadContactMarkersType0Type0,
-        )
-        from ..models.webhook_payload_contact_type_0 import WebhookPayloadContactType0
-        from ..models.webhook_payload_email_type_0 import WebhookPayloadEmailType0
-        from ..models.webhook_payload_latest_email_conversation_thread_type_0_type_0 import (
-            WebhookPayloadLatestEmailConversationThreadType0Type0,
-        )
-        from ..models.webhook_payload_latest_linkedin_conversation_thread_type_0_type_0 import (
-            WebhookPayloadLatestLinkedinConversationThreadType0Type0,
-        )
-        from ..models.webhook_payload_linkedin_connection_request_type_0 import (
-            WebhookPayloadLinkedinConnectionRequestType0,
-        )
-        from ..models.webhook_payload_linkedin_connection_type_0 import (
-            WebhookPayloadLinkedinConnectionType0,
-        )
-        from ..models.webhook_payload_linkedin_message_type_0 import (
-            WebhookPayloadLinkedinMessageType0,
-        )
-        from ..models.webhook_payload_sender_profile_type_0 import WebhookPayloadSenderProfileType0
-
         d = dict(src_dict)
         event_name = d.pop("event_name", UNSET)
 
@@ -560,3 +488,28 @@ class WebhookPayload:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported below the class, not inside its methods: models that refer to each other still import
+# cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
+from ..models.webhook_payload_account_type_0 import WebhookPayloadAccountType0  # noqa: E402
+from ..models.webhook_payload_automation_type_0 import WebhookPayloadAutomationType0  # noqa: E402
+from ..models.webhook_payload_contact_markers_type_0_type_0 import (
+    WebhookPayloadContactMarkersType0Type0,
+)
+from ..models.webhook_payload_contact_type_0 import WebhookPayloadContactType0  # noqa: E402
+from ..models.webhook_payload_email_type_0 import WebhookPayloadEmailType0  # noqa: E402
+from ..models.webhook_payload_latest_email_conversation_thread_type_0_type_0 import (
+    WebhookPayloadLatestEmailConversationThreadType0Type0,
+)
+from ..models.webhook_payload_latest_linkedin_conversation_thread_type_0_type_0 import (
+    WebhookPayloadLatestLinkedinConversationThreadType0Type0,
+)
+from ..models.webhook_payload_linkedin_connection_request_type_0 import (
+    WebhookPayloadLinkedinConnectionRequestType0,
+)
+from ..models.webhook_payload_linkedin_connection_type_0 import (
+    WebhookPayloadLinkedinConnectionType0,
+)
+from ..models.webhook_payload_linkedin_message_type_0 import WebhookPayloadLinkedinMessageType0  # noqa: E402
+from ..models.webhook_payload_sender_profile_type_0 import WebhookPayloadSenderProfileType0  # noqa: E402

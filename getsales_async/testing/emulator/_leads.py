@@ -429,11 +429,11 @@ def search_leads(call: Call) -> Reply:
     body.done()
     window_check(page.offset, page.limit)
     state = call.state
-    found = [
-        lead
-        for lead in state.of_team(state.leads, call.team_id)
-        if lead_matches(state, lead, conditions)
-    ]
+    team_leads = state.of_team(state.leads, call.team_id)
+    if conditions:
+        found = [lead for lead in team_leads if lead_matches(state, lead, conditions)]
+    else:  # the common "read everything" walk: no per-contact filter call
+        found = list(team_leads)
     render = public if flat else _aggregate(state)
     return Reply(200, paginate(found, page, render=render))
 

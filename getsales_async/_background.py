@@ -1,0 +1,46 @@
+"""Detached tasks for the paginator's prefetch window, on asyncio and trio.
+
+A sliding prefetch window keeps requests in flight while the caller works on the page it was just
+handed, so those requests must run in tasks that outlive the ``yield`` of the paginator's async
+generator. A task group cannot do that: anyio (like trio) forbids yielding from inside a task
+group in an async generator, because the generator may be resumed, cancelled or closed from
+another task and the cancel-scope stack breaks. anyio has no "spawn a detached task" call, so this
+module is the one place that starts one, per backend:
+
+- asyncio: ``loop.create_task`` (a strong reference is kept until the task ends);
+- trio: ``trio.lowlevel.spawn_system_task`` with a copy of the caller's context variables.
+
+The contract that makes this safe is the caller's: the function passed in must catch its own
+exceptions (it stores them for the consumer), run inside an ``anyio.CancelScope`` the owner can
+cancel, and signal its end; :class:`~getsales_async._pagination.AsyncPaginator` cancels and awaits
+every task it started when its iteration ends for any reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+__all__ = ["start_detached"]
+
+# asyncio keeps only weak references to tasks: hold each one until it finishes.
+_RUNNING: set[asyncio.Task[None]] = set()
+
+
+def start_detached(fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run ``fn()`` in a new task of the current event loop, not tied to the caller's scope.
+
+    ``fn`` must not raise (anything it raises is a bug: asyncio logs it, trio aborts the run).
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # not asyncio, so trio: the other backend anyio runs on
+        import trio
+
+        trio.lowlevel.spawn_system_task(fn, context=contextvars.copy_context())
+        return
+    task = loop.create_task(fn())
+    _RUNNING.add(task)
+    task.add_done_callback(_RUNNING.discard)
