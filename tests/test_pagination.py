@@ -402,11 +402,10 @@ class TestConcurrentPrefetch:
         start = clock.now()
         paginator = client.leads.search(page_size=10, concurrency=4)
         async with aclosing(paginator.pages()) as pages:
-            async for page in pages:
-                await clock.sleep(1.0)  # the reader works; pages 2-5 are in flight meanwhile
-                assert stats["in_flight"] == 4
-                break
-        assert lead_uuids(page.items) == [f"u{i}" for i in range(10)]
+            first = await anext(pages)
+            await clock.sleep(1.0)  # the reader works; pages 2-5 are in flight meanwhile
+            assert stats["in_flight"] == 4
+        assert lead_uuids(first.items) == [f"u{i}" for i in range(10)]
         assert stats == {"in_flight": 0, "max_in_flight": 4, "cancelled": 4}
         assert clock.now() - start == pytest.approx(1.0)  # cancelled, not waited for
         assert paginator.checkpoint().offset == 0  # the page was handed out, not finished

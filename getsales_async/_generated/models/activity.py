@@ -191,4 +191,4 @@ class Activity:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.activity_payload_type_0_type_0 import ActivityPayloadType0Type0  # noqa: E402
+from ..models.activity_payload_type_0_type_0 import ActivityPayloadType0Type0

@@ -73,4 +73,4 @@ class ActivityCollection:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.activity import Activity  # noqa: E402
+from ..models.activity import Activity

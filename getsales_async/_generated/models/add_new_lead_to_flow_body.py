@@ -130,5 +130,5 @@ class AddNewLeadToFlowBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.add_new_lead_to_flow_body_custom_fields import AddNewLeadToFlowBodyCustomFields  # noqa: E402
-from ..models.create_lead_fields import CreateLeadFields  # noqa: E402
+from ..models.add_new_lead_to_flow_body_custom_fields import AddNewLeadToFlowBodyCustomFields
+from ..models.create_lead_fields import CreateLeadFields

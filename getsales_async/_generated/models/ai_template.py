@@ -423,9 +423,9 @@ class AiTemplate:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.ai_template_attachments_type_0_item import AiTemplateAttachmentsType0Item  # noqa: E402
-from ..models.ai_template_llm_config_type_0_type_0 import AiTemplateLlmConfigType0Type0  # noqa: E402
-from ..models.ai_template_settings_type_0_type_0 import AiTemplateSettingsType0Type0  # noqa: E402
+from ..models.ai_template_attachments_type_0_item import AiTemplateAttachmentsType0Item
+from ..models.ai_template_llm_config_type_0_type_0 import AiTemplateLlmConfigType0Type0
+from ..models.ai_template_settings_type_0_type_0 import AiTemplateSettingsType0Type0
 from ..models.ai_template_validation_llm_config_type_0_type_0 import (
     AiTemplateValidationLlmConfigType0Type0,
 )

@@ -92,4 +92,4 @@ class ApiErrorBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.error_detail import ErrorDetail  # noqa: E402
+from ..models.error_detail import ErrorDetail

@@ -84,4 +84,4 @@ class CheckProxyBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.browser_proxy_config import BrowserProxyConfig  # noqa: E402
+from ..models.browser_proxy_config import BrowserProxyConfig

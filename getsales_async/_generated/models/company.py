@@ -507,4 +507,4 @@ class Company:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.company_hq_location_type_0_item import CompanyHqLocationType0Item  # noqa: E402
+from ..models.company_hq_location_type_0_item import CompanyHqLocationType0Item

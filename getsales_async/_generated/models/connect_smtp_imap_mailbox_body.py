@@ -126,4 +126,4 @@ class ConnectSmtpImapMailboxBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.mailbox_connection_settings import MailboxConnectionSettings  # noqa: E402
+from ..models.mailbox_connection_settings import MailboxConnectionSettings

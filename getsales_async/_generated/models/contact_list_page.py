@@ -111,4 +111,4 @@ class ContactListPage:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.contact_list import ContactList  # noqa: E402
+from ..models.contact_list import ContactList

@@ -202,5 +202,5 @@ class CreateAiTemplateBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.create_ai_template_body_llm_config_type_0 import CreateAiTemplateBodyLlmConfigType0  # noqa: E402
-from ..models.create_ai_template_body_settings import CreateAiTemplateBodySettings  # noqa: E402
+from ..models.create_ai_template_body_llm_config_type_0 import CreateAiTemplateBodyLlmConfigType0
+from ..models.create_ai_template_body_settings import CreateAiTemplateBodySettings

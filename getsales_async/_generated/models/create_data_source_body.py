@@ -147,4 +147,4 @@ class CreateDataSourceBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.create_data_source_body_payload import CreateDataSourceBodyPayload  # noqa: E402
+from ..models.create_data_source_body_payload import CreateDataSourceBodyPayload

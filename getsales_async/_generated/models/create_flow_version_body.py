@@ -104,5 +104,5 @@ class CreateFlowVersionBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.contact_source import ContactSource  # noqa: E402
-from ..models.flow_node_input import FlowNodeInput  # noqa: E402
+from ..models.contact_source import ContactSource
+from ..models.flow_node_input import FlowNodeInput

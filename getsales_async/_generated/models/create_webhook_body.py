@@ -152,4 +152,4 @@ class CreateWebhookBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.create_webhook_body_filters_type_0 import CreateWebhookBodyFiltersType0  # noqa: E402
+from ..models.create_webhook_body_filters_type_0 import CreateWebhookBodyFiltersType0

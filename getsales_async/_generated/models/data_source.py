@@ -310,5 +310,5 @@ class DataSource:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.data_source_errors_type_0_item import DataSourceErrorsType0Item  # noqa: E402
-from ..models.data_source_payload_type_0_type_0 import DataSourcePayloadType0Type0  # noqa: E402
+from ..models.data_source_errors_type_0_item import DataSourceErrorsType0Item
+from ..models.data_source_payload_type_0_type_0 import DataSourcePayloadType0Type0

@@ -56,4 +56,4 @@ class DataSourceMetricsResponse200Type0:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.data_source_metrics import DataSourceMetrics  # noqa: E402
+from ..models.data_source_metrics import DataSourceMetrics

@@ -175,4 +175,4 @@ class EmailBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.email_body_attachments_type_0_item import EmailBodyAttachmentsType0Item  # noqa: E402
+from ..models.email_body_attachments_type_0_item import EmailBodyAttachmentsType0Item

@@ -127,5 +127,5 @@ class EmailPage:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.email import Email  # noqa: E402
-from ..models.email_page_pagination import EmailPagePagination  # noqa: E402
+from ..models.email import Email
+from ..models.email_page_pagination import EmailPagePagination

@@ -111,4 +111,4 @@ class EnrichmentQueueEntryPage:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.enrichment_queue_entry import EnrichmentQueueEntry  # noqa: E402
+from ..models.enrichment_queue_entry import EnrichmentQueueEntry

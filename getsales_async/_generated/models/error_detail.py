@@ -108,4 +108,4 @@ class ErrorDetail:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.error_detail_data_type_0 import ErrorDetailDataType0  # noqa: E402
+from ..models.error_detail_data_type_0 import ErrorDetailDataType0

@@ -67,4 +67,4 @@ class ExportLeadsBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.mass_filter import MassFilter  # noqa: E402
+from ..models.mass_filter import MassFilter

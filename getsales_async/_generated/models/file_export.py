@@ -152,5 +152,5 @@ class FileExport:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.file_export_filter_type_0_type_0 import FileExportFilterType0Type0  # noqa: E402
-from ..models.file_export_result import FileExportResult  # noqa: E402
+from ..models.file_export_filter_type_0_type_0 import FileExportFilterType0Type0
+from ..models.file_export_result import FileExportResult

@@ -240,5 +240,5 @@ class FileImport:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.file_import_matches_type_0_type_0 import FileImportMatchesType0Type0  # noqa: E402
-from ..models.file_import_payload_type_0_type_0 import FileImportPayloadType0Type0  # noqa: E402
+from ..models.file_import_matches_type_0_type_0 import FileImportMatchesType0Type0
+from ..models.file_import_payload_type_0_type_0 import FileImportPayloadType0Type0

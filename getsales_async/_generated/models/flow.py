@@ -250,4 +250,4 @@ class Flow:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.schedule import Schedule  # noqa: E402
+from ..models.schedule import Schedule

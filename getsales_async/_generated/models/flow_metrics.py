@@ -126,4 +126,4 @@ class FlowMetrics:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.flow_metrics_task_counts_type_0 import FlowMetricsTaskCountsType0  # noqa: E402
+from ..models.flow_metrics_task_counts_type_0 import FlowMetricsTaskCountsType0

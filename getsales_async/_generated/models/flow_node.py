@@ -238,5 +238,5 @@ class FlowNode:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.flow_node_payload_type_0 import FlowNodePayloadType0  # noqa: E402
-from ..models.node_edge import NodeEdge  # noqa: E402
+from ..models.flow_node_payload_type_0 import FlowNodePayloadType0
+from ..models.node_edge import NodeEdge

@@ -163,8 +163,8 @@ class FlowNodeStatistics:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.flow_node_statistics_node_branches_type_0 import FlowNodeStatisticsNodeBranchesType0  # noqa: E402
+from ..models.flow_node_statistics_node_branches_type_0 import FlowNodeStatisticsNodeBranchesType0
 from ..models.flow_node_statistics_node_conversions_type_0 import (
     FlowNodeStatisticsNodeConversionsType0,
 )
-from ..models.flow_node_statistics_node_statuses_type_0 import FlowNodeStatisticsNodeStatusesType0  # noqa: E402
+from ..models.flow_node_statistics_node_statuses_type_0 import FlowNodeStatisticsNodeStatusesType0

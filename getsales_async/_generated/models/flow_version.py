@@ -172,5 +172,5 @@ class FlowVersion:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.contact_source import ContactSource  # noqa: E402
-from ..models.flow_node import FlowNode  # noqa: E402
+from ..models.contact_source import ContactSource
+from ..models.flow_node import FlowNode

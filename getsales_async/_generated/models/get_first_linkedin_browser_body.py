@@ -73,4 +73,4 @@ class GetFirstLinkedinBrowserBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.linkedin_browser_search_filter import LinkedinBrowserSearchFilter  # noqa: E402
+from ..models.linkedin_browser_search_filter import LinkedinBrowserSearchFilter

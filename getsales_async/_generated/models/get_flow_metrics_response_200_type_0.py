@@ -56,4 +56,4 @@ class GetFlowMetricsResponse200Type0:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.flow_metrics import FlowMetrics  # noqa: E402
+from ..models.flow_metrics import FlowMetrics

@@ -162,4 +162,4 @@ class GetLeadMetricsBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.get_lead_metrics_body_filter import GetLeadMetricsBodyFilter  # noqa: E402
+from ..models.get_lead_metrics_body_filter import GetLeadMetricsBodyFilter

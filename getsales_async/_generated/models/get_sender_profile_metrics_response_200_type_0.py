@@ -56,4 +56,4 @@ class GetSenderProfileMetricsResponse200Type0:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.sender_profile_metrics import SenderProfileMetrics  # noqa: E402
+from ..models.sender_profile_metrics import SenderProfileMetrics

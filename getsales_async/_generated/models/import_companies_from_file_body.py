@@ -66,4 +66,4 @@ class ImportCompaniesFromFileBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.import_companies_from_file_body_columns import ImportCompaniesFromFileBodyColumns  # noqa: E402
+from ..models.import_companies_from_file_body_columns import ImportCompaniesFromFileBodyColumns

@@ -88,4 +88,4 @@ class ImportLeadsFromFileBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.import_leads_from_file_body_columns import ImportLeadsFromFileBodyColumns  # noqa: E402
+from ..models.import_leads_from_file_body_columns import ImportLeadsFromFileBodyColumns

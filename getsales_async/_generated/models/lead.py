@@ -978,8 +978,8 @@ class Lead:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.lead_education import LeadEducation  # noqa: E402
-from ..models.lead_experience import LeadExperience  # noqa: E402
-from ..models.lead_location import LeadLocation  # noqa: E402
-from ..models.lead_post import LeadPost  # noqa: E402
-from ..models.lead_unread_count import LeadUnreadCount  # noqa: E402
+from ..models.lead_education import LeadEducation
+from ..models.lead_experience import LeadExperience
+from ..models.lead_location import LeadLocation
+from ..models.lead_post import LeadPost
+from ..models.lead_unread_count import LeadUnreadCount

@@ -77,4 +77,4 @@ class LeadMetricsMetricsType0:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.lead_metrics_counts import LeadMetricsCounts  # noqa: E402
+from ..models.lead_metrics_counts import LeadMetricsCounts

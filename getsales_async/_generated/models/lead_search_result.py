@@ -113,5 +113,5 @@ class LeadSearchResult:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.lead import Lead  # noqa: E402
-from ..models.lead_search_result_flows_item import LeadSearchResultFlowsItem  # noqa: E402
+from ..models.lead import Lead
+from ..models.lead_search_result_flows_item import LeadSearchResultFlowsItem

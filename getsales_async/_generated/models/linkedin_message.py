@@ -434,4 +434,4 @@ class LinkedinMessage:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.linkedin_message_attachments_type_0_item import LinkedinMessageAttachmentsType0Item  # noqa: E402
+from ..models.linkedin_message_attachments_type_0_item import LinkedinMessageAttachmentsType0Item

@@ -116,4 +116,4 @@ class ListBrowserLogsBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.browser_log_search_filter import BrowserLogSearchFilter  # noqa: E402
+from ..models.browser_log_search_filter import BrowserLogSearchFilter

@@ -117,4 +117,4 @@ class ListFlowLeadsBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.flow_lead_search_filter import FlowLeadSearchFilter  # noqa: E402
+from ..models.flow_lead_search_filter import FlowLeadSearchFilter

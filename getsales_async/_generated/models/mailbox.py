@@ -271,4 +271,4 @@ class Mailbox:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.mailbox_connection_settings_type_0_type_0 import MailboxConnectionSettingsType0Type0  # noqa: E402
+from ..models.mailbox_connection_settings_type_0_type_0 import MailboxConnectionSettingsType0Type0

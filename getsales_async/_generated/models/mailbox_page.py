@@ -111,4 +111,4 @@ class MailboxPage:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.mailbox import Mailbox  # noqa: E402
+from ..models.mailbox import Mailbox

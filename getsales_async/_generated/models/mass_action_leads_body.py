@@ -99,5 +99,5 @@ class MassActionLeadsBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.mass_action_leads_body_payload import MassActionLeadsBodyPayload  # noqa: E402
-from ..models.mass_filter import MassFilter  # noqa: E402
+from ..models.mass_action_leads_body_payload import MassActionLeadsBodyPayload
+from ..models.mass_filter import MassFilter

@@ -73,4 +73,4 @@ class ProxyCountryCollection:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.proxy_country import ProxyCountry  # noqa: E402
+from ..models.proxy_country import ProxyCountry

@@ -182,5 +182,5 @@ class RenderAiTemplateBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.render_ai_template_body_llm_config import RenderAiTemplateBodyLlmConfig  # noqa: E402
-from ..models.render_ai_template_body_settings import RenderAiTemplateBodySettings  # noqa: E402
+from ..models.render_ai_template_body_llm_config import RenderAiTemplateBodyLlmConfig
+from ..models.render_ai_template_body_settings import RenderAiTemplateBodySettings

@@ -96,4 +96,4 @@ class Schedule:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.timeblock import Timeblock  # noqa: E402
+from ..models.timeblock import Timeblock

@@ -126,4 +126,4 @@ class SearchLeadsBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.lead_search_filter import LeadSearchFilter  # noqa: E402
+from ..models.lead_search_filter import LeadSearchFilter

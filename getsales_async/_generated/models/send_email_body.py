@@ -235,5 +235,5 @@ class SendEmailBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.attachment_ref import AttachmentRef  # noqa: E402
-from ..models.email_recipient import EmailRecipient  # noqa: E402
+from ..models.attachment_ref import AttachmentRef
+from ..models.email_recipient import EmailRecipient

@@ -422,5 +422,5 @@ class SendEmailResult:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.email import Email  # noqa: E402
-from ..models.email_body import EmailBody  # noqa: E402
+from ..models.email import Email
+from ..models.email_body import EmailBody

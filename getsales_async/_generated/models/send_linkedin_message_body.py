@@ -144,4 +144,4 @@ class SendLinkedinMessageBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.attachment_ref import AttachmentRef  # noqa: E402
+from ..models.attachment_ref import AttachmentRef

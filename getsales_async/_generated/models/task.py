@@ -497,4 +497,4 @@ class Task:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.task_payload import TaskPayload  # noqa: E402
+from ..models.task_payload import TaskPayload

@@ -170,4 +170,4 @@ class TaskPayload:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.task_payload_attachments_type_0_item import TaskPayloadAttachmentsType0Item  # noqa: E402
+from ..models.task_payload_attachments_type_0_item import TaskPayloadAttachmentsType0Item

@@ -282,6 +282,6 @@ class Team:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.team_config import TeamConfig  # noqa: E402
-from ..models.team_credits import TeamCredits  # noqa: E402
-from ..models.team_features import TeamFeatures  # noqa: E402
+from ..models.team_config import TeamConfig
+from ..models.team_credits import TeamCredits
+from ..models.team_features import TeamFeatures

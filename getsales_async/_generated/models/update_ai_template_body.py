@@ -182,5 +182,5 @@ class UpdateAiTemplateBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.update_ai_template_body_llm_config_type_0 import UpdateAiTemplateBodyLlmConfigType0  # noqa: E402
-from ..models.update_ai_template_body_settings import UpdateAiTemplateBodySettings  # noqa: E402
+from ..models.update_ai_template_body_llm_config_type_0 import UpdateAiTemplateBodyLlmConfigType0
+from ..models.update_ai_template_body_settings import UpdateAiTemplateBodySettings

@@ -212,4 +212,4 @@ class UpdateCompanyBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.update_company_body_custom_fields import UpdateCompanyBodyCustomFields  # noqa: E402
+from ..models.update_company_body_custom_fields import UpdateCompanyBodyCustomFields

@@ -165,4 +165,4 @@ class UpdateDataSourceBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.update_data_source_body_payload import UpdateDataSourceBodyPayload  # noqa: E402
+from ..models.update_data_source_body_payload import UpdateDataSourceBodyPayload

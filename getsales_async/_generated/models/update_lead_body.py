@@ -319,5 +319,5 @@ class UpdateLeadBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.lead_location import LeadLocation  # noqa: E402
-from ..models.update_lead_body_custom_fields import UpdateLeadBodyCustomFields  # noqa: E402
+from ..models.lead_location import LeadLocation
+from ..models.update_lead_body_custom_fields import UpdateLeadBodyCustomFields

@@ -160,4 +160,4 @@ class UpdateWebhookBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.update_webhook_body_filters_type_0 import UpdateWebhookBodyFiltersType0  # noqa: E402
+from ..models.update_webhook_body_filters_type_0 import UpdateWebhookBodyFiltersType0

@@ -111,5 +111,5 @@ class UpsertLeadBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.create_lead_fields import CreateLeadFields  # noqa: E402
-from ..models.upsert_lead_body_custom_fields import UpsertLeadBodyCustomFields  # noqa: E402
+from ..models.create_lead_fields import CreateLeadFields
+from ..models.upsert_lead_body_custom_fields import UpsertLeadBodyCustomFields

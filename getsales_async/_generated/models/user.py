@@ -242,4 +242,4 @@ class User:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.user_config import UserConfig  # noqa: E402
+from ..models.user_config import UserConfig

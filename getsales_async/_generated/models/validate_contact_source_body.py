@@ -93,4 +93,4 @@ class ValidateContactSourceBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.validate_contact_source_body_options import ValidateContactSourceBodyOptions  # noqa: E402
+from ..models.validate_contact_source_body_options import ValidateContactSourceBodyOptions

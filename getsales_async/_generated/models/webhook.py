@@ -212,4 +212,4 @@ class Webhook:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.webhook_filters_type_0_type_0 import WebhookFiltersType0Type0  # noqa: E402
+from ..models.webhook_filters_type_0_type_0 import WebhookFiltersType0Type0

@@ -492,13 +492,13 @@ class WebhookPayload:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.webhook_payload_account_type_0 import WebhookPayloadAccountType0  # noqa: E402
-from ..models.webhook_payload_automation_type_0 import WebhookPayloadAutomationType0  # noqa: E402
+from ..models.webhook_payload_account_type_0 import WebhookPayloadAccountType0
+from ..models.webhook_payload_automation_type_0 import WebhookPayloadAutomationType0
 from ..models.webhook_payload_contact_markers_type_0_type_0 import (
     WebhookPayloadContactMarkersType0Type0,
 )
-from ..models.webhook_payload_contact_type_0 import WebhookPayloadContactType0  # noqa: E402
-from ..models.webhook_payload_email_type_0 import WebhookPayloadEmailType0  # noqa: E402
+from ..models.webhook_payload_contact_type_0 import WebhookPayloadContactType0
+from ..models.webhook_payload_email_type_0 import WebhookPayloadEmailType0
 from ..models.webhook_payload_latest_email_conversation_thread_type_0_type_0 import (
     WebhookPayloadLatestEmailConversationThreadType0Type0,
 )
@@ -511,5 +511,5 @@ from ..models.webhook_payload_linkedin_connection_request_type_0 import (
 from ..models.webhook_payload_linkedin_connection_type_0 import (
     WebhookPayloadLinkedinConnectionType0,
 )
-from ..models.webhook_payload_linkedin_message_type_0 import WebhookPayloadLinkedinMessageType0  # noqa: E402
-from ..models.webhook_payload_sender_profile_type_0 import WebhookPayloadSenderProfileType0  # noqa: E402
+from ..models.webhook_payload_linkedin_message_type_0 import WebhookPayloadLinkedinMessageType0
+from ..models.webhook_payload_sender_profile_type_0 import WebhookPayloadSenderProfileType0
