@@ -187,6 +187,22 @@ def _normalise(
     return data
 
 
+class _DecodedResponse(httpx.Response):
+    """What the generated ``_parse_response`` reads: the body already decoded and normalised.
+
+    The generated parsers call ``response.json()``; handing them this instead of the wire response
+    spares a second JSON decode of every body (and, where the body was normalised, an encode and a
+    third decode): on a 100-contact page that is most of the SDK's own CPU time.
+    """
+
+    def __init__(self, status_code: int, decoded: Any, *, request: httpx.Request) -> None:
+        super().__init__(status_code, headers={"content-type": "application/json"}, request=request)
+        self._decoded = decoded
+
+    def json(self, **kwargs: Any) -> Any:
+        return self._decoded
+
+
 class BaseResource:
     """Base of the generated resource classes; holds the client."""
 
@@ -299,21 +315,9 @@ class BaseResource:
         status = response.status_code
         if status != declared_status and 200 <= status < 300:
             status = declared_status  # e.g. 200 where 201 is documented: same body, parse it
-        if (
-            status != response.status_code
-            or normalised is not data
-            or unwrap_data
-            or aggregate_key
-            or empty_list_as_map
-        ):
-            response = httpx.Response(
-                status,
-                headers={"content-type": "application/json"},
-                content=json.dumps(normalised).encode(),
-                request=request,
-            )
+        decoded = _DecodedResponse(status, normalised, request=request)
         try:
-            return parse(client=_GeneratedClient(self._client._http), response=response)
+            return parse(client=_GeneratedClient(self._client._http), response=decoded)
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise APIResponseValidationError(
                 f"the response does not match the declared schema ({exc!r})",
