@@ -11,9 +11,10 @@ module is the one place that starts one, per backend:
 - trio: ``trio.lowlevel.spawn_system_task`` with a copy of the caller's context variables.
 
 The contract that makes this safe is the caller's: the function passed in must catch its own
-exceptions (it stores them for the consumer), run inside an ``anyio.CancelScope`` the owner can
-cancel, and signal its end; :class:`~getsales_async._pagination.AsyncPaginator` cancels and awaits
-every task it started when its iteration ends for any reason.
+exceptions (it stores them for the consumer) and run inside an ``anyio.CancelScope`` the owner can
+cancel; the owner cancels and then awaits every task it started (:meth:`Detached.wait`) when it is
+done with them. ``wait`` returns once the task has ended however it ended, even when asyncio
+cancelled it before it ever ran (``asyncio.run`` does that to every task at shutdown).
 """
 
 from __future__ import annotations
@@ -21,15 +22,42 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["start_detached"]
+__all__ = ["Detached", "start_detached"]
 
 # asyncio keeps only weak references to tasks: hold each one until it finishes.
 _RUNNING: set[asyncio.Task[None]] = set()
 
 
-def start_detached(fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
+class Detached(Protocol):
+    """A task started by :func:`start_detached`."""
+
+    async def wait(self) -> None:
+        """Return once the task has ended (normally, by an exception, or cancelled)."""
+        ...
+
+
+class _AsyncioTask:
+    def __init__(self, task: asyncio.Task[None]) -> None:
+        self._task = task
+
+    async def wait(self) -> None:
+        if not self._task.done():
+            await asyncio.wait({self._task})
+
+
+class _TrioTask:
+    def __init__(self) -> None:
+        import trio
+
+        self.finished = trio.Event()
+
+    async def wait(self) -> None:
+        await self.finished.wait()
+
+
+def start_detached(fn: Callable[[], Coroutine[Any, Any, None]]) -> Detached:
     """Run ``fn()`` in a new task of the current event loop, not tied to the caller's scope.
 
     ``fn`` must not raise (anything it raises is a bug: asyncio logs it, trio aborts the run).
@@ -37,10 +65,23 @@ def start_detached(fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # not asyncio, so trio: the other backend anyio runs on
-        import trio
-
-        trio.lowlevel.spawn_system_task(fn, context=contextvars.copy_context())
-        return
+        return _start_trio(fn)
     task = loop.create_task(fn())
     _RUNNING.add(task)
     task.add_done_callback(_RUNNING.discard)
+    return _AsyncioTask(task)
+
+
+def _start_trio(fn: Callable[[], Coroutine[Any, Any, None]]) -> Detached:
+    import trio
+
+    handle = _TrioTask()
+
+    async def run() -> None:
+        try:
+            await fn()
+        finally:
+            handle.finished.set()
+
+    trio.lowlevel.spawn_system_task(run, context=contextvars.copy_context())
+    return handle

@@ -39,7 +39,7 @@ from typing import Any, Generic, TypeVar
 
 import anyio
 
-from ._background import start_detached
+from ._background import Detached, start_detached
 from ._config import MAX_PAGE_SIZE, SEARCH_WINDOW
 from ._errors import ArgumentError, PaginationWindowError
 from ._generated.types import Unset
@@ -157,10 +157,15 @@ class _Slot(Generic[T, P]):
     """One prefetched page: its offset, then its page or the error that fetching it raised."""
 
     offset: int
-    done: anyio.Event = field(default_factory=anyio.Event)
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
+    task: Detached | None = None
     page: Page[T, P] | None = None
     error: Exception | None = None
+
+    async def wait(self) -> None:
+        """Until the request has answered, failed or been cancelled."""
+        if self.task is not None:
+            await self.task.wait()
 
 
 class _PrefetchWindow(Generic[T, P]):
@@ -199,9 +204,10 @@ class _PrefetchWindow(Generic[T, P]):
         if not self._slots or self._slots[0].offset != offset:
             await self.aclose()
             return await self._get(offset)
-        slot = self._slots.popleft()
+        slot = self._slots[0]
+        await slot.wait()  # still listed meanwhile, so aclose() stops it if the reader is cancelled
+        self._slots.popleft()
         self._pump()
-        await slot.done.wait()
         if slot.error is not None:
             raise slot.error
         if slot.page is None:
@@ -228,11 +234,10 @@ class _PrefetchWindow(Generic[T, P]):
                 slot.error = exc
             finally:
                 self._in_flight -= 1
-                slot.done.set()
-                if not slot.scope.cancel_called:
-                    self._pump()
+            if slot.page is not None:  # not after a failure: the reader will stop there
+                self._pump()
 
-        start_detached(fetch)
+        slot.task = start_detached(fetch)
 
     async def aclose(self) -> None:
         """Cancel the requests still in flight and wait until each has stopped."""
@@ -242,7 +247,9 @@ class _PrefetchWindow(Generic[T, P]):
             slot.scope.cancel()
         with anyio.CancelScope(shield=True):
             for slot in slots:
-                await slot.done.wait()
+                await slot.wait()
+        # a task cancelled before it ever ran (event loop shutdown) did not count itself out
+        self._in_flight = 0
 
 
 class AsyncPaginator(Generic[T, P]):

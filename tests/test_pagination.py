@@ -410,6 +410,27 @@ class TestConcurrentPrefetch:
         assert clock.now() - start == pytest.approx(1.0)  # cancelled, not waited for
         assert paginator.checkpoint().offset == 0  # the page was handed out, not finished
 
+    async def test_cancelled_reader_stops_every_request_it_started(
+        self, client: AsyncGetSales, clock: VirtualClock, httpx_mock: HTTPXMock
+    ) -> None:
+        """A reader cancelled while it waits for a page leaves no request running behind it."""
+        stats = self.paged_search(
+            httpx_mock, clock, total=100, delays={o: 600.0 for o in range(10, 100, 10)}
+        )
+        pages_read: list[int] = []
+
+        async def read() -> None:
+            async for page in client.leads.search(page_size=10, concurrency=4).pages():
+                pages_read.append(page.offset)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(read)
+            await clock.sleep(1.0)  # the reader holds page 0 and waits for page 10
+            assert stats["in_flight"] == 4
+            tg.cancel_scope.cancel()
+        assert pages_read == [0]
+        assert stats == {"in_flight": 0, "max_in_flight": 4, "cancelled": 4}
+
     async def test_abandoned_iteration_cancels_its_requests_when_collected(
         self, client: AsyncGetSales, clock: VirtualClock, httpx_mock: HTTPXMock
     ) -> None:
