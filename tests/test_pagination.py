@@ -392,6 +392,20 @@ class TestConcurrentPrefetch:
         assert clock.now() - start == pytest.approx(30.0)
         assert stats["max_in_flight"] == 2
 
+    async def test_pages_held_ahead_of_a_slow_reader_are_bounded(
+        self, client: AsyncGetSales, clock: VirtualClock, httpx_mock: HTTPXMock
+    ) -> None:
+        """Fast pages, slow reader: at most 2 x concurrency pages are requested ahead of it."""
+        self.paged_search(httpx_mock, clock, total=1000, delays={})
+        requested: list[int] = []
+        async with aclosing(client.leads.search(page_size=10, concurrency=2).pages()) as pages:
+            async for page in pages:
+                await clock.sleep(50.0)  # everything that can be fetched meanwhile has been
+                requested.append(len(httpx_mock.get_requests()) - 1 - page.offset // 10)
+                if page.offset == 30:
+                    break
+        assert requested == [4, 4, 4, 4]
+
     async def test_early_exit_cancels_the_requests_in_flight(
         self, client: AsyncGetSales, clock: VirtualClock, httpx_mock: HTTPXMock
     ) -> None:
