@@ -19,10 +19,12 @@ cancelled it before it ever ran (``asyncio.run`` does that to every task at shut
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 from collections.abc import Callable, Coroutine
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # asyncio costs ~15 ms to import; it is imported when a task is started
+    import asyncio
 
 __all__ = ["Detached", "start_detached"]
 
@@ -43,6 +45,8 @@ class _AsyncioTask:
         self._task = task
 
     async def wait(self) -> None:
+        import asyncio
+
         if not self._task.done():
             await asyncio.wait({self._task})
 
@@ -62,6 +66,8 @@ def start_detached(fn: Callable[[], Coroutine[Any, Any, None]]) -> Detached:
 
     ``fn`` must not raise (anything it raises is a bug: asyncio logs it, trio aborts the run).
     """
+    import asyncio
+
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # not asyncio, so trio: the other backend anyio runs on
