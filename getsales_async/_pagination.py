@@ -17,8 +17,7 @@ With ``concurrency > 1``, once ``total`` is known a sliding window keeps ``concu
 requests in flight ahead of the reader (each still goes through the rate limiter), starting the
 next as soon as one answers; pages are yielded in offset order, at most ``2 * concurrency`` are
 held ahead of the reader, and the requests still in flight are cancelled when the iteration ends
-early. Without a ``total`` pages are read one at a time, since
-nothing says how many exist.
+early. Without a ``total`` pages are read one at a time, since nothing says how many exist.
 """
 
 from __future__ import annotations
