@@ -151,15 +151,17 @@ def _page_from(raw: RawResponse[Any], offset: int, limit: int, page_kind: str) -
     )
 
 
-@dataclass(eq=False)
 class _Slot(Generic[T, P]):
     """One prefetched page: its offset, then its page or the error that fetching it raised."""
 
-    offset: int
-    scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
-    task: Detached | None = None
-    page: Page[T, P] | None = None
-    error: Exception | None = None
+    __slots__ = ("error", "offset", "page", "scope", "task")
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+        self.scope = anyio.CancelScope()
+        self.task: Detached | None = None
+        self.page: Page[T, P] | None = None
+        self.error: Exception | None = None
 
     async def wait(self) -> None:
         """Until the request has answered, failed or been cancelled."""
