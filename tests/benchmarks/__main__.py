@@ -198,7 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     plots.mkdir(parents=True, exist_ok=True)
     names = [n for n in BENCHMARKS if not args.only or n in args.only]
     started_at = datetime.now(UTC)
-    load_at_start = machine_facts()["load"]
+    # versions, commit and clean/dirty as the run starts, before it writes its own plots
+    at_start = machine_facts()
     started = time.monotonic()
     sections: list[Section] = []
     for number, name in enumerate(names, 1):
@@ -220,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 flush=True,
             )
     seconds = time.monotonic() - started
-    facts = machine_facts() | {"load at start": load_at_start}
+    facts = at_start | {"load at start": at_start["load"], "load": machine_facts()["load"]}
     command = _command(arguments)
     report = render(
         sections,
