@@ -32,7 +32,8 @@ One in-process emulator (`httpx.ASGITransport`), no quota, holding N contacts (s
 its API); every search request waits 50 ms of real time first (`FaultConfig(latency=0.05,
 only_paths=["searchLeads"])`), the round trip of a distant API. The SDK reads all N with
 `async for lead in client.leads.search()` (pages of 100), once with `concurrency=1`
-(**baseline**) and once with `concurrency=8`, on the real clock; each figure is the wall time
+(**baseline**) and once with `concurrency=8`, on the real clock, after one untimed first-page
+read that warms imports and caches for both; each figure is the wall time
 (time.perf_counter) of the whole loop, and both runs must yield exactly N contacts. **Ratio =
 sequential / concurrent.** The latency-only lower bounds (pages x 50 ms sequentially; the first
 page, then the rest 8 at a time concurrently) are shown for reference: the rest is CPU (the emulator
@@ -124,6 +125,7 @@ async def run(sizes: Sizes, plots: Path) -> Section:
     async with AsyncGetSales(
         api_key=KEY, base_url=BASE_URL, transport=emulator.transport(), rate_limit=UNLIMITED
     ) as client:
+        await client.leads.search(page_size=PAGE_SIZE)  # untimed: imports and caches warm for both
         sequential_s, sequential_cpu, sequential_n = await _read_all(client, 1)
         concurrent_s, concurrent_cpu, concurrent_n = await _read_all(client, CONCURRENCY)
     emulator_cpu = await _emulator_cpu(emulator, rows)
@@ -139,7 +141,8 @@ async def run(sizes: Sizes, plots: Path) -> Section:
         "all": sequential_cpu / pages * 1000,
         "emulator": emulator_cpu / pages * 1000,
     }
-    ceiling = sequential_s / max(sequential_cpu, bound_concurrent)
+    # a read cannot take less than its CPU time (the smaller of the two runs') or the latency bound
+    ceiling = sequential_s / max(min(sequential_cpu, concurrent_cpu), bound_concurrent)
     return Section(
         key="pagination",
         title="4. Pagination",
@@ -171,7 +174,8 @@ async def run(sizes: Sizes, plots: Path) -> Section:
             f"from their 50 ms together their CPU work queues up and they finish together; the "
             f"next {CONCURRENCY} then wait out their latency together, so CPU and latency overlap "
             f"only partly (a remote server's CPU would not queue on the client). "
-            f"No prefetching could beat sequential time / max(CPU, latency bound) = "
+            f"No prefetching could beat sequential time / max(the smaller CPU time of "
+            f"the two runs, latency bound) = "
             f"{ceiling:.1f}x here. ",
             f"Seeding {rows:,} contacts took {seed_s:.1f} s.",
         ],
