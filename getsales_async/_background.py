@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:  # asyncio costs ~15 ms to import; it is imported when a task is started
     import asyncio
 
+    import trio
+
 __all__ = ["Detached", "start_detached"]
 
 # asyncio keeps only weak references to tasks: hold each one until it finishes.
@@ -52,10 +54,8 @@ class _AsyncioTask:
 
 
 class _TrioTask:
-    def __init__(self) -> None:
-        import trio
-
-        self.finished = trio.Event()
+    def __init__(self, finished: trio.Event) -> None:
+        self.finished = finished
 
     async def wait(self) -> None:
         await self.finished.wait()
@@ -81,7 +81,7 @@ def start_detached(fn: Callable[[], Coroutine[Any, Any, None]]) -> Detached:
 def _start_trio(fn: Callable[[], Coroutine[Any, Any, None]]) -> Detached:
     import trio
 
-    handle = _TrioTask()
+    handle = _TrioTask(trio.Event())
 
     async def run() -> None:
         try:

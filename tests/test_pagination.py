@@ -346,6 +346,12 @@ class TestConcurrentPrefetch:
         httpx_mock.add_callback(respond, url=SEARCH, is_reusable=True)
         return stats
 
+    def slow_after_first_page(self, httpx_mock: HTTPXMock, clock: VirtualClock) -> dict[str, int]:
+        """100 leads in pages of 10: the first answers at once, every later one after 600 s."""
+        return self.paged_search(
+            httpx_mock, clock, total=100, delays={o: 600.0 for o in range(10, 100, 10)}
+        )
+
     async def test_prefetch_yields_in_order_with_requests_in_flight_together(
         self, client: AsyncGetSales, clock: VirtualClock, httpx_mock: HTTPXMock
     ) -> None:
@@ -410,9 +416,7 @@ class TestConcurrentPrefetch:
         self, client: AsyncGetSales, clock: VirtualClock, httpx_mock: HTTPXMock
     ) -> None:
         """Leaving the loop after one page cancels the prefetched requests and waits for them."""
-        stats = self.paged_search(
-            httpx_mock, clock, total=100, delays={o: 600.0 for o in range(10, 100, 10)}
-        )
+        stats = self.slow_after_first_page(httpx_mock, clock)
         start = clock.now()
         paginator = client.leads.search(page_size=10, concurrency=4)
         async with aclosing(paginator.pages()) as pages:
@@ -428,9 +432,7 @@ class TestConcurrentPrefetch:
         self, client: AsyncGetSales, clock: VirtualClock, httpx_mock: HTTPXMock
     ) -> None:
         """A reader cancelled while it waits for a page leaves no request running behind it."""
-        stats = self.paged_search(
-            httpx_mock, clock, total=100, delays={o: 600.0 for o in range(10, 100, 10)}
-        )
+        stats = self.slow_after_first_page(httpx_mock, clock)
         pages_read: list[int] = []
 
         async def read() -> None:
@@ -449,9 +451,7 @@ class TestConcurrentPrefetch:
         self, client: AsyncGetSales, clock: VirtualClock, httpx_mock: HTTPXMock
     ) -> None:
         """A loop left with break (no aclosing): the generator's finalizer cancels the prefetch."""
-        stats = self.paged_search(
-            httpx_mock, clock, total=100, delays={o: 600.0 for o in range(10, 100, 10)}
-        )
+        stats = self.slow_after_first_page(httpx_mock, clock)
         start = clock.now()
         async with resource_warnings():  # trio warns about the abandoned generator, as it should
             async for _ in client.leads.search(page_size=10, concurrency=3):
