@@ -9,6 +9,7 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_RATE_PERIOD_S",
     "DEFAULT_RATE_REQUESTS",
+    "DEFAULT_REQUESTS_PER_MINUTE",
     "DEFAULT_TIMEOUT_S",
     "ENV_API_KEY",
     "ENV_BASE_URL",
@@ -29,8 +30,11 @@ ENV_BASE_URL = "GETSALES_BASE_URL"
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 
-# Quota: 300 requests per minute per API key. GCRA admits rate + burst - 1 requests in any rolling
-# period, so 290/min with a burst of 10 never exceeds 299 in any 60 s window.
+# Quota: 300 requests per minute per API key, production's. A client paces itself with
+# RateLimit.under_quota(DEFAULT_REQUESTS_PER_MINUTE): 291/min, burst 7, at most 297 in any minute.
+DEFAULT_REQUESTS_PER_MINUTE = 300
+# RateLimit()'s fields: GCRA admits rate + burst - 1 requests in any rolling period, so 290/min with
+# a burst of 10 never exceeds 299 in any 60 s window.
 DEFAULT_RATE_REQUESTS = 290
 DEFAULT_RATE_PERIOD_S = 60.0
 DEFAULT_BURST = 10
