@@ -210,10 +210,10 @@ class TestRequestsPerMinute:
         async with (
             clock.autojump(),
             AsyncGetSales(api_key=key(), requests_per_minute=quota, clock=clock) as client,
+            anyio.create_task_group() as tg,
         ):
-            async with anyio.create_task_group() as tg:
-                for _ in range(2 * quota + 10):
-                    tg.start_soon(client.request, "GET", "/x")
+            for _ in range(2 * quota + 10):
+                tg.start_soon(client.request, "GET", "/x")
         assert len(sent) == 2 * quota + 10
         assert max_in_any_minute(sent) <= quota
         assert max_in_any_minute(sent) >= quota - max(1, -(-quota // 100))  # and uses the rest
