@@ -160,7 +160,7 @@ def _build_limiter(
             )
         rate_limit = RateLimit.under_quota(requests_per_minute, 60.0)
     if rate_limit is None:
-        rate_limit = RateLimit.under_quota(DEFAULT_REQUESTS_PER_MINUTE, 60.0)
+        rate_limit = RateLimit.under_quota(DEFAULT_REQUESTS_PER_MINUTE, 60.0)  # == RateLimit()
     if isinstance(rate_limit, RateLimit):
         return shared_limiter(api_key, rate_limit, clock=clock), None
     if isinstance(rate_limit, Limiter):

@@ -34,7 +34,12 @@ import anyio
 import anyio.lowlevel
 
 from getsales_async._clock import Clock, MonotonicClock
-from getsales_async._config import DEFAULT_BURST, DEFAULT_RATE_PERIOD_S, DEFAULT_RATE_REQUESTS
+from getsales_async._config import (
+    DEFAULT_BURST,
+    DEFAULT_RATE_PERIOD_S,
+    DEFAULT_RATE_REQUESTS,
+    QUOTA_BURST,
+)
 
 __all__ = [
     "AsyncRateLimiter",
@@ -82,7 +87,7 @@ class RateLimit:
 
     Example::
 
-        RateLimit()  # 290 per 60 s, burst 10: at most 299 in any rolling minute
+        RateLimit()  # 291 per 60 s, burst 7: at most 297 in any minute (under_quota(300))
         RateLimit.for_quota(300, 60.0, burst=20)  # 281 per 60 s, burst 20: at most 300
         RateLimit.per_minute(600, burst=10)  # 591 per 60 s, burst 10: at most 600
     """
@@ -157,7 +162,7 @@ class RateLimit:
         quota: int,
         period: float = DEFAULT_RATE_PERIOD_S,
         *,
-        burst: int = DEFAULT_BURST,
+        burst: int = QUOTA_BURST,
         margin: float = 0.01,
     ) -> RateLimit:
         """A client-side rate that stays safely under a server's ``quota`` per ``period``.

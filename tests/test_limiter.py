@@ -89,10 +89,11 @@ async def start_waiters(
 
 class TestRateLimit:
     def test_defaults_fit_the_getsales_quota_always(self) -> None:
-        """The default rate never sends more than 300 requests in any rolling minute."""
+        """The default rate is production's 300/min with under_quota's reserve: at most 297."""
         rate = RateLimit()
-        assert (rate.requests, rate.period, rate.burst) == (290, 60.0, 10)
-        assert rate.max_in_window() == 299
+        assert (rate.requests, rate.period, rate.burst) == (291, 60.0, 7)
+        assert rate == RateLimit.under_quota(300)
+        assert rate.max_in_window() == 297
 
     def test_emission_interval_is_period_over_requests_always(self) -> None:
         """The emission interval is the period divided by the requests."""
@@ -101,7 +102,7 @@ class TestRateLimit:
     def test_helpers_build_expected_rates_always(self) -> None:
         """per_second, per_minute and for_quota build the rates they describe."""
         assert RateLimit.per_second(5) == RateLimit(requests=5, period=1.0, burst=1)
-        assert RateLimit.per_minute(299, burst=10) == RateLimit()
+        assert RateLimit.per_minute(297, burst=7) == RateLimit()
         rate = RateLimit.for_quota(300, 60.0, burst=20)
         assert rate == RateLimit(requests=281, period=60.0, burst=20)
         assert rate.max_in_window() == 300
