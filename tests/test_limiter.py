@@ -407,7 +407,7 @@ class TestSharedLimiter:
         """Two clients with the same key get the same limiter, hence one budget."""
         rate = RateLimit()
         first = shared_limiter("key-shared-same", rate)
-        assert shared_limiter("key-shared-same", RateLimit(290, 60, 10)) is first
+        assert shared_limiter("key-shared-same", RateLimit(291, 60, 7)) is first
 
     def test_different_keys_get_separate_limiters_always(self) -> None:
         """Different keys have independent budgets."""
