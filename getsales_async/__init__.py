@@ -12,7 +12,7 @@ Example::
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._client import NOT_GIVEN, AsyncGetSales, NotGiven
+from ._client import NOT_GIVEN, AsyncGetSales, ClientOptions, NotGiven
 from ._clock import Clock, MonotonicClock
 from ._errors import (
     APIConnectionError,
@@ -100,6 +100,7 @@ __all__ = [
     "BulkImportAborted",
     "BulkImportSummary",
     "Checkpoint",
+    "ClientOptions",
     "Clock",
     "ConflictError",
     "CsvProblem",

@@ -22,7 +22,7 @@ import anyio
 
 from ._bulk import BulkImportAborted, ImportProgress, LeadRow, RowResult, RowStatus
 from ._client import AsyncGetSales
-from ._config import DEFAULT_BURST, ENV_API_KEY
+from ._config import ENV_API_KEY
 from ._csv import EXPORT_COLUMNS, CsvProblem, read_leads_csv, write_csv_row
 from ._errors import GetSalesError
 from ._limiter import RateLimit
@@ -37,12 +37,8 @@ UUID_RE = re.compile(
 
 
 def _rate_limit(args: argparse.Namespace) -> RateLimit | RedisRateLimit:
-    if args.rate_limit < 2:
-        rate = RateLimit(requests=1, period=60.0, burst=1)
-    else:  # stay 1 % under the server's quota (see RateLimit.under_quota)
-        rate = RateLimit.under_quota(
-            args.rate_limit, 60.0, burst=min(DEFAULT_BURST, args.rate_limit - 1)
-        )
+    # the pacing of AsyncGetSales(requests_per_minute=N): 1 % under the key's quota
+    rate = RateLimit.under_quota(args.rate_limit, 60.0)
     redis_url = os.environ.get(ENV_REDIS_URL)
     if redis_url:
         return RedisRateLimit(url=redis_url, rate=rate)

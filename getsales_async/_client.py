@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypedDict, Unpack
 
 import httpx
 
@@ -20,6 +21,7 @@ from ._config import (
     DEFAULT_BASE_URL,
     DEFAULT_CONNECT_TIMEOUT_S,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_REQUESTS_PER_MINUTE,
     DEFAULT_TIMEOUT_S,
     ENV_API_KEY,
     ENV_BASE_URL,
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
     from ._bulk import BulkLeadsResource
     from ._redis_limiter import RedisRateLimit, RedisRateLimiter
 
-__all__ = ["NOT_GIVEN", "AsyncGetSales", "NotGiven"]
+__all__ = ["NOT_GIVEN", "AsyncGetSales", "ClientOptions", "NotGiven"]
 
 
 class NotGiven:
@@ -73,6 +75,108 @@ def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
     return httpx.Timeout(value, connect=min(value, DEFAULT_CONNECT_TIMEOUT_S))
 
 
+class ClientOptions(TypedDict, total=False):
+    """The options of one client, and what :meth:`AsyncGetSales.with_options` may change.
+
+    The one record of per-client options: the constructor fills it, ``with_options`` merges the
+    changes into a copy of it, and :meth:`AsyncGetSales._apply` builds the client from it. A new
+    option is a key here, a check in ``_resolve_options`` and its use in ``_apply``. What the copies
+    share (the key, its rate limiter, the clock, the connection pool) is in :class:`_Shared` instead.
+    """
+
+    team_id: str | int | None
+    base_url: str
+    timeout: float | httpx.Timeout
+    max_retries: int
+    default_headers: Mapping[str, str]
+
+
+_SHARED_BY_COPIES = (
+    "api_key",
+    "rate_limit",
+    "requests_per_minute",
+    "http_client",
+    "transport",
+    "clock",
+)
+
+
+def _resolve_options(options: ClientOptions) -> ClientOptions:
+    """Check every option and normalise it (idempotent), or raise ``ArgumentError`` saying what to do."""
+    resolved = options.copy()
+    base_url = options["base_url"]
+    if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+        raise ArgumentError(f"base_url must start with http:// or https://, got {base_url!r}")
+    resolved["base_url"] = base_url.rstrip("/")
+    max_retries = options["max_retries"]
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int):
+        raise ArgumentError(f"max_retries must be an int, got {max_retries!r}")
+    if max_retries < 0:
+        raise ArgumentError(f"max_retries cannot be negative, got {max_retries}")
+    team_id = options["team_id"]
+    resolved["team_id"] = str(team_id) if team_id is not None else None
+    resolved["timeout"] = _timeout(options["timeout"])
+    resolved["default_headers"] = dict(options["default_headers"])
+    return resolved
+
+
+@dataclass(eq=False)
+class _Shared:
+    """What a client shares with its copies: the key, its limiter, the clock, the connection pool.
+
+    The client made by the constructor owns the pool (unless it was lent one through
+    ``http_client=``/``transport=``) and a Redis limiter built from a ``RedisRateLimit``; it closes
+    them, and sets ``closed`` so that its copies refuse calls from then on.
+    """
+
+    api_key: str = field(repr=False)
+    clock: Clock
+    limiter: Limiter
+    owned_limiter: RedisRateLimiter | None
+    pool: httpx.AsyncBaseTransport
+    owns_pool: bool
+    lent_headers: Mapping[str, str]  # the headers of a user's http_client
+    closed: bool = False
+
+
+def _build_limiter(
+    api_key: str,
+    rate_limit: RateLimit | RedisRateLimit | Limiter | None,
+    requests_per_minute: int | None,
+    clock: Clock,
+) -> tuple[Limiter, RedisRateLimiter | None]:
+    """The key's limiter, and the Redis limiter the client must close (if it built one)."""
+    if requests_per_minute is not None:
+        if rate_limit is not None:
+            raise ArgumentError(
+                "pass requests_per_minute= or rate_limit=, not both; with Redis use "
+                "RedisRateLimit(url=..., rate=RateLimit.under_quota(N))"
+            )
+        if isinstance(requests_per_minute, bool) or not isinstance(requests_per_minute, int):
+            raise ArgumentError(f"requests_per_minute must be an int, got {requests_per_minute!r}")
+        if requests_per_minute < 1:
+            raise ArgumentError(
+                f"requests_per_minute must be at least 1 (your key's quota), got {requests_per_minute}"
+            )
+        rate_limit = RateLimit.under_quota(requests_per_minute, 60.0)
+    if rate_limit is None:
+        rate_limit = RateLimit.under_quota(DEFAULT_REQUESTS_PER_MINUTE, 60.0)  # == RateLimit()
+    if isinstance(rate_limit, RateLimit):
+        return shared_limiter(api_key, rate_limit, clock=clock), None
+    if isinstance(rate_limit, Limiter):
+        return rate_limit, None
+    if type(rate_limit).__name__ == "RedisRateLimit":
+        # imported only when used: `import getsales_async` stays light without Redis
+        from ._redis_limiter import RedisRateLimit
+
+        assert isinstance(rate_limit, RedisRateLimit)
+        owned = rate_limit.build(api_key)
+        return owned, owned
+    raise ArgumentError(
+        f"rate_limit must be a RateLimit or a limiter (AsyncRateLimiter, RedisRateLimiter), got {type(rate_limit).__name__}"
+    )
+
+
 class AsyncGetSales(ResourcesMixin):
     """Async client for the GetSales API.
 
@@ -83,10 +187,13 @@ class AsyncGetSales(ResourcesMixin):
         base_url: API root. Default: ``$GETSALES_BASE_URL`` or ``https://amazing.getsales.io``.
         timeout: seconds (or an ``httpx.Timeout``) per HTTP attempt; default 60 s, connect 10 s.
         max_retries: retries per call for 429, connection errors and (idempotent calls) 502/503/504.
-        rate_limit: a :class:`RateLimit` for this key (default 290/min, burst 10: never more than
-            299 requests in any rolling minute); a :class:`RedisRateLimit` to share the quota
-            with other processes through Redis; or a limiter object to share explicitly.
-            Clients with the same key in one process share one limiter.
+        requests_per_minute: your key's quota. The client paces itself to never exceed it in any
+            rolling minute, keeping a 1 % reserve (:meth:`RateLimit.under_quota`). Default 300,
+            production's quota: 291 per minute with bursts of up to 7, at most 297 in any minute.
+        rate_limit: instead of ``requests_per_minute``: an exact :class:`RateLimit`; a
+            :class:`RedisRateLimit` to share the quota with other processes through Redis; or a
+            limiter object to share explicitly. Clients with the same key in one process share one
+            limiter.
         http_client: an ``httpx.AsyncClient`` whose transport, timeout and headers are used (it
             is not modified and not closed by this client).
         transport: the transport that really sends (e.g. ``httpx.ASGITransport`` to the emulator).
@@ -100,6 +207,7 @@ class AsyncGetSales(ResourcesMixin):
 
         async with AsyncGetSales(api_key="...") as client:
             lead = await client.leads.get("a1b2...")
+            patient = client.with_options(timeout=120, max_retries=10)  # same pool and limiter
     """
 
     def __init__(
@@ -110,6 +218,7 @@ class AsyncGetSales(ResourcesMixin):
         base_url: str | None = None,
         timeout: float | httpx.Timeout | NotGiven = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        requests_per_minute: int | None = None,
         rate_limit: RateLimit | RedisRateLimit | Limiter | None = None,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -123,86 +232,117 @@ class AsyncGetSales(ResourcesMixin):
                 "(GetSales → Workspace Settings → API Keys)."
             )
         api_key = api_key.strip()
-        if team_id is None:
-            team_id = os.environ.get(ENV_TEAM_ID) or None
-        base_url = base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
-        if not base_url.startswith(("http://", "https://")):
-            raise ArgumentError(f"base_url must start with http:// or https://, got {base_url!r}")
-        if max_retries < 0:
-            raise ArgumentError(f"max_retries cannot be negative, got {max_retries}")
         if transport is not None and http_client is not None:
             raise ArgumentError("pass either transport= or http_client=, not both")
+        if isinstance(timeout, NotGiven):
+            timeout = http_client.timeout if http_client is not None else DEFAULT_TIMEOUT_S
+        options = _resolve_options(
+            ClientOptions(
+                team_id=team_id if team_id is not None else os.environ.get(ENV_TEAM_ID) or None,
+                base_url=base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL,
+                timeout=timeout,
+                max_retries=max_retries,
+                default_headers=default_headers or {},
+            )
+        )
 
         register_secret(api_key)
-        self._api_key = api_key
-        self._fingerprint = key_fingerprint(api_key)
-        self.team_id: str | None = str(team_id) if team_id is not None else None
-        self.base_url = base_url.rstrip("/")
-        self.max_retries = max_retries
-        self._clock: Clock = clock or MonotonicClock()
-        self._limiter: Limiter
-        self._owned_limiter: RedisRateLimiter | None = None
-        if rate_limit is None or isinstance(rate_limit, RateLimit):
-            self._limiter = shared_limiter(api_key, rate_limit or RateLimit(), clock=self._clock)
-        elif isinstance(rate_limit, Limiter):
-            self._limiter = rate_limit
-        elif type(rate_limit).__name__ == "RedisRateLimit":
-            # imported only when used: `import getsales_async` stays light without Redis
-            from ._redis_limiter import RedisRateLimit
-
-            assert isinstance(rate_limit, RedisRateLimit)
-            self._limiter = self._owned_limiter = rate_limit.build(api_key)
-        else:
-            raise ArgumentError(
-                f"rate_limit must be a RateLimit or a limiter (AsyncRateLimiter, RedisRateLimiter), got {type(rate_limit).__name__}"
-            )
-
-        if isinstance(timeout, NotGiven):
-            resolved_timeout = (
-                http_client.timeout if http_client is not None else _timeout(DEFAULT_TIMEOUT_S)
-            )
-        else:
-            resolved_timeout = _timeout(timeout)
-        self.timeout = resolved_timeout
-
-        inner: httpx.AsyncBaseTransport
-        owns_inner = True
+        clock = clock or MonotonicClock()
+        limiter, owned_limiter = _build_limiter(api_key, rate_limit, requests_per_minute, clock)
+        pool: httpx.AsyncBaseTransport
         if http_client is not None:
-            inner = http_client._transport  # the user's pool; we do not close it
-            owns_inner = False
-        elif transport is not None:
-            inner = transport
-            owns_inner = False
+            pool = http_client._transport  # the user's pool; we do not close it
         else:
-            inner = httpx.AsyncHTTPTransport(retries=0)
+            pool = transport or httpx.AsyncHTTPTransport(retries=0)
+        self._shared = _Shared(
+            api_key=api_key,
+            clock=clock,
+            limiter=limiter,
+            owned_limiter=owned_limiter,
+            pool=pool,
+            owns_pool=http_client is None and transport is None,
+            lent_headers=dict(http_client.headers) if http_client is not None else {},
+        )
+        self._is_copy = False
+        self._apply(options)
+
+    def _apply(self, options: ClientOptions) -> None:
+        """Build this client's retrying transport and httpx client from resolved options."""
+        shared = self._shared
+        self._options = options
+        team_id = options["team_id"]
+        self.team_id: str | None = None if team_id is None else str(team_id)
+        self.base_url: str = options["base_url"]
+        self.timeout = _timeout(options["timeout"])
+        self.max_retries: int = options["max_retries"]
+        self._fingerprint = key_fingerprint(shared.api_key)
+        self._clock = shared.clock
         self._transport = RetryingTransport(
-            inner,
-            limiter=self._limiter,
-            policy=RetryPolicy(max_retries=max_retries),
-            clock=self._clock,
+            shared.pool,
+            limiter=shared.limiter,
+            policy=RetryPolicy(max_retries=self.max_retries),
+            clock=shared.clock,
             idempotent_posts=IDEMPOTENT_POSTS,
-            owns_inner=owns_inner,
+            owns_inner=shared.owns_pool and not self._is_copy,
         )
-        headers: dict[str, str] = {}
-        if http_client is not None:
-            headers.update(http_client.headers)
-        headers.update(
-            {
-                "Accept": "application/json",
-                "User-Agent": f"getsales-async/{__version__}",
-                "Authorization": f"Bearer {api_key}",
-            }
-        )
+        headers = {
+            **shared.lent_headers,
+            "Accept": "application/json",
+            "User-Agent": f"getsales-async/{__version__}",
+            "Authorization": f"Bearer {shared.api_key}",
+        }
         if self.team_id is not None:
             headers["Team-ID"] = self.team_id
-        headers.update(default_headers or {})
+        headers.update(options["default_headers"])
         self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers=headers,
-            timeout=resolved_timeout,
-            transport=self._transport,
+            base_url=self.base_url, headers=headers, timeout=self.timeout, transport=self._transport
         )
         self._closed = False
+
+    def with_options(self, **changes: Unpack[ClientOptions]) -> Self:
+        """A copy of this client with some options changed, sharing its connection pool and limiter.
+
+        Use it for a call or a scope that needs other settings, e.g.
+        ``await client.with_options(timeout=120).leads.count(...)``. Options not given keep this
+        client's values; ``default_headers`` are added to this client's. The copy borrows the
+        connection pool, the rate limiter and the clock: closing the copy closes nothing shared,
+        and once the client made by the constructor is closed, its copies refuse calls too.
+        The key, the quota and the pool belong to that client; for another key or quota, create
+        a new ``AsyncGetSales``.
+
+        Args:
+            **changes: any of ``team_id``, ``base_url``, ``timeout``, ``max_retries``,
+                ``default_headers`` (as in the constructor).
+
+        Raises:
+            ArgumentError: an unknown option, one the copy must share, or an invalid value.
+            RuntimeError: this client is closed.
+        """
+        shared = [name for name in changes if name in _SHARED_BY_COPIES]
+        unknown = [name for name in changes if name not in ClientOptions.__optional_keys__]
+        if shared:
+            raise ArgumentError(
+                f"with_options() cannot change {', '.join(shared)}: a copy shares the key, its "
+                "rate limiter, the clock and the connection pool; create a new AsyncGetSales instead"
+            )
+        if unknown:
+            accepted = ", ".join(sorted(ClientOptions.__optional_keys__))
+            raise ArgumentError(
+                f"with_options() got unknown option(s) {', '.join(unknown)}; it accepts {accepted}"
+            )
+        self._check_open()
+        merged = self._options.copy()
+        merged.update(changes)
+        merged["default_headers"] = {
+            **self._options["default_headers"],
+            **changes.get("default_headers", {}),
+        }
+        resolved = _resolve_options(merged)
+        copy = object.__new__(type(self))
+        copy._shared = self._shared
+        copy._is_copy = True
+        copy._apply(resolved)
+        return copy
 
     # ----------------------------------------------------------------------------- lifecycle
 
@@ -213,12 +353,29 @@ class AsyncGetSales(ResourcesMixin):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool (a user-supplied ``http_client`` stays open)."""
-        if not self._closed:
-            self._closed = True
-            await self._http.aclose()
-            if self._owned_limiter is not None:
-                await self._owned_limiter.aclose()
+        """Close the client.
+
+        The client made by the constructor closes the connection pool (not one lent through
+        ``http_client=`` or ``transport=``) and a Redis limiter it built; a copy made by
+        :meth:`with_options` only stops accepting calls, leaving the shared pool open.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        await self._http.aclose()  # closes the pool only when this client owns it
+        if not self._is_copy:
+            self._shared.closed = True
+            if self._shared.owned_limiter is not None:
+                await self._shared.owned_limiter.aclose()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("this AsyncGetSales client is closed; create a new one")
+        if self._shared.closed:
+            raise RuntimeError(
+                "the client this one was copied from (with_options) is closed, and with it the "
+                "connection pool they share; keep that client open while its copies are in use"
+            )
 
     def __repr__(self) -> str:
         team = f", team_id={self.team_id!r}" if self.team_id else ""
@@ -238,7 +395,7 @@ class AsyncGetSales(ResourcesMixin):
     @property
     def limiter(self) -> Limiter:
         """The rate limiter shared by every client of this API key in the process."""
-        return self._limiter
+        return self._shared.limiter
 
     @property
     def clock(self) -> Clock:
@@ -262,6 +419,7 @@ class AsyncGetSales(ResourcesMixin):
         deadline: float | None = None,
     ) -> dict[str, Any]:
         """The request extensions for one call (per-call overrides of retries, timeout, deadline)."""
+        self._check_open()
         if max_retries is not None and max_retries < 0:
             raise ArgumentError(f"max_retries cannot be negative, got {max_retries}")
         if deadline is not None and deadline <= 0:
@@ -310,8 +468,6 @@ class AsyncGetSales(ResourcesMixin):
             APIStatusError: (a subclass per status) for an error answer after retries.
             APIConnectionError: when the server could not be reached after retries.
         """
-        if self._closed:
-            raise RuntimeError("this AsyncGetSales client is closed; create a new one")
         extensions = self._call_options(
             operation_id=None,
             idempotent=idempotent,

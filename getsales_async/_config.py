@@ -9,6 +9,7 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_RATE_PERIOD_S",
     "DEFAULT_RATE_REQUESTS",
+    "DEFAULT_REQUESTS_PER_MINUTE",
     "DEFAULT_TIMEOUT_S",
     "ENV_API_KEY",
     "ENV_BASE_URL",
@@ -17,6 +18,7 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "MAX_RETRY_AFTER_S",
     "MAX_RETRY_DELAY_S",
+    "QUOTA_BURST",
     "SEARCH_WINDOW",
 ]
 
@@ -29,11 +31,15 @@ ENV_BASE_URL = "GETSALES_BASE_URL"
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 
-# Quota: 300 requests per minute per API key. GCRA admits rate + burst - 1 requests in any rolling
-# period, so 290/min with a burst of 10 never exceeds 299 in any 60 s window.
-DEFAULT_RATE_REQUESTS = 290
+# Quota: 300 requests per minute per API key, production's. RateLimit.under_quota(N) paces a client
+# for a quota of N: it keeps a reserve of max(1, 1 %) out of a burst of QUOTA_BURST, so for 300 it
+# allows 291/min with bursts of 7, never more than 297 in any rolling minute (GCRA admits
+# rate + burst - 1 per period). That is the default everywhere: RateLimit(), AsyncGetSales().
+DEFAULT_REQUESTS_PER_MINUTE = 300
+QUOTA_BURST = 10  # the burst GetSales tolerates; under_quota() takes its reserve out of it
+DEFAULT_RATE_REQUESTS = 291  # == RateLimit.under_quota(DEFAULT_REQUESTS_PER_MINUTE).requests
 DEFAULT_RATE_PERIOD_S = 60.0
-DEFAULT_BURST = 10
+DEFAULT_BURST = 7  # == RateLimit.under_quota(DEFAULT_REQUESTS_PER_MINUTE).burst
 
 # Retries.
 DEFAULT_MAX_RETRIES = 5

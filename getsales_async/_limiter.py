@@ -34,7 +34,12 @@ import anyio
 import anyio.lowlevel
 
 from getsales_async._clock import Clock, MonotonicClock
-from getsales_async._config import DEFAULT_BURST, DEFAULT_RATE_PERIOD_S, DEFAULT_RATE_REQUESTS
+from getsales_async._config import (
+    DEFAULT_BURST,
+    DEFAULT_RATE_PERIOD_S,
+    DEFAULT_RATE_REQUESTS,
+    QUOTA_BURST,
+)
 
 __all__ = [
     "AsyncRateLimiter",
@@ -68,8 +73,11 @@ FINGERPRINT_HEX_CHARS = 16  # 64 bits of sha256: enough to tell keys apart, usel
 class RateLimit:
     """A GCRA quota: ``requests`` per ``period`` seconds, with bursts of up to ``burst`` at once.
 
-    Any rolling window of ``period`` seconds sees at most ``requests + burst - 1`` requests, so
-    pick ``requests + burst - 1 <= server quota`` (or use :meth:`for_quota`).
+    These are the raw GCRA parameters: any rolling window of ``period`` seconds sees at most
+    ``requests + burst - 1`` requests (:meth:`max_in_window`), so pick
+    ``requests + burst - 1 <= server quota``. The constructors say what they guarantee instead:
+    :meth:`per_minute` / :meth:`per_second` / :meth:`for_quota` never exceed the number given,
+    :meth:`under_quota` also keeps a reserve (what ``AsyncGetSales(requests_per_minute=N)`` uses).
 
     Args:
         requests: Sustained requests per period (positive integer).
@@ -79,8 +87,9 @@ class RateLimit:
 
     Example::
 
-        RateLimit()  # 290 per 60 s, burst 10: at most 299 in any rolling minute
+        RateLimit()  # 291 per 60 s, burst 7: at most 297 in any minute (under_quota(300))
         RateLimit.for_quota(300, 60.0, burst=20)  # 281 per 60 s, burst 20: at most 300
+        RateLimit.per_minute(600, burst=10)  # 591 per 60 s, burst 10: at most 600
     """
 
     requests: int = DEFAULT_RATE_REQUESTS
@@ -108,13 +117,22 @@ class RateLimit:
 
     @classmethod
     def per_second(cls, requests: int, *, burst: int = 1) -> RateLimit:
-        """``requests`` per second, evenly spaced unless ``burst`` > 1."""
-        return cls(requests=requests, period=1.0, burst=burst)
+        """At most ``requests`` in any rolling second, up to ``burst`` of them at once.
+
+        The burst comes out of the budget, not on top of it (:meth:`for_quota`).
+        """
+        return cls.for_quota(requests, 1.0, burst=burst)
 
     @classmethod
     def per_minute(cls, requests: int, *, burst: int = 1) -> RateLimit:
-        """``requests`` per minute, evenly spaced unless ``burst`` > 1."""
-        return cls(requests=requests, period=60.0, burst=burst)
+        """At most ``requests`` in any rolling minute, up to ``burst`` of them at once.
+
+        The burst comes out of the budget, not on top of it: ``per_minute(600, burst=10)`` paces
+        591 per minute so that no minute sees more than 600 (:meth:`for_quota`). To stay under a
+        server's quota with a safety reserve, use :meth:`under_quota` (or
+        ``AsyncGetSales(requests_per_minute=N)``, which does).
+        """
+        return cls.for_quota(requests, 60.0, burst=burst)
 
     @classmethod
     def for_quota(
@@ -144,7 +162,7 @@ class RateLimit:
         quota: int,
         period: float = DEFAULT_RATE_PERIOD_S,
         *,
-        burst: int = DEFAULT_BURST,
+        burst: int = QUOTA_BURST,
         margin: float = 0.01,
     ) -> RateLimit:
         """A client-side rate that stays safely under a server's ``quota`` per ``period``.
@@ -154,7 +172,10 @@ class RateLimit:
         late (they open the connections) the server's schedule starts later than the client's.
         A reserve of ``max(1, margin * quota)`` requests is kept back, taken from the burst first:
         ``requests + burst - 1 == quota - reserve``, and a server allowing ``burst`` tolerates
-        ``(burst - client burst)`` emission intervals of such lateness.
+        ``(burst - client burst)`` emission intervals of such lateness. A quota of 1 per period
+        keeps no reserve (there is nothing to spare): one request per period, evenly spaced.
+
+        This is what ``AsyncGetSales(requests_per_minute=N)`` uses, with ``period`` 60 s.
 
         Example::
 
@@ -162,9 +183,9 @@ class RateLimit:
         """
         if not 0 <= margin < 1:
             raise ValueError(f"margin must be a fraction in [0, 1), got {margin!r}")
-        reserve = max(1, math.ceil(quota * margin)) if margin > 0 else 0
-        if quota - reserve < 1:
-            raise ValueError(f"quota {quota!r} leaves nothing after a reserve of {reserve}")
+        if not _is_positive_int(quota):
+            raise ValueError(f"quota must be a positive integer, got {quota!r}")
+        reserve = min(max(1, math.ceil(quota * margin)), quota - 1) if margin > 0 else 0
         client_burst = max(1, min(burst - reserve, quota - reserve))
         return cls.for_quota(quota - reserve, period, burst=client_burst)
 
@@ -213,7 +234,7 @@ class AsyncRateLimiter:
 
     Example::
 
-        limiter = AsyncRateLimiter(RateLimit.per_minute(290, burst=10))
+        limiter = AsyncRateLimiter(RateLimit.per_minute(299, burst=10))
         async with limiter:
             await client.send(request)
     """

@@ -8,6 +8,11 @@
 - ``paginator.checkpoint()`` is a JSON-able resume point (arguments + offset):
   ``client.resume(checkpoint)`` continues where a crashed job stopped.
 
+A paginator is a reusable description of the query, not a one-shot stream: every ``async for``
+over it, every ``.pages()`` and every ``to_list()`` starts a fresh walk from its first page (the
+``start_offset``, or the checkpoint's offset for a resumed paginator), sending the requests again.
+``checkpoint()`` follows the walk started last.
+
 Stop rules, in order (``api-facts.md`` facts 17-19): ``has_more`` false (top level or under
 ``pagination``); ``offset + len(data) >= total``; a short or empty page. Pages never reach past the
 10,000-row search window: the last page is clamped to end at the window, and if more rows remain a
@@ -283,7 +288,8 @@ class AsyncPaginator(Generic[T, P]):
             raise ArgumentError(f"concurrency must be at least 1, got {concurrency}")
         self._fetch = fetch
         self._start = checkpoint
-        self._next_offset = checkpoint.offset
+        self._next_offset = checkpoint.offset  # progress of the walk started last
+        self._walks = 0  # walks started so far; only the latest one moves the checkpoint
         self._page_kind = page_kind
         self._concurrency = concurrency
         self._window = window
@@ -296,7 +302,11 @@ class AsyncPaginator(Generic[T, P]):
         )
 
     def checkpoint(self) -> Checkpoint:
-        """A resume point: the call's arguments and the offset of the first page not fully read."""
+        """A resume point: the call's arguments and the offset of the first page not fully read.
+
+        It follows the walk started last (``async for``, ``pages()``, ``to_list()``); before any
+        walk, and when a new walk starts, it is the first page's offset.
+        """
         return replace(self._start, offset=self._next_offset)
 
     def _limit_at(self, offset: int) -> int:
@@ -312,10 +322,13 @@ class AsyncPaginator(Generic[T, P]):
         return _page_from(raw, offset, limit, self._page_kind)
 
     async def pages(self) -> AsyncGenerator[Page[T, P], None]:
-        """Iterate pages in order, from the checkpoint offset."""
+        """Iterate pages in order from the first page; every call starts a fresh walk."""
+        self._walks += 1
+        walk = self._walks
+        self._next_offset = self._start.offset
         window = _PrefetchWindow(self._get, self._concurrency) if self._concurrency > 1 else None
         try:
-            page = await self._get(self._next_offset)
+            page = await self._get(self._start.offset)
             while True:
                 following = page.offset + len(page.items)
                 fetch_next = self._get
@@ -324,7 +337,8 @@ class AsyncPaginator(Generic[T, P]):
                     await window.fill(following, self._offsets(following, page.total))
                     fetch_next = window.take
                 yield page
-                self._next_offset = following
+                if walk == self._walks:
+                    self._next_offset = following
                 if page.is_last():
                     return
                 if following >= self._window:
@@ -353,7 +367,8 @@ class AsyncPaginator(Generic[T, P]):
         return self._items()
 
     def __await__(self) -> Generator[Any, None, Page[T, P]]:
-        return self._get(self._next_offset).__await__()
+        """The first page (one request; it does not move the checkpoint)."""
+        return self._get(self._start.offset).__await__()
 
     async def to_list(self, *, max_items: int | None = None) -> list[T]:
         """Collect items into a list (all of them, or the first ``max_items``)."""

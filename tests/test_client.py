@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import bisect
 import uuid
 
+import anyio
 import httpx
 import pytest
 from pytest_httpx import HTTPXMock
 
-from getsales_async import ArgumentError, AsyncGetSales, RateLimit
+from getsales_async import ArgumentError, AsyncGetSales, AsyncRateLimiter, RateLimit
 from getsales_async._config import DEFAULT_BASE_URL
+from getsales_async.testing import VirtualClock
 
 pytestmark = pytest.mark.anyio
 
@@ -125,3 +128,125 @@ class TestSharingAndLifecycle:
         assert httpx_mock.get_requests()[0].headers["x-trace"] == "abc"
         assert not own.is_closed
         await own.aclose()
+
+
+class TestWithOptions:
+    async def test_copy_changes_options_and_shares_pool_and_limiter(
+        self, httpx_mock: HTTPXMock
+    ) -> None:
+        """A copy has its own timeout, retries and headers, and the original's limiter and pool."""
+        httpx_mock.add_response(json={}, is_reusable=True)
+        async with AsyncGetSales(api_key=key(), team_id=7, default_headers={"X-A": "1"}) as client:
+            copy = client.with_options(timeout=5, max_retries=0, default_headers={"X-B": "2"})
+            assert copy.limiter is client.limiter
+            assert copy._shared.pool is client._shared.pool
+            assert (copy.max_retries, copy.timeout.read, copy.team_id) == (0, 5, "7")
+            assert (client.max_retries, client.timeout.read) == (5, 60)
+            await copy.request("GET", "/id/api/users/current")
+            await client.request("GET", "/id/api/users/current")
+        copied, original = httpx_mock.get_requests()
+        assert (copied.headers["x-a"], copied.headers["x-b"], copied.headers["team-id"]) == (
+            "1",
+            "2",
+            "7",
+        )
+        assert "x-b" not in original.headers
+        assert copied.extensions["timeout"]["read"] == 5
+
+    async def test_closing_a_copy_leaves_the_shared_pool_open(self, httpx_mock: HTTPXMock) -> None:
+        """A copy borrows the pool: closing it does not close the pool the original still uses."""
+        httpx_mock.add_response(json={}, is_reusable=True)
+        async with AsyncGetSales(api_key=key()) as client:
+            async with client.with_options(max_retries=1) as copy:
+                await copy.request("GET", "/x")
+            with pytest.raises(RuntimeError, match="closed"):
+                await copy.request("GET", "/x")
+            await client.request("GET", "/x")
+        assert len(httpx_mock.get_requests()) == 2
+
+    async def test_copy_refuses_calls_once_the_original_is_closed(self) -> None:
+        """The original owns the pool; after it is closed its copies say so instead of reopening it."""
+        client = AsyncGetSales(api_key=key())
+        copy = client.with_options(timeout=1)
+        await client.aclose()
+        with pytest.raises(RuntimeError, match="copied from"):
+            await copy.request("GET", "/x")
+        with pytest.raises(RuntimeError, match="closed"):
+            client.with_options(timeout=2)
+
+    @pytest.mark.parametrize(
+        ("changes", "message"),
+        [
+            ({"api_key": "other"}, "cannot change api_key"),
+            ({"requests_per_minute": 60}, "shares the key, its rate limiter"),
+            ({"timeuot": 5}, "unknown option"),
+            ({"max_retries": -1}, "negative"),
+            ({"timeout": 0}, "positive"),
+        ],
+    )
+    async def test_invalid_changes_fail_before_any_copy(
+        self, changes: dict[str, object], message: str
+    ) -> None:
+        """Unknown, shared or invalid options raise ArgumentError saying what to do."""
+        async with AsyncGetSales(api_key=key()) as client:
+            with pytest.raises(ArgumentError, match=message):
+                client.with_options(**changes)  # type: ignore[arg-type]
+
+
+class TestRequestsPerMinute:
+    @pytest.mark.parametrize("quota", [1, 45, 300])
+    async def test_never_exceeds_the_quota_in_any_rolling_minute(
+        self, quota: int, httpx_mock: HTTPXMock
+    ) -> None:
+        """requests_per_minute=N admits at most N requests in any rolling minute (virtual time)."""
+        clock = VirtualClock()
+        sent: list[float] = []
+
+        def respond(request: httpx.Request) -> httpx.Response:
+            sent.append(clock.now())
+            return httpx.Response(200, json={})
+
+        httpx_mock.add_callback(respond, is_reusable=True)
+        async with (
+            clock.autojump(),
+            AsyncGetSales(api_key=key(), requests_per_minute=quota, clock=clock) as client,
+            anyio.create_task_group() as tg,
+        ):
+            for _ in range(2 * quota + 10):
+                tg.start_soon(client.request, "GET", "/x")
+        assert len(sent) == 2 * quota + 10
+        assert max_in_any_minute(sent) <= quota
+        assert max_in_any_minute(sent) >= quota - max(1, -(-quota // 100))  # and uses the rest
+
+    async def test_default_is_production_quota_and_shared_with_an_explicit_300(self) -> None:
+        """The default equals requests_per_minute=300, so both spellings share one limiter."""
+        secret = key()
+        async with (
+            AsyncGetSales(api_key=secret) as default,
+            AsyncGetSales(api_key=secret, requests_per_minute=300) as explicit,
+        ):
+            assert default.limiter is explicit.limiter
+            assert isinstance(default.limiter, AsyncRateLimiter)
+            assert default.limiter.rate == RateLimit.under_quota(300)
+            assert default.limiter.rate.max_in_window() == 297
+
+    @pytest.mark.parametrize(
+        ("kwargs", "message"),
+        [
+            ({"requests_per_minute": 0}, "at least 1"),
+            ({"requests_per_minute": 2.5}, "must be an int"),
+            ({"requests_per_minute": 60, "rate_limit": RateLimit()}, "not both"),
+        ],
+    )
+    async def test_invalid_quota_fails_early(self, kwargs: dict[str, object], message: str) -> None:
+        """A quota that is not a positive int, or given twice, is refused with what to do."""
+        with pytest.raises(ArgumentError, match=message):
+            AsyncGetSales(api_key=key(), **kwargs)  # type: ignore[arg-type]
+
+
+def max_in_any_minute(times: list[float]) -> int:
+    """The most ``times`` inside any half-open window ``[t, t + 60)``."""
+    ordered = sorted(times)
+    return max(
+        bisect.bisect_left(ordered, start + 60.0 - 1e-9) - i for i, start in enumerate(ordered)
+    )

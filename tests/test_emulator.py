@@ -42,6 +42,7 @@ from getsales_async.testing import (
     VirtualClock,
 )
 from getsales_async.testing.emulator import DEFAULT_API_KEY
+from getsales_async.testing.emulator._main import banner
 
 from .conftest import ROOT, load_spec
 
@@ -1035,3 +1036,20 @@ def test_module_serves_until_sigterm(emulator_process: subprocess.Popen[str]) ->
     assert answer.status_code == 200 and answer.json()["id"] == 1
     emulator_process.send_signal(signal.SIGTERM)
     assert emulator_process.wait(timeout=SERVER_TIMEOUT_S) == 0
+
+
+class TestServeBanner:
+    def test_banner_names_the_default_key_and_how_to_use_it(self) -> None:
+        """`getsales emulator serve` prints the URL, the key it accepts and the export line."""
+        text = banner("http://127.0.0.1:8300", {})
+        assert "serving on http://127.0.0.1:8300" in text
+        assert "API key: emulator-key" in text
+        assert (
+            "export GETSALES_API_KEY=emulator-key GETSALES_BASE_URL=http://127.0.0.1:8300" in text
+        )
+
+    def test_banner_never_echoes_keys_given_on_the_command_line(self) -> None:
+        """Keys passed with --api-key are the caller's: counted, never printed."""
+        text = banner("http://127.0.0.1:1", {"my-secret-key": 3, "other-secret": 3})
+        assert "secret" not in text
+        assert "the 2 given with --api-key (teams 3)" in text

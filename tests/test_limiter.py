@@ -89,10 +89,11 @@ async def start_waiters(
 
 class TestRateLimit:
     def test_defaults_fit_the_getsales_quota_always(self) -> None:
-        """The default rate never sends more than 300 requests in any rolling minute."""
+        """The default rate is production's 300/min with under_quota's reserve: at most 297."""
         rate = RateLimit()
-        assert (rate.requests, rate.period, rate.burst) == (290, 60.0, 10)
-        assert rate.max_in_window() == 299
+        assert (rate.requests, rate.period, rate.burst) == (291, 60.0, 7)
+        assert rate == RateLimit.under_quota(300)
+        assert rate.max_in_window() == 297
 
     def test_emission_interval_is_period_over_requests_always(self) -> None:
         """The emission interval is the period divided by the requests."""
@@ -101,7 +102,7 @@ class TestRateLimit:
     def test_helpers_build_expected_rates_always(self) -> None:
         """per_second, per_minute and for_quota build the rates they describe."""
         assert RateLimit.per_second(5) == RateLimit(requests=5, period=1.0, burst=1)
-        assert RateLimit.per_minute(290, burst=10) == RateLimit()
+        assert RateLimit.per_minute(297, burst=7) == RateLimit()
         rate = RateLimit.for_quota(300, 60.0, burst=20)
         assert rate == RateLimit(requests=281, period=60.0, burst=20)
         assert rate.max_in_window() == 300
@@ -122,6 +123,13 @@ class TestRateLimit:
         """Invalid quotas are refused with a message naming the field and the fix."""
         with pytest.raises(ValueError, match=fragment):
             RateLimit(**kwargs)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("requests", [1, 10, 300, 600])
+    def test_per_minute_never_exceeds_its_number_whatever_the_burst(self, requests: int) -> None:
+        """per_minute(N, burst=B) admits at most N in any minute: the burst is part of N."""
+        for burst in sorted({1, min(10, requests), requests}):
+            assert RateLimit.per_minute(requests, burst=burst).max_in_window() == requests
+            assert RateLimit.per_second(requests, burst=burst).max_in_window() == requests
 
     def test_for_quota_raises_when_burst_exceeds_quota(self) -> None:
         """A burst larger than the quota cannot fit and is refused."""
@@ -399,7 +407,7 @@ class TestSharedLimiter:
         """Two clients with the same key get the same limiter, hence one budget."""
         rate = RateLimit()
         first = shared_limiter("key-shared-same", rate)
-        assert shared_limiter("key-shared-same", RateLimit(290, 60, 10)) is first
+        assert shared_limiter("key-shared-same", RateLimit(291, 60, 7)) is first
 
     def test_different_keys_get_separate_limiters_always(self) -> None:
         """Different keys have independent budgets."""
@@ -577,6 +585,10 @@ class TestUnderQuota:
     def test_reserve_comes_out_of_the_burst_first(self) -> None:
         """The reserve shrinks the burst, so a late first request cannot push later ones over."""
         assert (RateLimit.under_quota(300).burst, RateLimit.under_quota(300).requests) == (7, 291)
+
+    def test_a_quota_of_one_keeps_no_reserve(self) -> None:
+        """With one request per period there is nothing to spare: one, evenly spaced."""
+        assert RateLimit.under_quota(1) == RateLimit(requests=1, period=60.0, burst=1)
 
     def test_invalid_margin_is_refused(self) -> None:
         """A margin outside [0, 1) is a clear error."""

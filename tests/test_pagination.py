@@ -670,6 +670,94 @@ class TestAwaitAndPages:
         assert httpx_mock.get_requests() == []
 
 
+class TestReiteration:
+    async def test_readme_order_await_pages_then_items_each_start_at_the_first_page(
+        self, client: AsyncGetSales, httpx_mock: HTTPXMock
+    ) -> None:
+        """await, pages() and async for on one paginator each read from its first page."""
+        for _ in range(3):
+            httpx_mock.add_response(url=SEARCH, json={"data": items(0, 2), "total": 3})
+            if _ > 0:
+                httpx_mock.add_response(url=SEARCH, json={"data": items(2, 1), "total": 3})
+        paginator = client.leads.search(page_size=2)
+        first = await paginator
+        pages = [page.offset async for page in paginator.pages()]
+        results = [result async for result in paginator]
+        assert lead_uuids(first.items) == ["u0", "u1"]
+        assert pages == [0, 2]
+        assert lead_uuids(results) == ["u0", "u1", "u2"]
+        assert windows(httpx_mock) == [(0, 2), (0, 2), (2, 2), (0, 2), (2, 2)]
+
+    async def test_second_walk_with_prefetch_yields_everything_again(
+        self, client: AsyncGetSales, httpx_mock: HTTPXMock
+    ) -> None:
+        """With concurrency > 1 a second async for (or to_list) repeats the whole read."""
+
+        def respond(request: httpx.Request) -> httpx.Response:
+            offset, limit = window_of(request)
+            return httpx.Response(
+                200, json={"data": items(offset, min(limit, 7 - offset)), "total": 7}
+            )
+
+        httpx_mock.add_callback(respond, url=SEARCH, is_reusable=True)
+        paginator = client.leads.search(page_size=2, concurrency=3)
+        once = [result async for result in paginator]
+        twice = await paginator.to_list()
+        assert lead_uuids(once) == lead_uuids(twice) == [f"u{i}" for i in range(7)]
+        assert sorted(windows(httpx_mock)) == sorted(2 * [(0, 2), (2, 2), (4, 2), (6, 2)])
+
+    async def test_a_new_walk_resets_the_checkpoint_and_a_resumed_one_restarts_at_its_offset(
+        self, client: AsyncGetSales, httpx_mock: HTTPXMock
+    ) -> None:
+        """checkpoint() follows the walk started last; a resumed paginator re-walks from its offset."""
+
+        def respond(request: httpx.Request) -> httpx.Response:
+            offset, limit = window_of(request)
+            return httpx.Response(
+                200, json={"data": items(offset, min(limit, 6 - offset)), "total": 6}
+            )
+
+        httpx_mock.add_callback(respond, url=SEARCH, is_reusable=True)
+        paginator = client.leads.search(page_size=2)
+        async with aclosing(paginator.pages()) as walk:
+            async for page in walk:
+                if page.offset == 2:
+                    break
+        assert paginator.checkpoint().offset == 2  # the page at 2 was handed out, not finished
+        async with aclosing(paginator.pages()) as again:
+            assert (await again.__anext__()).offset == 0
+            assert paginator.checkpoint().offset == 0
+        resumed = client.resume(
+            Checkpoint(resource="leads", method="search", arguments={}, offset=4, page_size=2)
+        )
+        assert lead_uuids([result async for result in resumed]) == ["u4", "u5"]
+        assert lead_uuids(await resumed.to_list()) == ["u4", "u5"]
+
+    async def test_interleaved_walks_are_independent(
+        self, client: AsyncGetSales, httpx_mock: HTTPXMock
+    ) -> None:
+        """Two walks over one paginator at once each see every item; the later one owns the checkpoint."""
+
+        def respond(request: httpx.Request) -> httpx.Response:
+            offset, limit = window_of(request)
+            return httpx.Response(
+                200, json={"data": items(offset, min(limit, 4 - offset)), "total": 4}
+            )
+
+        httpx_mock.add_callback(respond, url=SEARCH, is_reusable=True)
+        paginator = client.leads.search(page_size=2)
+        outer_seen: list[str] = []
+        async with aclosing(paginator.pages()) as outer:
+            async for page in outer:
+                outer_seen.extend(lead_uuids(page.items))
+                if page.offset == 0:
+                    inner = [result async for result in paginator]
+                    assert lead_uuids(inner) == ["u0", "u1", "u2", "u3"]
+                    assert paginator.checkpoint().offset == 4
+        assert outer_seen == ["u0", "u1", "u2", "u3"]
+        assert paginator.checkpoint().offset == 4  # the outer walk no longer moves it
+
+
 class TestFilters:
     async def test_get_list_filter_is_bracket_encoded(
         self, client: AsyncGetSales, httpx_mock: HTTPXMock

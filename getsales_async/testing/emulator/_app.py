@@ -58,7 +58,7 @@ __all__ = [
 DEFAULT_API_KEY = "emulator-key"
 DEFAULT_TEAM_ID = 1
 # 300 requests in any rolling minute per key, as production; a burst of 10 admits the SDK's
-# default pacing (290/min, burst 10) without a single 429.
+# default pacing (RateLimit.under_quota(300): 291/min, burst 7) without a single 429.
 DEFAULT_QUOTA = RateLimit.for_quota(300, 60.0, burst=10)
 # Timestamps start here when a clock is injected, so runs are repeatable.
 VIRTUAL_EPOCH = datetime(2025, 1, 1, tzinfo=UTC)

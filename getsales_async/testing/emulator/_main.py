@@ -21,10 +21,10 @@ from typing import Any
 
 from getsales_async._limiter import RateLimit
 
-from ._app import GetSalesEmulator
+from ._app import DEFAULT_API_KEY, GetSalesEmulator
 from ._faults import FaultConfig
 
-__all__ = ["main"]
+__all__ = ["banner", "main"]
 
 QUOTA_BURST = 10  # the burst the quota allows, as the SDK's default limiter uses
 _WAKE_S = 1.0  # the main thread wakes this often, so signals are handled promptly everywhere
@@ -86,6 +86,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def banner(url: str, api_keys: dict[str, int]) -> str:
+    """What the server says when it starts: where it listens, the key it accepts, how to use it.
+
+    The default key is a fixed test credential and is printed; keys given with ``--api-key``
+    are the caller's own and are not echoed back.
+    """
+    lines = [f"GetSales emulator serving on {url} (Ctrl-C to stop)"]
+    if api_keys:
+        teams = ", ".join(str(team) for team in dict.fromkeys(api_keys.values()))
+        lines.append(f"API keys: the {len(api_keys)} given with --api-key (teams {teams})")
+        key = "<one of your --api-key keys>"
+    else:
+        lines.append(f"API key: {DEFAULT_API_KEY} (team 1)")
+        key = DEFAULT_API_KEY
+    lines.append(f"Use it: export GETSALES_API_KEY={key} GETSALES_BASE_URL={url}")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the emulator server from the command line (see ``--help``); returns the exit status."""
     args = _parser().parse_args(argv)
@@ -117,8 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with emulator.serve_in_thread(args.host, args.port) as url:
             if args.print_url:
                 print(url, flush=True)
-            else:
-                print(f"GetSales emulator serving on {url} (Ctrl-C to stop)", file=sys.stderr)
+            print(banner(url, dict(args.api_key or [])), file=sys.stderr, flush=True)
             while not stop.wait(_WAKE_S):
                 pass
     finally:
