@@ -378,7 +378,8 @@ def _schema(
             return f"{model}.{text}" if text else model
         return label(text)
 
-    return _schema_leaf(diff, side, where, subject)
+    before = locate(diff.old, root(diff.old), tokens)
+    return _schema_leaf(diff, side, where, subject, before.node if before else None)
 
 
 def _field_text(parts: Sequence[str]) -> str:
@@ -393,8 +394,13 @@ def _join(first: str, rest: str) -> str:
 
 
 def _schema_leaf(
-    diff: Diff, side: Side, where: Location, subject: Callable[..., str]
+    diff: Diff,
+    side: Side,
+    where: Location,
+    subject: Callable[..., str],
+    previous: dict[str, Json] | None,
 ) -> list[Finding]:
+    """Classify by the keyword that changed; ``previous`` is its schema in the old document."""
     key = str(where.leaf[0]) if where.leaf else ""
     if not where.leaf:
         return [_property(diff, side, where, subject())]
@@ -406,7 +412,7 @@ def _schema_leaf(
     if key == "nullable":
         return [_nullable(diff, side, subject())]
     if key == "enum":
-        return [_enum(diff, side, subject(), where.leaf)]
+        return [_enum(diff, side, subject(), where.leaf, previous)]
     if key in ("oneOf", "anyOf"):
         return [_union(diff, side, subject(), where.leaf)]
     if key == "format":
@@ -516,8 +522,15 @@ def _nullable(diff: Diff, side: Side, subject: str) -> Finding:
     return Finding("breaking" if now else "non-breaking", subject, what)
 
 
-def _enum(diff: Diff, side: Side, subject: str, leaf: tuple[Token, ...]) -> Finding:
-    if len(leaf) == 2:  # one value added, removed or replaced
+def _enum(
+    diff: Diff,
+    side: Side,
+    subject: str,
+    leaf: tuple[Token, ...],
+    previous: dict[str, Json] | None,
+) -> Finding:
+    new_enum = diff.action == "add" and previous is not None and "enum" not in previous
+    if len(leaf) == 2 and not new_enum:  # one value added, removed or replaced
         if diff.action == "add":
             note = "; response enums are open" if side == "response" else ""
             return Finding("non-breaking", subject, f"{side} enum value `{diff.after}` added{note}")
@@ -526,6 +539,7 @@ def _enum(diff: Diff, side: Side, subject: str, leaf: tuple[Token, ...]) -> Find
         what = f"{side} enum value `{diff.before}` replaced by `{diff.after}`"
         return Finding("breaking", subject, what)
     restricted = diff.action == "add"  # a closed list where any value was allowed, or back
+    # (the differ may report a new enum value by value: each gives this same finding)
     breaking = (side == "request") == restricted
     what = f"{side} values {'restricted to an enum' if restricted else 'no longer an enum'}"
     return Finding("breaking" if breaking else "non-breaking", subject, what)

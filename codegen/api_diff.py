@@ -54,6 +54,7 @@ LIST_OPERATIONS = 6  # operations named per change in Markdown before "and N mor
 LIST_DOCS = 12  # docs-only subjects named in Markdown before "and N more"
 
 Json = Any
+ENUM_VALUE = re.compile(r"^(request|response) enum value `(.*)` (added|removed)(.*)$")
 
 
 class ApiDiffError(Exception):
@@ -269,12 +270,11 @@ def build_report(
             else:
                 touched.add(f.operation)
     order = {level: i for i, level in enumerate(LEVELS)}
-    changes = tuple(
+    merged = _merge_enum_values(
         Change(level, subject, message, tuple(sorted(ops)))
-        for (level, subject, message), ops in sorted(
-            groups.items(), key=lambda kv: (order[kv[0][0]], kv[0][1], kv[0][2])
-        )
+        for (level, subject, message), ops in groups.items()
     )
+    changes = tuple(sorted(merged, key=lambda c: (order[c.level], c.subject, c.message)))
     changed = tuple(sorted(touched - added - removed))
     return Report(
         old_label,
@@ -286,6 +286,29 @@ def build_report(
         tuple(sorted(removed)),
         changed,
     )
+
+
+def _merge_enum_values(changes: Iterable[Change]) -> list[Change]:
+    """One line per enum and direction: "enum values `a`, `b` added" rather than one per value."""
+    out: list[Change] = []
+    values: dict[tuple[Any, ...], list[str]] = {}
+    for change in changes:
+        match = ENUM_VALUE.match(change.message)
+        if match is None:
+            out.append(change)
+            continue
+        side, value, verb, note = match.groups()
+        values.setdefault((change.level, change.subject, side, verb, note, change.operations), [])
+        values[(change.level, change.subject, side, verb, note, change.operations)].append(value)
+    for (level, subject, side, verb, note, ops), names in values.items():
+        if len(names) == 1:
+            message = f"{side} enum value `{names[0]}` {verb}{note}"
+        else:
+            message = (
+                f"{side} enum values {', '.join(f'`{n}`' for n in sorted(names))} {verb}{note}"
+            )
+        out.append(Change(level, subject, message, ops))
+    return out
 
 
 def render_markdown(report: Report, level: int = 3, *, labels: bool = True) -> str:

@@ -130,17 +130,8 @@ class Refresh:
             raise RefreshError(f"make spec failed:\n{result.tail}")
         return self.spec.read_bytes()
 
-    def take_file(self, path: Path) -> bytes:
-        """Step 2 (dry run): install a given file after the checks ``make spec`` applies."""
-        from pull import PullError, check
-
-        if not path.is_file():
-            raise RefreshError(f"{path}: no such file; pass the bundle to try with SPEC=path")
-        data = path.read_bytes()
-        try:
-            check(data, str(path))
-        except PullError as exc:
-            raise RefreshError(str(exc)) from exc
+    def install(self, data: bytes) -> bytes:
+        """Step 2 (dry run): put a given, already checked description in place."""
         self.spec.write_bytes(data)
         return data
 
@@ -158,7 +149,8 @@ class Refresh:
     def make(self, target: str) -> TargetResult:
         """Run ``make <target>`` in the work dir with its output in a log; echo it unless quiet."""
         cmd = ["make", "--no-print-directory", target, f"API_BASELINE={self.baseline_path}"]
-        env = dict(os.environ)
+        # a make of its own: not a sub-make of whatever make runs us (no jobserver, no flags)
+        env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
         if self.is_copy:  # shared tools stay as installed; the copy's package, not the original
             cmd += [f"--old-file={stamp}" for stamp in STAMPS]
             env["PYTHONPATH"] = str(self.workdir)
@@ -187,6 +179,22 @@ class Refresh:
             print(f"::group::make {target}\n{text}\n::endgroup::", flush=True)
         tail = "\n".join(text.splitlines()[-TAIL_LINES:])
         return TargetResult(target, code == 0, seconds, tail)
+
+
+def read_spec_file(path: Path) -> bytes:
+    """A dry run's description, checked the way ``make spec`` checks a download."""
+    from pull import MAX_BYTES, PullError, check
+
+    if not path.is_file():
+        raise RefreshError(f"{path}: no such file; pass the bundle to try with SPEC=path")
+    if path.stat().st_size > MAX_BYTES:
+        raise RefreshError(f"{path}: larger than {MAX_BYTES >> 20} MiB; not an API description?")
+    data = path.read_bytes()
+    try:
+        check(data, str(path))
+    except PullError as exc:
+        raise RefreshError(str(exc).replace("; the current snapshot was kept", "")) from exc
+    return data
 
 
 def _tail_bytes(path: Path, limit: int) -> str:
@@ -240,24 +248,46 @@ def write_outputs(path: Path | None, values: dict[str, str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """The six steps; returns the exit code."""
-    workdir = Path(args.workdir) if args.workdir else ROOT
-    if args.spec_file is not None and args.workdir is None:
-        workdir = Path(tempfile.mkdtemp(prefix="getsales-refresh-copy-")) / "repo"
-    if workdir.resolve() != ROOT:
-        copy_repository(ROOT, workdir)
+    """The six steps; returns the exit code. Bad input fails before anything is copied."""
+    given = read_spec_file(Path(args.spec_file)) if args.spec_file else None
+    if given is not None and given == (ROOT / SPEC_RELPATH).read_bytes():
+        return unchanged(args)  # a copy would have the same baseline: no need to make one
+    temporary = None
+    if args.workdir:
+        workdir = Path(args.workdir)
+    elif given is not None:  # a dry run never touches the working tree
+        temporary = Path(tempfile.mkdtemp(prefix="getsales-refresh-copy-"))
+        workdir = temporary / "repo"
+    else:
+        workdir = ROOT
     refresh = Refresh(workdir, args.targets.split(), quiet=args.quiet)
+    outcome = None
     try:
+        if refresh.is_copy:
+            copy_repository(ROOT, workdir)
         old = refresh.keep_baseline()
-        new = refresh.take_file(Path(args.spec_file)) if args.spec_file else refresh.download()
+        new = refresh.install(given) if given is not None else refresh.download()
         if new == old:
-            print("refresh: the API description is unchanged; nothing to do")
-            write_outputs(args.github_output, {"changed": "false"})
-            return 0
-        report = refresh.report(old, new)
-        results = refresh.run_targets()
+            return unchanged(args)
+        outcome = refresh.report(old, new), refresh.run_targets()
     finally:
         refresh.close()
+        if temporary is not None and outcome is None:
+            shutil.rmtree(temporary, ignore_errors=True)
+    return finish(args, refresh, *outcome)
+
+
+def unchanged(args: argparse.Namespace) -> int:
+    """Step 3: nothing changed upstream; say so and stop."""
+    print("refresh: the API description is unchanged; nothing to do")
+    write_outputs(args.github_output, {"changed": "false"})
+    return 0
+
+
+def finish(
+    args: argparse.Namespace, refresh: Refresh, report: Report, results: list[TargetResult]
+) -> int:
+    """Write (or print) the pull request and the GitHub outputs; exit 1 if a target failed."""
     title, body = pull_request(report, results)
     checks = "passed" if all(r.ok for r in results) else "failed"
     if args.pr_body is not None:
@@ -268,7 +298,7 @@ def run(args: argparse.Namespace) -> int:
         args.github_output,
         {"changed": "true", "bump": str(report.bump), "checks": checks, "title": title},
     )
-    where = f" (in the copy {workdir}; delete it when done)" if refresh.is_copy else ""
+    where = f" (in the copy {refresh.workdir}; delete it when done)" if refresh.is_copy else ""
     print(f"refresh: {title}{where}")
     return 0 if checks == "passed" else 1
 

@@ -224,6 +224,13 @@ class TestRequestBody:
                 ("breaking", "ThingInput.kind", "request values restricted to an enum"),
             ),
             (
+                ("properties", "size", "enum", 0),
+                "add",
+                None,
+                1,
+                ("breaking", "ThingInput.size", "request values restricted to an enum"),
+            ),
+            (
                 ("properties", "note", "nullable"),
                 "remove",
                 True,

@@ -16,6 +16,7 @@ from .conftest import ROOT
 sys.path.insert(0, str(ROOT / "codegen"))
 
 import api_diff
+from api_classify import Finding
 from api_diff import ApiDiffError, Report
 
 
@@ -91,6 +92,37 @@ class TestSampleUpstreamChange:
         assert breaking < text.index("#### Non-breaking") < text.index("#### Documentation only")
         assert text.index("- `client.teams.get()`: operation removed") > breaking
         assert "api-smart-diff@1.0.6" in text
+
+
+class TestReport:
+    def test_values_of_one_enum_are_reported_on_one_line(self) -> None:
+        """Several values added to the same enum in the same operations read as one change."""
+        message = "response enum value `{}` added; response enums are open"
+        findings = [
+            Finding("non-breaking", "Lead.status", message.format(v), "client.leads.get()")
+            for v in ("b", "a")
+        ]
+        findings.append(Finding("breaking", "Lead.status", "response enum value `c` removed", None))
+        report = api_diff.build_report("old", "new", ("0" * 64, "1" * 64), "t", findings)
+        assert [(c.level, c.message) for c in report.changes] == [
+            ("breaking", "response enum value `c` removed"),
+            ("non-breaking", "response enum values `a`, `b` added; response enums are open"),
+        ]
+
+    def test_bump_follows_the_most_severe_change(self) -> None:
+        """major for breaking, minor for additions, patch for text, None for nothing."""
+        shas = ("0" * 64, "1" * 64)
+
+        def bump(*levels: str) -> str | None:
+            found = [Finding(lv, f"s{i}", "m", None) for i, lv in enumerate(levels)]
+            return api_diff.build_report("o", "n", shas, "t", found).bump
+
+        assert (bump("docs", "breaking"), bump("non-breaking", "docs"), bump("docs"), bump()) == (
+            "major",
+            "minor",
+            "patch",
+            None,
+        )
 
 
 class TestEveryRuleThroughTheDiffer:
