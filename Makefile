@@ -34,7 +34,7 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-node: $(NODE_STAMP) ## install the pinned npm tools (Redocly CLI, Prism) into node_modules/
+node: $(NODE_STAMP) ## install the pinned npm tools (Redocly CLI, Prism, api-smart-diff) into node_modules/
 
 spec: $(STAMP) $(NODE_STAMP) ## download the upstream OpenAPI bundle into openapi/bundled.yaml, report API changes
 	$(PY) codegen/pull.py

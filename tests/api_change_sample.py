@@ -104,33 +104,36 @@ def write_pair(folder: Path) -> tuple[Path, Path]:
     return paths
 
 
-def small_pair() -> tuple[dict[str, Any], dict[str, Any]]:
-    """A small API before and after one change of every kind the classifier knows."""
-    thing = {
-        "type": "object",
-        "properties": {
-            "id": {"type": "string"},
-            "score": {"type": "number"},
-            "state": {"type": "string", "enum": ["on", "off"]},
-            "name": {"type": "string", "nullable": True},
-            "seen_at": {"type": "string"},
-        },
-    }
-    thing_input = {
-        "type": "object",
-        "required": ["name"],
-        "properties": {
-            "name": {"type": "string", "maxLength": 100},
-            "size": {"type": "number"},
-            "kind": {"type": "string", "enum": ["x", "y"]},
-            "note": {"type": "string"},
-        },
-    }
+_THING: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "score": {"type": "number"},
+        "state": {"type": "string", "enum": ["on", "off"]},
+        "name": {"type": "string", "nullable": True},
+        "seen_at": {"type": "string"},
+    },
+}
+
+_THING_INPUT: dict[str, Any] = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string", "maxLength": 100},
+        "size": {"type": "number"},
+        "kind": {"type": "string", "enum": ["x", "y"]},
+        "note": {"type": "string"},
+    },
+}
+
+
+def _small_before() -> dict[str, Any]:
+    """A small API: two resources, two models, one unused model."""
     ok = {
         "description": "ok",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/thing"}}},
     }
-    before: dict[str, Any] = {
+    return {
         "openapi": "3.0.3",
         "info": {"title": "Things", "version": "1"},
         "paths": {
@@ -188,10 +191,26 @@ def small_pair() -> tuple[dict[str, Any], dict[str, Any]]:
             },
         },
         "components": {
-            "schemas": {"thing": thing, "thing-input": thing_input, "legacy": {"type": "object"}}
+            "schemas": {
+                "thing": copy.deepcopy(_THING),
+                "thing-input": copy.deepcopy(_THING_INPUT),
+                "legacy": {"type": "object"},
+            }
         },
     }
+
+
+def small_pair() -> tuple[dict[str, Any], dict[str, Any]]:
+    """A small API before and after one change of every kind the classifier knows."""
+    before = _small_before()
     after = copy.deepcopy(before)
+    _change_things(after)
+    _change_models(after)
+    return before, after
+
+
+def _change_things(after: dict[str, Any]) -> None:
+    """Operation-level changes: parameters, responses, a rename, a new body, a removed path."""
     listing = after["paths"]["/things"]["get"]
     listing["summary"] = "List things"
     params = listing["parameters"]
@@ -202,6 +221,23 @@ def small_pair() -> tuple[dict[str, Any], dict[str, Any]]:
     )
     params.append({"name": "new_opt", "in": "query", "schema": {"type": "string"}})
     del params[0]
+    create = after["paths"]["/things"]["post"]
+    create["responses"]["200"] = create["responses"].pop("201")
+    delete = after["paths"]["/things/{id}"]["delete"]
+    delete["operationId"] = "removeThing"
+    delete["requestBody"] = {
+        "required": False,
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "properties": {"why": {"type": "string"}}}
+            }
+        },
+    }
+    del after["paths"]["/gadgets"]
+
+
+def _change_models(after: dict[str, Any]) -> None:
+    """Model-level changes on the response side (Thing) and the request side (ThingInput)."""
     schemas = after["components"]["schemas"]
     out = schemas["thing"]["properties"]
     out["state"]["enum"].append("standby")
@@ -218,22 +254,8 @@ def small_pair() -> tuple[dict[str, Any], dict[str, Any]]:
     inp["properties"]["color"] = {"type": "string"}
     inp["properties"]["shape"] = {"type": "string"}
     inp["required"].append("shape")
-    create = after["paths"]["/things"]["post"]
-    create["responses"]["200"] = create["responses"].pop("201")
-    delete = after["paths"]["/things/{id}"]["delete"]
-    delete["operationId"] = "removeThing"
-    delete["requestBody"] = {
-        "required": False,
-        "content": {
-            "application/json": {
-                "schema": {"type": "object", "properties": {"why": {"type": "string"}}}
-            }
-        },
-    }
-    del after["paths"]["/gadgets"]
     del schemas["legacy"]
     schemas["widget"] = {"type": "object"}
-    return before, after
 
 
 # (level, subject, message) for small_pair(), with the SDK names of api_diff.method_namer()

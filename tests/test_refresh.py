@@ -110,7 +110,8 @@ class TestDryRun:
         doc: dict[str, Any] = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
         doc["paths"]["/leads/api/leads/search"]["post"]["summary"] = "Search contacts, refreshed"
         spec = tmp_path / "docs-only.yaml"
-        spec.write_text(yaml.dump(doc, Dumper=yaml.CSafeDumper, sort_keys=False), encoding="utf-8")
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        spec.write_text(yaml.dump(doc, Dumper=dumper, sort_keys=False), encoding="utf-8")
         body, gh = tmp_path / "pr.md", tmp_path / "gh.txt"
         proc = run_refresh(
             "--spec-file", str(spec), "--workdir", str(tmp_path / "copy"),
