@@ -88,11 +88,11 @@ def pull(url: str, spec: Path = SPEC, source: Path = SOURCE) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Download the upstream OpenAPI bundle.")
-    parser.add_argument("--url", default=os.environ.get("GETSALES_SPEC_URL", DEFAULT_URL))
+    parser.add_argument("--url", default=os.environ.get("GETSALES_SPEC_URL") or DEFAULT_URL)
     args = parser.parse_args(argv)
     previous = SPEC.read_bytes() if SPEC.exists() else None
     try:
-        digest = pull(args.url)
+        digest = pull(args.url, SPEC, SOURCE)
     except PullError as exc:
         print(f"make spec: {exc}", file=sys.stderr)
         return 1
