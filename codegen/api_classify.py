@@ -10,7 +10,8 @@ This module classifies what surrounds schemas (operations, parameters, bodies, r
 ``codegen/api_schema_rules.py`` classifies changes inside a schema. What breaks a user of this SDK
 (one branch each; tests/test_api_classify.py is the table):
 
-- operations: removed, renamed (another method name), moved to another tag (``client.<x>``);
+- operations: removed, renamed (another method name), moved to another tag (``client.<x>``),
+  a parameter renamed (path parameters are positional-or-keyword arguments);
 - request side (parameters, body): a field or parameter removed, a new required one, an existing
   one newly required, a removed enum value, a changed type other than integer -> number, ``null``
   no longer accepted, a union member removed, a restructured schema, tightened limits;
@@ -57,6 +58,8 @@ def classify(
 ) -> list[Finding]:
     """Classify one diff of the differ; ``old``/``new`` are the normalised documents it compared."""
     diff = Diff(tuple(path), action, before, after, old, new)
+    if diff.path == ("paths",) and action == "rename":
+        return _path_renamed(diff, method_name)
     if len(diff.path) >= 2 and diff.path[0] == "paths":
         return _path_item(diff, method_name)
     if diff.path[:2] == ("components", "schemas") and len(diff.path) == 3:
@@ -101,6 +104,17 @@ def _path_item(diff: Diff, method_name: MethodName) -> list[Finding]:
     name = method_name(_operation(first, url, method) or _operation(second, url, method) or {})
     found = _operation_part(diff, method_name, name, url, method)
     return [Finding(f.level, f.subject, f.message, f"{name}()") for f in found]
+
+
+def _path_renamed(diff: Diff, method_name: MethodName) -> list[Finding]:
+    """A path template changed (a path parameter renamed): the methods keep their names."""
+    item = (diff.new.get("paths") or {}).get(str(diff.after)) or {}
+    what = f"path changed: `{diff.before}` → `{diff.after}`"
+    return [
+        Finding("non-breaking", f"{method_name(op)}()", what, f"{method_name(op)}()")
+        for m, op in item.items()
+        if m in HTTP_METHODS and isinstance(op, dict)
+    ]
 
 
 def _added_or_removed(diff: Diff, method_name: MethodName, url: str, method: str) -> list[Finding]:
@@ -160,6 +174,9 @@ def _parameter(
         return [Finding("non-breaking", subject, f"optional {kind} added")]
     if rest == ("required",):
         return [_required_flag(diff, subject, kind)]
+    if rest == ("name",):  # matched by position: a renamed argument breaks keyword callers
+        what = f"{kind} renamed to `{diff.after}`"
+        return [Finding("breaking", f"{name}({diff.before})", what)]
     if rest[0] == "schema":
 
         def root(doc: dict[str, Json]) -> Json:

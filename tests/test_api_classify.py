@@ -146,6 +146,30 @@ class TestParameters:
         got = one((*LIST, "parameters", 1, "required"), "remove", True, None)
         assert got == ("non-breaking", "client.things.listThings(q)", "parameter is now optional")
 
+    def test_renamed_path_parameter_breaks_keyword_callers(self) -> None:
+        """The differ matches a renamed path parameter by position; its argument name changes."""
+        path = ("paths", "/things/{id}", "delete", "parameters", 0, "name")
+        got = one(path, "replace", "id", "thingId", new=OLD)
+        assert got == (
+            "breaking",
+            "client.things.deleteThing(id)",
+            "path parameter renamed to `thingId`",
+        )
+
+    def test_renamed_path_template_keeps_the_methods(self) -> None:
+        """A new path template is reported per method at that path, as non-breaking."""
+        new = copy.deepcopy(OLD)
+        new["paths"]["/things/{thingId}"] = new["paths"].pop("/things/{id}")
+        found = classify(("paths",), "rename", "/things/{id}", "/things/{thingId}", OLD, new, name)
+        assert found == [
+            Finding(
+                "non-breaking",
+                "client.things.deleteThing()",
+                "path changed: `/things/{id}` → `/things/{thingId}`",
+                "client.things.deleteThing()",
+            )
+        ]
+
     def test_parameter_enum_value_removed_is_breaking(self) -> None:
         """A request value that is no longer accepted breaks callers that send it."""
         got = one((*LIST, "parameters", 2, "schema", "enum", 1), "remove", "b")
