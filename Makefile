@@ -10,8 +10,14 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
+# API changelog: `make generate` compares openapi/bundled.yaml with API_BASELINE (file or git:REV)
+API_BASELINE ?= git:HEAD
+OLD ?= git:HEAD
+NEW ?= openapi/bundled.yaml
+SPEC ?=
+TARGETS ?= generate test
 
-.PHONY: help install node spec generate check-generated lint format typecheck pytest test check demo bench clean
+.PHONY: help install node spec generate api-diff refresh-dry-run check-generated lint format typecheck pytest test check demo bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -28,13 +34,20 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-node: $(NODE_STAMP) ## install the pinned npm tools (Redocly CLI, Prism) into node_modules/
+node: $(NODE_STAMP) ## install the pinned npm tools (Redocly CLI, Prism, api-smart-diff) into node_modules/
 
-spec: $(STAMP) ## download the upstream OpenAPI bundle into openapi/bundled.yaml
+spec: $(STAMP) $(NODE_STAMP) ## download the upstream OpenAPI bundle into openapi/bundled.yaml, report API changes
 	$(PY) codegen/pull.py
 
-generate: $(STAMP) ## regenerate getsales_async/_generated from openapi/bundled.yaml
-	$(PY) codegen/generate.py
+generate: $(STAMP) $(NODE_STAMP) ## regenerate getsales_async/_generated; record API changes in CHANGELOG.md
+	$(PY) codegen/generate.py --changelog CHANGELOG.md --api-baseline '$(API_BASELINE)'
+
+api-diff: $(STAMP) $(NODE_STAMP) ## what changed for SDK users: make api-diff OLD=file|git:REV NEW=file
+	$(PY) codegen/api_diff.py '$(OLD)' '$(NEW)'
+
+refresh-dry-run: $(STAMP) $(NODE_STAMP) ## the spec-refresh workflow on a copy of the repo: make refresh-dry-run SPEC=file
+	@test -n '$(SPEC)' || { echo "usage: make refresh-dry-run SPEC=path/to/bundled.yaml [TARGETS='generate test']"; exit 2; }
+	$(PY) codegen/refresh.py --spec-file '$(SPEC)' --targets '$(TARGETS)'
 
 check-generated: $(STAMP) ## fail if getsales_async/_generated differs from a fresh generation
 	$(PY) codegen/check.py

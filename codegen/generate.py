@@ -6,7 +6,8 @@ openapi-python-client with the config and templates in ``overrides/`` (``--meta 
 ``MANIFEST.json`` (spec sha256, generator version, overrides hash) and swap the result into place
 atomically: a failed run leaves the previous package untouched.
 
-Usage: ``python codegen/generate.py [--output DIR]`` (``make generate``).
+Usage: ``python codegen/generate.py [--output DIR] [--changelog CHANGELOG.md]`` (``make generate``;
+``--changelog`` records the API changes since ``--api-baseline`` there, see ``codegen/api_changelog.py``).
 """
 
 from __future__ import annotations
@@ -227,6 +228,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", type=Path, default=DOCS)
     parser.add_argument("--spec", type=Path, default=SPEC)
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument(
+        "--changelog",
+        type=Path,
+        default=None,
+        help="record the API changes since --api-baseline in this file (make generate: CHANGELOG.md)",
+    )
+    parser.add_argument(
+        "--api-baseline",
+        default="git:HEAD",
+        help="the description to compare with: a file or git:REV (default git:HEAD)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
@@ -237,6 +249,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if not args.quiet:
         print(f"generate: wrote {args.output} in {time.perf_counter() - started:.1f} s")
+    if args.changelog is not None:
+        from api_changelog import record_spec_change
+
+        return record_spec_change(args.api_baseline, args.spec, args.changelog)
     return 0
 
 
