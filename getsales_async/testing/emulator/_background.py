@@ -172,7 +172,7 @@ class Background:
         remaining: list[_Job] = []
         for job in self._jobs:
             target = self.due(job, now)
-            if job.starts_at <= now and job.record.get("status") != job.running_status:
+            if job.starts_at < now and job.record.get("status") != job.running_status:
                 job.record["status"] = job.running_status
             if target > job.done:
                 job.run(job.done, target)
