@@ -302,7 +302,8 @@ class ServerImportFilesResource(FilesResource):
             if uncertain
             else "it was refused"
         )
-        done = f"parts 1-{len(started)} of {total} started; " if started else ""
+        which = "part 1" if len(started) == 1 else f"parts 1-{len(started)}"
+        done = f"{which} of {total} started; " if started else ""
         message = (
             f"{done}starting part {upload.part.number} of {total} failed ({error}); {state}; "
             "later parts were not started"

@@ -282,7 +282,7 @@ class TestRouting:
             if isinstance(op, dict) and "operationId" in op
         }
         assert spec_ids >= IMPLEMENTED_OPERATIONS
-        assert len(IMPLEMENTED_OPERATIONS) == 48
+        assert len(IMPLEMENTED_OPERATIONS) == 51
 
 
 class TestCrm:
@@ -675,9 +675,9 @@ class TestMassAction:
         assert [i.lead.uuid async for i in client.leads.search()] == [b]  # type: ignore[union-attr]
 
     async def test_unknown_type_is_422(self, client: AsyncGetSales) -> None:
-        """A type the emulator does not implement is refused, not silently ignored."""
-        with pytest.raises(UnprocessableEntityError, match="does not implement"):
-            await client.leads.mass_action(type="contact_add_to_flow", filter={"all": True})
+        """A type the index does not document is refused, not silently ignored."""
+        with pytest.raises(UnprocessableEntityError, match="Unknown mass action"):
+            await client.leads.mass_action(type="contact_mark_read", filter={"all": True})
 
 
 class TestCompanies:
