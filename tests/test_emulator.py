@@ -935,6 +935,15 @@ async def exercise_every_operation(c: httpx.AsyncClient) -> None:
         "payload": {"added_tags": ["v"]},
     }
     await c.put("/leads/api/leads/mass-action", json=mass)
+    csv_file = {"file": ("a.csv", b"Email,Company\na@x.io,Acme\n", "text/csv")}
+    uploaded = await c.post(
+        "/leads/api/file-imports/upload-csv", files=csv_file, data={"type": "csv_leads"}
+    )
+    await c.post("/leads/api/file-imports/upload-csv", files=csv_file, data={"type": "x"})  # 422
+    imports = "/leads/api/file-imports/" + uploaded.json()["uuid"]
+    columns = {"columns": {"work_email": 0}, "list_uuid": list_uuid}
+    await c.post(f"{imports}/import-leads", json=columns)
+    await c.post(f"{imports}/import-companies", json={"columns": {"name": 1}})  # 422: csv_leads
     note = (
         await c.post(
             "/leads/api/notes", json={"object": "lead", "object_uuid": lead["uuid"], "note": "n"}
