@@ -44,13 +44,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--period", type=float, default=60.0, help="quota period in seconds")
     parser.add_argument("--burst", type=int, default=10, help="GCRA burst of the quota")
     parser.add_argument("--log", type=Path, default=None, help="write the request log here")
+    parser.add_argument(
+        "--rows-per-second",
+        type=float,
+        default=None,
+        help="background rate of file imports and queued mass actions (BulkConfig)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve until stdin closes; see the module docstring."""
     from getsales_async import RateLimit
-    from getsales_async.testing import GetSalesEmulator
+    from getsales_async.testing import BulkConfig, GetSalesEmulator
     from getsales_async.testing.emulator._server import _server
 
     args = _parser().parse_args(argv)
@@ -59,7 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.quota is None
         else RateLimit.for_quota(args.quota, args.period, burst=min(args.burst, args.quota))
     )
-    emulator = GetSalesEmulator(api_keys=dict(args.api_key), quota=quota)
+    bulk = (
+        None if args.rows_per_second is None else BulkConfig(rows_per_second=args.rows_per_second)
+    )
+    emulator = GetSalesEmulator(api_keys=dict(args.api_key), quota=quota, bulk=bulk)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
