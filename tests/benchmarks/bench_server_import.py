@@ -43,8 +43,9 @@ around both calls, from the first row written to the poll that saw every contact
 **requests** are the client's own count (`client.statistics().requests`) over the same span:
 uploads, the count before, the import starts and the polls. The emulator processes the rows in
 the background at **{EMULATOR_ROWS_PER_SECOND:,.0f} rows/s** (batches of 1,000, through the same
-upsert rules), a figure of the emulator, not of production, whose rate is not documented: the
-break-even server rate for the target is given below.
+upsert rules; the benchmark's emulator process runs its due work every 0.1 s, as a server's
+workers run while nobody polls), a figure of the emulator, not of production, whose rate is not
+documented: the break-even server rate for the target is given below.
 
 **Rows** (measured on a sample, extrapolated): `client.leads.bulk_upsert` of S contacts
 (concurrency 8, one upsert request per row). Its sustained rate is read from the emulator's
