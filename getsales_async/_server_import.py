@@ -22,7 +22,6 @@ polls that watch it. The flow:
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import re
@@ -179,7 +178,8 @@ class ServerImportFilesResource(FilesResource):
         Args:
             source: a path to a CSV file (UTF-8; comma, semicolon, tab or pipe delimited), or an
                 iterable of mappings of contact field to value (``first_name``, ``work_email``,
-                ``linkedin_id``...; text, numbers or lists of text).
+                ``linkedin_id``...; text, numbers or lists of text). It is read in a worker
+                thread, so the event loop keeps running meanwhile.
             list_uuid: the list the contacts go to.
             tags: tag uuids applied to every imported contact.
             columns: overrides of the server's proposed mapping: ``{field: header or column
@@ -208,8 +208,7 @@ class ServerImportFilesResource(FilesResource):
             print(await job.wait())
         """
         tag_list = _check_arguments(list_uuid, tags, max_part_bytes, delimiter)
-        spool = functools.partial(_spool, source, delimiter, fields, max_part_bytes)
-        with await anyio.to_thread.run_sync(spool) as spooled:
+        with await self._spool(source, delimiter, fields, max_part_bytes) as spooled:
             uploads = [await self._upload(spooled, part) for part in spooled.parts]
             mapping = self._mapping(spooled, uploads, columns, ignore_unmapped)
             plan = _Plan(
@@ -221,6 +220,27 @@ class ServerImportFilesResource(FilesResource):
                 started_at=self._client.clock.now(),
             )
             return self._job(plan, await self._start_all(plan, uploads))
+
+    @staticmethod
+    async def _spool(
+        source: str | os.PathLike[str] | Iterable[Mapping[str, Any]],
+        delimiter: str | None,
+        fields: Sequence[str] | None,
+        max_part_bytes: int,
+    ) -> SpooledParts:
+        """Write the parts in a worker thread; if this task is cancelled meanwhile, delete them."""
+        written: list[SpooledParts] = []
+
+        def work() -> SpooledParts:
+            written.append(_spool(source, delimiter, fields, max_part_bytes))
+            return written[0]
+
+        try:
+            return await anyio.to_thread.run_sync(work)
+        except BaseException:
+            for spooled in written:
+                spooled.close()
+            raise
 
     def _job(self, plan: _Plan, started: Sequence[ImportPart]) -> ServerImportJob:
         """The handle on the started parts."""
