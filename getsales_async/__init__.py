@@ -51,12 +51,20 @@ if TYPE_CHECKING:
         RowStatus,
     )
     from ._csv import CsvProblem, read_leads_csv
+    from ._import_job import ServerImportJob, ServerImportProgress, ServerImportResult
+    from ._mass_actions import (
+        ContactMassActions,
+        MassActionAnswer,
+        MassActionError,
+        MassActionResult,
+    )
     from ._redis_limiter import (
         RateLimiterUnavailableError,
         RedisLimiterStatistics,
         RedisRateLimit,
         RedisRateLimiter,
     )
+    from ._server_import import ServerImportError
 
 _LAZY = {
     "BulkImportAborted": "._bulk",
@@ -67,6 +75,14 @@ _LAZY = {
     "RowStatus": "._bulk",
     "CsvProblem": "._csv",
     "read_leads_csv": "._csv",
+    "ServerImportJob": "._import_job",
+    "ServerImportProgress": "._import_job",
+    "ServerImportResult": "._import_job",
+    "ServerImportError": "._server_import",
+    "ContactMassActions": "._mass_actions",
+    "MassActionAnswer": "._mass_actions",
+    "MassActionError": "._mass_actions",
+    "MassActionResult": "._mass_actions",
     "RateLimiterUnavailableError": "._redis_limiter",
     "RedisLimiterStatistics": "._redis_limiter",
     "RedisRateLimit": "._redis_limiter",
@@ -103,6 +119,7 @@ __all__ = [
     "ClientOptions",
     "Clock",
     "ConflictError",
+    "ContactMassActions",
     "CsvProblem",
     "File",
     "GetSalesError",
@@ -111,6 +128,9 @@ __all__ = [
     "LeadRow",
     "LimiterStatistics",
     "MailboxCheckFailedError",
+    "MassActionAnswer",
+    "MassActionError",
+    "MassActionResult",
     "MonotonicClock",
     "NotFoundError",
     "NotGiven",
@@ -129,6 +149,10 @@ __all__ = [
     "RetryPolicy",
     "RowResult",
     "RowStatus",
+    "ServerImportError",
+    "ServerImportJob",
+    "ServerImportProgress",
+    "ServerImportResult",
     "TransportStatistics",
     "UnprocessableEntityError",
     "Unset",

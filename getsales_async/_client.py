@@ -38,7 +38,9 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._bulk import BulkLeadsResource
+    from ._mass_actions import ContactMassActions
     from ._redis_limiter import RedisRateLimit, RedisRateLimiter
+    from ._server_import import ServerImportFilesResource
 
 __all__ = ["NOT_GIVEN", "AsyncGetSales", "ClientOptions", "NotGiven"]
 
@@ -389,6 +391,20 @@ class AsyncGetSales(ResourcesMixin):
         from ._bulk import BulkLeadsResource
 
         return BulkLeadsResource(self)
+
+    @cached_property
+    def files(self) -> ServerImportFilesResource:
+        """File Import / Export operations, plus ``start_leads_import`` (server-side CSV import)."""
+        from ._server_import import ServerImportFilesResource
+
+        return ServerImportFilesResource(self)
+
+    @cached_property
+    def mass_actions(self) -> ContactMassActions:
+        """Typed mass actions on contacts (``PUT /leads/api/leads/mass-action``), never re-sent."""
+        from ._mass_actions import ContactMassActions
+
+        return ContactMassActions(self)
 
     # ----------------------------------------------------------------------------- state
 

@@ -18,7 +18,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["quota", "naive", "overhead", "pagination", "footprint", "shared"]
+BENCHMARKS = ["quota", "naive", "overhead", "pagination", "footprint", "shared", "server_import"]
 VERDICTS = {"met", "missed", "info", "skipped"}
 ROW_FIELDS = ("benchmark", "target", "measured", "baseline", "ratio", "verdict")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -66,7 +66,7 @@ class TestBenchmarkSmoke:
     def test_every_benchmark_reports_when_run_at_smoke_sizes(
         self, smoke_run: tuple[Path, dict[str, Any]]
     ) -> None:
-        """Each of the six benchmarks reports at least one complete row with a known verdict."""
+        """Each of the seven benchmarks reports at least one complete row with a known verdict."""
         _, results = smoke_run
         assert results["smoke"] is True
         assert [s["key"] for s in results["sections"]] == BENCHMARKS

@@ -283,7 +283,7 @@ class TestRouting:
             if isinstance(op, dict) and "operationId" in op
         }
         assert spec_ids >= IMPLEMENTED_OPERATIONS
-        assert len(IMPLEMENTED_OPERATIONS) == 48
+        assert len(IMPLEMENTED_OPERATIONS) == 51
 
 
 class TestCrm:
@@ -676,9 +676,9 @@ class TestMassAction:
         assert [i.lead.uuid async for i in client.leads.search()] == [b]  # type: ignore[union-attr]
 
     async def test_unknown_type_is_422(self, client: AsyncGetSales) -> None:
-        """A type the emulator does not implement is refused, not silently ignored."""
-        with pytest.raises(UnprocessableEntityError, match="does not implement"):
-            await client.leads.mass_action(type="contact_add_to_flow", filter={"all": True})
+        """A type the index does not document is refused, not silently ignored."""
+        with pytest.raises(UnprocessableEntityError, match="Unknown mass action"):
+            await client.leads.mass_action(type="contact_mark_read", filter={"all": True})
 
 
 class TestCompanies:
@@ -936,6 +936,15 @@ async def exercise_every_operation(c: httpx.AsyncClient) -> None:
         "payload": {"added_tags": ["v"]},
     }
     await c.put("/leads/api/leads/mass-action", json=mass)
+    csv_file = {"file": ("a.csv", b"Email,Company\na@x.io,Acme\n", "text/csv")}
+    uploaded = await c.post(
+        "/leads/api/file-imports/upload-csv", files=csv_file, data={"type": "csv_leads"}
+    )
+    await c.post("/leads/api/file-imports/upload-csv", files=csv_file, data={"type": "x"})  # 422
+    imports = "/leads/api/file-imports/" + uploaded.json()["uuid"]
+    columns = {"columns": {"work_email": 0}, "list_uuid": list_uuid}
+    await c.post(f"{imports}/import-leads", json=columns)
+    await c.post(f"{imports}/import-companies", json={"columns": {"name": 1}})  # 422: csv_leads
     note = (
         await c.post(
             "/leads/api/notes", json={"object": "lead", "object_uuid": lead["uuid"], "note": "n"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from getsales_async.testing._clock import VirtualClock
 from getsales_async.testing.emulator import (
     IMPLEMENTED_OPERATIONS,
+    BulkConfig,
     EmulatorState,
     FaultConfig,
     GetSalesEmulator,
@@ -18,6 +19,7 @@ from getsales_async.testing.emulator import (
 
 __all__ = [
     "IMPLEMENTED_OPERATIONS",
+    "BulkConfig",
     "EmulatorState",
     "FaultConfig",
     "GetSalesEmulator",

@@ -35,6 +35,7 @@ from . import (
     bench_overhead,
     bench_pagination,
     bench_quota,
+    bench_server_import,
     bench_shared_quota,
 )
 from ._harness import FULL, ROOT, SMOKE, Row, Section, Sizes, machine_facts
@@ -48,6 +49,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "pagination": bench_pagination,
     "footprint": bench_footprint,
     "shared": bench_shared_quota,
+    "server_import": bench_server_import,
 }
 PLOTS_DIR = "benchmarks"  # next to benchmarks.md
 SETUP_NOTE = """\

@@ -184,6 +184,7 @@ class EmulatorProcess:
         period: the quota window in seconds.
         burst: the quota's burst.
         log: keep the request log; :meth:`stop` returns it.
+        rows_per_second: the emulator's background rate for file imports (``BulkConfig``).
 
     ``with EmulatorProcess(...) as emulator:`` starts it; ``emulator.url`` is where it listens.
     """
@@ -196,6 +197,7 @@ class EmulatorProcess:
         period: float = 60.0,
         burst: int = 10,
         log: bool = False,
+        rows_per_second: float | None = None,
     ) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="bench-emulator-")
         self._log_path = Path(self._dir.name) / "requests.json" if log else None
@@ -206,6 +208,8 @@ class EmulatorProcess:
             command += ["--quota", str(quota), "--period", repr(period), "--burst", str(burst)]
         if self._log_path is not None:
             command += ["--log", str(self._log_path)]
+        if rows_per_second is not None:
+            command += ["--rows-per-second", repr(rows_per_second)]
         self._command = command
         self._process: subprocess.Popen[str] | None = None
         self.url = ""

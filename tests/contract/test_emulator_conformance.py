@@ -114,9 +114,28 @@ MASS_ACTIONS: dict[str, Callable[[Records], dict[str, Any]]] = {
     "contact_change_pipeline_stage": lambda r: {
         "pipeline_stage_uuid": r["/leads/api/pipeline-stages"]
     },
+    "contact_change_custom_field": lambda r: {
+        "custom_field_uuid": r["/leads/api/custom-fields?object=lead"],
+        "value": "gold",
+    },
+    "contact_add_to_flow": lambda r: {"flow_uuid": "flow-1"},
+    "contact_cancel_from_flows": lambda r: {"flow_uuids": ["flow-1"]},
+    "contact_assign_ai_agent": lambda r: {"ai_agent_uuid": "agent-1"},
+    "contact_cancel_ai_agent": lambda r: {},
     "contact_delete": lambda r: {"reason": "conformance"},
+    "contact_export_csv": lambda r: {},
 }
 """The mass actions the emulator implements, each with a payload naming seeded records."""
+UPLOAD_PATH = "/leads/api/file-imports/upload-csv"
+UPLOADS = {
+    "csv_leads": "First Name,Email,LinkedIn\nAda,ada@x.example,https://www.linkedin.com/in/ada\n",
+    "csv_accounts": "Company,Domain\nAcme,acme.example\n",
+}
+"""A seeded upload per type (column 1 is an identifier), for the import operations."""
+IMPORT_COLUMNS = {
+    "importLeadsFromFile": {"first_name": 0, "work_email": 1, "linkedin_id": 2},
+    "importCompaniesFromFile": {"name": 0, "domain": 1},
+}
 
 
 async def _create_records(client: httpx.AsyncClient) -> Records:
@@ -128,7 +147,9 @@ async def _create_records(client: httpx.AsyncClient) -> Records:
     tag = "vip"
     lst = await create("/leads/api/lists", {"name": "Prospects"})
     tag_record = await create("/leads/api/tags", {"name": tag, "color": "#ff5733"})
-    await create("/leads/api/custom-fields", {"name": "score", "object": "lead", "order": 1})
+    lead_field = await create(
+        "/leads/api/custom-fields", {"name": "score", "object": "lead", "order": 1}
+    )
     field = await create("/leads/api/custom-fields", {"name": "tier", "object": "company"})
     [company] = await create(
         "/leads/api/companies",
@@ -178,6 +199,12 @@ async def _create_records(client: httpx.AsyncClient) -> Records:
             "target_url": "https://example.com/hooks/getsales",
         },
     )
+    uploads = {}
+    for kind, text in UPLOADS.items():
+        files = {"file": ("seed.csv", text.encode(), "text/csv")}
+        answer = await client.post(UPLOAD_PATH, files=files, data={"type": kind})
+        assert answer.status_code == 200, (kind, answer.text)
+        uploads[kind] = answer.json()["uuid"]
     stages = (await client.get("/leads/api/pipeline-stages")).json()["data"]
     return Records(
         uuids={
@@ -191,6 +218,9 @@ async def _create_records(client: httpx.AsyncClient) -> Records:
             "/leads/api/leads-blacklist": blocked_lead["uuid"],
             "/leads/api/companies-blacklist": blocked_company["uuid"],
             "/integrations/api/webhooks": webhook["uuid"],
+            "/leads/api/custom-fields?object=lead": lead_field["uuid"],
+            "/leads/api/file-imports/{uuid}/import-leads": uploads["csv_leads"],
+            "/leads/api/file-imports/{uuid}/import-companies": uploads["csv_accounts"],
         },
         tag_name=tag,
     )
@@ -222,6 +252,11 @@ def point_at_records(
         return
     if operation_id == "upsertLead":
         body["list_uuid"] = records["/leads/api/lists"]
+    elif operation_id in IMPORT_COLUMNS:
+        body["columns"] = IMPORT_COLUMNS[operation_id]
+        body.pop("tags", None)
+        if operation_id == "importLeadsFromFile":
+            body["list_uuid"] = records["/leads/api/lists"]
     elif operation_id == "createNote":
         owner = "/leads/api/companies" if body.get("object") == "company" else "/leads/api/leads"
         body["object_uuid"] = records[owner]

@@ -22,6 +22,7 @@ from ._app import (
     GetSalesEmulator,
     RecordedRequest,
 )
+from ._background import BulkConfig
 from ._errors import ConnectionDropped
 from ._faults import FaultConfig
 from ._server import serve, serve_in_thread
@@ -32,6 +33,7 @@ __all__ = [
     "DEFAULT_QUOTA",
     "DEFAULT_TEAM_ID",
     "IMPLEMENTED_OPERATIONS",
+    "BulkConfig",
     "ConnectionDropped",
     "EmulatorState",
     "FaultConfig",

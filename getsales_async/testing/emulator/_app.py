@@ -35,9 +35,11 @@ import httpx
 from getsales_async._clock import Clock, MonotonicClock
 from getsales_async._limiter import AsyncRateLimiter, RateLimit, key_fingerprint
 
+from ._background import BulkConfig
 from ._errors import ApiError, ConnectionDropped, bad_request
 from ._faults import FaultConfig, FaultDecision, FaultInjector
 from ._http import Call
+from ._multipart import MultipartBody, parse_multipart
 from ._operations import HANDLERS, IMPLEMENTED_OPERATIONS, READ_POSTS
 from ._state import EmulatorState
 
@@ -113,6 +115,8 @@ class GetSalesEmulator:
             2025-01-01T00:00:00Z.
         faults: faults to inject (:class:`FaultConfig`); ``None`` for none.
         seed: seeds uuids and faults, so runs repeat exactly.
+        bulk: how CSV imports and mass actions run (:class:`BulkConfig`: background rate,
+            batch size, accepted column-mapping shapes, upload limit). Default: ``BulkConfig()``.
 
     Example::
 
@@ -133,6 +137,7 @@ class GetSalesEmulator:
         clock: Clock | None = None,
         faults: FaultConfig | None = None,
         seed: int = 0,
+        bulk: BulkConfig | None = None,
     ) -> None:
         keys = dict(api_keys) if api_keys is not None else {DEFAULT_API_KEY: DEFAULT_TEAM_ID}
         problems = [
@@ -155,7 +160,11 @@ class GetSalesEmulator:
         if faults is not None and not isinstance(faults, FaultConfig):
             message = f"faults must be a FaultConfig or None, got {type(faults).__name__}"
             raise TypeError(message)
+        if bulk is not None and not isinstance(bulk, BulkConfig):
+            message = f"bulk must be a BulkConfig or None, got {type(bulk).__name__}"
+            raise TypeError(message)
         _require_starlette()
+        self._bulk = bulk or BulkConfig()
         self._api_keys = keys
         self._quota = quota
         self._clock: Clock = clock if clock is not None else MonotonicClock()
@@ -172,6 +181,7 @@ class GetSalesEmulator:
             clock=self._clock,
             wall_start=self._wall_start,
         )
+        self._state.background.config = self._bulk
         self._requests: list[RecordedRequest] = []
         self._limiters: dict[str, AsyncRateLimiter] = {}
         self._faults = FaultInjector(self._fault_config, self._seed)
@@ -257,12 +267,13 @@ class GetSalesEmulator:
             return
         from . import _web
 
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         incoming = _Incoming(
             method=scope["method"],
             path=scope["path"],
             query=_web.query_params(scope),
-            headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
-            body=_decode(await _read_body(receive)),
+            headers=headers,
+            body=_decode(await _read_body(receive), headers.get("content-type", "")),
         )
         arrived = self._clock.now()
         self._served += 1
@@ -275,7 +286,9 @@ class GetSalesEmulator:
                     method=incoming.method,
                     path=incoming.path,
                     query={k: incoming.query.getlist(k) for k in incoming.query},
-                    json=None if incoming.body is _INVALID else incoming.body,
+                    json=None
+                    if incoming.body is _INVALID or isinstance(incoming.body, MultipartBody)
+                    else incoming.body,
                     key=trace.key,
                     status=status,
                     time=arrived,
@@ -326,7 +339,12 @@ class GetSalesEmulator:
                 if early is not None:
                     return early
             if incoming.body is _INVALID:
-                raise bad_request("The request body is not valid JSON.")
+                multipart = incoming.headers.get("content-type", "").startswith("multipart/")
+                raise bad_request(
+                    "The multipart body is malformed."
+                    if multipart
+                    else "The request body is not valid JSON."
+                )
             if incoming.body is None and incoming.method in ("POST", "PUT"):
                 raise bad_request("This operation needs a JSON body.")
             reply = handler(Call(self._state, team_id, params, incoming.query, incoming.body))
@@ -412,7 +430,12 @@ class _Incoming:
     """The decoded JSON body: ``None`` when empty, :data:`_INVALID` when not JSON."""
 
 
-def _decode(raw: bytes) -> Any:
+def _decode(raw: bytes, content_type: str = "") -> Any:
+    if content_type.lower().startswith("multipart/form-data"):
+        try:
+            return parse_multipart(raw, content_type)
+        except ValueError:
+            return _INVALID
     if not raw.strip():
         return None
     try:

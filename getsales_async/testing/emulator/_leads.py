@@ -1,4 +1,4 @@
-"""Contacts (leads): upsert with deduplication, search, lookup, count, mass actions, CRUD.
+"""Contacts (leads): upsert with deduplication, search, lookup, count, CRUD (mass actions: ``._mass_actions``).
 
 Upsert follows the GetSales index: the contact is matched by its deduplication keys
 (:mod:`._identity`); tags inside ``lead`` are names, created when missing and stored on the contact
@@ -135,14 +135,6 @@ _FULL_TEXT = (
     "position",
     "headline",
     "about",
-)
-_MASS_ACTIONS = (
-    "contact_add_tags",
-    "contact_remove_tags",
-    "contact_replace_tags",
-    "contact_change_list",
-    "contact_change_pipeline_stage",
-    "contact_delete",
 )
 
 
@@ -522,75 +514,6 @@ def delete_lead(call: Call) -> Reply:
     return Reply(204)
 
 
-def _tag_payload(payload: Fields, *names: str) -> list[str] | None:
-    for name in names:
-        if payload.has(name):
-            value = payload.body[name]
-            if isinstance(value, str):
-                return [value]
-            return payload.strings(name)
-    return None
-
-
-def mass_action(call: Call) -> Reply:
-    """``PUT /leads/api/leads/mass-action``: runs at once and returns an acknowledgement."""
-    state, team = call.state, call.team_id
-    body = Fields(call.body)
-    action = body.string("type", required=True)
-    if not body.has("filter"):
-        body.fail("filter", "The filter field is required.")
-    targets = select_leads(state, team, body, everything_by_default=False)
-    payload = body.child("payload")
-    tags: list[str] | None = None
-    target_list: str | None = None
-    stage: str | None = None
-    if action in ("contact_add_tags", "contact_remove_tags", "contact_replace_tags"):
-        key = {"contact_add_tags": "added_tags", "contact_remove_tags": "removed_tags"}
-        tags = _tag_payload(payload, key.get(action, "tags"), "tags", "tag_uuids", "tag_uuid")
-        if tags is None:
-            payload.fail(key.get(action, "tags"), "The tags to apply are required.")
-    elif action == "contact_change_list":
-        target_list = payload.string("list_uuid", required=True)
-        if target_list and state.lists.get(target_list, {}).get("team_id") != team:
-            payload.fail("list_uuid", "The selected list_uuid is invalid.")
-    elif action == "contact_change_pipeline_stage":
-        stage = payload.string("pipeline_stage_uuid", required=True)
-        if stage and state.pipeline_stages.get(stage, {}).get("team_id") != team:
-            payload.fail("pipeline_stage_uuid", "The selected pipeline_stage_uuid is invalid.")
-    elif action is not None and action != "contact_delete":
-        body.fail(
-            "type",
-            f"The emulator does not implement mass action {action!r} "
-            f"(it does: {', '.join(_MASS_ACTIONS)}).",
-        )
-    body.done()
-
-    # Validated: from here on the request only writes.
-    if action == "contact_delete":
-        for lead in targets:
-            state.remove_lead(lead["uuid"])
-    for lead in targets if action != "contact_delete" else []:
-        current = list(lead.get("tags") or [])
-        if action == "contact_add_tags":
-            wanted = state.tag_uuids(team, tags or [], create=True)
-            state.update_lead(lead, {"tags": list(dict.fromkeys(current + wanted))})
-        elif action == "contact_remove_tags":
-            dropped = set(state.tag_uuids(team, tags or [], create=False))
-            state.update_lead(lead, {"tags": [t for t in current if t not in dropped]})
-        elif action == "contact_replace_tags":
-            state.update_lead(lead, {"tags": state.tag_uuids(team, tags or [], create=True)})
-        elif action == "contact_change_list":
-            state.update_lead(lead, {"list_uuid": target_list})
-        elif action == "contact_change_pipeline_stage":
-            state.update_lead(lead, {"pipeline_stage_uuid": stage})
-    record = state.create(
-        state.mass_actions,
-        team,
-        {"type": action, "status": "completed", "total": len(targets), "processed": len(targets)},
-    )
-    return Reply(200, public(record))
-
-
 HANDLERS: dict[str, Callable[[Call], Reply]] = {
     "upsertLead": upsert_lead,
     "searchLeads": search_leads,
@@ -599,5 +522,4 @@ HANDLERS: dict[str, Callable[[Call], Reply]] = {
     "getLeadByUuid": get_lead,
     "updateLead": update_lead,
     "deleteLead": delete_lead,
-    "massActionLeads": mass_action,
 }

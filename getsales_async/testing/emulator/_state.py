@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from getsales_async._clock import Clock
 
+from ._background import Background
 from ._errors import not_found
 from ._http import Record
 from ._identity import lead_keys
@@ -53,7 +54,8 @@ class EmulatorState:
         teams: team id → team.
         users: team id → the user its API keys act as.
         lists, tags, custom_fields, pipeline_stages, notes, leads, companies, lead_blacklist,
-            company_blacklist, webhooks, mass_actions: uuid → record.
+            company_blacklist, webhooks, mass_actions, uploads, file_imports: uuid → record.
+        background: the worker that runs file imports and queued mass actions.
         upserts: every upsert's outcome, in order.
     """
 
@@ -77,6 +79,10 @@ class EmulatorState:
         self.company_blacklist: dict[str, Record] = {}
         self.webhooks: dict[str, Record] = {}
         self.mass_actions: dict[str, Record] = {}
+        self.uploads: dict[str, Record] = {}
+        self.file_imports: dict[str, Record] = {}
+        self.background = Background(self)
+        """File imports and queued mass actions (:mod:`._background`); the app sets its config."""
         self.upserts: list[UpsertEvent] = []
         self._lead_index: dict[_IndexKey, dict[str, None]] = {}
         self._lead_keys: dict[str, list[_IndexKey]] = {}
