@@ -19,7 +19,7 @@ from getsales_async._resource import (
 )
 
 if TYPE_CHECKING:
-    from getsales_async._generated.models.browser_proxy_config import BrowserProxyConfig
+    from getsales_async._generated.models.browser_proxy_config_param import BrowserProxyConfigParam
     from getsales_async._generated.models.check_proxy_response_200 import CheckProxyResponse200
     from getsales_async._generated.models.linkedin_browser import LinkedinBrowser
     from getsales_async._generated.models.linkedin_browser_page import LinkedinBrowserPage
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     )
     from getsales_async._generated.models.order_type import OrderType
     from getsales_async._generated.models.proxy_country_collection import ProxyCountryCollection
-    from getsales_async._generated.models.schedule import Schedule
+    from getsales_async._generated.models.schedule_param import ScheduleParam
     from getsales_async._generated.models.stop_linkedin_browser_body_now import (
         StopLinkedinBrowserBodyNow,
     )
@@ -48,7 +48,7 @@ class LinkedinBrowsersResource(BaseResource):
         self,
         *,
         proxy_country_code: str | Unset = UNSET,
-        custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
+        custom_proxy_config: BrowserProxyConfigParam | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[CheckProxyResponse200]:
@@ -77,7 +77,7 @@ class LinkedinBrowsersResource(BaseResource):
         self,
         *,
         proxy_country_code: str | Unset = UNSET,
-        custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
+        custom_proxy_config: BrowserProxyConfigParam | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> CheckProxyResponse200:
@@ -102,7 +102,7 @@ class LinkedinBrowsersResource(BaseResource):
         sender_profile_uuid: str,
         external_id: str | Unset = UNSET,
         proxy_country_code: str | Unset = UNSET,
-        custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
+        custom_proxy_config: BrowserProxyConfigParam | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[LinkedinBrowser]:
@@ -143,7 +143,7 @@ class LinkedinBrowsersResource(BaseResource):
         sender_profile_uuid: str,
         external_id: str | Unset = UNSET,
         proxy_country_code: str | Unset = UNSET,
-        custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
+        custom_proxy_config: BrowserProxyConfigParam | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> LinkedinBrowser:
@@ -495,7 +495,7 @@ class LinkedinBrowsersResource(BaseResource):
         id: int,
         *,
         proxy_country_code: str | Unset = UNSET,
-        custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
+        custom_proxy_config: BrowserProxyConfigParam | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[None]:
@@ -527,7 +527,7 @@ class LinkedinBrowsersResource(BaseResource):
         id: int,
         *,
         proxy_country_code: str | Unset = UNSET,
-        custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
+        custom_proxy_config: BrowserProxyConfigParam | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> None:
@@ -649,7 +649,7 @@ class LinkedinBrowsersResource(BaseResource):
         linkedin_password: str | Unset | None = UNSET,
         ln_code: str | Unset | None = UNSET,
         linkedin_account_uuid: str | Unset | None = UNSET,
-        schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
+        schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         status: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -694,7 +694,7 @@ class LinkedinBrowsersResource(BaseResource):
         linkedin_password: str | Unset | None = UNSET,
         ln_code: str | Unset | None = UNSET,
         linkedin_account_uuid: str | Unset | None = UNSET,
-        schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
+        schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         status: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -730,7 +730,7 @@ class LinkedinBrowsersResourceWithRawResponse:
         self,
         *,
         proxy_country_code: str | Unset = UNSET,
-        custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
+        custom_proxy_config: BrowserProxyConfigParam | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[CheckProxyResponse200]:
@@ -748,7 +748,7 @@ class LinkedinBrowsersResourceWithRawResponse:
         sender_profile_uuid: str,
         external_id: str | Unset = UNSET,
         proxy_country_code: str | Unset = UNSET,
-        custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
+        custom_proxy_config: BrowserProxyConfigParam | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[LinkedinBrowser]:
@@ -848,7 +848,7 @@ class LinkedinBrowsersResourceWithRawResponse:
         id: int,
         *,
         proxy_country_code: str | Unset = UNSET,
-        custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
+        custom_proxy_config: BrowserProxyConfigParam | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[None]:
@@ -895,7 +895,7 @@ class LinkedinBrowsersResourceWithRawResponse:
         linkedin_password: str | Unset | None = UNSET,
         ln_code: str | Unset | None = UNSET,
         linkedin_account_uuid: str | Unset | None = UNSET,
-        schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
+        schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         status: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
