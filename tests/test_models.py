@@ -7,9 +7,11 @@ map-shaped fields are mappings and read the API's ``[]`` as empty (issue 15 poin
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 import pydoc
+import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -17,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from pytest_httpx import HTTPXMock
 
 from getsales_async import UNSET, APIResponseValidationError, AsyncGetSales, RateLimit
@@ -42,6 +45,7 @@ from .conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "codegen"))
 
+import generate
 from normalize import load_spec, normalize, pascal_case, schema_sides
 
 BASE = "https://api.test"
@@ -250,3 +254,106 @@ class TestMaps:
         metrics = GetFlowMetricsResponse200.from_dict({"f1": {"leads_count": 2}})
         assert isinstance(metrics["f1"], FlowMetrics) and metrics["f1"].leads_count == 2
         assert metrics["f1"].task_counts is None
+
+
+def nullable_enum_spec(doc: dict[str, Any]) -> dict[str, Any]:
+    """The bundle rewritten with nullable enums as real bundles write them (issue 18)."""
+    schemas = doc["components"]["schemas"]
+    # response side: inline, null listed; component, nullable only; component, null listed
+    schemas["team"]["properties"]["status"] = {
+        "type": "string",
+        "enum": ["active", None],
+        "nullable": True,
+    }
+    schemas["lead-priority"] = {"type": "string", "enum": ["low", "high"], "nullable": True}
+    schemas["lead-tier"] = {"type": "string", "enum": ["gold", "silver", None]}
+    schemas["lead"]["properties"]["priority"] = {"$ref": "#/components/schemas/lead-priority"}
+    schemas["lead"]["properties"]["tier"] = {"$ref": "#/components/schemas/lead-tier"}
+    # request side: inline nullable only, inline null listed, a nullable component
+    body = doc["paths"]["/leads/api/lists"]["post"]["requestBody"]["content"]["application/json"]
+    body["schema"]["properties"].update(
+        {
+            "visibility": {"type": "string", "enum": ["private", "shared"], "nullable": True},
+            "kind": {"type": "string", "enum": ["static", None]},
+            "priority": {"$ref": "#/components/schemas/lead-priority"},
+        }
+    )
+    return doc
+
+
+NULLABLE_ENUM_PROBE = """
+import json
+from _generated.models import CreateListBody, Lead, Team, TeamStatus
+
+def show(value):
+    return None if value is None else [type(value).__name__, value.name, value.value]
+
+out = {}
+for status in (None, "active", "suspended"):
+    out[f"team {status}"] = show(Team.from_dict({"id": 1, "status": status}).status)
+for field, value in (("priority", None), ("priority", "urgent"), ("tier", None), ("tier", "gold")):
+    out[f"lead {field} {value}"] = show(getattr(Lead.from_dict({"uuid": "l1", field: value}), field))
+out["absent"] = show(Lead.from_dict({"uuid": "l1"}).priority)
+sent = {"name": "x", "visibility": None, "kind": None, "priority": None}
+out["request null"] = CreateListBody.from_dict(sent).to_dict()
+out["request values"] = CreateListBody.from_dict(
+    {"name": "x", "visibility": "shared", "kind": "static", "priority": "high"}
+).to_dict()
+out["request unset"] = CreateListBody(name="x").to_dict()
+out["status is TeamStatus"] = Team.from_dict({"id": 1, "status": "active"}).status is TeamStatus.ACTIVE
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Generate from the rewritten bundle once and push payloads through its models."""
+    tmp = tmp_path_factory.mktemp("nullable-enums")
+    doc = nullable_enum_spec(copy.deepcopy(load_spec(ROOT / "openapi" / "bundled.yaml")))
+    spec = tmp / "spec.yaml"
+    spec.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    generate.generate(tmp / "pkg", spec, docs=tmp / "operations.md", quiet=True)
+    run = subprocess.run(
+        [sys.executable, "-c", NULLABLE_ENUM_PROBE],
+        cwd=tmp / "pkg",
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    result: dict[str, Any] = json.loads(run.stdout)
+    return result
+
+
+class TestNullableEnums:
+    def test_response_null_reads_none_whether_listed_or_not(self, probe: dict[str, Any]) -> None:
+        """`null` for an enum (null listed, or only nullable; inline or component) is None."""
+        assert probe["team None"] is None
+        assert probe["lead priority None"] is None
+        assert probe["lead tier None"] is None
+        assert probe["absent"] is None
+
+    def test_response_known_and_unknown_values_are_kept(self, probe: dict[str, Any]) -> None:
+        """Known values are members; unknown ones stay readable (the enums are open)."""
+        assert probe["team active"] == ["TeamStatus", "ACTIVE", "active"]
+        assert probe["status is TeamStatus"] is True
+        assert probe["team suspended"] == ["TeamStatus", "UNKNOWN", "suspended"]
+        assert probe["lead priority urgent"] == ["LeadPriority", "UNKNOWN", "urgent"]
+        assert probe["lead tier gold"] == ["LeadTier", "GOLD", "gold"]
+
+    def test_request_side_sends_null_values_and_omits_unset(self, probe: dict[str, Any]) -> None:
+        """A request model takes None (sent as null), members' values, and omits what was not given."""
+        assert probe["request null"] == {
+            "name": "x",
+            "visibility": None,
+            "kind": None,
+            "priority": None,
+        }
+        assert probe["request values"] == {
+            "name": "x",
+            "visibility": "shared",
+            "kind": "static",
+            "priority": "high",
+        }
+        assert probe["request unset"] == {"name": "x"}
