@@ -454,6 +454,11 @@ def schema_sides(doc: dict[str, Json]) -> tuple[set[str], set[str]]:
     return request, response
 
 
+def _has_properties(schema: Json) -> bool:
+    """Whether a schema holds an object with properties (whose fields differ by side)."""
+    return any("properties" in node for node in _inline_schemas(schema))
+
+
 def rule_split_request_response_schemas(doc: dict[str, Json], log: Log) -> None:
     """A schema used in requests and responses gets a request copy named ``<name>-param``.
 
@@ -464,7 +469,12 @@ def rule_split_request_response_schemas(doc: dict[str, Json], log: Log) -> None:
     """
     schemas = (doc.get("components") or {}).get("schemas") or {}
     request, response = schema_sides(doc)
-    shared = sorted(request & response)
+    # enums and other property-less schemas read the same on both sides: no copy
+    shared = sorted(
+        name
+        for name in request & response
+        if any(_has_properties(schemas[n]) for n in _closure(schemas, {name}))
+    )
     if not shared:
         return
     mapping: dict[str, str] = {}
@@ -574,7 +584,7 @@ def _identifier(schema: dict[str, Json]) -> str | None:
     return None
 
 
-def _mark_response_object(node: dict[str, Json], identifier: str | None, log: Log) -> None:
+def _mark_response_object(node: dict[str, Json], identifier: str | None) -> None:
     props = node.get("properties")
     if not isinstance(props, dict) or OPTIONAL_EXT in node:
         return
@@ -634,12 +644,12 @@ def rule_response_optionals(doc: dict[str, Json], log: Log) -> None:
             continue
         ident = _identifier(schema)
         for node in _inline_schemas(schema):
-            _mark_response_object(node, ident if node is schema else None, log)
+            _mark_response_object(node, ident if node is schema else None)
             nodes.append(node)
     for responses in response_roots(doc):
         for content in _content_schemas(responses):
             for node in _inline_schemas(content):
-                _mark_response_object(node, None, log)
+                _mark_response_object(node, None)
                 nodes.append(node)
     for node in nodes:
         members = node.get("allOf") or []

@@ -19,7 +19,7 @@ from getsales_async._resource import (
 )
 
 if TYPE_CHECKING:
-    from getsales_async._generated.models.browser_proxy_config_param import BrowserProxyConfigParam
+    from getsales_async._generated.models.browser_proxy_config import BrowserProxyConfig
     from getsales_async._generated.models.check_proxy_response_200 import CheckProxyResponse200
     from getsales_async._generated.models.linkedin_browser import LinkedinBrowser
     from getsales_async._generated.models.linkedin_browser_page import LinkedinBrowserPage
@@ -48,7 +48,7 @@ class LinkedinBrowsersResource(BaseResource):
         self,
         *,
         proxy_country_code: str | Unset = UNSET,
-        custom_proxy_config: BrowserProxyConfigParam | Mapping[str, Any] | Unset = UNSET,
+        custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[CheckProxyResponse200]:
@@ -77,7 +77,7 @@ class LinkedinBrowsersResource(BaseResource):
         self,
         *,
         proxy_country_code: str | Unset = UNSET,
-        custom_proxy_config: BrowserProxyConfigParam | Mapping[str, Any] | Unset = UNSET,
+        custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> CheckProxyResponse200:
@@ -102,7 +102,7 @@ class LinkedinBrowsersResource(BaseResource):
         sender_profile_uuid: str,
         external_id: str | Unset = UNSET,
         proxy_country_code: str | Unset = UNSET,
-        custom_proxy_config: BrowserProxyConfigParam | Mapping[str, Any] | Unset = UNSET,
+        custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[LinkedinBrowser]:
@@ -143,7 +143,7 @@ class LinkedinBrowsersResource(BaseResource):
         sender_profile_uuid: str,
         external_id: str | Unset = UNSET,
         proxy_country_code: str | Unset = UNSET,
-        custom_proxy_config: BrowserProxyConfigParam | Mapping[str, Any] | Unset = UNSET,
+        custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> LinkedinBrowser:
@@ -495,7 +495,7 @@ class LinkedinBrowsersResource(BaseResource):
         id: int,
         *,
         proxy_country_code: str | Unset = UNSET,
-        custom_proxy_config: BrowserProxyConfigParam | Mapping[str, Any] | Unset = UNSET,
+        custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[None]:
@@ -527,7 +527,7 @@ class LinkedinBrowsersResource(BaseResource):
         id: int,
         *,
         proxy_country_code: str | Unset = UNSET,
-        custom_proxy_config: BrowserProxyConfigParam | Mapping[str, Any] | Unset = UNSET,
+        custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> None:
@@ -730,7 +730,7 @@ class LinkedinBrowsersResourceWithRawResponse:
         self,
         *,
         proxy_country_code: str | Unset = UNSET,
-        custom_proxy_config: BrowserProxyConfigParam | Mapping[str, Any] | Unset = UNSET,
+        custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[CheckProxyResponse200]:
@@ -748,7 +748,7 @@ class LinkedinBrowsersResourceWithRawResponse:
         sender_profile_uuid: str,
         external_id: str | Unset = UNSET,
         proxy_country_code: str | Unset = UNSET,
-        custom_proxy_config: BrowserProxyConfigParam | Mapping[str, Any] | Unset = UNSET,
+        custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[LinkedinBrowser]:
@@ -848,7 +848,7 @@ class LinkedinBrowsersResourceWithRawResponse:
         id: int,
         *,
         proxy_country_code: str | Unset = UNSET,
-        custom_proxy_config: BrowserProxyConfigParam | Mapping[str, Any] | Unset = UNSET,
+        custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> RawResponse[None]:

@@ -37,7 +37,6 @@ _MODULES: dict[str, str] = {
     "BrowserLogPage": "browser_log_page",
     "BrowserLogSearchFilter": "browser_log_search_filter",
     "BrowserProxyConfig": "browser_proxy_config",
-    "BrowserProxyConfigParam": "browser_proxy_config_param",
     "CancelFlowLeadBody": "cancel_flow_lead_body",
     "CheckProxyBody": "check_proxy_body",
     "CheckProxyResponse200": "check_proxy_response_200",
@@ -346,7 +345,6 @@ __all__ = (
     "BrowserLogPage",
     "BrowserLogSearchFilter",
     "BrowserProxyConfig",
-    "BrowserProxyConfigParam",
     "CancelFlowLeadBody",
     "CheckProxyBody",
     "CheckProxyResponse200",
@@ -671,7 +669,6 @@ if TYPE_CHECKING:
     from .browser_log_page import BrowserLogPage
     from .browser_log_search_filter import BrowserLogSearchFilter
     from .browser_proxy_config import BrowserProxyConfig
-    from .browser_proxy_config_param import BrowserProxyConfigParam
     from .cancel_flow_lead_body import CancelFlowLeadBody
     from .check_proxy_body import CheckProxyBody
     from .check_proxy_response_200 import CheckProxyResponse200

@@ -23,14 +23,14 @@ class CreateLinkedinBrowserBody:
             external_id (str | Unset): ID of an existing GoLogin browser profile.
             proxy_country_code (str | Unset): Country code of a GetSales-managed proxy (see listProxyCountries), e.g. `US`.
                 Example: US.
-            custom_proxy_config (BrowserProxyConfigParam | Unset): Custom proxy details (your own proxy). The keys are not
+            custom_proxy_config (BrowserProxyConfig | Unset): Custom proxy details (your own proxy). The keys are not
                 documented; they are passed through as given.
     """
 
     sender_profile_uuid: str
     external_id: str | Unset = UNSET
     proxy_country_code: str | Unset = UNSET
-    custom_proxy_config: BrowserProxyConfigParam | Unset = UNSET
+    custom_proxy_config: BrowserProxyConfig | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,11 +70,11 @@ class CreateLinkedinBrowserBody:
         proxy_country_code = d.pop("proxy_country_code", UNSET)
 
         _custom_proxy_config = d.pop("custom_proxy_config", UNSET)
-        custom_proxy_config: BrowserProxyConfigParam | Unset
+        custom_proxy_config: BrowserProxyConfig | Unset
         if isinstance(_custom_proxy_config, Unset):
             custom_proxy_config = UNSET
         else:
-            custom_proxy_config = BrowserProxyConfigParam.from_dict(_custom_proxy_config)
+            custom_proxy_config = BrowserProxyConfig.from_dict(_custom_proxy_config)
 
         _instance = cls(
             sender_profile_uuid=sender_profile_uuid,
@@ -105,4 +105,4 @@ class CreateLinkedinBrowserBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.browser_proxy_config_param import BrowserProxyConfigParam
+from ..models.browser_proxy_config import BrowserProxyConfig

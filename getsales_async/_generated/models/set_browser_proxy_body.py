@@ -21,12 +21,12 @@ class SetBrowserProxyBody:
         Attributes:
             proxy_country_code (str | Unset): Country code of a GetSales-managed proxy (see listProxyCountries). Example:
                 DE.
-            custom_proxy_config (BrowserProxyConfigParam | Unset): Custom proxy details (your own proxy). The keys are not
+            custom_proxy_config (BrowserProxyConfig | Unset): Custom proxy details (your own proxy). The keys are not
                 documented; they are passed through as given.
     """
 
     proxy_country_code: str | Unset = UNSET
-    custom_proxy_config: BrowserProxyConfigParam | Unset = UNSET
+    custom_proxy_config: BrowserProxyConfig | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -52,11 +52,11 @@ class SetBrowserProxyBody:
         proxy_country_code = d.pop("proxy_country_code", UNSET)
 
         _custom_proxy_config = d.pop("custom_proxy_config", UNSET)
-        custom_proxy_config: BrowserProxyConfigParam | Unset
+        custom_proxy_config: BrowserProxyConfig | Unset
         if isinstance(_custom_proxy_config, Unset):
             custom_proxy_config = UNSET
         else:
-            custom_proxy_config = BrowserProxyConfigParam.from_dict(_custom_proxy_config)
+            custom_proxy_config = BrowserProxyConfig.from_dict(_custom_proxy_config)
 
         _instance = cls(
             proxy_country_code=proxy_country_code,
@@ -85,4 +85,4 @@ class SetBrowserProxyBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.browser_proxy_config_param import BrowserProxyConfigParam
+from ..models.browser_proxy_config import BrowserProxyConfig
