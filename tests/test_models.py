@@ -8,9 +8,12 @@ map-shaped fields are mappings and read the API's ``[]`` as empty (issue 15 poin
 from __future__ import annotations
 
 import copy
+import importlib
 import inspect
 import json
+import pkgutil
 import pydoc
+import re
 import subprocess
 import sys
 import uuid
@@ -22,7 +25,7 @@ import pytest
 import yaml
 from pytest_httpx import HTTPXMock
 
-from getsales_async import UNSET, APIResponseValidationError, AsyncGetSales, RateLimit
+from getsales_async import UNSET, APIResponseValidationError, AsyncGetSales, RateLimit, models
 from getsales_async._generated.types import ResponseFieldError, Unset
 from getsales_async.models import (
     ContactList,
@@ -85,6 +88,28 @@ def response_model_classes() -> list[type[Any]]:
     return [c for c in classes if isinstance(c, type) and hasattr(c, "from_dict")]
 
 
+def models_reachable_from_results() -> set[str]:
+    """Names of the models resource methods return, and of the models nested in those."""
+    import getsales_async._resources as resources_package
+
+    known = set(models.__all__)
+    todo: set[str] = set()
+    for module_info in pkgutil.iter_modules(resources_package.__path__):
+        module = importlib.import_module(f"getsales_async._resources.{module_info.name}")
+        for cls in vars(module).values():
+            if isinstance(cls, type) and cls.__module__ == module.__name__:
+                for fn in vars(cls).values():
+                    annotation = getattr(fn, "__annotations__", {}).get("return", "")
+                    todo |= set(re.findall(r"\b[A-Z]\w+", str(annotation))) & known
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        seen.add(name)
+        for annotation in getattr(models, name).__annotations__.values():
+            todo |= (set(re.findall(r"\b[A-Z]\w+", str(annotation))) & known) - seen
+    return seen
+
+
 class TestResponseFields:
     def test_absent_and_null_optional_fields_read_none(self) -> None:
         """An optional field the server leaves out or sends as null reads None."""
@@ -127,6 +152,18 @@ class TestResponseFields:
             if "Unset" in str(annotation)
         }
         assert offenders == {}
+
+    def test_nothing_reachable_from_a_method_result_mentions_unset(self) -> None:
+        """Every model a resource method returns, and every model nested in one, is Unset-free."""
+        reachable = models_reachable_from_results()
+        assert {"Lead", "LeadSearchResult", "LeadSearchResultFlowsItem", "FlowVersion"} <= reachable
+        offenders = sorted(
+            f"{name}.{field}"
+            for name in reachable
+            for field, annotation in getattr(models, name).__annotations__.items()
+            if "Unset" in str(annotation)
+        )
+        assert offenders == []
 
     def test_page_parses_items_with_optional_fields(self) -> None:
         """A search page with sparse items parses; page meta absent reads None."""
