@@ -376,15 +376,415 @@ def rule_schema_names(doc: dict[str, Json], log: Log) -> None:
     walk(doc, visit)
 
 
+# --------------------------------------------------------------------------- response types
+#
+# Issue 15 (typed responses) and issue 18 (nullable enums). Models users read from responses type
+# an optional field ``X | None`` (absent or null -> None) and carry their identifier as a plain
+# required ``str``/``int``; request models keep ``X | Unset``. openapi-python-client types a
+# property without ``Unset`` only when it is *required*, so on the response side every optional
+# property becomes required + nullable, and the names that were really optional are recorded in
+# ``x-getsales-optional``: ``overrides/templates/model.py.jinja`` gives exactly those a ``None``
+# default, reads them with ``d.pop(name, None)`` and leaves them out of ``to_dict`` when None.
+# Never validate payloads against the normalised document: its response ``required`` lists are
+# the generator's, not the API's.
+
+SCHEMA_REF = "#/components/schemas/"
+OPTIONAL_EXT = "x-getsales-optional"
+IDENTIFIER_EXT = "x-getsales-identifier"
+REQUEST_VARIANT_SUFFIX = "-param"
+COMPOSITES = ("allOf", "oneOf", "anyOf")
+
+
+def _ref_name(node: Json) -> str | None:
+    ref = node.get("$ref") if isinstance(node, dict) else None
+    if isinstance(ref, str) and ref.startswith(SCHEMA_REF):
+        return ref[len(SCHEMA_REF) :]
+    return None
+
+
+def _schema_refs(node: Json) -> set[str]:
+    found: set[str] = set()
+
+    def visit(sub: dict[str, Json]) -> None:
+        name = _ref_name(sub)
+        if name is not None:
+            found.add(name)
+
+    walk(node, visit)
+    return found
+
+
+def _closure(schemas: dict[str, Json], start: set[str]) -> set[str]:
+    seen: set[str] = set()
+    todo = sorted(start)
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in schemas:
+            continue
+        seen.add(name)
+        todo.extend(sorted(_schema_refs(schemas[name]) - seen))
+    return seen
+
+
+def request_roots(doc: dict[str, Json]) -> list[Json]:
+    """Everything a client sends: request bodies and parameters (operation, path item, shared)."""
+    roots: list[Json] = []
+    for item in (doc.get("paths") or {}).values():
+        if isinstance(item, dict):
+            roots.append(item.get("parameters"))
+    for _path, _method, op in operations(doc):
+        roots.extend([op.get("requestBody"), op.get("parameters")])
+    components = doc.get("components") or {}
+    roots.extend([components.get("parameters"), components.get("requestBodies")])
+    return [r for r in roots if r]
+
+
+def response_roots(doc: dict[str, Json]) -> list[Json]:
+    """Everything the API answers: operation responses and shared responses."""
+    roots: list[Json] = [op.get("responses") for _p, _m, op in operations(doc)]
+    roots.append((doc.get("components") or {}).get("responses"))
+    return [r for r in roots if r]
+
+
+def schema_sides(doc: dict[str, Json]) -> tuple[set[str], set[str]]:
+    """(component schemas reachable from requests, those reachable from responses)."""
+    schemas = (doc.get("components") or {}).get("schemas") or {}
+    request = _closure(schemas, set().union(*map(_schema_refs, request_roots(doc))))
+    response = _closure(schemas, set().union(*map(_schema_refs, response_roots(doc))))
+    return request, response
+
+
+def _has_properties(schema: Json) -> bool:
+    """Whether a schema holds an object with properties (whose fields differ by side)."""
+    return any("properties" in node for node in _inline_schemas(schema))
+
+
+def rule_split_request_response_schemas(doc: dict[str, Json], log: Log) -> None:
+    """A schema used in requests and responses gets a request copy named ``<name>-param``.
+
+    The response side keeps the name (``Schedule``: what users read, typed ``X | None``); requests
+    use the copy (``ScheduleParam``: what users build, ``X | Unset``), as openai-python's
+    ``*Param`` types. References from request bodies, parameters and request-only schemas move
+    to the copy.
+    """
+    schemas = (doc.get("components") or {}).get("schemas") or {}
+    request, response = schema_sides(doc)
+    # enums and other property-less schemas read the same on both sides: no copy
+    shared = sorted(
+        name
+        for name in request & response
+        if any(_has_properties(schemas[n]) for n in _closure(schemas, {name}))
+    )
+    if not shared:
+        return
+    mapping: dict[str, str] = {}
+    for name in shared:
+        new = name + REQUEST_VARIANT_SUFFIX
+        n = 2
+        while new in schemas:
+            new = f"{name}{REQUEST_VARIANT_SUFFIX}-{n}"
+            n += 1
+        schemas[new] = copy.deepcopy(schemas[name])
+        mapping[SCHEMA_REF + name] = SCHEMA_REF + new
+        log(f"schema {name!r} is used in requests and responses; requests now use {new!r}")
+
+    def visit(node: dict[str, Json]) -> None:
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref in mapping:
+            node["$ref"] = mapping[ref]
+
+    for root in request_roots(doc):
+        walk(root, visit)
+    for name in sorted(request - response) + [m[len(SCHEMA_REF) :] for m in mapping.values()]:
+        walk(schemas[name], visit)
+
+
+def _is_untyped_array(node: Json) -> bool:
+    return (
+        isinstance(node, dict)
+        and node.get("type") == "array"
+        and node.get("items") in ({}, None)
+        and set(node) <= {"type", "items", "description", "maxItems"}
+    )
+
+
+def _is_objectish(node: Json) -> bool:
+    return isinstance(node, dict) and (
+        "$ref" in node
+        or node.get("type") == "object"
+        or any(k in node for k in ("allOf", "properties", "additionalProperties"))
+    )
+
+
+def rule_empty_array_as_object(doc: dict[str, Json], log: Log) -> None:
+    """``oneOf: [<object or map>, <untyped array>]`` (PHP's ``[]`` for an empty map) -> the object.
+
+    The generated models read ``[]`` as ``{}`` (``dict([]) == {}``), so the field is one mapping
+    type everywhere instead of ``Map | list[Any]``, at any depth.
+    """
+
+    def visit(node: dict[str, Json]) -> None:
+        for key in ("oneOf", "anyOf"):
+            members = node.get(key)
+            if not (isinstance(members, list) and len(members) == 2):
+                continue
+            arrays = [m for m in members if _is_untyped_array(m)]
+            objects = [m for m in members if _is_objectish(m)]
+            if len(arrays) != 1 or len(objects) != 1:
+                continue
+            node.pop(key)
+            obj = copy.deepcopy(objects[0])
+            if "$ref" in obj and not node:
+                node.update(obj)
+            elif "$ref" in obj:
+                node["allOf"] = [{"$ref": obj.pop("$ref")}]
+                node.update({k: v for k, v in obj.items() if k not in node})
+            else:
+                node.update({k: v for k, v in obj.items() if k not in node})
+
+    walk(doc, visit)
+
+
+def _child_schemas(node: dict[str, Json]) -> Iterator[Json]:
+    """The inline sub-schemas of a schema (properties, items, maps, composites), not refs."""
+    props = node.get("properties")
+    if isinstance(props, dict):
+        yield from props.values()
+    for key in ("items", "additionalProperties", "not"):
+        if isinstance(node.get(key), dict):
+            yield node[key]
+    for key in COMPOSITES:
+        if isinstance(node.get(key), list):
+            yield from node[key]
+
+
+def _inline_schemas(node: Json) -> Iterator[dict[str, Json]]:
+    """``node`` and every inline schema below it (depth first), stopping at ``$ref``."""
+    if not isinstance(node, dict) or "$ref" in node:
+        return
+    yield node
+    for child in _child_schemas(node):
+        yield from _inline_schemas(child)
+
+
+def _content_schemas(responses: Json) -> Iterator[Json]:
+    for response in (responses or {}).values() if isinstance(responses, dict) else []:
+        for media in ((response or {}).get("content") or {}).values():
+            if isinstance(media, dict) and isinstance(media.get("schema"), dict):
+                yield media["schema"]
+
+
+def _identifier(schema: dict[str, Json]) -> str | None:
+    """A resource's own identifier: ``uuid`` (string), else ``id`` (integer)."""
+    props = schema.get("properties") or {}
+    if (props.get("uuid") or {}).get("type") == "string":
+        return "uuid"
+    if (props.get("id") or {}).get("type") == "integer":
+        return "id"
+    return None
+
+
+def _mark_response_object(node: dict[str, Json], identifier: str | None) -> None:
+    props = node.get("properties")
+    if not isinstance(props, dict) or OPTIONAL_EXT in node:
+        return
+    required = [r for r in node.get("required") or [] if r in props]
+    optional: list[str] = []
+    for name, sub in props.items():
+        if name in required or name == identifier or not isinstance(sub, dict):
+            continue
+        sub["nullable"] = True
+        sub.pop("default", None)
+        optional.append(name)
+    if identifier is not None:
+        props[identifier].pop("nullable", None)
+        node[IDENTIFIER_EXT] = identifier
+        if identifier not in required:
+            required.append(identifier)
+    node["required"] = required + optional
+    node[OPTIONAL_EXT] = optional
+
+
+def _merged_fields(
+    node: dict[str, Json], schemas: dict[str, Json], depth: int = 0
+) -> tuple[set[str], set[str]]:
+    """(every property name, the required ones) of a schema with its ``allOf`` members merged."""
+    props = set(node.get("properties") or {})
+    required = props - set(node.get(OPTIONAL_EXT) or [])
+    for member in node.get("allOf") or [] if depth < 32 else []:
+        name = _ref_name(member)
+        target = schemas.get(name) if name else member
+        if isinstance(target, dict):
+            sub_props, sub_required = _merged_fields(target, schemas, depth + 1)
+            props |= sub_props
+            required |= sub_required
+    return props, required
+
+
+def _merged_identifier(node: dict[str, Json], schemas: dict[str, Json]) -> str | None:
+    for member in node.get("allOf") or []:
+        target = schemas.get(_ref_name(member) or "") or member
+        if isinstance(target, dict) and target.get(IDENTIFIER_EXT):
+            return str(target[IDENTIFIER_EXT])
+    return None
+
+
+def rule_response_optionals(doc: dict[str, Json], log: Log) -> None:
+    """Response-side objects: optional properties become required + nullable (see above).
+
+    Runs after the request/response split, so every schema is on one side. A response-side
+    component with a ``uuid`` (or integer ``id``) property is a resource: that identifier is
+    required and not nullable. ``allOf`` composites get the merged list of optional names.
+    """
+    schemas = (doc.get("components") or {}).get("schemas") or {}
+    request, _response = schema_sides(doc)
+    nodes: list[dict[str, Json]] = []
+    for name, schema in schemas.items():
+        if name in request or not isinstance(schema, dict):
+            continue
+        ident = _identifier(schema)
+        for node in _inline_schemas(schema):
+            _mark_response_object(node, ident if node is schema else None)
+            nodes.append(node)
+    for responses in response_roots(doc):
+        for content in _content_schemas(responses):
+            for node in _inline_schemas(content):
+                _mark_response_object(node, None)
+                nodes.append(node)
+    for node in nodes:
+        members = node.get("allOf") or []
+        if len(members) > 1 or (members and node.get("properties")):
+            props, required = _merged_fields(node, schemas)
+            node[OPTIONAL_EXT] = sorted(props - required)
+            ident = node.get(IDENTIFIER_EXT) or _merged_identifier(node, schemas)
+            if ident and ident in props:
+                node[IDENTIFIER_EXT] = ident
+
+
+def _needs_titled_union(sub: Json) -> bool:
+    """A nullable inline enum, array or object: the generator mishandles or misnames it."""
+    return (
+        isinstance(sub, dict)
+        and bool(sub.get("nullable"))
+        and "$ref" not in sub
+        and not any(k in sub for k in COMPOSITES)
+        and (
+            isinstance(sub.get("enum"), list)
+            or sub.get("type") in ("array", "object")
+            or "properties" in sub
+            or "additionalProperties" in sub
+        )
+    )
+
+
+def _title_items(schema: dict[str, Json], name: str) -> None:
+    """Name inline array items as the generator would outside a union (``<name>_item``)."""
+    items = schema.get("items")
+    if not isinstance(items, dict) or "$ref" in items:
+        return
+    if (
+        isinstance(items.get("enum"), list)
+        or items.get("type") == "object"
+        or "properties" in items
+    ):
+        items.setdefault("title", f"{name}_item")
+    if items.get("type") == "array":
+        _title_items(items, f"{name}_item")
+
+
+def _titled_union(sub: dict[str, Json], name: str | None) -> dict[str, Json]:
+    member = {k: v for k, v in sub.items() if k not in ("nullable", "description", "default")}
+    if name is not None:
+        member.setdefault("title", name)
+        _title_items(member, name)
+    out = {k: v for k, v in sub.items() if k in ("description", "default")}
+    out["oneOf"] = [member, {"type": "null"}]
+    return out
+
+
+def rule_nullable_inline_schemas(doc: dict[str, Json], log: Log) -> None:
+    """A nullable inline enum, array or object becomes ``oneOf: [<schema, titled>, {type: null}]``.
+
+    openapi-python-client 0.29.1 ignores ``nullable`` on an enum, so ``null`` raised
+    ``ValueError`` (#1405) and failed a whole page; the union parses ``null`` as ``None`` and the
+    open enum still keeps unknown values (request and response side). For arrays and objects the
+    generator's own union would be named ``<Parent><Field>Type0``; the title keeps the names
+    a non-nullable field gets (``TeamStatus``, ``LeadSearchResultFlowsItem``). Component schemas
+    are nullable at the use site instead (``rule_nullable_use_site``).
+    """
+
+    schemas = (doc.get("components") or {}).get("schemas") or {}
+    taken = {pascal_case(name) for name in schemas}
+
+    def visit(node: dict[str, Json], owner: str | None = None) -> None:
+        props = node.get("properties")
+        if isinstance(props, dict):
+            for name in list(props):
+                if _needs_titled_union(props[name]):
+                    # a component's field named like another component keeps the generator's name
+                    clash = owner is not None and pascal_case(f"{owner}-{name}") in taken
+                    props[name] = _titled_union(props[name], None if clash else name)
+        for key in ("items", "additionalProperties"):
+            if _needs_titled_union(node.get(key)):
+                node[key] = _titled_union(node[key], None)
+
+    for owner, schema in schemas.items():
+        if isinstance(schema, dict):
+            visit(schema, owner)
+        walk(schema, visit)
+    walk(doc.get("paths"), visit)
+
+
+def rule_nullable_allof_drop_type(doc: dict[str, Json], log: Log) -> None:
+    """A field ``{nullable: true, allOf: [{$ref}], type: object}`` loses ``type``.
+
+    With a ``type`` beside it the generator follows the reference and drops the nullability, so
+    ``null`` failed parsing (``Team.from_dict({"features": None})`` raised ``TypeError``). Only
+    fields, items and map values: whether a whole response body may be ``null`` is the resource
+    layer's decision (``codegen/resources.py`` reads it from the declared model).
+    """
+
+    def fix(sub: Json) -> None:
+        if not isinstance(sub, dict):
+            return
+        members = sub.get("allOf")
+        if (
+            sub.get("nullable")
+            and "type" in sub
+            and isinstance(members, list)
+            and len(members) == 1
+            and _ref_name(members[0])
+        ):
+            sub.pop("type")
+
+    def visit(node: dict[str, Json]) -> None:
+        props = node.get("properties")
+        for sub in props.values() if isinstance(props, dict) else []:
+            fix(sub)
+        for key in ("items", "additionalProperties"):
+            fix(node.get(key))
+        for key in COMPOSITES:
+            members = node.get(key)
+            for sub in members if isinstance(members, list) else []:
+                fix(sub)
+
+    walk(doc, visit)
+
+
 RULES: list[Callable[[dict[str, Json], Log], None]] = [
     rule_operation_ids,
     rule_parameters,
     rule_array_items,
     rule_unwrap_single_unions,
     rule_validation_only_anyof,
+    rule_empty_array_as_object,
     rule_enums,
+    rule_split_request_response_schemas,
+    rule_response_optionals,
     rule_nullable_use_site,
+    rule_nullable_allof_drop_type,
     rule_hoist_nullable_inline_objects,
+    rule_nullable_inline_schemas,
     rule_schema_names,
 ]
 

@@ -288,7 +288,7 @@ class TestUpstreamDrift:
         assert "Team-ID" not in (api / "user_team" / "list_teams.py").read_text()
         probe = (
             "from _generated.models import Lead\n"
-            "lead = Lead.from_dict({'priority': 'brand_new', 'badges': [1]})\n"
+            "lead = Lead.from_dict({'uuid': 'l1', 'priority': 'brand_new', 'badges': [1]})\n"
             "print(lead.priority.name, lead.priority.value)\n"
         )
         run = subprocess.run(

@@ -44,9 +44,9 @@ from getsales_async.models import (
     AddNewLeadResult,
     CompanySearchResult,
     FlowMetrics,
-    GetFlowMetricsResponse200Type0,
+    GetFlowMetricsResponse200,
     GetLinkedinMessageGroupCountsBodyGroupField,
-    GroupCountsType0,
+    GroupCounts,
     Lead,
     LeadSearchResult,
     OrderType,
@@ -559,7 +559,7 @@ class TestResponseShapes:
             json={"f1": {"in_progress": 3}, "f2": {}},
         )
         metrics = await client.flows.get_metrics(uuids=["f1", "f2"])
-        assert isinstance(metrics, GetFlowMetricsResponse200Type0)
+        assert isinstance(metrics, GetFlowMetricsResponse200)
         assert set(metrics.additional_keys) == {"f1", "f2"}
         assert isinstance(metrics["f1"], FlowMetrics)
         assert metrics["f1"].to_dict()["in_progress"] == 3
@@ -571,7 +571,7 @@ class TestResponseShapes:
         """An empty map that arrives as [] parses as an empty map."""
         httpx_mock.add_response(json=[])
         metrics = await client.flows.get_metrics(uuids=["f1"])
-        assert isinstance(metrics, GetFlowMetricsResponse200Type0)
+        assert isinstance(metrics, GetFlowMetricsResponse200)
         assert metrics.additional_keys == []
 
     @pytest.mark.parametrize(
@@ -593,7 +593,7 @@ class TestResponseShapes:
         counts = await client.linkedin_messages.get_group_counts(
             group_field=next(iter(GetLinkedinMessageGroupCountsBodyGroupField))
         )
-        assert isinstance(counts, GroupCountsType0)
+        assert isinstance(counts, GroupCounts)
         assert counts.to_dict() == expected
 
     async def test_group_counts_as_value_count_list_give_the_same_map(

@@ -9,6 +9,7 @@ from pathlib import Path
 from .conftest import ROOT
 
 USER_SCRIPT = ROOT / "tests" / "typing" / "user_script.py"
+RESPONSE_TYPES_SCRIPT = ROOT / "tests" / "typing" / "response_types.py"
 
 
 def run_mypy(path: Path) -> subprocess.CompletedProcess[str]:
@@ -47,3 +48,28 @@ class TestUserScript:
         assert result.returncode == 1, result.stdout + result.stderr
         errors = [line for line in result.stdout.splitlines() if ": error:" in line]
         assert [line.split(":")[1] for line in errors] == ["5", "7", "8", "9"], result.stdout
+
+
+class TestResponseTypes:
+    def test_ids_and_optional_fields_need_no_narrowing(self) -> None:
+        """tests/typing/response_types.py (ids passed straight through, `if lead.name:`) is clean."""
+        result = run_mypy(RESPONSE_TYPES_SCRIPT)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    def test_mypy_still_flags_an_unchecked_optional_field(self, tmp_path: Path) -> None:
+        """The types are honest: an optional field is `X | None`, an identifier is not optional."""
+        script = tmp_path / "optional.py"
+        script.write_text(
+            "from getsales_async.models import Lead, Team\n"
+            "\n"
+            "def use(lead: Lead, team: Team) -> None:\n"
+            "    ok: str = lead.uuid\n"
+            "    also_ok: int = team.id\n"
+            "    lead.name.upper()\n"
+            "    wrong: str = team.id\n",
+            encoding="utf-8",
+        )
+        result = run_mypy(script)
+        assert result.returncode == 1, result.stdout + result.stderr
+        errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+        assert [line.split(":")[1] for line in errors] == ["6", "7"], result.stdout

@@ -10,11 +10,40 @@ from attrs import define
 
 
 class Unset:
+    """The type of ``UNSET``: a request argument or request-model field that was not given.
+
+    Not given means omitted from the request, unlike ``None``, which is sent as JSON ``null``.
+    Response models never use it: a field the server left out or sent as null reads ``None``.
+    """
+
+    __slots__ = ()
+
     def __bool__(self) -> Literal[False]:
         return False
 
+    def __repr__(self) -> str:
+        return "UNSET"
+
 
 UNSET: Unset = Unset()
+
+
+class ResponseFieldError(ValueError):
+    """A response object lacks its identifier (or carries one of the wrong type).
+
+    Raised by a response model's ``from_dict``; the resource layer reports it as
+    ``APIResponseValidationError``, whose message names the model and the field.
+    """
+
+    def __init__(self, model: str, field: str, value: object) -> None:
+        self.model = model
+        self.field = field
+        if value is None:
+            problem = "is missing (or null)"
+        else:
+            problem = f"has a {type(value).__name__} value, not the declared type"
+        super().__init__(f"{model}.{field} {problem} in the response")
+
 
 # The types that `httpx.Client(files=)` can accept, copied from that library.
 FileContent = IO[bytes] | bytes | str
@@ -87,6 +116,7 @@ __all__ = [
     "QueryValue",
     "RequestFiles",
     "Response",
+    "ResponseFieldError",
     "Unset",
     "deep_object_params",
 ]

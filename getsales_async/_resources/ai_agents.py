@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -26,8 +25,8 @@ if TYPE_CHECKING:
     from getsales_async._generated.models.create_ai_agent_body_classification_llm_config import (
         CreateAiAgentBodyClassificationLlmConfig,
     )
-    from getsales_async._generated.models.get_ai_agent_metrics_response_200_type_0 import (
-        GetAiAgentMetricsResponse200Type0,
+    from getsales_async._generated.models.get_ai_agent_metrics_response_200 import (
+        GetAiAgentMetricsResponse200,
     )
     from getsales_async._generated.models.order_type import OrderType
     from getsales_async._generated.models.update_ai_agent_body_classification_llm_config import (
@@ -241,7 +240,7 @@ class AiAgentsResource(BaseResource):
         *,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> RawResponse[GetAiAgentMetricsResponse200Type0 | builtins.list[Any]]:
+    ) -> RawResponse[GetAiAgentMetricsResponse200]:
         from getsales_async._generated.api.ai_agents import get_ai_agent_metrics as _endpoint
         from getsales_async._generated.models.get_ai_agent_metrics_body import (
             GetAiAgentMetricsBody as _body_model,
@@ -256,9 +255,8 @@ class AiAgentsResource(BaseResource):
             idempotent=True,
             expect_body=True,
             nullable=False,
-            unwrap_data=False,
+            unwrap_data=True,
             returns_file=False,
-            empty_list_as_map=True,
             request_options=request_options,
         )
 
@@ -267,7 +265,7 @@ class AiAgentsResource(BaseResource):
         *,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> GetAiAgentMetricsResponse200Type0 | builtins.list[Any]:
+    ) -> GetAiAgentMetricsResponse200:
         """Get AI Agent Metrics
 
         Retrieve classification metrics for one or more AI agents. Returns counts of classifications by category (positive, negative, neutral, fallback, no_reply) along with timestamps of the most recent classification activity.
@@ -500,7 +498,7 @@ class AiAgentsResourceWithRawResponse:
         *,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> RawResponse[GetAiAgentMetricsResponse200Type0 | builtins.list[Any]]:
+    ) -> RawResponse[GetAiAgentMetricsResponse200]:
         """Get AI Agent Metrics (raw response)."""
         return await self._resource._get_metrics(
             extra_body=extra_body, request_options=request_options

@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from getsales_async._generated.models.create_ai_template_body_is_public import (
         CreateAiTemplateBodyIsPublic,
     )
-    from getsales_async._generated.models.create_ai_template_body_llm_config_type_0 import (
-        CreateAiTemplateBodyLlmConfigType0,
+    from getsales_async._generated.models.create_ai_template_body_llm_config import (
+        CreateAiTemplateBodyLlmConfig,
     )
     from getsales_async._generated.models.create_ai_template_body_settings import (
         CreateAiTemplateBodySettings,
@@ -41,8 +41,8 @@ if TYPE_CHECKING:
     from getsales_async._generated.models.render_ai_template_body_settings import (
         RenderAiTemplateBodySettings,
     )
-    from getsales_async._generated.models.update_ai_template_body_llm_config_type_0 import (
-        UpdateAiTemplateBodyLlmConfigType0,
+    from getsales_async._generated.models.update_ai_template_body_llm_config import (
+        UpdateAiTemplateBodyLlmConfig,
     )
     from getsales_async._generated.models.update_ai_template_body_settings import (
         UpdateAiTemplateBodySettings,
@@ -70,7 +70,7 @@ class AiTemplatesResource(BaseResource):
         body: str | Unset | None = UNSET,
         prompt: str | Unset | None = UNSET,
         llm_uuid: str | Unset | None = UNSET,
-        llm_config: CreateAiTemplateBodyLlmConfigType0 | Unset | None = UNSET,
+        llm_config: CreateAiTemplateBodyLlmConfig | Unset | None = UNSET,
         enable_validation: bool | Unset = UNSET,
         enable_fallback: bool | Unset = UNSET,
         settings: CreateAiTemplateBodySettings | Mapping[str, Any] | Unset = UNSET,
@@ -124,7 +124,7 @@ class AiTemplatesResource(BaseResource):
         body: str | Unset | None = UNSET,
         prompt: str | Unset | None = UNSET,
         llm_uuid: str | Unset | None = UNSET,
-        llm_config: CreateAiTemplateBodyLlmConfigType0 | Unset | None = UNSET,
+        llm_config: CreateAiTemplateBodyLlmConfig | Unset | None = UNSET,
         enable_validation: bool | Unset = UNSET,
         enable_fallback: bool | Unset = UNSET,
         settings: CreateAiTemplateBodySettings | Mapping[str, Any] | Unset = UNSET,
@@ -405,7 +405,7 @@ class AiTemplatesResource(BaseResource):
         body: str | Unset | None = UNSET,
         prompt: str | Unset | None = UNSET,
         llm_uuid: str | Unset | None = UNSET,
-        llm_config: Unset | UpdateAiTemplateBodyLlmConfigType0 | None = UNSET,
+        llm_config: Unset | UpdateAiTemplateBodyLlmConfig | None = UNSET,
         enable_validation: bool | Unset = UNSET,
         enable_fallback: bool | Unset = UNSET,
         settings: UpdateAiTemplateBodySettings | Mapping[str, Any] | Unset = UNSET,
@@ -454,7 +454,7 @@ class AiTemplatesResource(BaseResource):
         body: str | Unset | None = UNSET,
         prompt: str | Unset | None = UNSET,
         llm_uuid: str | Unset | None = UNSET,
-        llm_config: Unset | UpdateAiTemplateBodyLlmConfigType0 | None = UNSET,
+        llm_config: Unset | UpdateAiTemplateBodyLlmConfig | None = UNSET,
         enable_validation: bool | Unset = UNSET,
         enable_fallback: bool | Unset = UNSET,
         settings: UpdateAiTemplateBodySettings | Mapping[str, Any] | Unset = UNSET,
@@ -502,7 +502,7 @@ class AiTemplatesResourceWithRawResponse:
         body: str | Unset | None = UNSET,
         prompt: str | Unset | None = UNSET,
         llm_uuid: str | Unset | None = UNSET,
-        llm_config: CreateAiTemplateBodyLlmConfigType0 | Unset | None = UNSET,
+        llm_config: CreateAiTemplateBodyLlmConfig | Unset | None = UNSET,
         enable_validation: bool | Unset = UNSET,
         enable_fallback: bool | Unset = UNSET,
         settings: CreateAiTemplateBodySettings | Mapping[str, Any] | Unset = UNSET,
@@ -607,7 +607,7 @@ class AiTemplatesResourceWithRawResponse:
         body: str | Unset | None = UNSET,
         prompt: str | Unset | None = UNSET,
         llm_uuid: str | Unset | None = UNSET,
-        llm_config: Unset | UpdateAiTemplateBodyLlmConfigType0 | None = UNSET,
+        llm_config: Unset | UpdateAiTemplateBodyLlmConfig | None = UNSET,
         enable_validation: bool | Unset = UNSET,
         enable_fallback: bool | Unset = UNSET,
         settings: UpdateAiTemplateBodySettings | Mapping[str, Any] | Unset = UNSET,

@@ -25,8 +25,8 @@ if TYPE_CHECKING:
         CreateDataSourceBodyPayload,
     )
     from getsales_async._generated.models.data_source import DataSource
-    from getsales_async._generated.models.data_source_metrics_response_200_type_0 import (
-        DataSourceMetricsResponse200Type0,
+    from getsales_async._generated.models.data_source_metrics_response_200 import (
+        DataSourceMetricsResponse200,
     )
     from getsales_async._generated.models.data_source_page import DataSourcePage
     from getsales_async._generated.models.data_source_type import DataSourceType
@@ -247,7 +247,7 @@ class DataSourcesResource(BaseResource):
         uuids: builtins.list[str],
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> RawResponse[DataSourceMetricsResponse200Type0 | builtins.list[Any]]:
+    ) -> RawResponse[DataSourceMetricsResponse200]:
         from getsales_async._generated.api.data_sources_linked_in_imports import (
             data_source_metrics as _endpoint,
         )
@@ -264,9 +264,8 @@ class DataSourcesResource(BaseResource):
             idempotent=True,
             expect_body=True,
             nullable=False,
-            unwrap_data=False,
+            unwrap_data=True,
             returns_file=False,
-            empty_list_as_map=True,
             request_options=request_options,
         )
 
@@ -276,7 +275,7 @@ class DataSourcesResource(BaseResource):
         uuids: builtins.list[str],
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> DataSourceMetricsResponse200Type0 | builtins.list[Any]:
+    ) -> DataSourceMetricsResponse200:
         """Get import metrics
 
         Returns progress metrics for one or more imports. Pass an array of import UUIDs
@@ -604,7 +603,7 @@ class DataSourcesResourceWithRawResponse:
         uuids: builtins.list[str],
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> RawResponse[DataSourceMetricsResponse200Type0 | builtins.list[Any]]:
+    ) -> RawResponse[DataSourceMetricsResponse200]:
         """Get import metrics (raw response)."""
         return await self._resource._get_metrics(
             uuids=uuids, extra_body=extra_body, request_options=request_options

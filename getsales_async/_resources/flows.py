@@ -23,25 +23,25 @@ from getsales_async._resource import (
 if TYPE_CHECKING:
     import datetime
 
-    from getsales_async._generated.models.contact_source import ContactSource
+    from getsales_async._generated.models.contact_source_param import ContactSourceParam
     from getsales_async._generated.models.flow import Flow
     from getsales_async._generated.models.flow_node_input import FlowNodeInput
-    from getsales_async._generated.models.flow_node_payload_type_0 import FlowNodePayloadType0
+    from getsales_async._generated.models.flow_node_param_payload import FlowNodeParamPayload
     from getsales_async._generated.models.flow_page import FlowPage
     from getsales_async._generated.models.flow_version import FlowVersion
-    from getsales_async._generated.models.get_flow_metrics_response_200_type_0 import (
-        GetFlowMetricsResponse200Type0,
+    from getsales_async._generated.models.get_flow_metrics_response_200 import (
+        GetFlowMetricsResponse200,
     )
-    from getsales_async._generated.models.get_flow_node_statistics_body_filter_type_0 import (
-        GetFlowNodeStatisticsBodyFilterType0,
+    from getsales_async._generated.models.get_flow_node_statistics_body_filter import (
+        GetFlowNodeStatisticsBodyFilter,
     )
-    from getsales_async._generated.models.get_flow_node_statistics_response_200_type_0 import (
-        GetFlowNodeStatisticsResponse200Type0,
+    from getsales_async._generated.models.get_flow_node_statistics_response_200 import (
+        GetFlowNodeStatisticsResponse200,
     )
     from getsales_async._generated.models.list_flows_filter import ListFlowsFilter
-    from getsales_async._generated.models.node_edge import NodeEdge
+    from getsales_async._generated.models.node_edge_param import NodeEdgeParam
     from getsales_async._generated.models.order_type import OrderType
-    from getsales_async._generated.models.schedule import Schedule
+    from getsales_async._generated.models.schedule_param import ScheduleParam
     from getsales_async._generated.models.validate_contact_source_body_options import (
         ValidateContactSourceBodyOptions,
     )
@@ -97,7 +97,7 @@ class FlowsResource(BaseResource):
         *,
         name: str,
         use_sender_schedule: bool,
-        schedule: Schedule | Mapping[str, Any],
+        schedule: ScheduleParam | Mapping[str, Any],
         description: str | Unset | None = UNSET,
         priority: int | Unset = UNSET,
         is_public: bool | Unset = UNSET,
@@ -140,7 +140,7 @@ class FlowsResource(BaseResource):
         *,
         name: str,
         use_sender_schedule: bool,
-        schedule: Schedule | Mapping[str, Any],
+        schedule: ScheduleParam | Mapping[str, Any],
         description: str | Unset | None = UNSET,
         priority: int | Unset = UNSET,
         is_public: bool | Unset = UNSET,
@@ -175,7 +175,7 @@ class FlowsResource(BaseResource):
         flow_uuid: str,
         *,
         nodes: Sequence[FlowNodeInput | Mapping[str, Any]],
-        contact_sources: Sequence[ContactSource | Mapping[str, Any]],
+        contact_sources: Sequence[ContactSourceParam | Mapping[str, Any]],
         first_common_node_id: int | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -212,7 +212,7 @@ class FlowsResource(BaseResource):
         flow_uuid: str,
         *,
         nodes: Sequence[FlowNodeInput | Mapping[str, Any]],
-        contact_sources: Sequence[ContactSource | Mapping[str, Any]],
+        contact_sources: Sequence[ContactSourceParam | Mapping[str, Any]],
         first_common_node_id: int | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -351,7 +351,7 @@ class FlowsResource(BaseResource):
         uuids: builtins.list[str],
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> RawResponse[GetFlowMetricsResponse200Type0 | builtins.list[Any]]:
+    ) -> RawResponse[GetFlowMetricsResponse200]:
         from getsales_async._generated.api.flows_automations import get_flow_metrics as _endpoint
         from getsales_async._generated.models.get_flow_metrics_body import (
             GetFlowMetricsBody as _body_model,
@@ -366,9 +366,8 @@ class FlowsResource(BaseResource):
             idempotent=True,
             expect_body=True,
             nullable=False,
-            unwrap_data=False,
+            unwrap_data=True,
             returns_file=False,
-            empty_list_as_map=True,
             request_options=request_options,
         )
 
@@ -378,7 +377,7 @@ class FlowsResource(BaseResource):
         uuids: builtins.list[str],
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> GetFlowMetricsResponse200Type0 | builtins.list[Any]:
+    ) -> GetFlowMetricsResponse200:
         """Get flow metrics
 
         Returns aggregate metrics for one or more flows — total contacts, in-progress count, finished count, and failed count.
@@ -396,10 +395,10 @@ class FlowsResource(BaseResource):
         uuid: str,
         *,
         node_ids: builtins.list[int],
-        filter: GetFlowNodeStatisticsBodyFilterType0 | Unset | None = UNSET,
+        filter: GetFlowNodeStatisticsBodyFilter | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> RawResponse[GetFlowNodeStatisticsResponse200Type0 | builtins.list[Any]]:
+    ) -> RawResponse[GetFlowNodeStatisticsResponse200]:
         from getsales_async._generated.api.flows_automations import (
             get_flow_node_statistics as _endpoint,
         )
@@ -416,9 +415,8 @@ class FlowsResource(BaseResource):
             idempotent=True,
             expect_body=True,
             nullable=False,
-            unwrap_data=False,
+            unwrap_data=True,
             returns_file=False,
-            empty_list_as_map=True,
             request_options=request_options,
         )
 
@@ -427,10 +425,10 @@ class FlowsResource(BaseResource):
         uuid: str,
         *,
         node_ids: builtins.list[int],
-        filter: GetFlowNodeStatisticsBodyFilterType0 | Unset | None = UNSET,
+        filter: GetFlowNodeStatisticsBodyFilter | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> GetFlowNodeStatisticsResponse200Type0 | builtins.list[Any]:
+    ) -> GetFlowNodeStatisticsResponse200:
         """Get flow node statistics
 
         Returns per-node statistics for a flow — how many contacts are at each node, conversion metrics (accepted, replied, opened, clicked, bounced), and branch distribution for condition nodes.
@@ -725,7 +723,7 @@ class FlowsResource(BaseResource):
         name: str | Unset = UNSET,
         description: str | Unset | None = UNSET,
         use_sender_schedule: bool | Unset = UNSET,
-        schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
+        schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         priority: int | Unset = UNSET,
         is_public: bool | Unset = UNSET,
         flow_workspace_uuid: str | Unset | None = UNSET,
@@ -768,7 +766,7 @@ class FlowsResource(BaseResource):
         name: str | Unset = UNSET,
         description: str | Unset | None = UNSET,
         use_sender_schedule: bool | Unset = UNSET,
-        schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
+        schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         priority: int | Unset = UNSET,
         is_public: bool | Unset = UNSET,
         flow_workspace_uuid: str | Unset | None = UNSET,
@@ -856,10 +854,10 @@ class FlowsResource(BaseResource):
         *,
         id: int,
         type: str,
-        before: Sequence[NodeEdge | Mapping[str, Any]],
-        after: Sequence[NodeEdge | Mapping[str, Any]],
+        before: Sequence[NodeEdgeParam | Mapping[str, Any]],
+        after: Sequence[NodeEdgeParam | Mapping[str, Any]],
         automation: Any | Unset = UNSET,
-        payload: FlowNodePayloadType0 | builtins.list[Any] | Unset = UNSET,
+        payload: FlowNodeParamPayload | Mapping[str, Any] | Unset = UNSET,
         delay_in_seconds: int | Unset | None = UNSET,
         created_at: datetime.datetime | Unset | None = UNSET,
         updated_at: datetime.datetime | Unset | None = UNSET,
@@ -902,10 +900,10 @@ class FlowsResource(BaseResource):
         *,
         id: int,
         type: str,
-        before: Sequence[NodeEdge | Mapping[str, Any]],
-        after: Sequence[NodeEdge | Mapping[str, Any]],
+        before: Sequence[NodeEdgeParam | Mapping[str, Any]],
+        after: Sequence[NodeEdgeParam | Mapping[str, Any]],
         automation: Any | Unset = UNSET,
-        payload: FlowNodePayloadType0 | builtins.list[Any] | Unset = UNSET,
+        payload: FlowNodeParamPayload | Mapping[str, Any] | Unset = UNSET,
         delay_in_seconds: int | Unset | None = UNSET,
         created_at: datetime.datetime | Unset | None = UNSET,
         updated_at: datetime.datetime | Unset | None = UNSET,
@@ -955,7 +953,7 @@ class FlowsResourceWithRawResponse:
         *,
         name: str,
         use_sender_schedule: bool,
-        schedule: Schedule | Mapping[str, Any],
+        schedule: ScheduleParam | Mapping[str, Any],
         description: str | Unset | None = UNSET,
         priority: int | Unset = UNSET,
         is_public: bool | Unset = UNSET,
@@ -981,7 +979,7 @@ class FlowsResourceWithRawResponse:
         flow_uuid: str,
         *,
         nodes: Sequence[FlowNodeInput | Mapping[str, Any]],
-        contact_sources: Sequence[ContactSource | Mapping[str, Any]],
+        contact_sources: Sequence[ContactSourceParam | Mapping[str, Any]],
         first_common_node_id: int | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -1029,7 +1027,7 @@ class FlowsResourceWithRawResponse:
         uuids: builtins.list[str],
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> RawResponse[GetFlowMetricsResponse200Type0 | builtins.list[Any]]:
+    ) -> RawResponse[GetFlowMetricsResponse200]:
         """Get flow metrics (raw response)."""
         return await self._resource._get_metrics(
             uuids=uuids, extra_body=extra_body, request_options=request_options
@@ -1040,10 +1038,10 @@ class FlowsResourceWithRawResponse:
         uuid: str,
         *,
         node_ids: builtins.list[int],
-        filter: GetFlowNodeStatisticsBodyFilterType0 | Unset | None = UNSET,
+        filter: GetFlowNodeStatisticsBodyFilter | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> RawResponse[GetFlowNodeStatisticsResponse200Type0 | builtins.list[Any]]:
+    ) -> RawResponse[GetFlowNodeStatisticsResponse200]:
         """Get flow node statistics (raw response)."""
         return await self._resource._get_node_statistics(
             uuid,
@@ -1127,7 +1125,7 @@ class FlowsResourceWithRawResponse:
         name: str | Unset = UNSET,
         description: str | Unset | None = UNSET,
         use_sender_schedule: bool | Unset = UNSET,
-        schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
+        schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         priority: int | Unset = UNSET,
         is_public: bool | Unset = UNSET,
         flow_workspace_uuid: str | Unset | None = UNSET,
@@ -1171,10 +1169,10 @@ class FlowsResourceWithRawResponse:
         *,
         id: int,
         type: str,
-        before: Sequence[NodeEdge | Mapping[str, Any]],
-        after: Sequence[NodeEdge | Mapping[str, Any]],
+        before: Sequence[NodeEdgeParam | Mapping[str, Any]],
+        after: Sequence[NodeEdgeParam | Mapping[str, Any]],
         automation: Any | Unset = UNSET,
-        payload: FlowNodePayloadType0 | builtins.list[Any] | Unset = UNSET,
+        payload: FlowNodeParamPayload | Mapping[str, Any] | Unset = UNSET,
         delay_in_seconds: int | Unset | None = UNSET,
         created_at: datetime.datetime | Unset | None = UNSET,
         updated_at: datetime.datetime | Unset | None = UNSET,

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from getsales_async._generated.models.create_lead_fields import CreateLeadFields
     from getsales_async._generated.models.lead import Lead
     from getsales_async._generated.models.lead_count import LeadCount
-    from getsales_async._generated.models.lead_location import LeadLocation
+    from getsales_async._generated.models.lead_location_param import LeadLocationParam
     from getsales_async._generated.models.lead_page import LeadPage
     from getsales_async._generated.models.lead_search_filter import LeadSearchFilter
     from getsales_async._generated.models.lead_search_result import LeadSearchResult
@@ -450,7 +450,7 @@ class LeadsResource(BaseResource):
         work_phone_number: str | Unset | None = UNSET,
         personal_phone_number: str | Unset | None = UNSET,
         raw_address: str | Unset | None = UNSET,
-        location: builtins.list[LeadLocation] | Unset | None = UNSET,
+        location: builtins.list[LeadLocationParam] | Unset | None = UNSET,
         status: str | Unset = UNSET,
         linkedin_status: str | Unset = UNSET,
         email_status: str | Unset | None = UNSET,
@@ -519,7 +519,7 @@ class LeadsResource(BaseResource):
         work_phone_number: str | Unset | None = UNSET,
         personal_phone_number: str | Unset | None = UNSET,
         raw_address: str | Unset | None = UNSET,
-        location: builtins.list[LeadLocation] | Unset | None = UNSET,
+        location: builtins.list[LeadLocationParam] | Unset | None = UNSET,
         status: str | Unset = UNSET,
         linkedin_status: str | Unset = UNSET,
         email_status: str | Unset | None = UNSET,
@@ -772,7 +772,7 @@ class LeadsResourceWithRawResponse:
         work_phone_number: str | Unset | None = UNSET,
         personal_phone_number: str | Unset | None = UNSET,
         raw_address: str | Unset | None = UNSET,
-        location: builtins.list[LeadLocation] | Unset | None = UNSET,
+        location: builtins.list[LeadLocationParam] | Unset | None = UNSET,
         status: str | Unset = UNSET,
         linkedin_status: str | Unset = UNSET,
         email_status: str | Unset | None = UNSET,

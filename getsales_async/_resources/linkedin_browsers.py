@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     )
     from getsales_async._generated.models.order_type import OrderType
     from getsales_async._generated.models.proxy_country_collection import ProxyCountryCollection
-    from getsales_async._generated.models.schedule import Schedule
+    from getsales_async._generated.models.schedule_param import ScheduleParam
     from getsales_async._generated.models.stop_linkedin_browser_body_now import (
         StopLinkedinBrowserBodyNow,
     )
@@ -649,7 +649,7 @@ class LinkedinBrowsersResource(BaseResource):
         linkedin_password: str | Unset | None = UNSET,
         ln_code: str | Unset | None = UNSET,
         linkedin_account_uuid: str | Unset | None = UNSET,
-        schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
+        schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         status: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -694,7 +694,7 @@ class LinkedinBrowsersResource(BaseResource):
         linkedin_password: str | Unset | None = UNSET,
         ln_code: str | Unset | None = UNSET,
         linkedin_account_uuid: str | Unset | None = UNSET,
-        schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
+        schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         status: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -895,7 +895,7 @@ class LinkedinBrowsersResourceWithRawResponse:
         linkedin_password: str | Unset | None = UNSET,
         ln_code: str | Unset | None = UNSET,
         linkedin_account_uuid: str | Unset | None = UNSET,
-        schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
+        schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         status: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,

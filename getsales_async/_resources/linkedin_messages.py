@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -28,7 +27,7 @@ if TYPE_CHECKING:
     from getsales_async._generated.models.get_linkedin_message_group_counts_body_group_field import (
         GetLinkedinMessageGroupCountsBodyGroupField,
     )
-    from getsales_async._generated.models.group_counts_type_0 import GroupCountsType0
+    from getsales_async._generated.models.group_counts import GroupCounts
     from getsales_async._generated.models.linkedin_message import LinkedinMessage
     from getsales_async._generated.models.linkedin_message_page import LinkedinMessagePage
     from getsales_async._generated.models.list_linkedin_messages_filter import (
@@ -65,7 +64,7 @@ class LinkedinMessagesResource(BaseResource):
         filter: GetLinkedinMessageGroupCountsBodyFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> RawResponse[GroupCountsType0 | builtins.list[Any]]:
+    ) -> RawResponse[GroupCounts]:
         from getsales_async._generated.api.linked_in_messages import (
             get_linkedin_message_group_counts as _endpoint,
         )
@@ -82,9 +81,8 @@ class LinkedinMessagesResource(BaseResource):
             idempotent=True,
             expect_body=True,
             nullable=False,
-            unwrap_data=False,
+            unwrap_data=True,
             returns_file=False,
-            empty_list_as_map=True,
             pairs_to_map=("value", "count"),
             request_options=request_options,
         )
@@ -104,7 +102,7 @@ class LinkedinMessagesResource(BaseResource):
         filter: GetLinkedinMessageGroupCountsBodyFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> GroupCountsType0 | builtins.list[Any]:
+    ) -> GroupCounts:
         """Get LinkedIn message group counts
 
         Returns aggregated counts of LinkedIn messages grouped by a specified field (status, type, linkedin_type, automation, etc.). Useful for dashboards and reporting on message distribution, failure analysis, and automation mode breakdown. Supports optional filtering before grouping.
@@ -311,7 +309,7 @@ class LinkedinMessagesResourceWithRawResponse:
         filter: GetLinkedinMessageGroupCountsBodyFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> RawResponse[GroupCountsType0 | builtins.list[Any]]:
+    ) -> RawResponse[GroupCounts]:
         """Get LinkedIn message group counts (raw response)."""
         return await self._resource._get_group_counts(
             group_field=group_field,

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -30,14 +29,14 @@ if TYPE_CHECKING:
     from getsales_async._generated.models.connect_external_browser_response_201 import (
         ConnectExternalBrowserResponse201,
     )
-    from getsales_async._generated.models.get_sender_profile_metrics_response_200_type_0 import (
-        GetSenderProfileMetricsResponse200Type0,
+    from getsales_async._generated.models.get_sender_profile_metrics_response_200 import (
+        GetSenderProfileMetricsResponse200,
     )
     from getsales_async._generated.models.list_sender_profiles_filter import (
         ListSenderProfilesFilter,
     )
     from getsales_async._generated.models.order_type import OrderType
-    from getsales_async._generated.models.schedule import Schedule
+    from getsales_async._generated.models.schedule_param import ScheduleParam
     from getsales_async._generated.models.sender_profile import SenderProfile
     from getsales_async._generated.models.sender_profile_page import SenderProfilePage
 
@@ -128,9 +127,9 @@ class SenderProfilesResource(BaseResource):
         last_name: str,
         assignee_user_id: int,
         label: str | Unset = UNSET,
-        linkedin_schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
-        email_schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
-        schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
+        linkedin_schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
+        email_schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
+        schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         notification_emails: str | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -175,9 +174,9 @@ class SenderProfilesResource(BaseResource):
         last_name: str,
         assignee_user_id: int,
         label: str | Unset = UNSET,
-        linkedin_schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
-        email_schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
-        schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
+        linkedin_schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
+        email_schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
+        schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         notification_emails: str | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -278,7 +277,7 @@ class SenderProfilesResource(BaseResource):
         *,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> RawResponse[GetSenderProfileMetricsResponse200Type0 | builtins.list[Any]]:
+    ) -> RawResponse[GetSenderProfileMetricsResponse200]:
         from getsales_async._generated.api.sender_profiles import (
             get_sender_profile_metrics as _endpoint,
         )
@@ -295,9 +294,8 @@ class SenderProfilesResource(BaseResource):
             idempotent=True,
             expect_body=True,
             nullable=False,
-            unwrap_data=False,
+            unwrap_data=True,
             returns_file=False,
-            empty_list_as_map=True,
             request_options=request_options,
         )
 
@@ -306,7 +304,7 @@ class SenderProfilesResource(BaseResource):
         *,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> GetSenderProfileMetricsResponse200Type0 | builtins.list[Any]:
+    ) -> GetSenderProfileMetricsResponse200:
         """Get sender profile metrics
 
         Returns metrics for one or more sender profiles, including linked mailbox status and counts.
@@ -410,9 +408,9 @@ class SenderProfilesResource(BaseResource):
         last_name: str | Unset = UNSET,
         assignee_user_id: int | Unset = UNSET,
         label: str | Unset = UNSET,
-        linkedin_schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
-        email_schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
-        schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
+        linkedin_schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
+        email_schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
+        schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         notification_emails: str | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -457,9 +455,9 @@ class SenderProfilesResource(BaseResource):
         last_name: str | Unset = UNSET,
         assignee_user_id: int | Unset = UNSET,
         label: str | Unset = UNSET,
-        linkedin_schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
-        email_schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
-        schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
+        linkedin_schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
+        email_schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
+        schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         notification_emails: str | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -518,9 +516,9 @@ class SenderProfilesResourceWithRawResponse:
         last_name: str,
         assignee_user_id: int,
         label: str | Unset = UNSET,
-        linkedin_schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
-        email_schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
-        schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
+        linkedin_schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
+        email_schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
+        schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         notification_emails: str | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -562,7 +560,7 @@ class SenderProfilesResourceWithRawResponse:
         *,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> RawResponse[GetSenderProfileMetricsResponse200Type0 | builtins.list[Any]]:
+    ) -> RawResponse[GetSenderProfileMetricsResponse200]:
         """Get sender profile metrics (raw response)."""
         return await self._resource._get_metrics(
             extra_body=extra_body, request_options=request_options
@@ -596,9 +594,9 @@ class SenderProfilesResourceWithRawResponse:
         last_name: str | Unset = UNSET,
         assignee_user_id: int | Unset = UNSET,
         label: str | Unset = UNSET,
-        linkedin_schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
-        email_schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
-        schedule: Schedule | Mapping[str, Any] | Unset = UNSET,
+        linkedin_schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
+        email_schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
+        schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         notification_emails: str | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,

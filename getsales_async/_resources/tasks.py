@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -151,7 +150,7 @@ class TasksResource(BaseResource):
         *,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> RawResponse[builtins.list[Any] | TaskMetrics]:
+    ) -> RawResponse[TaskMetrics]:
         from getsales_async._generated.api.tasks import get_task_metrics as _endpoint
         from getsales_async._generated.models.get_task_metrics_body import (
             GetTaskMetricsBody as _body_model,
@@ -166,9 +165,8 @@ class TasksResource(BaseResource):
             idempotent=True,
             expect_body=True,
             nullable=False,
-            unwrap_data=False,
+            unwrap_data=True,
             returns_file=False,
-            empty_list_as_map=True,
             request_options=request_options,
         )
 
@@ -177,7 +175,7 @@ class TasksResource(BaseResource):
         *,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> builtins.list[Any] | TaskMetrics:
+    ) -> TaskMetrics:
         """Get task metrics
 
         Retrieve aggregated metrics and statistics for tasks. Returns counts of tasks by status, type, and performance metrics. Useful for dashboards, reports, and monitoring automation performance.
@@ -194,7 +192,7 @@ class TasksResource(BaseResource):
         sender_profile_uuid: str,
         date: datetime.date,
         request_options: RequestOptions | None = None,
-    ) -> RawResponse[builtins.list[Any] | TaskSchedule]:
+    ) -> RawResponse[TaskSchedule]:
         from getsales_async._generated.api.tasks import get_task_schedule as _endpoint
 
         _kwargs = _endpoint._get_kwargs(sender_profile_uuid=sender_profile_uuid, date=date)
@@ -205,9 +203,8 @@ class TasksResource(BaseResource):
             idempotent=True,
             expect_body=True,
             nullable=False,
-            unwrap_data=False,
+            unwrap_data=True,
             returns_file=False,
-            empty_list_as_map=True,
             request_options=request_options,
         )
 
@@ -217,7 +214,7 @@ class TasksResource(BaseResource):
         sender_profile_uuid: str,
         date: datetime.date,
         request_options: RequestOptions | None = None,
-    ) -> builtins.list[Any] | TaskSchedule:
+    ) -> TaskSchedule:
         """Get task schedule
 
         Retrieve the upcoming task schedule for a specific sender profile and date. Returns tasks scheduled to execute on that day, grouped by time. Useful for understanding daily execution volume and planning.
@@ -354,7 +351,7 @@ class TasksResourceWithRawResponse:
         *,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> RawResponse[builtins.list[Any] | TaskMetrics]:
+    ) -> RawResponse[TaskMetrics]:
         """Get task metrics (raw response)."""
         return await self._resource._get_metrics(
             extra_body=extra_body, request_options=request_options
@@ -366,7 +363,7 @@ class TasksResourceWithRawResponse:
         sender_profile_uuid: str,
         date: datetime.date,
         request_options: RequestOptions | None = None,
-    ) -> RawResponse[builtins.list[Any] | TaskSchedule]:
+    ) -> RawResponse[TaskSchedule]:
         """Get task schedule (raw response)."""
         return await self._resource._get_schedule(
             sender_profile_uuid=sender_profile_uuid, date=date, request_options=request_options

@@ -20,13 +20,13 @@ from getsales_async._resource import (
 )
 
 if TYPE_CHECKING:
-    from getsales_async._generated.models.create_webhook_body_filters_type_0 import (
-        CreateWebhookBodyFiltersType0,
+    from getsales_async._generated.models.create_webhook_body_filters import (
+        CreateWebhookBodyFilters,
     )
     from getsales_async._generated.models.list_webhooks_filter import ListWebhooksFilter
     from getsales_async._generated.models.order_type import OrderType
-    from getsales_async._generated.models.update_webhook_body_filters_type_0 import (
-        UpdateWebhookBodyFiltersType0,
+    from getsales_async._generated.models.update_webhook_body_filters import (
+        UpdateWebhookBodyFilters,
     )
     from getsales_async._generated.models.webhook import Webhook
     from getsales_async._generated.models.webhook_event import WebhookEvent
@@ -78,7 +78,7 @@ class WebhooksResource(BaseResource):
         request_method: WebhookRequestMethod
         | Literal["POST", "GET", "PUT", "PATCH", "DELETE"]
         | Unset = "POST",
-        filters: CreateWebhookBodyFiltersType0 | Unset | None = UNSET,
+        filters: CreateWebhookBodyFilters | Unset | None = UNSET,
         status: WebhookStatus | Literal["on", "off"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -146,7 +146,7 @@ class WebhooksResource(BaseResource):
         request_method: WebhookRequestMethod
         | Literal["POST", "GET", "PUT", "PATCH", "DELETE"]
         | Unset = "POST",
-        filters: CreateWebhookBodyFiltersType0 | Unset | None = UNSET,
+        filters: CreateWebhookBodyFilters | Unset | None = UNSET,
         status: WebhookStatus | Literal["on", "off"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -422,7 +422,7 @@ class WebhooksResource(BaseResource):
         request_method: WebhookRequestMethod
         | Literal["POST", "GET", "PUT", "PATCH", "DELETE"]
         | Unset = UNSET,
-        filters: Unset | UpdateWebhookBodyFiltersType0 | None = UNSET,
+        filters: Unset | UpdateWebhookBodyFilters | None = UNSET,
         status: WebhookStatus | Literal["on", "off"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -491,7 +491,7 @@ class WebhooksResource(BaseResource):
         request_method: WebhookRequestMethod
         | Literal["POST", "GET", "PUT", "PATCH", "DELETE"]
         | Unset = UNSET,
-        filters: Unset | UpdateWebhookBodyFiltersType0 | None = UNSET,
+        filters: Unset | UpdateWebhookBodyFilters | None = UNSET,
         status: WebhookStatus | Literal["on", "off"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -555,7 +555,7 @@ class WebhooksResourceWithRawResponse:
         request_method: WebhookRequestMethod
         | Literal["POST", "GET", "PUT", "PATCH", "DELETE"]
         | Unset = "POST",
-        filters: CreateWebhookBodyFiltersType0 | Unset | None = UNSET,
+        filters: CreateWebhookBodyFilters | Unset | None = UNSET,
         status: WebhookStatus | Literal["on", "off"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,
@@ -664,7 +664,7 @@ class WebhooksResourceWithRawResponse:
         request_method: WebhookRequestMethod
         | Literal["POST", "GET", "PUT", "PATCH", "DELETE"]
         | Unset = UNSET,
-        filters: Unset | UpdateWebhookBodyFiltersType0 | None = UNSET,
+        filters: Unset | UpdateWebhookBodyFilters | None = UNSET,
         status: WebhookStatus | Literal["on", "off"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
         request_options: RequestOptions | None = None,

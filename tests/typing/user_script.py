@@ -50,13 +50,10 @@ CHECKPOINT_FILE = Path("leads-export.checkpoint.json")
 QUARTER = {"created_at": {">=": "2024-01-01", "<": "2024-04-01"}}
 
 
-def row_of(result: LeadSearchResult) -> dict[str, str] | None:
-    """One CSV row per lead; search items may carry no lead at all."""
-    lead = result.lead
-    if not isinstance(lead, Lead) or not isinstance(lead.uuid, str):
-        return None
-    name = lead.name if isinstance(lead.name, str) else ""
-    return {"uuid": lead.uuid, "name": name}
+def row_of(result: LeadSearchResult) -> dict[str, str]:
+    """One CSV row per lead: the uuid is a plain str, the name may be None."""
+    lead: Lead = result.lead
+    return {"uuid": lead.uuid, "name": lead.name or ""}
 
 
 async def export_quarter(client: AsyncGetSales) -> list[dict[str, str]]:
@@ -79,8 +76,8 @@ async def export_quarter(client: AsyncGetSales) -> list[dict[str, str]]:
     try:
         async for page in paginator.pages():
             for item in page.items:
-                if isinstance(item, LeadSearchResult) and (row := row_of(item)) is not None:
-                    rows.append(row)
+                if isinstance(item, LeadSearchResult):
+                    rows.append(row_of(item))
             CHECKPOINT_FILE.write_text(paginator.checkpoint().to_json())
     except PaginationWindowError as exc:
         print(f"more than {exc.window} results: split the quarter by month ({exc})")
@@ -114,8 +111,7 @@ async def versions_of(client: AsyncGetSales, flow_uuid: str) -> list[str]:
     uuids: list[str] = []
     async for version in client.flows.list_versions(flow_uuid, page_size=50):
         assert_type(version, FlowVersion)
-        if isinstance(version.uuid, str):
-            uuids.append(version.uuid)
+        uuids.append(version.uuid)
     return uuids
 
 
@@ -133,7 +129,7 @@ async def enroll(client: AsyncGetSales, flow_uuid: str, list_uuid: str) -> None:
     if result is not None:
         print("skipped:", result.reason)
     existing = await client.leads.lookup(email="ann@example.com")
-    if existing is not None and isinstance(existing.uuid, str):
+    if existing is not None:
         await client.flow_leads.add(flow_uuid, existing.uuid)
 
 
@@ -159,7 +155,7 @@ async def housekeeping(client: AsyncGetSales) -> None:
 
     await client.leads.upsert(
         lead={"linkedin_id": "ann-lee", "tags": ["cto-q1"]},
-        list_uuid=str(lists.uuid),
+        list_uuid=lists.uuid,
         custom_fields={"Source": "webinar"},
         extra_body={"lead_source": "webinar"},
     )
@@ -169,9 +165,8 @@ async def housekeeping(client: AsyncGetSales) -> None:
     Path("export-q1.csv").write_bytes(csv_bytes)
 
     metrics = await client.flows.get_metrics(uuids=["f1"])
-    if not isinstance(metrics, list):
-        for flow_uuid in metrics.additional_keys:
-            print(flow_uuid, metrics[flow_uuid].to_dict())
+    for flow_uuid, flow_metrics in metrics.items():
+        print(flow_uuid, flow_metrics.leads_count, flow_metrics.to_dict())
 
     try:
         await client.leads.get("does-not-exist")

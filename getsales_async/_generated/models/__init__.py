@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 _MODULES: dict[str, str] = {
     "Activity": "activity",
     "ActivityCollection": "activity_collection",
-    "ActivityPayloadType0Type0": "activity_payload_type_0_type_0",
+    "ActivityPayload": "activity_payload",
     "AddCompanyToBlacklistBody": "add_company_to_blacklist_body",
     "AddLeadToBlacklistBody": "add_lead_to_blacklist_body",
     "AddLeadToFlowBody": "add_lead_to_flow_body",
@@ -20,17 +20,17 @@ _MODULES: dict[str, str] = {
     "AddNewLeadToFlowBody": "add_new_lead_to_flow_body",
     "AddNewLeadToFlowBodyCustomFields": "add_new_lead_to_flow_body_custom_fields",
     "AiAgent": "ai_agent",
-    "AiAgentClassificationLlmConfigType0Type0": "ai_agent_classification_llm_config_type_0_type_0",
+    "AiAgentClassificationLlmConfig": "ai_agent_classification_llm_config",
     "AiAgentMetrics": "ai_agent_metrics",
     "AiAgentPage": "ai_agent_page",
     "AiTemplate": "ai_template",
-    "AiTemplateAttachmentsType0Item": "ai_template_attachments_type_0_item",
-    "AiTemplateLlmConfigType0Type0": "ai_template_llm_config_type_0_type_0",
+    "AiTemplateAttachmentsItem": "ai_template_attachments_item",
+    "AiTemplateLlmConfig": "ai_template_llm_config",
     "AiTemplatePage": "ai_template_page",
     "AiTemplateRenderResult": "ai_template_render_result",
-    "AiTemplateRenderResultValidationHistoryType0Item": "ai_template_render_result_validation_history_type_0_item",
-    "AiTemplateSettingsType0Type0": "ai_template_settings_type_0_type_0",
-    "AiTemplateValidationLlmConfigType0Type0": "ai_template_validation_llm_config_type_0_type_0",
+    "AiTemplateRenderResultValidationHistoryItem": "ai_template_render_result_validation_history_item",
+    "AiTemplateSettings": "ai_template_settings",
+    "AiTemplateValidationLlmConfig": "ai_template_validation_llm_config",
     "ApiErrorBody": "api_error_body",
     "AttachmentRef": "attachment_ref",
     "BrowserLog": "browser_log",
@@ -45,7 +45,7 @@ _MODULES: dict[str, str] = {
     "Company": "company",
     "CompanyBlacklistEntry": "company_blacklist_entry",
     "CompanyBlacklistEntryPage": "company_blacklist_entry_page",
-    "CompanyHqLocationType0Item": "company_hq_location_type_0_item",
+    "CompanyHqLocationItem": "company_hq_location_item",
     "CompanyInput": "company_input",
     "CompanyPage": "company_page",
     "CompanySearchFilter": "company_search_filter",
@@ -58,14 +58,17 @@ _MODULES: dict[str, str] = {
     "ContactList": "contact_list",
     "ContactListPage": "contact_list_page",
     "ContactSource": "contact_source",
-    "ContactSourceFilterTreeFormatType0Type0": "contact_source_filter_tree_format_type_0_type_0",
-    "ContactSourceMassActionsFilterType0Type0": "contact_source_mass_actions_filter_type_0_type_0",
+    "ContactSourceFilterTreeFormat": "contact_source_filter_tree_format",
+    "ContactSourceMassActionsFilter": "contact_source_mass_actions_filter",
+    "ContactSourceParam": "contact_source_param",
+    "ContactSourceParamFilterTreeFormat": "contact_source_param_filter_tree_format",
+    "ContactSourceParamMassActionsFilter": "contact_source_param_mass_actions_filter",
     "CountLeadsBody": "count_leads_body",
     "CreateAiAgentBody": "create_ai_agent_body",
     "CreateAiAgentBodyClassificationLlmConfig": "create_ai_agent_body_classification_llm_config",
     "CreateAiTemplateBody": "create_ai_template_body",
     "CreateAiTemplateBodyIsPublic": "create_ai_template_body_is_public",
-    "CreateAiTemplateBodyLlmConfigType0": "create_ai_template_body_llm_config_type_0",
+    "CreateAiTemplateBodyLlmConfig": "create_ai_template_body_llm_config",
     "CreateAiTemplateBodySettings": "create_ai_template_body_settings",
     "CreateAiTemplateBodyType": "create_ai_template_body_type",
     "CreateCustomFieldBody": "create_custom_field_body",
@@ -83,22 +86,22 @@ _MODULES: dict[str, str] = {
     "CreateSenderProfileBody": "create_sender_profile_body",
     "CreateTagBody": "create_tag_body",
     "CreateWebhookBody": "create_webhook_body",
-    "CreateWebhookBodyFiltersType0": "create_webhook_body_filters_type_0",
+    "CreateWebhookBodyFilters": "create_webhook_body_filters",
     "CustomField": "custom_field",
     "CustomFieldCollection": "custom_field_collection",
     "DataSource": "data_source",
-    "DataSourceErrorsType0Item": "data_source_errors_type_0_item",
+    "DataSourceErrorsItem": "data_source_errors_item",
     "DataSourceMetrics": "data_source_metrics",
     "DataSourceMetricsBody": "data_source_metrics_body",
-    "DataSourceMetricsResponse200Type0": "data_source_metrics_response_200_type_0",
+    "DataSourceMetricsResponse200": "data_source_metrics_response_200",
     "DataSourcePage": "data_source_page",
-    "DataSourcePayloadType0Type0": "data_source_payload_type_0_type_0",
+    "DataSourcePayload": "data_source_payload",
     "DataSourceType": "data_source_type",
     "DeleteMailboxBody": "delete_mailbox_body",
     "DownloadExportBody": "download_export_body",
     "Email": "email",
     "EmailBody": "email_body",
-    "EmailBodyAttachmentsType0Item": "email_body_attachments_type_0_item",
+    "EmailBodyAttachmentsItem": "email_body_attachments_item",
     "EmailPage": "email_page",
     "EmailPagePagination": "email_page_pagination",
     "EmailRecipient": "email_recipient",
@@ -110,42 +113,44 @@ _MODULES: dict[str, str] = {
     "EnrichmentQueueMetricsBody": "enrichment_queue_metrics_body",
     "EnrichmentQueueMetricsResponse200": "enrichment_queue_metrics_response_200",
     "ErrorDetail": "error_detail",
-    "ErrorDetailDataType0": "error_detail_data_type_0",
+    "ErrorDetailData": "error_detail_data",
     "ExportCompaniesBody": "export_companies_body",
     "ExportLeadsBody": "export_leads_body",
     "FileExport": "file_export",
-    "FileExportFilterType0Type0": "file_export_filter_type_0_type_0",
+    "FileExportFilter": "file_export_filter",
     "FileExportResult": "file_export_result",
     "FileImport": "file_import",
     "FileImportJob": "file_import_job",
-    "FileImportMatchesType0Type0": "file_import_matches_type_0_type_0",
-    "FileImportPayloadType0Type0": "file_import_payload_type_0_type_0",
+    "FileImportMatches": "file_import_matches",
+    "FileImportPayload": "file_import_payload",
     "Flow": "flow",
     "FlowInput": "flow_input",
     "FlowLead": "flow_lead",
     "FlowLeadPage": "flow_lead_page",
     "FlowLeadSearchFilter": "flow_lead_search_filter",
     "FlowMetrics": "flow_metrics",
-    "FlowMetricsTaskCountsType0": "flow_metrics_task_counts_type_0",
+    "FlowMetricsTaskCounts": "flow_metrics_task_counts",
     "FlowNode": "flow_node",
     "FlowNodeInput": "flow_node_input",
-    "FlowNodePayloadType0": "flow_node_payload_type_0",
+    "FlowNodeParam": "flow_node_param",
+    "FlowNodeParamPayload": "flow_node_param_payload",
+    "FlowNodePayload": "flow_node_payload",
     "FlowNodeStatistics": "flow_node_statistics",
-    "FlowNodeStatisticsNodeBranchesType0": "flow_node_statistics_node_branches_type_0",
-    "FlowNodeStatisticsNodeConversionsType0": "flow_node_statistics_node_conversions_type_0",
-    "FlowNodeStatisticsNodeStatusesType0": "flow_node_statistics_node_statuses_type_0",
+    "FlowNodeStatisticsNodeBranches": "flow_node_statistics_node_branches",
+    "FlowNodeStatisticsNodeConversions": "flow_node_statistics_node_conversions",
+    "FlowNodeStatisticsNodeStatuses": "flow_node_statistics_node_statuses",
     "FlowPage": "flow_page",
     "FlowVersion": "flow_version",
     "FlowWorkspace": "flow_workspace",
     "FlowWorkspacePage": "flow_workspace_page",
     "GetAiAgentMetricsBody": "get_ai_agent_metrics_body",
-    "GetAiAgentMetricsResponse200Type0": "get_ai_agent_metrics_response_200_type_0",
+    "GetAiAgentMetricsResponse200": "get_ai_agent_metrics_response_200",
     "GetFirstLinkedinBrowserBody": "get_first_linkedin_browser_body",
     "GetFlowMetricsBody": "get_flow_metrics_body",
-    "GetFlowMetricsResponse200Type0": "get_flow_metrics_response_200_type_0",
+    "GetFlowMetricsResponse200": "get_flow_metrics_response_200",
     "GetFlowNodeStatisticsBody": "get_flow_node_statistics_body",
-    "GetFlowNodeStatisticsBodyFilterType0": "get_flow_node_statistics_body_filter_type_0",
-    "GetFlowNodeStatisticsResponse200Type0": "get_flow_node_statistics_response_200_type_0",
+    "GetFlowNodeStatisticsBodyFilter": "get_flow_node_statistics_body_filter",
+    "GetFlowNodeStatisticsResponse200": "get_flow_node_statistics_response_200",
     "GetLeadMetricsBody": "get_lead_metrics_body",
     "GetLeadMetricsBodyFilter": "get_lead_metrics_body_filter",
     "GetLeadMetricsBodyGroupBy": "get_lead_metrics_body_group_by",
@@ -153,9 +158,9 @@ _MODULES: dict[str, str] = {
     "GetLinkedinMessageGroupCountsBodyFilter": "get_linkedin_message_group_counts_body_filter",
     "GetLinkedinMessageGroupCountsBodyGroupField": "get_linkedin_message_group_counts_body_group_field",
     "GetSenderProfileMetricsBody": "get_sender_profile_metrics_body",
-    "GetSenderProfileMetricsResponse200Type0": "get_sender_profile_metrics_response_200_type_0",
+    "GetSenderProfileMetricsResponse200": "get_sender_profile_metrics_response_200",
     "GetTaskMetricsBody": "get_task_metrics_body",
-    "GroupCountsType0": "group_counts_type_0",
+    "GroupCounts": "group_counts",
     "ImportCompaniesFromFileBody": "import_companies_from_file_body",
     "ImportCompaniesFromFileBodyColumns": "import_companies_from_file_body_columns",
     "ImportLeadsFromFileBody": "import_leads_from_file_body",
@@ -167,9 +172,10 @@ _MODULES: dict[str, str] = {
     "LeadEducation": "lead_education",
     "LeadExperience": "lead_experience",
     "LeadLocation": "lead_location",
+    "LeadLocationParam": "lead_location_param",
     "LeadMetrics": "lead_metrics",
     "LeadMetricsCounts": "lead_metrics_counts",
-    "LeadMetricsMetricsType0": "lead_metrics_metrics_type_0",
+    "LeadMetricsMetrics": "lead_metrics_metrics",
     "LeadPage": "lead_page",
     "LeadPost": "lead_post",
     "LeadSearchFilter": "lead_search_filter",
@@ -180,7 +186,7 @@ _MODULES: dict[str, str] = {
     "LinkedinBrowserPage": "linkedin_browser_page",
     "LinkedinBrowserSearchFilter": "linkedin_browser_search_filter",
     "LinkedinMessage": "linkedin_message",
-    "LinkedinMessageAttachmentsType0Item": "linkedin_message_attachments_type_0_item",
+    "LinkedinMessageAttachmentsItem": "linkedin_message_attachments_item",
     "LinkedinMessagePage": "linkedin_message_page",
     "ListActivitiesFilter": "list_activities_filter",
     "ListBrowserLogsBody": "list_browser_logs_body",
@@ -206,13 +212,14 @@ _MODULES: dict[str, str] = {
     "LookupOneLeadBody": "lookup_one_lead_body",
     "Mailbox": "mailbox",
     "MailboxConnectionSettings": "mailbox_connection_settings",
-    "MailboxConnectionSettingsType0Type0": "mailbox_connection_settings_type_0_type_0",
+    "MailboxConnectionSettingsType0": "mailbox_connection_settings_type_0",
     "MailboxPage": "mailbox_page",
     "MassAction": "mass_action",
     "MassActionLeadsBody": "mass_action_leads_body",
     "MassActionLeadsBodyPayload": "mass_action_leads_body_payload",
     "MassFilter": "mass_filter",
     "NodeEdge": "node_edge",
+    "NodeEdgeParam": "node_edge_param",
     "Note": "note",
     "NoteCollection": "note_collection",
     "ObjectType": "object_type",
@@ -229,6 +236,7 @@ _MODULES: dict[str, str] = {
     "RenderAiTemplateBodyLlmConfig": "render_ai_template_body_llm_config",
     "RenderAiTemplateBodySettings": "render_ai_template_body_settings",
     "Schedule": "schedule",
+    "ScheduleParam": "schedule_param",
     "SearchLeadsBody": "search_leads_body",
     "SendEmailBody": "send_email_body",
     "SendEmailResult": "send_email_result",
@@ -248,7 +256,7 @@ _MODULES: dict[str, str] = {
     "TaskMetrics": "task_metrics",
     "TaskPage": "task_page",
     "TaskPayload": "task_payload",
-    "TaskPayloadAttachmentsType0Item": "task_payload_attachments_type_0_item",
+    "TaskPayloadAttachmentsItem": "task_payload_attachments_item",
     "TaskSchedule": "task_schedule",
     "Team": "team",
     "TeamConfig": "team_config",
@@ -257,10 +265,11 @@ _MODULES: dict[str, str] = {
     "TeamPage": "team_page",
     "TestWebhookBody": "test_webhook_body",
     "Timeblock": "timeblock",
+    "TimeblockParam": "timeblock_param",
     "UpdateAiAgentBody": "update_ai_agent_body",
     "UpdateAiAgentBodyClassificationLlmConfig": "update_ai_agent_body_classification_llm_config",
     "UpdateAiTemplateBody": "update_ai_template_body",
-    "UpdateAiTemplateBodyLlmConfigType0": "update_ai_template_body_llm_config_type_0",
+    "UpdateAiTemplateBodyLlmConfig": "update_ai_template_body_llm_config",
     "UpdateAiTemplateBodySettings": "update_ai_template_body_settings",
     "UpdateCompanyBody": "update_company_body",
     "UpdateCompanyBodyCustomFields": "update_company_body_custom_fields",
@@ -278,7 +287,7 @@ _MODULES: dict[str, str] = {
     "UpdatePipelineStageBody": "update_pipeline_stage_body",
     "UpdateTagBody": "update_tag_body",
     "UpdateWebhookBody": "update_webhook_body",
-    "UpdateWebhookBodyFiltersType0": "update_webhook_body_filters_type_0",
+    "UpdateWebhookBodyFilters": "update_webhook_body_filters",
     "UploadCsvBody": "upload_csv_body",
     "UploadCsvBodyType": "upload_csv_body_type",
     "UpsertLeadBody": "upsert_lead_body",
@@ -289,20 +298,20 @@ _MODULES: dict[str, str] = {
     "ValidateContactSourceBodyOptions": "validate_contact_source_body_options",
     "Webhook": "webhook",
     "WebhookEvent": "webhook_event",
-    "WebhookFiltersType0Type0": "webhook_filters_type_0_type_0",
+    "WebhookFilters": "webhook_filters",
     "WebhookPage": "webhook_page",
     "WebhookPayload": "webhook_payload",
-    "WebhookPayloadAccountType0": "webhook_payload_account_type_0",
-    "WebhookPayloadAutomationType0": "webhook_payload_automation_type_0",
-    "WebhookPayloadContactMarkersType0Type0": "webhook_payload_contact_markers_type_0_type_0",
-    "WebhookPayloadContactType0": "webhook_payload_contact_type_0",
-    "WebhookPayloadEmailType0": "webhook_payload_email_type_0",
-    "WebhookPayloadLatestEmailConversationThreadType0Type0": "webhook_payload_latest_email_conversation_thread_type_0_type_0",
-    "WebhookPayloadLatestLinkedinConversationThreadType0Type0": "webhook_payload_latest_linkedin_conversation_thread_type_0_type_0",
-    "WebhookPayloadLinkedinConnectionRequestType0": "webhook_payload_linkedin_connection_request_type_0",
-    "WebhookPayloadLinkedinConnectionType0": "webhook_payload_linkedin_connection_type_0",
-    "WebhookPayloadLinkedinMessageType0": "webhook_payload_linkedin_message_type_0",
-    "WebhookPayloadSenderProfileType0": "webhook_payload_sender_profile_type_0",
+    "WebhookPayloadAccount": "webhook_payload_account",
+    "WebhookPayloadAutomation": "webhook_payload_automation",
+    "WebhookPayloadContact": "webhook_payload_contact",
+    "WebhookPayloadContactMarkers": "webhook_payload_contact_markers",
+    "WebhookPayloadEmail": "webhook_payload_email",
+    "WebhookPayloadLatestEmailConversationThread": "webhook_payload_latest_email_conversation_thread",
+    "WebhookPayloadLatestLinkedinConversationThread": "webhook_payload_latest_linkedin_conversation_thread",
+    "WebhookPayloadLinkedinConnection": "webhook_payload_linkedin_connection",
+    "WebhookPayloadLinkedinConnectionRequest": "webhook_payload_linkedin_connection_request",
+    "WebhookPayloadLinkedinMessage": "webhook_payload_linkedin_message",
+    "WebhookPayloadSenderProfile": "webhook_payload_sender_profile",
     "WebhookRequestMethod": "webhook_request_method",
     "WebhookStatus": "webhook_status",
     "WebhookTestResult": "webhook_test_result",
@@ -311,7 +320,7 @@ _MODULES: dict[str, str] = {
 __all__ = (
     "Activity",
     "ActivityCollection",
-    "ActivityPayloadType0Type0",
+    "ActivityPayload",
     "AddCompanyToBlacklistBody",
     "AddLeadToBlacklistBody",
     "AddLeadToFlowBody",
@@ -319,17 +328,17 @@ __all__ = (
     "AddNewLeadToFlowBody",
     "AddNewLeadToFlowBodyCustomFields",
     "AiAgent",
-    "AiAgentClassificationLlmConfigType0Type0",
+    "AiAgentClassificationLlmConfig",
     "AiAgentMetrics",
     "AiAgentPage",
     "AiTemplate",
-    "AiTemplateAttachmentsType0Item",
-    "AiTemplateLlmConfigType0Type0",
+    "AiTemplateAttachmentsItem",
+    "AiTemplateLlmConfig",
     "AiTemplatePage",
     "AiTemplateRenderResult",
-    "AiTemplateRenderResultValidationHistoryType0Item",
-    "AiTemplateSettingsType0Type0",
-    "AiTemplateValidationLlmConfigType0Type0",
+    "AiTemplateRenderResultValidationHistoryItem",
+    "AiTemplateSettings",
+    "AiTemplateValidationLlmConfig",
     "ApiErrorBody",
     "AttachmentRef",
     "BrowserLog",
@@ -344,7 +353,7 @@ __all__ = (
     "Company",
     "CompanyBlacklistEntry",
     "CompanyBlacklistEntryPage",
-    "CompanyHqLocationType0Item",
+    "CompanyHqLocationItem",
     "CompanyInput",
     "CompanyPage",
     "CompanySearchFilter",
@@ -357,14 +366,17 @@ __all__ = (
     "ContactList",
     "ContactListPage",
     "ContactSource",
-    "ContactSourceFilterTreeFormatType0Type0",
-    "ContactSourceMassActionsFilterType0Type0",
+    "ContactSourceFilterTreeFormat",
+    "ContactSourceMassActionsFilter",
+    "ContactSourceParam",
+    "ContactSourceParamFilterTreeFormat",
+    "ContactSourceParamMassActionsFilter",
     "CountLeadsBody",
     "CreateAiAgentBody",
     "CreateAiAgentBodyClassificationLlmConfig",
     "CreateAiTemplateBody",
     "CreateAiTemplateBodyIsPublic",
-    "CreateAiTemplateBodyLlmConfigType0",
+    "CreateAiTemplateBodyLlmConfig",
     "CreateAiTemplateBodySettings",
     "CreateAiTemplateBodyType",
     "CreateCustomFieldBody",
@@ -382,22 +394,22 @@ __all__ = (
     "CreateSenderProfileBody",
     "CreateTagBody",
     "CreateWebhookBody",
-    "CreateWebhookBodyFiltersType0",
+    "CreateWebhookBodyFilters",
     "CustomField",
     "CustomFieldCollection",
     "DataSource",
-    "DataSourceErrorsType0Item",
+    "DataSourceErrorsItem",
     "DataSourceMetrics",
     "DataSourceMetricsBody",
-    "DataSourceMetricsResponse200Type0",
+    "DataSourceMetricsResponse200",
     "DataSourcePage",
-    "DataSourcePayloadType0Type0",
+    "DataSourcePayload",
     "DataSourceType",
     "DeleteMailboxBody",
     "DownloadExportBody",
     "Email",
     "EmailBody",
-    "EmailBodyAttachmentsType0Item",
+    "EmailBodyAttachmentsItem",
     "EmailPage",
     "EmailPagePagination",
     "EmailRecipient",
@@ -409,42 +421,44 @@ __all__ = (
     "EnrichmentQueueMetricsBody",
     "EnrichmentQueueMetricsResponse200",
     "ErrorDetail",
-    "ErrorDetailDataType0",
+    "ErrorDetailData",
     "ExportCompaniesBody",
     "ExportLeadsBody",
     "FileExport",
-    "FileExportFilterType0Type0",
+    "FileExportFilter",
     "FileExportResult",
     "FileImport",
     "FileImportJob",
-    "FileImportMatchesType0Type0",
-    "FileImportPayloadType0Type0",
+    "FileImportMatches",
+    "FileImportPayload",
     "Flow",
     "FlowInput",
     "FlowLead",
     "FlowLeadPage",
     "FlowLeadSearchFilter",
     "FlowMetrics",
-    "FlowMetricsTaskCountsType0",
+    "FlowMetricsTaskCounts",
     "FlowNode",
     "FlowNodeInput",
-    "FlowNodePayloadType0",
+    "FlowNodeParam",
+    "FlowNodeParamPayload",
+    "FlowNodePayload",
     "FlowNodeStatistics",
-    "FlowNodeStatisticsNodeBranchesType0",
-    "FlowNodeStatisticsNodeConversionsType0",
-    "FlowNodeStatisticsNodeStatusesType0",
+    "FlowNodeStatisticsNodeBranches",
+    "FlowNodeStatisticsNodeConversions",
+    "FlowNodeStatisticsNodeStatuses",
     "FlowPage",
     "FlowVersion",
     "FlowWorkspace",
     "FlowWorkspacePage",
     "GetAiAgentMetricsBody",
-    "GetAiAgentMetricsResponse200Type0",
+    "GetAiAgentMetricsResponse200",
     "GetFirstLinkedinBrowserBody",
     "GetFlowMetricsBody",
-    "GetFlowMetricsResponse200Type0",
+    "GetFlowMetricsResponse200",
     "GetFlowNodeStatisticsBody",
-    "GetFlowNodeStatisticsBodyFilterType0",
-    "GetFlowNodeStatisticsResponse200Type0",
+    "GetFlowNodeStatisticsBodyFilter",
+    "GetFlowNodeStatisticsResponse200",
     "GetLeadMetricsBody",
     "GetLeadMetricsBodyFilter",
     "GetLeadMetricsBodyGroupBy",
@@ -452,9 +466,9 @@ __all__ = (
     "GetLinkedinMessageGroupCountsBodyFilter",
     "GetLinkedinMessageGroupCountsBodyGroupField",
     "GetSenderProfileMetricsBody",
-    "GetSenderProfileMetricsResponse200Type0",
+    "GetSenderProfileMetricsResponse200",
     "GetTaskMetricsBody",
-    "GroupCountsType0",
+    "GroupCounts",
     "ImportCompaniesFromFileBody",
     "ImportCompaniesFromFileBodyColumns",
     "ImportLeadsFromFileBody",
@@ -466,9 +480,10 @@ __all__ = (
     "LeadEducation",
     "LeadExperience",
     "LeadLocation",
+    "LeadLocationParam",
     "LeadMetrics",
     "LeadMetricsCounts",
-    "LeadMetricsMetricsType0",
+    "LeadMetricsMetrics",
     "LeadPage",
     "LeadPost",
     "LeadSearchFilter",
@@ -479,7 +494,7 @@ __all__ = (
     "LinkedinBrowserPage",
     "LinkedinBrowserSearchFilter",
     "LinkedinMessage",
-    "LinkedinMessageAttachmentsType0Item",
+    "LinkedinMessageAttachmentsItem",
     "LinkedinMessagePage",
     "ListActivitiesFilter",
     "ListBrowserLogsBody",
@@ -505,13 +520,14 @@ __all__ = (
     "LookupOneLeadBody",
     "Mailbox",
     "MailboxConnectionSettings",
-    "MailboxConnectionSettingsType0Type0",
+    "MailboxConnectionSettingsType0",
     "MailboxPage",
     "MassAction",
     "MassActionLeadsBody",
     "MassActionLeadsBodyPayload",
     "MassFilter",
     "NodeEdge",
+    "NodeEdgeParam",
     "Note",
     "NoteCollection",
     "ObjectType",
@@ -528,6 +544,7 @@ __all__ = (
     "RenderAiTemplateBodyLlmConfig",
     "RenderAiTemplateBodySettings",
     "Schedule",
+    "ScheduleParam",
     "SearchLeadsBody",
     "SendEmailBody",
     "SendEmailResult",
@@ -547,7 +564,7 @@ __all__ = (
     "TaskMetrics",
     "TaskPage",
     "TaskPayload",
-    "TaskPayloadAttachmentsType0Item",
+    "TaskPayloadAttachmentsItem",
     "TaskSchedule",
     "Team",
     "TeamConfig",
@@ -556,10 +573,11 @@ __all__ = (
     "TeamPage",
     "TestWebhookBody",
     "Timeblock",
+    "TimeblockParam",
     "UpdateAiAgentBody",
     "UpdateAiAgentBodyClassificationLlmConfig",
     "UpdateAiTemplateBody",
-    "UpdateAiTemplateBodyLlmConfigType0",
+    "UpdateAiTemplateBodyLlmConfig",
     "UpdateAiTemplateBodySettings",
     "UpdateCompanyBody",
     "UpdateCompanyBodyCustomFields",
@@ -577,7 +595,7 @@ __all__ = (
     "UpdatePipelineStageBody",
     "UpdateTagBody",
     "UpdateWebhookBody",
-    "UpdateWebhookBodyFiltersType0",
+    "UpdateWebhookBodyFilters",
     "UploadCsvBody",
     "UploadCsvBodyType",
     "UpsertLeadBody",
@@ -588,20 +606,20 @@ __all__ = (
     "ValidateContactSourceBodyOptions",
     "Webhook",
     "WebhookEvent",
-    "WebhookFiltersType0Type0",
+    "WebhookFilters",
     "WebhookPage",
     "WebhookPayload",
-    "WebhookPayloadAccountType0",
-    "WebhookPayloadAutomationType0",
-    "WebhookPayloadContactMarkersType0Type0",
-    "WebhookPayloadContactType0",
-    "WebhookPayloadEmailType0",
-    "WebhookPayloadLatestEmailConversationThreadType0Type0",
-    "WebhookPayloadLatestLinkedinConversationThreadType0Type0",
-    "WebhookPayloadLinkedinConnectionRequestType0",
-    "WebhookPayloadLinkedinConnectionType0",
-    "WebhookPayloadLinkedinMessageType0",
-    "WebhookPayloadSenderProfileType0",
+    "WebhookPayloadAccount",
+    "WebhookPayloadAutomation",
+    "WebhookPayloadContact",
+    "WebhookPayloadContactMarkers",
+    "WebhookPayloadEmail",
+    "WebhookPayloadLatestEmailConversationThread",
+    "WebhookPayloadLatestLinkedinConversationThread",
+    "WebhookPayloadLinkedinConnection",
+    "WebhookPayloadLinkedinConnectionRequest",
+    "WebhookPayloadLinkedinMessage",
+    "WebhookPayloadSenderProfile",
     "WebhookRequestMethod",
     "WebhookStatus",
     "WebhookTestResult",
@@ -624,7 +642,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from .activity import Activity
     from .activity_collection import ActivityCollection
-    from .activity_payload_type_0_type_0 import ActivityPayloadType0Type0
+    from .activity_payload import ActivityPayload
     from .add_company_to_blacklist_body import AddCompanyToBlacklistBody
     from .add_lead_to_blacklist_body import AddLeadToBlacklistBody
     from .add_lead_to_flow_body import AddLeadToFlowBody
@@ -632,23 +650,19 @@ if TYPE_CHECKING:
     from .add_new_lead_to_flow_body import AddNewLeadToFlowBody
     from .add_new_lead_to_flow_body_custom_fields import AddNewLeadToFlowBodyCustomFields
     from .ai_agent import AiAgent
-    from .ai_agent_classification_llm_config_type_0_type_0 import (
-        AiAgentClassificationLlmConfigType0Type0,
-    )
+    from .ai_agent_classification_llm_config import AiAgentClassificationLlmConfig
     from .ai_agent_metrics import AiAgentMetrics
     from .ai_agent_page import AiAgentPage
     from .ai_template import AiTemplate
-    from .ai_template_attachments_type_0_item import AiTemplateAttachmentsType0Item
-    from .ai_template_llm_config_type_0_type_0 import AiTemplateLlmConfigType0Type0
+    from .ai_template_attachments_item import AiTemplateAttachmentsItem
+    from .ai_template_llm_config import AiTemplateLlmConfig
     from .ai_template_page import AiTemplatePage
     from .ai_template_render_result import AiTemplateRenderResult
-    from .ai_template_render_result_validation_history_type_0_item import (
-        AiTemplateRenderResultValidationHistoryType0Item,
+    from .ai_template_render_result_validation_history_item import (
+        AiTemplateRenderResultValidationHistoryItem,
     )
-    from .ai_template_settings_type_0_type_0 import AiTemplateSettingsType0Type0
-    from .ai_template_validation_llm_config_type_0_type_0 import (
-        AiTemplateValidationLlmConfigType0Type0,
-    )
+    from .ai_template_settings import AiTemplateSettings
+    from .ai_template_validation_llm_config import AiTemplateValidationLlmConfig
     from .api_error_body import ApiErrorBody
     from .attachment_ref import AttachmentRef
     from .browser_log import BrowserLog
@@ -663,7 +677,7 @@ if TYPE_CHECKING:
     from .company import Company
     from .company_blacklist_entry import CompanyBlacklistEntry
     from .company_blacklist_entry_page import CompanyBlacklistEntryPage
-    from .company_hq_location_type_0_item import CompanyHqLocationType0Item
+    from .company_hq_location_item import CompanyHqLocationItem
     from .company_input import CompanyInput
     from .company_page import CompanyPage
     from .company_search_filter import CompanySearchFilter
@@ -676,12 +690,11 @@ if TYPE_CHECKING:
     from .contact_list import ContactList
     from .contact_list_page import ContactListPage
     from .contact_source import ContactSource
-    from .contact_source_filter_tree_format_type_0_type_0 import (
-        ContactSourceFilterTreeFormatType0Type0,
-    )
-    from .contact_source_mass_actions_filter_type_0_type_0 import (
-        ContactSourceMassActionsFilterType0Type0,
-    )
+    from .contact_source_filter_tree_format import ContactSourceFilterTreeFormat
+    from .contact_source_mass_actions_filter import ContactSourceMassActionsFilter
+    from .contact_source_param import ContactSourceParam
+    from .contact_source_param_filter_tree_format import ContactSourceParamFilterTreeFormat
+    from .contact_source_param_mass_actions_filter import ContactSourceParamMassActionsFilter
     from .count_leads_body import CountLeadsBody
     from .create_ai_agent_body import CreateAiAgentBody
     from .create_ai_agent_body_classification_llm_config import (
@@ -689,7 +702,7 @@ if TYPE_CHECKING:
     )
     from .create_ai_template_body import CreateAiTemplateBody
     from .create_ai_template_body_is_public import CreateAiTemplateBodyIsPublic
-    from .create_ai_template_body_llm_config_type_0 import CreateAiTemplateBodyLlmConfigType0
+    from .create_ai_template_body_llm_config import CreateAiTemplateBodyLlmConfig
     from .create_ai_template_body_settings import CreateAiTemplateBodySettings
     from .create_ai_template_body_type import CreateAiTemplateBodyType
     from .create_custom_field_body import CreateCustomFieldBody
@@ -707,22 +720,22 @@ if TYPE_CHECKING:
     from .create_sender_profile_body import CreateSenderProfileBody
     from .create_tag_body import CreateTagBody
     from .create_webhook_body import CreateWebhookBody
-    from .create_webhook_body_filters_type_0 import CreateWebhookBodyFiltersType0
+    from .create_webhook_body_filters import CreateWebhookBodyFilters
     from .custom_field import CustomField
     from .custom_field_collection import CustomFieldCollection
     from .data_source import DataSource
-    from .data_source_errors_type_0_item import DataSourceErrorsType0Item
+    from .data_source_errors_item import DataSourceErrorsItem
     from .data_source_metrics import DataSourceMetrics
     from .data_source_metrics_body import DataSourceMetricsBody
-    from .data_source_metrics_response_200_type_0 import DataSourceMetricsResponse200Type0
+    from .data_source_metrics_response_200 import DataSourceMetricsResponse200
     from .data_source_page import DataSourcePage
-    from .data_source_payload_type_0_type_0 import DataSourcePayloadType0Type0
+    from .data_source_payload import DataSourcePayload
     from .data_source_type import DataSourceType
     from .delete_mailbox_body import DeleteMailboxBody
     from .download_export_body import DownloadExportBody
     from .email import Email
     from .email_body import EmailBody
-    from .email_body_attachments_type_0_item import EmailBodyAttachmentsType0Item
+    from .email_body_attachments_item import EmailBodyAttachmentsItem
     from .email_page import EmailPage
     from .email_page_pagination import EmailPagePagination
     from .email_recipient import EmailRecipient
@@ -734,42 +747,44 @@ if TYPE_CHECKING:
     from .enrichment_queue_metrics_body import EnrichmentQueueMetricsBody
     from .enrichment_queue_metrics_response_200 import EnrichmentQueueMetricsResponse200
     from .error_detail import ErrorDetail
-    from .error_detail_data_type_0 import ErrorDetailDataType0
+    from .error_detail_data import ErrorDetailData
     from .export_companies_body import ExportCompaniesBody
     from .export_leads_body import ExportLeadsBody
     from .file_export import FileExport
-    from .file_export_filter_type_0_type_0 import FileExportFilterType0Type0
+    from .file_export_filter import FileExportFilter
     from .file_export_result import FileExportResult
     from .file_import import FileImport
     from .file_import_job import FileImportJob
-    from .file_import_matches_type_0_type_0 import FileImportMatchesType0Type0
-    from .file_import_payload_type_0_type_0 import FileImportPayloadType0Type0
+    from .file_import_matches import FileImportMatches
+    from .file_import_payload import FileImportPayload
     from .flow import Flow
     from .flow_input import FlowInput
     from .flow_lead import FlowLead
     from .flow_lead_page import FlowLeadPage
     from .flow_lead_search_filter import FlowLeadSearchFilter
     from .flow_metrics import FlowMetrics
-    from .flow_metrics_task_counts_type_0 import FlowMetricsTaskCountsType0
+    from .flow_metrics_task_counts import FlowMetricsTaskCounts
     from .flow_node import FlowNode
     from .flow_node_input import FlowNodeInput
-    from .flow_node_payload_type_0 import FlowNodePayloadType0
+    from .flow_node_param import FlowNodeParam
+    from .flow_node_param_payload import FlowNodeParamPayload
+    from .flow_node_payload import FlowNodePayload
     from .flow_node_statistics import FlowNodeStatistics
-    from .flow_node_statistics_node_branches_type_0 import FlowNodeStatisticsNodeBranchesType0
-    from .flow_node_statistics_node_conversions_type_0 import FlowNodeStatisticsNodeConversionsType0
-    from .flow_node_statistics_node_statuses_type_0 import FlowNodeStatisticsNodeStatusesType0
+    from .flow_node_statistics_node_branches import FlowNodeStatisticsNodeBranches
+    from .flow_node_statistics_node_conversions import FlowNodeStatisticsNodeConversions
+    from .flow_node_statistics_node_statuses import FlowNodeStatisticsNodeStatuses
     from .flow_page import FlowPage
     from .flow_version import FlowVersion
     from .flow_workspace import FlowWorkspace
     from .flow_workspace_page import FlowWorkspacePage
     from .get_ai_agent_metrics_body import GetAiAgentMetricsBody
-    from .get_ai_agent_metrics_response_200_type_0 import GetAiAgentMetricsResponse200Type0
+    from .get_ai_agent_metrics_response_200 import GetAiAgentMetricsResponse200
     from .get_first_linkedin_browser_body import GetFirstLinkedinBrowserBody
     from .get_flow_metrics_body import GetFlowMetricsBody
-    from .get_flow_metrics_response_200_type_0 import GetFlowMetricsResponse200Type0
+    from .get_flow_metrics_response_200 import GetFlowMetricsResponse200
     from .get_flow_node_statistics_body import GetFlowNodeStatisticsBody
-    from .get_flow_node_statistics_body_filter_type_0 import GetFlowNodeStatisticsBodyFilterType0
-    from .get_flow_node_statistics_response_200_type_0 import GetFlowNodeStatisticsResponse200Type0
+    from .get_flow_node_statistics_body_filter import GetFlowNodeStatisticsBodyFilter
+    from .get_flow_node_statistics_response_200 import GetFlowNodeStatisticsResponse200
     from .get_lead_metrics_body import GetLeadMetricsBody
     from .get_lead_metrics_body_filter import GetLeadMetricsBodyFilter
     from .get_lead_metrics_body_group_by import GetLeadMetricsBodyGroupBy
@@ -781,11 +796,9 @@ if TYPE_CHECKING:
         GetLinkedinMessageGroupCountsBodyGroupField,
     )
     from .get_sender_profile_metrics_body import GetSenderProfileMetricsBody
-    from .get_sender_profile_metrics_response_200_type_0 import (
-        GetSenderProfileMetricsResponse200Type0,
-    )
+    from .get_sender_profile_metrics_response_200 import GetSenderProfileMetricsResponse200
     from .get_task_metrics_body import GetTaskMetricsBody
-    from .group_counts_type_0 import GroupCountsType0
+    from .group_counts import GroupCounts
     from .import_companies_from_file_body import ImportCompaniesFromFileBody
     from .import_companies_from_file_body_columns import ImportCompaniesFromFileBodyColumns
     from .import_leads_from_file_body import ImportLeadsFromFileBody
@@ -797,9 +810,10 @@ if TYPE_CHECKING:
     from .lead_education import LeadEducation
     from .lead_experience import LeadExperience
     from .lead_location import LeadLocation
+    from .lead_location_param import LeadLocationParam
     from .lead_metrics import LeadMetrics
     from .lead_metrics_counts import LeadMetricsCounts
-    from .lead_metrics_metrics_type_0 import LeadMetricsMetricsType0
+    from .lead_metrics_metrics import LeadMetricsMetrics
     from .lead_page import LeadPage
     from .lead_post import LeadPost
     from .lead_search_filter import LeadSearchFilter
@@ -810,7 +824,7 @@ if TYPE_CHECKING:
     from .linkedin_browser_page import LinkedinBrowserPage
     from .linkedin_browser_search_filter import LinkedinBrowserSearchFilter
     from .linkedin_message import LinkedinMessage
-    from .linkedin_message_attachments_type_0_item import LinkedinMessageAttachmentsType0Item
+    from .linkedin_message_attachments_item import LinkedinMessageAttachmentsItem
     from .linkedin_message_page import LinkedinMessagePage
     from .list_activities_filter import ListActivitiesFilter
     from .list_browser_logs_body import ListBrowserLogsBody
@@ -836,13 +850,14 @@ if TYPE_CHECKING:
     from .lookup_one_lead_body import LookupOneLeadBody
     from .mailbox import Mailbox
     from .mailbox_connection_settings import MailboxConnectionSettings
-    from .mailbox_connection_settings_type_0_type_0 import MailboxConnectionSettingsType0Type0
+    from .mailbox_connection_settings_type_0 import MailboxConnectionSettingsType0
     from .mailbox_page import MailboxPage
     from .mass_action import MassAction
     from .mass_action_leads_body import MassActionLeadsBody
     from .mass_action_leads_body_payload import MassActionLeadsBodyPayload
     from .mass_filter import MassFilter
     from .node_edge import NodeEdge
+    from .node_edge_param import NodeEdgeParam
     from .note import Note
     from .note_collection import NoteCollection
     from .object_type import ObjectType
@@ -859,6 +874,7 @@ if TYPE_CHECKING:
     from .render_ai_template_body_llm_config import RenderAiTemplateBodyLlmConfig
     from .render_ai_template_body_settings import RenderAiTemplateBodySettings
     from .schedule import Schedule
+    from .schedule_param import ScheduleParam
     from .search_leads_body import SearchLeadsBody
     from .send_email_body import SendEmailBody
     from .send_email_result import SendEmailResult
@@ -880,7 +896,7 @@ if TYPE_CHECKING:
     from .task_metrics import TaskMetrics
     from .task_page import TaskPage
     from .task_payload import TaskPayload
-    from .task_payload_attachments_type_0_item import TaskPayloadAttachmentsType0Item
+    from .task_payload_attachments_item import TaskPayloadAttachmentsItem
     from .task_schedule import TaskSchedule
     from .team import Team
     from .team_config import TeamConfig
@@ -889,12 +905,13 @@ if TYPE_CHECKING:
     from .team_page import TeamPage
     from .test_webhook_body import TestWebhookBody
     from .timeblock import Timeblock
+    from .timeblock_param import TimeblockParam
     from .update_ai_agent_body import UpdateAiAgentBody
     from .update_ai_agent_body_classification_llm_config import (
         UpdateAiAgentBodyClassificationLlmConfig,
     )
     from .update_ai_template_body import UpdateAiTemplateBody
-    from .update_ai_template_body_llm_config_type_0 import UpdateAiTemplateBodyLlmConfigType0
+    from .update_ai_template_body_llm_config import UpdateAiTemplateBodyLlmConfig
     from .update_ai_template_body_settings import UpdateAiTemplateBodySettings
     from .update_company_body import UpdateCompanyBody
     from .update_company_body_custom_fields import UpdateCompanyBodyCustomFields
@@ -912,7 +929,7 @@ if TYPE_CHECKING:
     from .update_pipeline_stage_body import UpdatePipelineStageBody
     from .update_tag_body import UpdateTagBody
     from .update_webhook_body import UpdateWebhookBody
-    from .update_webhook_body_filters_type_0 import UpdateWebhookBodyFiltersType0
+    from .update_webhook_body_filters import UpdateWebhookBodyFilters
     from .upload_csv_body import UploadCsvBody
     from .upload_csv_body_type import UploadCsvBodyType
     from .upsert_lead_body import UpsertLeadBody
@@ -923,28 +940,24 @@ if TYPE_CHECKING:
     from .validate_contact_source_body_options import ValidateContactSourceBodyOptions
     from .webhook import Webhook
     from .webhook_event import WebhookEvent
-    from .webhook_filters_type_0_type_0 import WebhookFiltersType0Type0
+    from .webhook_filters import WebhookFilters
     from .webhook_page import WebhookPage
     from .webhook_payload import WebhookPayload
-    from .webhook_payload_account_type_0 import WebhookPayloadAccountType0
-    from .webhook_payload_automation_type_0 import WebhookPayloadAutomationType0
-    from .webhook_payload_contact_markers_type_0_type_0 import (
-        WebhookPayloadContactMarkersType0Type0,
+    from .webhook_payload_account import WebhookPayloadAccount
+    from .webhook_payload_automation import WebhookPayloadAutomation
+    from .webhook_payload_contact import WebhookPayloadContact
+    from .webhook_payload_contact_markers import WebhookPayloadContactMarkers
+    from .webhook_payload_email import WebhookPayloadEmail
+    from .webhook_payload_latest_email_conversation_thread import (
+        WebhookPayloadLatestEmailConversationThread,
     )
-    from .webhook_payload_contact_type_0 import WebhookPayloadContactType0
-    from .webhook_payload_email_type_0 import WebhookPayloadEmailType0
-    from .webhook_payload_latest_email_conversation_thread_type_0_type_0 import (
-        WebhookPayloadLatestEmailConversationThreadType0Type0,
+    from .webhook_payload_latest_linkedin_conversation_thread import (
+        WebhookPayloadLatestLinkedinConversationThread,
     )
-    from .webhook_payload_latest_linkedin_conversation_thread_type_0_type_0 import (
-        WebhookPayloadLatestLinkedinConversationThreadType0Type0,
-    )
-    from .webhook_payload_linkedin_connection_request_type_0 import (
-        WebhookPayloadLinkedinConnectionRequestType0,
-    )
-    from .webhook_payload_linkedin_connection_type_0 import WebhookPayloadLinkedinConnectionType0
-    from .webhook_payload_linkedin_message_type_0 import WebhookPayloadLinkedinMessageType0
-    from .webhook_payload_sender_profile_type_0 import WebhookPayloadSenderProfileType0
+    from .webhook_payload_linkedin_connection import WebhookPayloadLinkedinConnection
+    from .webhook_payload_linkedin_connection_request import WebhookPayloadLinkedinConnectionRequest
+    from .webhook_payload_linkedin_message import WebhookPayloadLinkedinMessage
+    from .webhook_payload_sender_profile import WebhookPayloadSenderProfile
     from .webhook_request_method import WebhookRequestMethod
     from .webhook_status import WebhookStatus
     from .webhook_test_result import WebhookTestResult

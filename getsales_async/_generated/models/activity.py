@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="Activity")
 
@@ -19,87 +19,69 @@ class Activity:
     """An activity log entry for a contact or company.
 
     Attributes:
-        uuid (str | Unset):
-        team_id (int | None | Unset):
-        object_type (None | str | Unset): Known values: lead, company.
-        object_uuid (None | str | Unset):
-        type_ (None | str | Unset): Event type, e.g. linkedin_connection_request_accepted, note_left.
-        payload (ActivityPayloadType0Type0 | list[Any] | None | Unset): Event-specific data (the API may send `[]` when
-            empty).
-        created_at (datetime.datetime | None | Unset):
+        uuid (str):
+        team_id (int | None):
+        object_type (None | str): Known values: lead, company.
+        object_uuid (None | str):
+        type_ (None | str): Event type, e.g. linkedin_connection_request_accepted, note_left.
+        payload (ActivityPayload | None): Event-specific data (the API may send `[]` when empty).
+        created_at (datetime.datetime | None):
     """
 
-    uuid: str | Unset = UNSET
-    team_id: int | Unset | None = UNSET
-    object_type: str | Unset | None = UNSET
-    object_uuid: str | Unset | None = UNSET
-    type_: str | Unset | None = UNSET
-    payload: ActivityPayloadType0Type0 | list[Any] | Unset | None = UNSET
-    created_at: datetime.datetime | Unset | None = UNSET
+    uuid: str
+    team_id: int | None = None
+    object_type: str | None = None
+    object_uuid: str | None = None
+    type_: str | None = None
+    payload: ActivityPayload | None = None
+    created_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
-        team_id: int | Unset | None
-        if isinstance(self.team_id, Unset):
-            team_id = UNSET
-        else:
-            team_id = self.team_id
+        team_id: int | None
+        team_id = self.team_id
 
-        object_type: str | Unset | None
-        if isinstance(self.object_type, Unset):
-            object_type = UNSET
-        else:
-            object_type = self.object_type
+        object_type: str | None
+        object_type = self.object_type
 
-        object_uuid: str | Unset | None
-        if isinstance(self.object_uuid, Unset):
-            object_uuid = UNSET
-        else:
-            object_uuid = self.object_uuid
+        object_uuid: str | None
+        object_uuid = self.object_uuid
 
-        type_: str | Unset | None
-        if isinstance(self.type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = self.type_
+        type_: str | None
+        type_ = self.type_
 
-        payload: dict[str, Any] | list[Any] | Unset | None
-        if isinstance(self.payload, Unset):
-            payload = UNSET
-        elif isinstance(self.payload, ActivityPayloadType0Type0):
+        payload: dict[str, Any] | None
+        if isinstance(self.payload, ActivityPayload):
             payload = self.payload.to_dict()
-        elif isinstance(self.payload, list):
-            payload = self.payload
-
         else:
             payload = self.payload
 
-        created_at: str | Unset | None
-        if isinstance(self.created_at, Unset):
-            created_at = UNSET
-        elif isinstance(self.created_at, datetime.datetime):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
         else:
             created_at = self.created_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if team_id is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if team_id is not None:
             field_dict["team_id"] = team_id
-        if object_type is not UNSET:
+        if object_type is not None:
             field_dict["object_type"] = object_type
-        if object_uuid is not UNSET:
+        if object_uuid is not None:
             field_dict["object_uuid"] = object_uuid
-        if type_ is not UNSET:
+        if type_ is not None:
             field_dict["type"] = type_
-        if payload is not UNSET:
+        if payload is not None:
             field_dict["payload"] = payload
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
 
         return field_dict
@@ -107,57 +89,40 @@ class Activity:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("Activity", "uuid", uuid)
 
-        team_id = cast("int | None | Unset", d.pop("team_id", UNSET))
+        team_id = cast("int | None", d.pop("team_id", None))
 
-        object_type = cast("None | str | Unset", d.pop("object_type", UNSET))
+        object_type = cast("None | str", d.pop("object_type", None))
 
-        object_uuid = cast("None | str | Unset", d.pop("object_uuid", UNSET))
+        object_uuid = cast("None | str", d.pop("object_uuid", None))
 
-        type_ = cast("None | str | Unset", d.pop("type", UNSET))
+        type_ = cast("None | str", d.pop("type", None))
 
-        def _parse_payload(data: object) -> ActivityPayloadType0Type0 | list[Any] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _payload = d.pop("payload", None)
+        payload: ActivityPayload | None
+        if _payload is None:
+            payload = None
+        else:
+            payload_payload = ActivityPayload.from_dict(_payload)
+
+            payload = payload_payload
+
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
+        else:
             try:
-                if not isinstance(data, dict):
+                if not isinstance(_created_at, str):
                     raise TypeError()
-                payload_type_0_type_0 = ActivityPayloadType0Type0.from_dict(data)
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
 
-                return payload_type_0_type_0
+                created_at = created_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                payload_type_1 = cast(list[Any], data)
-
-                return payload_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ActivityPayloadType0Type0 | list[Any] | None | Unset, data)
-
-        payload = _parse_payload(d.pop("payload", UNSET))
-
-        def _parse_created_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                created_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return created_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
+                created_at = cast("datetime.datetime | None", _created_at)
 
         _instance = cls(
             uuid=uuid,
@@ -191,4 +156,4 @@ class Activity:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.activity_payload_type_0_type_0 import ActivityPayloadType0Type0
+from ..models.activity_payload import ActivityPayload

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="AddNewLeadResult")
 
@@ -18,19 +16,20 @@ class AddNewLeadResult:
     """Returned (200) when add-new-lead skipped an existing contact.
 
     Attributes:
-        reason (str | Unset): Known values: skipped.
+        reason (None | str): Known values: skipped.
     """
 
-    reason: str | Unset = UNSET
+    reason: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        reason: str | None
         reason = self.reason
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if reason is not UNSET:
+        if reason is not None:
             field_dict["reason"] = reason
 
         return field_dict
@@ -38,7 +37,7 @@ class AddNewLeadResult:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        reason = d.pop("reason", UNSET)
+        reason = cast("None | str", d.pop("reason", None))
 
         _instance = cls(
             reason=reason,

@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="AiAgent")
 
@@ -19,115 +19,100 @@ class AiAgent:
     """An AI agent that classifies leads with a connected LLM.
 
     Attributes:
-        uuid (str | Unset):
-        public_uuid (None | str | Unset):
-        team_id (int | Unset):
-        name (str | Unset):
-        description (None | str | Unset):
-        avatar_url (None | str | Unset):
-        classification_llm_uuid (None | str | Unset):
-        classification_llm_config (AiAgentClassificationLlmConfigType0Type0 | list[Any] | None | Unset): LLM
-            configuration (`[]` when empty).
-        classification_prompt (None | str | Unset):
-        created_at (datetime.datetime | Unset):
-        updated_at (datetime.datetime | Unset):
+        uuid (str):
+        public_uuid (None | str):
+        team_id (int | None):
+        name (None | str):
+        description (None | str):
+        avatar_url (None | str):
+        classification_llm_uuid (None | str):
+        classification_llm_config (AiAgentClassificationLlmConfig | None): LLM configuration (`[]` when empty).
+        classification_prompt (None | str):
+        created_at (datetime.datetime | None):
+        updated_at (datetime.datetime | None):
     """
 
-    uuid: str | Unset = UNSET
-    public_uuid: str | Unset | None = UNSET
-    team_id: int | Unset = UNSET
-    name: str | Unset = UNSET
-    description: str | Unset | None = UNSET
-    avatar_url: str | Unset | None = UNSET
-    classification_llm_uuid: str | Unset | None = UNSET
-    classification_llm_config: (
-        AiAgentClassificationLlmConfigType0Type0 | list[Any] | Unset | None
-    ) = UNSET
-    classification_prompt: str | Unset | None = UNSET
-    created_at: datetime.datetime | Unset = UNSET
-    updated_at: datetime.datetime | Unset = UNSET
+    uuid: str
+    public_uuid: str | None = None
+    team_id: int | None = None
+    name: str | None = None
+    description: str | None = None
+    avatar_url: str | None = None
+    classification_llm_uuid: str | None = None
+    classification_llm_config: AiAgentClassificationLlmConfig | None = None
+    classification_prompt: str | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
-        public_uuid: str | Unset | None
-        if isinstance(self.public_uuid, Unset):
-            public_uuid = UNSET
-        else:
-            public_uuid = self.public_uuid
+        public_uuid: str | None
+        public_uuid = self.public_uuid
 
+        team_id: int | None
         team_id = self.team_id
 
+        name: str | None
         name = self.name
 
-        description: str | Unset | None
-        if isinstance(self.description, Unset):
-            description = UNSET
-        else:
-            description = self.description
+        description: str | None
+        description = self.description
 
-        avatar_url: str | Unset | None
-        if isinstance(self.avatar_url, Unset):
-            avatar_url = UNSET
-        else:
-            avatar_url = self.avatar_url
+        avatar_url: str | None
+        avatar_url = self.avatar_url
 
-        classification_llm_uuid: str | Unset | None
-        if isinstance(self.classification_llm_uuid, Unset):
-            classification_llm_uuid = UNSET
-        else:
-            classification_llm_uuid = self.classification_llm_uuid
+        classification_llm_uuid: str | None
+        classification_llm_uuid = self.classification_llm_uuid
 
-        classification_llm_config: dict[str, Any] | list[Any] | Unset | None
-        if isinstance(self.classification_llm_config, Unset):
-            classification_llm_config = UNSET
-        elif isinstance(self.classification_llm_config, AiAgentClassificationLlmConfigType0Type0):
+        classification_llm_config: dict[str, Any] | None
+        if isinstance(self.classification_llm_config, AiAgentClassificationLlmConfig):
             classification_llm_config = self.classification_llm_config.to_dict()
-        elif isinstance(self.classification_llm_config, list):
-            classification_llm_config = self.classification_llm_config
-
         else:
             classification_llm_config = self.classification_llm_config
 
-        classification_prompt: str | Unset | None
-        if isinstance(self.classification_prompt, Unset):
-            classification_prompt = UNSET
-        else:
-            classification_prompt = self.classification_prompt
+        classification_prompt: str | None
+        classification_prompt = self.classification_prompt
 
-        created_at: str | Unset = UNSET
-        if not isinstance(self.created_at, Unset):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
+        else:
+            created_at = self.created_at
 
-        updated_at: str | Unset = UNSET
-        if not isinstance(self.updated_at, Unset):
+        updated_at: str | None
+        if isinstance(self.updated_at, datetime.datetime):
             updated_at = self.updated_at.isoformat()
+        else:
+            updated_at = self.updated_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if public_uuid is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if public_uuid is not None:
             field_dict["public_uuid"] = public_uuid
-        if team_id is not UNSET:
+        if team_id is not None:
             field_dict["team_id"] = team_id
-        if name is not UNSET:
+        if name is not None:
             field_dict["name"] = name
-        if description is not UNSET:
+        if description is not None:
             field_dict["description"] = description
-        if avatar_url is not UNSET:
+        if avatar_url is not None:
             field_dict["avatar_url"] = avatar_url
-        if classification_llm_uuid is not UNSET:
+        if classification_llm_uuid is not None:
             field_dict["classification_llm_uuid"] = classification_llm_uuid
-        if classification_llm_config is not UNSET:
+        if classification_llm_config is not None:
             field_dict["classification_llm_config"] = classification_llm_config
-        if classification_prompt is not UNSET:
+        if classification_prompt is not None:
             field_dict["classification_prompt"] = classification_prompt
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
+        if updated_at is not None:
             field_dict["updated_at"] = updated_at
 
         return field_dict
@@ -135,68 +120,62 @@ class AiAgent:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("AiAgent", "uuid", uuid)
 
-        public_uuid = cast("None | str | Unset", d.pop("public_uuid", UNSET))
+        public_uuid = cast("None | str", d.pop("public_uuid", None))
 
-        team_id = d.pop("team_id", UNSET)
+        team_id = cast("int | None", d.pop("team_id", None))
 
-        name = d.pop("name", UNSET)
+        name = cast("None | str", d.pop("name", None))
 
-        description = cast("None | str | Unset", d.pop("description", UNSET))
+        description = cast("None | str", d.pop("description", None))
 
-        avatar_url = cast("None | str | Unset", d.pop("avatar_url", UNSET))
+        avatar_url = cast("None | str", d.pop("avatar_url", None))
 
-        classification_llm_uuid = cast(
-            "None | str | Unset", d.pop("classification_llm_uuid", UNSET)
-        )
+        classification_llm_uuid = cast("None | str", d.pop("classification_llm_uuid", None))
 
-        def _parse_classification_llm_config(
-            data: object,
-        ) -> AiAgentClassificationLlmConfigType0Type0 | list[Any] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                classification_llm_config_type_0_type_0 = (
-                    AiAgentClassificationLlmConfigType0Type0.from_dict(data)
-                )
-
-                return classification_llm_config_type_0_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                classification_llm_config_type_1 = cast(list[Any], data)
-
-                return classification_llm_config_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(AiAgentClassificationLlmConfigType0Type0 | list[Any] | None | Unset, data)
-
-        classification_llm_config = _parse_classification_llm_config(
-            d.pop("classification_llm_config", UNSET)
-        )
-
-        classification_prompt = cast("None | str | Unset", d.pop("classification_prompt", UNSET))
-
-        _created_at = d.pop("created_at", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
+        _classification_llm_config = d.pop("classification_llm_config", None)
+        classification_llm_config: AiAgentClassificationLlmConfig | None
+        if _classification_llm_config is None:
+            classification_llm_config = None
         else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
+            classification_llm_config_classification_llm_config = (
+                AiAgentClassificationLlmConfig.from_dict(_classification_llm_config)
+            )
 
-        _updated_at = d.pop("updated_at", UNSET)
-        updated_at: datetime.datetime | Unset
-        if isinstance(_updated_at, Unset):
-            updated_at = UNSET
+            classification_llm_config = classification_llm_config_classification_llm_config
+
+        classification_prompt = cast("None | str", d.pop("classification_prompt", None))
+
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
         else:
-            updated_at = datetime.datetime.fromisoformat(_updated_at)
+            try:
+                if not isinstance(_created_at, str):
+                    raise TypeError()
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
+
+                created_at = created_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                created_at = cast("datetime.datetime | None", _created_at)
+
+        _updated_at = d.pop("updated_at", None)
+        updated_at: datetime.datetime | None
+        if _updated_at is None:
+            updated_at = None
+        else:
+            try:
+                if not isinstance(_updated_at, str):
+                    raise TypeError()
+                updated_at_type_0 = datetime.datetime.fromisoformat(_updated_at)
+
+                updated_at = updated_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                updated_at = cast("datetime.datetime | None", _updated_at)
 
         _instance = cls(
             uuid=uuid,
@@ -234,6 +213,4 @@ class AiAgent:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.ai_agent_classification_llm_config_type_0_type_0 import (
-    AiAgentClassificationLlmConfigType0Type0,
-)
+from ..models.ai_agent_classification_llm_config import AiAgentClassificationLlmConfig

@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="AiTemplate")
 
@@ -19,209 +19,176 @@ class AiTemplate:
     """An AI message template (soft-deleted templates may still be returned).
 
     Attributes:
-        uuid (str | Unset):
-        team_id (int | Unset):
-        template_category_uuid (None | str | Unset):
-        name (str | Unset):
-        subject (None | str | Unset):
-        body (None | str | Unset):
-        attachments (list[AiTemplateAttachmentsType0Item] | None | Unset):
-        type_ (str | Unset): Known values: message, connection_note, email, post_comment.
-        is_public (int | None | Unset): 1 = shared with the team, 0 = private.
-        llm_uuid (None | str | Unset):
-        llm_config (AiTemplateLlmConfigType0Type0 | list[Any] | None | Unset): LLM configuration (`[]` when empty).
-        prompt (None | str | Unset):
-        enable_validation (bool | Unset):
-        validation_llm_uuid (None | str | Unset):
-        validation_llm_config (AiTemplateValidationLlmConfigType0Type0 | list[Any] | None | Unset): Validation LLM
-            configuration (`[]` when empty).
-        validation_prompt (None | str | Unset):
-        enable_fallback (bool | Unset):
-        settings (AiTemplateSettingsType0Type0 | list[Any] | None | Unset): Template settings (`[]` when empty).
-        created_at (datetime.datetime | Unset):
-        updated_at (datetime.datetime | Unset):
+        uuid (str):
+        team_id (int | None):
+        template_category_uuid (None | str):
+        name (None | str):
+        subject (None | str):
+        body (None | str):
+        attachments (list[AiTemplateAttachmentsItem] | None):
+        type_ (None | str): Known values: message, connection_note, email, post_comment.
+        is_public (int | None): 1 = shared with the team, 0 = private.
+        llm_uuid (None | str):
+        llm_config (AiTemplateLlmConfig | None): LLM configuration (`[]` when empty).
+        prompt (None | str):
+        enable_validation (bool | None):
+        validation_llm_uuid (None | str):
+        validation_llm_config (AiTemplateValidationLlmConfig | None): Validation LLM configuration (`[]` when empty).
+        validation_prompt (None | str):
+        enable_fallback (bool | None):
+        settings (AiTemplateSettings | None): Template settings (`[]` when empty).
+        created_at (datetime.datetime | None):
+        updated_at (datetime.datetime | None):
     """
 
-    uuid: str | Unset = UNSET
-    team_id: int | Unset = UNSET
-    template_category_uuid: str | Unset | None = UNSET
-    name: str | Unset = UNSET
-    subject: str | Unset | None = UNSET
-    body: str | Unset | None = UNSET
-    attachments: list[AiTemplateAttachmentsType0Item] | Unset | None = UNSET
-    type_: str | Unset = UNSET
-    is_public: int | Unset | None = UNSET
-    llm_uuid: str | Unset | None = UNSET
-    llm_config: AiTemplateLlmConfigType0Type0 | list[Any] | Unset | None = UNSET
-    prompt: str | Unset | None = UNSET
-    enable_validation: bool | Unset = UNSET
-    validation_llm_uuid: str | Unset | None = UNSET
-    validation_llm_config: AiTemplateValidationLlmConfigType0Type0 | list[Any] | Unset | None = (
-        UNSET
-    )
-    validation_prompt: str | Unset | None = UNSET
-    enable_fallback: bool | Unset = UNSET
-    settings: AiTemplateSettingsType0Type0 | list[Any] | Unset | None = UNSET
-    created_at: datetime.datetime | Unset = UNSET
-    updated_at: datetime.datetime | Unset = UNSET
+    uuid: str
+    team_id: int | None = None
+    template_category_uuid: str | None = None
+    name: str | None = None
+    subject: str | None = None
+    body: str | None = None
+    attachments: list[AiTemplateAttachmentsItem] | None = None
+    type_: str | None = None
+    is_public: int | None = None
+    llm_uuid: str | None = None
+    llm_config: AiTemplateLlmConfig | None = None
+    prompt: str | None = None
+    enable_validation: bool | None = None
+    validation_llm_uuid: str | None = None
+    validation_llm_config: AiTemplateValidationLlmConfig | None = None
+    validation_prompt: str | None = None
+    enable_fallback: bool | None = None
+    settings: AiTemplateSettings | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
+        team_id: int | None
         team_id = self.team_id
 
-        template_category_uuid: str | Unset | None
-        if isinstance(self.template_category_uuid, Unset):
-            template_category_uuid = UNSET
-        else:
-            template_category_uuid = self.template_category_uuid
+        template_category_uuid: str | None
+        template_category_uuid = self.template_category_uuid
 
+        name: str | None
         name = self.name
 
-        subject: str | Unset | None
-        if isinstance(self.subject, Unset):
-            subject = UNSET
-        else:
-            subject = self.subject
+        subject: str | None
+        subject = self.subject
 
-        body: str | Unset | None
-        if isinstance(self.body, Unset):
-            body = UNSET
-        else:
-            body = self.body
+        body: str | None
+        body = self.body
 
-        attachments: list[dict[str, Any]] | Unset | None
-        if isinstance(self.attachments, Unset):
-            attachments = UNSET
-        elif isinstance(self.attachments, list):
+        attachments: list[dict[str, Any]] | None
+        if isinstance(self.attachments, list):
             attachments = []
-            for attachments_type_0_item_data in self.attachments:
-                attachments_type_0_item = attachments_type_0_item_data.to_dict()
-                attachments.append(attachments_type_0_item)
+            for attachments_attachments_item_data in self.attachments:
+                attachments_attachments_item = attachments_attachments_item_data.to_dict()
+                attachments.append(attachments_attachments_item)
 
         else:
             attachments = self.attachments
 
+        type_: str | None
         type_ = self.type_
 
-        is_public: int | Unset | None
-        if isinstance(self.is_public, Unset):
-            is_public = UNSET
-        else:
-            is_public = self.is_public
+        is_public: int | None
+        is_public = self.is_public
 
-        llm_uuid: str | Unset | None
-        if isinstance(self.llm_uuid, Unset):
-            llm_uuid = UNSET
-        else:
-            llm_uuid = self.llm_uuid
+        llm_uuid: str | None
+        llm_uuid = self.llm_uuid
 
-        llm_config: dict[str, Any] | list[Any] | Unset | None
-        if isinstance(self.llm_config, Unset):
-            llm_config = UNSET
-        elif isinstance(self.llm_config, AiTemplateLlmConfigType0Type0):
+        llm_config: dict[str, Any] | None
+        if isinstance(self.llm_config, AiTemplateLlmConfig):
             llm_config = self.llm_config.to_dict()
-        elif isinstance(self.llm_config, list):
-            llm_config = self.llm_config
-
         else:
             llm_config = self.llm_config
 
-        prompt: str | Unset | None
-        if isinstance(self.prompt, Unset):
-            prompt = UNSET
-        else:
-            prompt = self.prompt
+        prompt: str | None
+        prompt = self.prompt
 
+        enable_validation: bool | None
         enable_validation = self.enable_validation
 
-        validation_llm_uuid: str | Unset | None
-        if isinstance(self.validation_llm_uuid, Unset):
-            validation_llm_uuid = UNSET
-        else:
-            validation_llm_uuid = self.validation_llm_uuid
+        validation_llm_uuid: str | None
+        validation_llm_uuid = self.validation_llm_uuid
 
-        validation_llm_config: dict[str, Any] | list[Any] | Unset | None
-        if isinstance(self.validation_llm_config, Unset):
-            validation_llm_config = UNSET
-        elif isinstance(self.validation_llm_config, AiTemplateValidationLlmConfigType0Type0):
+        validation_llm_config: dict[str, Any] | None
+        if isinstance(self.validation_llm_config, AiTemplateValidationLlmConfig):
             validation_llm_config = self.validation_llm_config.to_dict()
-        elif isinstance(self.validation_llm_config, list):
-            validation_llm_config = self.validation_llm_config
-
         else:
             validation_llm_config = self.validation_llm_config
 
-        validation_prompt: str | Unset | None
-        if isinstance(self.validation_prompt, Unset):
-            validation_prompt = UNSET
-        else:
-            validation_prompt = self.validation_prompt
+        validation_prompt: str | None
+        validation_prompt = self.validation_prompt
 
+        enable_fallback: bool | None
         enable_fallback = self.enable_fallback
 
-        settings: dict[str, Any] | list[Any] | Unset | None
-        if isinstance(self.settings, Unset):
-            settings = UNSET
-        elif isinstance(self.settings, AiTemplateSettingsType0Type0):
+        settings: dict[str, Any] | None
+        if isinstance(self.settings, AiTemplateSettings):
             settings = self.settings.to_dict()
-        elif isinstance(self.settings, list):
-            settings = self.settings
-
         else:
             settings = self.settings
 
-        created_at: str | Unset = UNSET
-        if not isinstance(self.created_at, Unset):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
+        else:
+            created_at = self.created_at
 
-        updated_at: str | Unset = UNSET
-        if not isinstance(self.updated_at, Unset):
+        updated_at: str | None
+        if isinstance(self.updated_at, datetime.datetime):
             updated_at = self.updated_at.isoformat()
+        else:
+            updated_at = self.updated_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if team_id is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if team_id is not None:
             field_dict["team_id"] = team_id
-        if template_category_uuid is not UNSET:
+        if template_category_uuid is not None:
             field_dict["template_category_uuid"] = template_category_uuid
-        if name is not UNSET:
+        if name is not None:
             field_dict["name"] = name
-        if subject is not UNSET:
+        if subject is not None:
             field_dict["subject"] = subject
-        if body is not UNSET:
+        if body is not None:
             field_dict["body"] = body
-        if attachments is not UNSET:
+        if attachments is not None:
             field_dict["attachments"] = attachments
-        if type_ is not UNSET:
+        if type_ is not None:
             field_dict["type"] = type_
-        if is_public is not UNSET:
+        if is_public is not None:
             field_dict["is_public"] = is_public
-        if llm_uuid is not UNSET:
+        if llm_uuid is not None:
             field_dict["llm_uuid"] = llm_uuid
-        if llm_config is not UNSET:
+        if llm_config is not None:
             field_dict["llm_config"] = llm_config
-        if prompt is not UNSET:
+        if prompt is not None:
             field_dict["prompt"] = prompt
-        if enable_validation is not UNSET:
+        if enable_validation is not None:
             field_dict["enable_validation"] = enable_validation
-        if validation_llm_uuid is not UNSET:
+        if validation_llm_uuid is not None:
             field_dict["validation_llm_uuid"] = validation_llm_uuid
-        if validation_llm_config is not UNSET:
+        if validation_llm_config is not None:
             field_dict["validation_llm_config"] = validation_llm_config
-        if validation_prompt is not UNSET:
+        if validation_prompt is not None:
             field_dict["validation_prompt"] = validation_prompt
-        if enable_fallback is not UNSET:
+        if enable_fallback is not None:
             field_dict["enable_fallback"] = enable_fallback
-        if settings is not UNSET:
+        if settings is not None:
             field_dict["settings"] = settings
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
+        if updated_at is not None:
             field_dict["updated_at"] = updated_at
 
         return field_dict
@@ -229,154 +196,108 @@ class AiTemplate:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("AiTemplate", "uuid", uuid)
 
-        team_id = d.pop("team_id", UNSET)
+        team_id = cast("int | None", d.pop("team_id", None))
 
-        template_category_uuid = cast("None | str | Unset", d.pop("template_category_uuid", UNSET))
+        template_category_uuid = cast("None | str", d.pop("template_category_uuid", None))
 
-        name = d.pop("name", UNSET)
+        name = cast("None | str", d.pop("name", None))
 
-        subject = cast("None | str | Unset", d.pop("subject", UNSET))
+        subject = cast("None | str", d.pop("subject", None))
 
-        body = cast("None | str | Unset", d.pop("body", UNSET))
+        body = cast("None | str", d.pop("body", None))
 
-        def _parse_attachments(data: object) -> list[AiTemplateAttachmentsType0Item] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                attachments_type_0 = []
-                _attachments_type_0 = data
-                for attachments_type_0_item_data in _attachments_type_0:
-                    attachments_type_0_item = AiTemplateAttachmentsType0Item.from_dict(
-                        attachments_type_0_item_data
-                    )
-
-                    attachments_type_0.append(attachments_type_0_item)
-
-                return attachments_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[AiTemplateAttachmentsType0Item] | None | Unset, data)
-
-        attachments = _parse_attachments(d.pop("attachments", UNSET))
-
-        type_ = d.pop("type", UNSET)
-
-        is_public = cast("int | None | Unset", d.pop("is_public", UNSET))
-
-        llm_uuid = cast("None | str | Unset", d.pop("llm_uuid", UNSET))
-
-        def _parse_llm_config(
-            data: object,
-        ) -> AiTemplateLlmConfigType0Type0 | list[Any] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                llm_config_type_0_type_0 = AiTemplateLlmConfigType0Type0.from_dict(data)
-
-                return llm_config_type_0_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                llm_config_type_1 = cast(list[Any], data)
-
-                return llm_config_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(AiTemplateLlmConfigType0Type0 | list[Any] | None | Unset, data)
-
-        llm_config = _parse_llm_config(d.pop("llm_config", UNSET))
-
-        prompt = cast("None | str | Unset", d.pop("prompt", UNSET))
-
-        enable_validation = d.pop("enable_validation", UNSET)
-
-        validation_llm_uuid = cast("None | str | Unset", d.pop("validation_llm_uuid", UNSET))
-
-        def _parse_validation_llm_config(
-            data: object,
-        ) -> AiTemplateValidationLlmConfigType0Type0 | list[Any] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                validation_llm_config_type_0_type_0 = (
-                    AiTemplateValidationLlmConfigType0Type0.from_dict(data)
+        _attachments = d.pop("attachments", None)
+        attachments: list[AiTemplateAttachmentsItem] | None
+        if _attachments is None:
+            attachments = None
+        else:
+            attachments_attachments = []
+            _attachments_attachments = _attachments
+            for attachments_attachments_item_data in _attachments_attachments:
+                attachments_attachments_item = AiTemplateAttachmentsItem.from_dict(
+                    attachments_attachments_item_data
                 )
 
-                return validation_llm_config_type_0_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                validation_llm_config_type_1 = cast(list[Any], data)
+                attachments_attachments.append(attachments_attachments_item)
 
-                return validation_llm_config_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(AiTemplateValidationLlmConfigType0Type0 | list[Any] | None | Unset, data)
+            attachments = attachments_attachments
 
-        validation_llm_config = _parse_validation_llm_config(d.pop("validation_llm_config", UNSET))
+        type_ = cast("None | str", d.pop("type", None))
 
-        validation_prompt = cast("None | str | Unset", d.pop("validation_prompt", UNSET))
+        is_public = cast("int | None", d.pop("is_public", None))
 
-        enable_fallback = d.pop("enable_fallback", UNSET)
+        llm_uuid = cast("None | str", d.pop("llm_uuid", None))
 
-        def _parse_settings(
-            data: object,
-        ) -> AiTemplateSettingsType0Type0 | list[Any] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                settings_type_0_type_0 = AiTemplateSettingsType0Type0.from_dict(data)
-
-                return settings_type_0_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                settings_type_1 = cast(list[Any], data)
-
-                return settings_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(AiTemplateSettingsType0Type0 | list[Any] | None | Unset, data)
-
-        settings = _parse_settings(d.pop("settings", UNSET))
-
-        _created_at = d.pop("created_at", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
+        _llm_config = d.pop("llm_config", None)
+        llm_config: AiTemplateLlmConfig | None
+        if _llm_config is None:
+            llm_config = None
         else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
+            llm_config_llm_config = AiTemplateLlmConfig.from_dict(_llm_config)
 
-        _updated_at = d.pop("updated_at", UNSET)
-        updated_at: datetime.datetime | Unset
-        if isinstance(_updated_at, Unset):
-            updated_at = UNSET
+            llm_config = llm_config_llm_config
+
+        prompt = cast("None | str", d.pop("prompt", None))
+
+        enable_validation = cast("bool | None", d.pop("enable_validation", None))
+
+        validation_llm_uuid = cast("None | str", d.pop("validation_llm_uuid", None))
+
+        _validation_llm_config = d.pop("validation_llm_config", None)
+        validation_llm_config: AiTemplateValidationLlmConfig | None
+        if _validation_llm_config is None:
+            validation_llm_config = None
         else:
-            updated_at = datetime.datetime.fromisoformat(_updated_at)
+            validation_llm_config_validation_llm_config = AiTemplateValidationLlmConfig.from_dict(
+                _validation_llm_config
+            )
+
+            validation_llm_config = validation_llm_config_validation_llm_config
+
+        validation_prompt = cast("None | str", d.pop("validation_prompt", None))
+
+        enable_fallback = cast("bool | None", d.pop("enable_fallback", None))
+
+        _settings = d.pop("settings", None)
+        settings: AiTemplateSettings | None
+        if _settings is None:
+            settings = None
+        else:
+            settings_settings = AiTemplateSettings.from_dict(_settings)
+
+            settings = settings_settings
+
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
+        else:
+            try:
+                if not isinstance(_created_at, str):
+                    raise TypeError()
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
+
+                created_at = created_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                created_at = cast("datetime.datetime | None", _created_at)
+
+        _updated_at = d.pop("updated_at", None)
+        updated_at: datetime.datetime | None
+        if _updated_at is None:
+            updated_at = None
+        else:
+            try:
+                if not isinstance(_updated_at, str):
+                    raise TypeError()
+                updated_at_type_0 = datetime.datetime.fromisoformat(_updated_at)
+
+                updated_at = updated_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                updated_at = cast("datetime.datetime | None", _updated_at)
 
         _instance = cls(
             uuid=uuid,
@@ -423,9 +344,7 @@ class AiTemplate:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.ai_template_attachments_type_0_item import AiTemplateAttachmentsType0Item
-from ..models.ai_template_llm_config_type_0_type_0 import AiTemplateLlmConfigType0Type0
-from ..models.ai_template_settings_type_0_type_0 import AiTemplateSettingsType0Type0
-from ..models.ai_template_validation_llm_config_type_0_type_0 import (
-    AiTemplateValidationLlmConfigType0Type0,
-)
+from ..models.ai_template_attachments_item import AiTemplateAttachmentsItem
+from ..models.ai_template_llm_config import AiTemplateLlmConfig
+from ..models.ai_template_settings import AiTemplateSettings
+from ..models.ai_template_validation_llm_config import AiTemplateValidationLlmConfig

@@ -8,8 +8,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="AiTemplateRenderResult")
 
 
@@ -18,63 +16,46 @@ class AiTemplateRenderResult:
     """Rendered template with AI output, fallback and validation details.
 
     Attributes:
-        llm_instructions (None | str | Unset):
-        rendered_body (None | str | Unset):
-        ai_generated_body (None | str | Unset):
-        fallback_body (None | str | Unset):
-        handling_error (None | str | Unset):
-        validation_history (list[AiTemplateRenderResultValidationHistoryType0Item] | None | Unset):
+        llm_instructions (None | str):
+        rendered_body (None | str):
+        ai_generated_body (None | str):
+        fallback_body (None | str):
+        handling_error (None | str):
+        validation_history (list[AiTemplateRenderResultValidationHistoryItem] | None):
     """
 
-    llm_instructions: str | Unset | None = UNSET
-    rendered_body: str | Unset | None = UNSET
-    ai_generated_body: str | Unset | None = UNSET
-    fallback_body: str | Unset | None = UNSET
-    handling_error: str | Unset | None = UNSET
-    validation_history: list[AiTemplateRenderResultValidationHistoryType0Item] | Unset | None = (
-        UNSET
-    )
+    llm_instructions: str | None = None
+    rendered_body: str | None = None
+    ai_generated_body: str | None = None
+    fallback_body: str | None = None
+    handling_error: str | None = None
+    validation_history: list[AiTemplateRenderResultValidationHistoryItem] | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        llm_instructions: str | Unset | None
-        if isinstance(self.llm_instructions, Unset):
-            llm_instructions = UNSET
-        else:
-            llm_instructions = self.llm_instructions
+        llm_instructions: str | None
+        llm_instructions = self.llm_instructions
 
-        rendered_body: str | Unset | None
-        if isinstance(self.rendered_body, Unset):
-            rendered_body = UNSET
-        else:
-            rendered_body = self.rendered_body
+        rendered_body: str | None
+        rendered_body = self.rendered_body
 
-        ai_generated_body: str | Unset | None
-        if isinstance(self.ai_generated_body, Unset):
-            ai_generated_body = UNSET
-        else:
-            ai_generated_body = self.ai_generated_body
+        ai_generated_body: str | None
+        ai_generated_body = self.ai_generated_body
 
-        fallback_body: str | Unset | None
-        if isinstance(self.fallback_body, Unset):
-            fallback_body = UNSET
-        else:
-            fallback_body = self.fallback_body
+        fallback_body: str | None
+        fallback_body = self.fallback_body
 
-        handling_error: str | Unset | None
-        if isinstance(self.handling_error, Unset):
-            handling_error = UNSET
-        else:
-            handling_error = self.handling_error
+        handling_error: str | None
+        handling_error = self.handling_error
 
-        validation_history: list[dict[str, Any]] | Unset | None
-        if isinstance(self.validation_history, Unset):
-            validation_history = UNSET
-        elif isinstance(self.validation_history, list):
+        validation_history: list[dict[str, Any]] | None
+        if isinstance(self.validation_history, list):
             validation_history = []
-            for validation_history_type_0_item_data in self.validation_history:
-                validation_history_type_0_item = validation_history_type_0_item_data.to_dict()
-                validation_history.append(validation_history_type_0_item)
+            for validation_history_validation_history_item_data in self.validation_history:
+                validation_history_validation_history_item = (
+                    validation_history_validation_history_item_data.to_dict()
+                )
+                validation_history.append(validation_history_validation_history_item)
 
         else:
             validation_history = self.validation_history
@@ -82,17 +63,17 @@ class AiTemplateRenderResult:
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if llm_instructions is not UNSET:
+        if llm_instructions is not None:
             field_dict["llm_instructions"] = llm_instructions
-        if rendered_body is not UNSET:
+        if rendered_body is not None:
             field_dict["rendered_body"] = rendered_body
-        if ai_generated_body is not UNSET:
+        if ai_generated_body is not None:
             field_dict["ai_generated_body"] = ai_generated_body
-        if fallback_body is not UNSET:
+        if fallback_body is not None:
             field_dict["fallback_body"] = fallback_body
-        if handling_error is not UNSET:
+        if handling_error is not None:
             field_dict["handling_error"] = handling_error
-        if validation_history is not UNSET:
+        if validation_history is not None:
             field_dict["validation_history"] = validation_history
 
         return field_dict
@@ -100,43 +81,37 @@ class AiTemplateRenderResult:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        llm_instructions = cast("None | str | Unset", d.pop("llm_instructions", UNSET))
+        llm_instructions = cast("None | str", d.pop("llm_instructions", None))
 
-        rendered_body = cast("None | str | Unset", d.pop("rendered_body", UNSET))
+        rendered_body = cast("None | str", d.pop("rendered_body", None))
 
-        ai_generated_body = cast("None | str | Unset", d.pop("ai_generated_body", UNSET))
+        ai_generated_body = cast("None | str", d.pop("ai_generated_body", None))
 
-        fallback_body = cast("None | str | Unset", d.pop("fallback_body", UNSET))
+        fallback_body = cast("None | str", d.pop("fallback_body", None))
 
-        handling_error = cast("None | str | Unset", d.pop("handling_error", UNSET))
+        handling_error = cast("None | str", d.pop("handling_error", None))
 
-        def _parse_validation_history(
-            data: object,
-        ) -> list[AiTemplateRenderResultValidationHistoryType0Item] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                validation_history_type_0 = []
-                _validation_history_type_0 = data
-                for validation_history_type_0_item_data in _validation_history_type_0:
-                    validation_history_type_0_item = (
-                        AiTemplateRenderResultValidationHistoryType0Item.from_dict(
-                            validation_history_type_0_item_data
-                        )
+        _validation_history = d.pop("validation_history", None)
+        validation_history: list[AiTemplateRenderResultValidationHistoryItem] | None
+        if _validation_history is None:
+            validation_history = None
+        else:
+            validation_history_validation_history = []
+            _validation_history_validation_history = _validation_history
+            for (
+                validation_history_validation_history_item_data
+            ) in _validation_history_validation_history:
+                validation_history_validation_history_item = (
+                    AiTemplateRenderResultValidationHistoryItem.from_dict(
+                        validation_history_validation_history_item_data
                     )
+                )
 
-                    validation_history_type_0.append(validation_history_type_0_item)
+                validation_history_validation_history.append(
+                    validation_history_validation_history_item
+                )
 
-                return validation_history_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[AiTemplateRenderResultValidationHistoryType0Item] | None | Unset, data)
-
-        validation_history = _parse_validation_history(d.pop("validation_history", UNSET))
+            validation_history = validation_history_validation_history
 
         _instance = cls(
             llm_instructions=llm_instructions,
@@ -169,6 +144,6 @@ class AiTemplateRenderResult:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.ai_template_render_result_validation_history_type_0_item import (
-    AiTemplateRenderResultValidationHistoryType0Item,
+from ..models.ai_template_render_result_validation_history_item import (
+    AiTemplateRenderResultValidationHistoryItem,
 )

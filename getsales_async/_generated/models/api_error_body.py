@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ApiErrorBody")
 
@@ -19,33 +17,37 @@ class ApiErrorBody:
     `bad_request`, `auth_exception`, `access_denied`, `payment_required`.
 
         Attributes:
-            error (ErrorDetail | Unset):
-            message (str | Unset):  Example: Validation failed.
-            code (int | Unset):  Example: 422.
+            error (ErrorDetail | None):
+            message (None | str):  Example: Validation failed.
+            code (int | None):  Example: 422.
     """
 
-    error: ErrorDetail | Unset = UNSET
-    message: str | Unset = UNSET
-    code: int | Unset = UNSET
+    error: ErrorDetail | None = None
+    message: str | None = None
+    code: int | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        error: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.error, Unset):
+        error: dict[str, Any] | None
+        if isinstance(self.error, ErrorDetail):
             error = self.error.to_dict()
+        else:
+            error = self.error
 
+        message: str | None
         message = self.message
 
+        code: int | None
         code = self.code
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if error is not UNSET:
+        if error is not None:
             field_dict["error"] = error
-        if message is not UNSET:
+        if message is not None:
             field_dict["message"] = message
-        if code is not UNSET:
+        if code is not None:
             field_dict["code"] = code
 
         return field_dict
@@ -53,16 +55,18 @@ class ApiErrorBody:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        _error = d.pop("error", UNSET)
-        error: ErrorDetail | Unset
-        if isinstance(_error, Unset):
-            error = UNSET
+        _error = d.pop("error", None)
+        error: ErrorDetail | None
+        if _error is None:
+            error = None
         else:
-            error = ErrorDetail.from_dict(_error)
+            error_type_1 = ErrorDetail.from_dict(_error)
 
-        message = d.pop("message", UNSET)
+            error = error_type_1
 
-        code = d.pop("code", UNSET)
+        message = cast("None | str", d.pop("message", None))
+
+        code = cast("int | None", d.pop("code", None))
 
         _instance = cls(
             error=error,

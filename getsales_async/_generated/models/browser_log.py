@@ -9,8 +9,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="BrowserLog")
 
 
@@ -20,25 +18,20 @@ class BrowserLog:
     server for a LinkedIn browser. Only the fields below are documented.
 
         Attributes:
-            linkedin_browser_id (int | None | Unset): The browser the entry belongs to.
-            created_at (datetime.datetime | None | Unset):
+            linkedin_browser_id (int | None): The browser the entry belongs to.
+            created_at (datetime.datetime | None):
     """
 
-    linkedin_browser_id: int | Unset | None = UNSET
-    created_at: datetime.datetime | Unset | None = UNSET
+    linkedin_browser_id: int | None = None
+    created_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        linkedin_browser_id: int | Unset | None
-        if isinstance(self.linkedin_browser_id, Unset):
-            linkedin_browser_id = UNSET
-        else:
-            linkedin_browser_id = self.linkedin_browser_id
+        linkedin_browser_id: int | None
+        linkedin_browser_id = self.linkedin_browser_id
 
-        created_at: str | Unset | None
-        if isinstance(self.created_at, Unset):
-            created_at = UNSET
-        elif isinstance(self.created_at, datetime.datetime):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
         else:
             created_at = self.created_at
@@ -46,9 +39,9 @@ class BrowserLog:
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if linkedin_browser_id is not UNSET:
+        if linkedin_browser_id is not None:
             field_dict["linkedin_browser_id"] = linkedin_browser_id
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
 
         return field_dict
@@ -56,24 +49,21 @@ class BrowserLog:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        linkedin_browser_id = cast("int | None | Unset", d.pop("linkedin_browser_id", UNSET))
+        linkedin_browser_id = cast("int | None", d.pop("linkedin_browser_id", None))
 
-        def _parse_created_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
+        else:
             try:
-                if not isinstance(data, str):
+                if not isinstance(_created_at, str):
                     raise TypeError()
-                created_at_type_0 = datetime.datetime.fromisoformat(data)
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
 
-                return created_at_type_0
+                created_at = created_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
+                created_at = cast("datetime.datetime | None", _created_at)
 
         _instance = cls(
             linkedin_browser_id=linkedin_browser_id,

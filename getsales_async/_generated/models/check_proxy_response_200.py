@@ -2,7 +2,7 @@
 # ALL EDITS WILL BE LOST. Fix problems in overrides/ and run `make generate`.
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
@@ -12,7 +12,7 @@ T = TypeVar("T", bound="CheckProxyResponse200")
 
 
 @_attrs_define
-class CheckProxyResponse200:
+class CheckProxyResponse200(Mapping[str, "Any"]):
     """Details of the proxy that was reached (shape not documented)."""
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -45,5 +45,11 @@ class CheckProxyResponse200:
     def __delitem__(self, key: str) -> None:
         del self.additional_properties[key]
 
-    def __contains__(self, key: str) -> bool:
+    def __contains__(self, key: object) -> bool:
         return key in self.additional_properties
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.additional_properties)
+
+    def __len__(self) -> int:
+        return len(self.additional_properties)

@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="Company")
 
@@ -19,287 +19,220 @@ class Company:
     """A company (account).
 
     Attributes:
-        uuid (str | Unset):
-        team_id (int | None | Unset):
-        user_id (int | None | Unset):
-        data_source_uuid (None | str | Unset):
-        lead_status_uuid (None | str | Unset): Pipeline stage UUID.
-        name (None | str | Unset):
-        domain (None | str | Unset):
-        website (None | str | Unset):
-        ln_id (int | None | Unset): LinkedIn numeric company ID.
-        linkedin (None | str | Unset):
-        facebook (None | str | Unset):
-        twitter (None | str | Unset):
-        phone (None | str | Unset):
-        hq_raw_address (None | str | Unset):
-        hq_location (list[CompanyHqLocationType0Item] | None | Unset):
-        logo_url (None | str | Unset):
-        industry (None | str | Unset):
-        employees_range (None | str | Unset):
-        year_established (int | None | Unset):
-        about (None | str | Unset):
-        lists (list[str] | None | Unset): List UUIDs.
-        tags (list[str] | None | Unset): Tag UUIDs.
-        status (None | str | Unset):
-        last_enrich_at (datetime.datetime | None | Unset):
-        created_at (datetime.datetime | None | Unset):
-        updated_at (datetime.datetime | None | Unset):
+        uuid (str):
+        team_id (int | None):
+        user_id (int | None):
+        data_source_uuid (None | str):
+        lead_status_uuid (None | str): Pipeline stage UUID.
+        name (None | str):
+        domain (None | str):
+        website (None | str):
+        ln_id (int | None): LinkedIn numeric company ID.
+        linkedin (None | str):
+        facebook (None | str):
+        twitter (None | str):
+        phone (None | str):
+        hq_raw_address (None | str):
+        hq_location (list[CompanyHqLocationItem] | None):
+        logo_url (None | str):
+        industry (None | str):
+        employees_range (None | str):
+        year_established (int | None):
+        about (None | str):
+        lists (list[str] | None): List UUIDs.
+        tags (list[str] | None): Tag UUIDs.
+        status (None | str):
+        last_enrich_at (datetime.datetime | None):
+        created_at (datetime.datetime | None):
+        updated_at (datetime.datetime | None):
     """
 
-    uuid: str | Unset = UNSET
-    team_id: int | Unset | None = UNSET
-    user_id: int | Unset | None = UNSET
-    data_source_uuid: str | Unset | None = UNSET
-    lead_status_uuid: str | Unset | None = UNSET
-    name: str | Unset | None = UNSET
-    domain: str | Unset | None = UNSET
-    website: str | Unset | None = UNSET
-    ln_id: int | Unset | None = UNSET
-    linkedin: str | Unset | None = UNSET
-    facebook: str | Unset | None = UNSET
-    twitter: str | Unset | None = UNSET
-    phone: str | Unset | None = UNSET
-    hq_raw_address: str | Unset | None = UNSET
-    hq_location: list[CompanyHqLocationType0Item] | Unset | None = UNSET
-    logo_url: str | Unset | None = UNSET
-    industry: str | Unset | None = UNSET
-    employees_range: str | Unset | None = UNSET
-    year_established: int | Unset | None = UNSET
-    about: str | Unset | None = UNSET
-    lists: list[str] | Unset | None = UNSET
-    tags: list[str] | Unset | None = UNSET
-    status: str | Unset | None = UNSET
-    last_enrich_at: datetime.datetime | Unset | None = UNSET
-    created_at: datetime.datetime | Unset | None = UNSET
-    updated_at: datetime.datetime | Unset | None = UNSET
+    uuid: str
+    team_id: int | None = None
+    user_id: int | None = None
+    data_source_uuid: str | None = None
+    lead_status_uuid: str | None = None
+    name: str | None = None
+    domain: str | None = None
+    website: str | None = None
+    ln_id: int | None = None
+    linkedin: str | None = None
+    facebook: str | None = None
+    twitter: str | None = None
+    phone: str | None = None
+    hq_raw_address: str | None = None
+    hq_location: list[CompanyHqLocationItem] | None = None
+    logo_url: str | None = None
+    industry: str | None = None
+    employees_range: str | None = None
+    year_established: int | None = None
+    about: str | None = None
+    lists: list[str] | None = None
+    tags: list[str] | None = None
+    status: str | None = None
+    last_enrich_at: datetime.datetime | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
-        team_id: int | Unset | None
-        if isinstance(self.team_id, Unset):
-            team_id = UNSET
-        else:
-            team_id = self.team_id
+        team_id: int | None
+        team_id = self.team_id
 
-        user_id: int | Unset | None
-        if isinstance(self.user_id, Unset):
-            user_id = UNSET
-        else:
-            user_id = self.user_id
+        user_id: int | None
+        user_id = self.user_id
 
-        data_source_uuid: str | Unset | None
-        if isinstance(self.data_source_uuid, Unset):
-            data_source_uuid = UNSET
-        else:
-            data_source_uuid = self.data_source_uuid
+        data_source_uuid: str | None
+        data_source_uuid = self.data_source_uuid
 
-        lead_status_uuid: str | Unset | None
-        if isinstance(self.lead_status_uuid, Unset):
-            lead_status_uuid = UNSET
-        else:
-            lead_status_uuid = self.lead_status_uuid
+        lead_status_uuid: str | None
+        lead_status_uuid = self.lead_status_uuid
 
-        name: str | Unset | None
-        if isinstance(self.name, Unset):
-            name = UNSET
-        else:
-            name = self.name
+        name: str | None
+        name = self.name
 
-        domain: str | Unset | None
-        if isinstance(self.domain, Unset):
-            domain = UNSET
-        else:
-            domain = self.domain
+        domain: str | None
+        domain = self.domain
 
-        website: str | Unset | None
-        if isinstance(self.website, Unset):
-            website = UNSET
-        else:
-            website = self.website
+        website: str | None
+        website = self.website
 
-        ln_id: int | Unset | None
-        if isinstance(self.ln_id, Unset):
-            ln_id = UNSET
-        else:
-            ln_id = self.ln_id
+        ln_id: int | None
+        ln_id = self.ln_id
 
-        linkedin: str | Unset | None
-        if isinstance(self.linkedin, Unset):
-            linkedin = UNSET
-        else:
-            linkedin = self.linkedin
+        linkedin: str | None
+        linkedin = self.linkedin
 
-        facebook: str | Unset | None
-        if isinstance(self.facebook, Unset):
-            facebook = UNSET
-        else:
-            facebook = self.facebook
+        facebook: str | None
+        facebook = self.facebook
 
-        twitter: str | Unset | None
-        if isinstance(self.twitter, Unset):
-            twitter = UNSET
-        else:
-            twitter = self.twitter
+        twitter: str | None
+        twitter = self.twitter
 
-        phone: str | Unset | None
-        if isinstance(self.phone, Unset):
-            phone = UNSET
-        else:
-            phone = self.phone
+        phone: str | None
+        phone = self.phone
 
-        hq_raw_address: str | Unset | None
-        if isinstance(self.hq_raw_address, Unset):
-            hq_raw_address = UNSET
-        else:
-            hq_raw_address = self.hq_raw_address
+        hq_raw_address: str | None
+        hq_raw_address = self.hq_raw_address
 
-        hq_location: list[dict[str, Any]] | Unset | None
-        if isinstance(self.hq_location, Unset):
-            hq_location = UNSET
-        elif isinstance(self.hq_location, list):
+        hq_location: list[dict[str, Any]] | None
+        if isinstance(self.hq_location, list):
             hq_location = []
-            for hq_location_type_0_item_data in self.hq_location:
-                hq_location_type_0_item = hq_location_type_0_item_data.to_dict()
-                hq_location.append(hq_location_type_0_item)
+            for hq_location_hq_location_item_data in self.hq_location:
+                hq_location_hq_location_item = hq_location_hq_location_item_data.to_dict()
+                hq_location.append(hq_location_hq_location_item)
 
         else:
             hq_location = self.hq_location
 
-        logo_url: str | Unset | None
-        if isinstance(self.logo_url, Unset):
-            logo_url = UNSET
-        else:
-            logo_url = self.logo_url
+        logo_url: str | None
+        logo_url = self.logo_url
 
-        industry: str | Unset | None
-        if isinstance(self.industry, Unset):
-            industry = UNSET
-        else:
-            industry = self.industry
+        industry: str | None
+        industry = self.industry
 
-        employees_range: str | Unset | None
-        if isinstance(self.employees_range, Unset):
-            employees_range = UNSET
-        else:
-            employees_range = self.employees_range
+        employees_range: str | None
+        employees_range = self.employees_range
 
-        year_established: int | Unset | None
-        if isinstance(self.year_established, Unset):
-            year_established = UNSET
-        else:
-            year_established = self.year_established
+        year_established: int | None
+        year_established = self.year_established
 
-        about: str | Unset | None
-        if isinstance(self.about, Unset):
-            about = UNSET
-        else:
-            about = self.about
+        about: str | None
+        about = self.about
 
-        lists: list[str] | Unset | None
-        if isinstance(self.lists, Unset):
-            lists = UNSET
-        elif isinstance(self.lists, list):
+        lists: list[str] | None
+        if isinstance(self.lists, list):
             lists = self.lists
 
         else:
             lists = self.lists
 
-        tags: list[str] | Unset | None
-        if isinstance(self.tags, Unset):
-            tags = UNSET
-        elif isinstance(self.tags, list):
+        tags: list[str] | None
+        if isinstance(self.tags, list):
             tags = self.tags
 
         else:
             tags = self.tags
 
-        status: str | Unset | None
-        if isinstance(self.status, Unset):
-            status = UNSET
-        else:
-            status = self.status
+        status: str | None
+        status = self.status
 
-        last_enrich_at: str | Unset | None
-        if isinstance(self.last_enrich_at, Unset):
-            last_enrich_at = UNSET
-        elif isinstance(self.last_enrich_at, datetime.datetime):
+        last_enrich_at: str | None
+        if isinstance(self.last_enrich_at, datetime.datetime):
             last_enrich_at = self.last_enrich_at.isoformat()
         else:
             last_enrich_at = self.last_enrich_at
 
-        created_at: str | Unset | None
-        if isinstance(self.created_at, Unset):
-            created_at = UNSET
-        elif isinstance(self.created_at, datetime.datetime):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
         else:
             created_at = self.created_at
 
-        updated_at: str | Unset | None
-        if isinstance(self.updated_at, Unset):
-            updated_at = UNSET
-        elif isinstance(self.updated_at, datetime.datetime):
+        updated_at: str | None
+        if isinstance(self.updated_at, datetime.datetime):
             updated_at = self.updated_at.isoformat()
         else:
             updated_at = self.updated_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if team_id is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if team_id is not None:
             field_dict["team_id"] = team_id
-        if user_id is not UNSET:
+        if user_id is not None:
             field_dict["user_id"] = user_id
-        if data_source_uuid is not UNSET:
+        if data_source_uuid is not None:
             field_dict["data_source_uuid"] = data_source_uuid
-        if lead_status_uuid is not UNSET:
+        if lead_status_uuid is not None:
             field_dict["lead_status_uuid"] = lead_status_uuid
-        if name is not UNSET:
+        if name is not None:
             field_dict["name"] = name
-        if domain is not UNSET:
+        if domain is not None:
             field_dict["domain"] = domain
-        if website is not UNSET:
+        if website is not None:
             field_dict["website"] = website
-        if ln_id is not UNSET:
+        if ln_id is not None:
             field_dict["ln_id"] = ln_id
-        if linkedin is not UNSET:
+        if linkedin is not None:
             field_dict["linkedin"] = linkedin
-        if facebook is not UNSET:
+        if facebook is not None:
             field_dict["facebook"] = facebook
-        if twitter is not UNSET:
+        if twitter is not None:
             field_dict["twitter"] = twitter
-        if phone is not UNSET:
+        if phone is not None:
             field_dict["phone"] = phone
-        if hq_raw_address is not UNSET:
+        if hq_raw_address is not None:
             field_dict["hq_raw_address"] = hq_raw_address
-        if hq_location is not UNSET:
+        if hq_location is not None:
             field_dict["hq_location"] = hq_location
-        if logo_url is not UNSET:
+        if logo_url is not None:
             field_dict["logo_url"] = logo_url
-        if industry is not UNSET:
+        if industry is not None:
             field_dict["industry"] = industry
-        if employees_range is not UNSET:
+        if employees_range is not None:
             field_dict["employees_range"] = employees_range
-        if year_established is not UNSET:
+        if year_established is not None:
             field_dict["year_established"] = year_established
-        if about is not UNSET:
+        if about is not None:
             field_dict["about"] = about
-        if lists is not UNSET:
+        if lists is not None:
             field_dict["lists"] = lists
-        if tags is not UNSET:
+        if tags is not None:
             field_dict["tags"] = tags
-        if status is not UNSET:
+        if status is not None:
             field_dict["status"] = status
-        if last_enrich_at is not UNSET:
+        if last_enrich_at is not None:
             field_dict["last_enrich_at"] = last_enrich_at
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
+        if updated_at is not None:
             field_dict["updated_at"] = updated_at
 
         return field_dict
@@ -307,154 +240,123 @@ class Company:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("Company", "uuid", uuid)
 
-        team_id = cast("int | None | Unset", d.pop("team_id", UNSET))
+        team_id = cast("int | None", d.pop("team_id", None))
 
-        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
+        user_id = cast("int | None", d.pop("user_id", None))
 
-        data_source_uuid = cast("None | str | Unset", d.pop("data_source_uuid", UNSET))
+        data_source_uuid = cast("None | str", d.pop("data_source_uuid", None))
 
-        lead_status_uuid = cast("None | str | Unset", d.pop("lead_status_uuid", UNSET))
+        lead_status_uuid = cast("None | str", d.pop("lead_status_uuid", None))
 
-        name = cast("None | str | Unset", d.pop("name", UNSET))
+        name = cast("None | str", d.pop("name", None))
 
-        domain = cast("None | str | Unset", d.pop("domain", UNSET))
+        domain = cast("None | str", d.pop("domain", None))
 
-        website = cast("None | str | Unset", d.pop("website", UNSET))
+        website = cast("None | str", d.pop("website", None))
 
-        ln_id = cast("int | None | Unset", d.pop("ln_id", UNSET))
+        ln_id = cast("int | None", d.pop("ln_id", None))
 
-        linkedin = cast("None | str | Unset", d.pop("linkedin", UNSET))
+        linkedin = cast("None | str", d.pop("linkedin", None))
 
-        facebook = cast("None | str | Unset", d.pop("facebook", UNSET))
+        facebook = cast("None | str", d.pop("facebook", None))
 
-        twitter = cast("None | str | Unset", d.pop("twitter", UNSET))
+        twitter = cast("None | str", d.pop("twitter", None))
 
-        phone = cast("None | str | Unset", d.pop("phone", UNSET))
+        phone = cast("None | str", d.pop("phone", None))
 
-        hq_raw_address = cast("None | str | Unset", d.pop("hq_raw_address", UNSET))
+        hq_raw_address = cast("None | str", d.pop("hq_raw_address", None))
 
-        def _parse_hq_location(data: object) -> list[CompanyHqLocationType0Item] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _hq_location = d.pop("hq_location", None)
+        hq_location: list[CompanyHqLocationItem] | None
+        if _hq_location is None:
+            hq_location = None
+        else:
+            hq_location_hq_location = []
+            _hq_location_hq_location = _hq_location
+            for hq_location_hq_location_item_data in _hq_location_hq_location:
+                hq_location_hq_location_item = CompanyHqLocationItem.from_dict(
+                    hq_location_hq_location_item_data
+                )
+
+                hq_location_hq_location.append(hq_location_hq_location_item)
+
+            hq_location = hq_location_hq_location
+
+        logo_url = cast("None | str", d.pop("logo_url", None))
+
+        industry = cast("None | str", d.pop("industry", None))
+
+        employees_range = cast("None | str", d.pop("employees_range", None))
+
+        year_established = cast("int | None", d.pop("year_established", None))
+
+        about = cast("None | str", d.pop("about", None))
+
+        _lists = d.pop("lists", None)
+        lists: list[str] | None
+        if _lists is None:
+            lists = None
+        else:
+            lists_lists = cast(list[str], _lists)
+
+            lists = lists_lists
+
+        _tags = d.pop("tags", None)
+        tags: list[str] | None
+        if _tags is None:
+            tags = None
+        else:
+            tags_tags = cast(list[str], _tags)
+
+            tags = tags_tags
+
+        status = cast("None | str", d.pop("status", None))
+
+        _last_enrich_at = d.pop("last_enrich_at", None)
+        last_enrich_at: datetime.datetime | None
+        if _last_enrich_at is None:
+            last_enrich_at = None
+        else:
             try:
-                if not isinstance(data, list):
+                if not isinstance(_last_enrich_at, str):
                     raise TypeError()
-                hq_location_type_0 = []
-                _hq_location_type_0 = data
-                for hq_location_type_0_item_data in _hq_location_type_0:
-                    hq_location_type_0_item = CompanyHqLocationType0Item.from_dict(
-                        hq_location_type_0_item_data
-                    )
+                last_enrich_at_type_0 = datetime.datetime.fromisoformat(_last_enrich_at)
 
-                    hq_location_type_0.append(hq_location_type_0_item)
-
-                return hq_location_type_0
+                last_enrich_at = last_enrich_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[CompanyHqLocationType0Item] | None | Unset, data)
+                last_enrich_at = cast("datetime.datetime | None", _last_enrich_at)
 
-        hq_location = _parse_hq_location(d.pop("hq_location", UNSET))
-
-        logo_url = cast("None | str | Unset", d.pop("logo_url", UNSET))
-
-        industry = cast("None | str | Unset", d.pop("industry", UNSET))
-
-        employees_range = cast("None | str | Unset", d.pop("employees_range", UNSET))
-
-        year_established = cast("int | None | Unset", d.pop("year_established", UNSET))
-
-        about = cast("None | str | Unset", d.pop("about", UNSET))
-
-        def _parse_lists(data: object) -> list[str] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
+        else:
             try:
-                if not isinstance(data, list):
+                if not isinstance(_created_at, str):
                     raise TypeError()
-                lists_type_0 = cast(list[str], data)
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
 
-                return lists_type_0
+                created_at = created_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
+                created_at = cast("datetime.datetime | None", _created_at)
 
-        lists = _parse_lists(d.pop("lists", UNSET))
-
-        def _parse_tags(data: object) -> list[str] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _updated_at = d.pop("updated_at", None)
+        updated_at: datetime.datetime | None
+        if _updated_at is None:
+            updated_at = None
+        else:
             try:
-                if not isinstance(data, list):
+                if not isinstance(_updated_at, str):
                     raise TypeError()
-                tags_type_0 = cast(list[str], data)
+                updated_at_type_0 = datetime.datetime.fromisoformat(_updated_at)
 
-                return tags_type_0
+                updated_at = updated_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
-
-        tags = _parse_tags(d.pop("tags", UNSET))
-
-        status = cast("None | str | Unset", d.pop("status", UNSET))
-
-        def _parse_last_enrich_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                last_enrich_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return last_enrich_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        last_enrich_at = _parse_last_enrich_at(d.pop("last_enrich_at", UNSET))
-
-        def _parse_created_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                created_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return created_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
-
-        def _parse_updated_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                updated_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return updated_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        updated_at = _parse_updated_at(d.pop("updated_at", UNSET))
+                updated_at = cast("datetime.datetime | None", _updated_at)
 
         _instance = cls(
             uuid=uuid,
@@ -507,4 +409,4 @@ class Company:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.company_hq_location_type_0_item import CompanyHqLocationType0Item
+from ..models.company_hq_location_item import CompanyHqLocationItem

@@ -8,8 +8,6 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="CompanySearchResult")
 
 
@@ -19,20 +17,18 @@ class CompanySearchResult:
     (company fields at the top level).
 
         Attributes:
-            company (Company | Unset): A company (account).
-            markers (Any | Unset): Activity markers; shape varies.
-            custom_fields (Any | Unset): Custom field values; shape varies (map, or `[]` when empty).
+            company (Company): A company (account).
+            markers (Any): Activity markers; shape varies.
+            custom_fields (Any): Custom field values; shape varies (map, or `[]` when empty).
     """
 
-    company: Company | Unset = UNSET
-    markers: Any | Unset = UNSET
-    custom_fields: Any | Unset = UNSET
+    company: Company
+    markers: Any = None
+    custom_fields: Any = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        company: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.company, Unset):
-            company = self.company.to_dict()
+        company = self.company.to_dict()
 
         markers = self.markers
 
@@ -40,12 +36,14 @@ class CompanySearchResult:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if company is not UNSET:
-            field_dict["company"] = company
-        if markers is not UNSET:
+        field_dict.update(
+            {
+                "company": company,
+            }
+        )
+        if markers is not None:
             field_dict["markers"] = markers
-        if custom_fields is not UNSET:
+        if custom_fields is not None:
             field_dict["custom_fields"] = custom_fields
 
         return field_dict
@@ -53,16 +51,11 @@ class CompanySearchResult:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        _company = d.pop("company", UNSET)
-        company: Company | Unset
-        if isinstance(_company, Unset):
-            company = UNSET
-        else:
-            company = Company.from_dict(_company)
+        company = Company.from_dict(d.pop("company"))
 
-        markers = d.pop("markers", UNSET)
+        markers = d.pop("markers", None)
 
-        custom_fields = d.pop("custom_fields", UNSET)
+        custom_fields = d.pop("custom_fields", None)
 
         _instance = cls(
             company=company,

@@ -8,7 +8,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="ContactSource")
 
@@ -18,109 +18,88 @@ class ContactSource:
     """An entry point of a flow — which contacts enter and which sender profiles run the steps.
 
     Attributes:
-        id (int | Unset): Contact source ID, unique within the flow version.
-        name (None | str | Unset):
-        rotation_strategy (str | Unset): How senders are rotated across contacts. Known values: fair.
-        sender_profiles (list[str] | None | Unset): UUIDs of the sender profiles that execute this source's steps.
-        after_id (int | None | Unset): ID of the first node contacts from this source enter.
-        active_limit (int | None | Unset):
-        coworkers_limit (int | None | Unset):
-        mass_actions_filter (ContactSourceMassActionsFilterType0Type0 | list[Any] | None | Unset): Saved filter
-            selecting the contacts (mass-action filter shape).
-        filter_tree_format (ContactSourceFilterTreeFormatType0Type0 | list[Any] | None | Unset):
+        id (int): Contact source ID, unique within the flow version.
+        name (None | str):
+        rotation_strategy (None | str): How senders are rotated across contacts. Known values: fair.
+        sender_profiles (list[str] | None): UUIDs of the sender profiles that execute this source's steps.
+        after_id (int | None): ID of the first node contacts from this source enter.
+        active_limit (int | None):
+        coworkers_limit (int | None):
+        mass_actions_filter (ContactSourceMassActionsFilter | None): Saved filter selecting the contacts (mass-action
+            filter shape).
+        filter_tree_format (ContactSourceFilterTreeFormat | None):
     """
 
-    id: int | Unset = UNSET
-    name: str | Unset | None = UNSET
-    rotation_strategy: str | Unset = UNSET
-    sender_profiles: list[str] | Unset | None = UNSET
-    after_id: int | Unset | None = UNSET
-    active_limit: int | Unset | None = UNSET
-    coworkers_limit: int | Unset | None = UNSET
-    mass_actions_filter: ContactSourceMassActionsFilterType0Type0 | list[Any] | Unset | None = UNSET
-    filter_tree_format: ContactSourceFilterTreeFormatType0Type0 | list[Any] | Unset | None = UNSET
+    id: int
+    name: str | None = None
+    rotation_strategy: str | None = None
+    sender_profiles: list[str] | None = None
+    after_id: int | None = None
+    active_limit: int | None = None
+    coworkers_limit: int | None = None
+    mass_actions_filter: ContactSourceMassActionsFilter | None = None
+    filter_tree_format: ContactSourceFilterTreeFormat | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
-        name: str | Unset | None
-        if isinstance(self.name, Unset):
-            name = UNSET
-        else:
-            name = self.name
+        name: str | None
+        name = self.name
 
+        rotation_strategy: str | None
         rotation_strategy = self.rotation_strategy
 
-        sender_profiles: list[str] | Unset | None
-        if isinstance(self.sender_profiles, Unset):
-            sender_profiles = UNSET
-        elif isinstance(self.sender_profiles, list):
+        sender_profiles: list[str] | None
+        if isinstance(self.sender_profiles, list):
             sender_profiles = self.sender_profiles
 
         else:
             sender_profiles = self.sender_profiles
 
-        after_id: int | Unset | None
-        if isinstance(self.after_id, Unset):
-            after_id = UNSET
-        else:
-            after_id = self.after_id
+        after_id: int | None
+        after_id = self.after_id
 
-        active_limit: int | Unset | None
-        if isinstance(self.active_limit, Unset):
-            active_limit = UNSET
-        else:
-            active_limit = self.active_limit
+        active_limit: int | None
+        active_limit = self.active_limit
 
-        coworkers_limit: int | Unset | None
-        if isinstance(self.coworkers_limit, Unset):
-            coworkers_limit = UNSET
-        else:
-            coworkers_limit = self.coworkers_limit
+        coworkers_limit: int | None
+        coworkers_limit = self.coworkers_limit
 
-        mass_actions_filter: dict[str, Any] | list[Any] | Unset | None
-        if isinstance(self.mass_actions_filter, Unset):
-            mass_actions_filter = UNSET
-        elif isinstance(self.mass_actions_filter, ContactSourceMassActionsFilterType0Type0):
+        mass_actions_filter: dict[str, Any] | None
+        if isinstance(self.mass_actions_filter, ContactSourceMassActionsFilter):
             mass_actions_filter = self.mass_actions_filter.to_dict()
-        elif isinstance(self.mass_actions_filter, list):
-            mass_actions_filter = self.mass_actions_filter
-
         else:
             mass_actions_filter = self.mass_actions_filter
 
-        filter_tree_format: dict[str, Any] | list[Any] | Unset | None
-        if isinstance(self.filter_tree_format, Unset):
-            filter_tree_format = UNSET
-        elif isinstance(self.filter_tree_format, ContactSourceFilterTreeFormatType0Type0):
+        filter_tree_format: dict[str, Any] | None
+        if isinstance(self.filter_tree_format, ContactSourceFilterTreeFormat):
             filter_tree_format = self.filter_tree_format.to_dict()
-        elif isinstance(self.filter_tree_format, list):
-            filter_tree_format = self.filter_tree_format
-
         else:
             filter_tree_format = self.filter_tree_format
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if id is not UNSET:
-            field_dict["id"] = id
-        if name is not UNSET:
+        field_dict.update(
+            {
+                "id": id,
+            }
+        )
+        if name is not None:
             field_dict["name"] = name
-        if rotation_strategy is not UNSET:
+        if rotation_strategy is not None:
             field_dict["rotation_strategy"] = rotation_strategy
-        if sender_profiles is not UNSET:
+        if sender_profiles is not None:
             field_dict["sender_profiles"] = sender_profiles
-        if after_id is not UNSET:
+        if after_id is not None:
             field_dict["after_id"] = after_id
-        if active_limit is not UNSET:
+        if active_limit is not None:
             field_dict["active_limit"] = active_limit
-        if coworkers_limit is not UNSET:
+        if coworkers_limit is not None:
             field_dict["coworkers_limit"] = coworkers_limit
-        if mass_actions_filter is not UNSET:
+        if mass_actions_filter is not None:
             field_dict["mass_actions_filter"] = mass_actions_filter
-        if filter_tree_format is not UNSET:
+        if filter_tree_format is not None:
             field_dict["filter_tree_format"] = filter_tree_format
 
         return field_dict
@@ -128,92 +107,50 @@ class ContactSource:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        id = d.pop("id", UNSET)
+        id = d.pop("id", None)
+        if not isinstance(id, int):
+            raise ResponseFieldError("ContactSource", "id", id)
 
-        name = cast("None | str | Unset", d.pop("name", UNSET))
+        name = cast("None | str", d.pop("name", None))
 
-        rotation_strategy = d.pop("rotation_strategy", UNSET)
+        rotation_strategy = cast("None | str", d.pop("rotation_strategy", None))
 
-        def _parse_sender_profiles(data: object) -> list[str] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                sender_profiles_type_0 = cast(list[str], data)
+        _sender_profiles = d.pop("sender_profiles", None)
+        sender_profiles: list[str] | None
+        if _sender_profiles is None:
+            sender_profiles = None
+        else:
+            sender_profiles_sender_profiles = cast(list[str], _sender_profiles)
 
-                return sender_profiles_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
+            sender_profiles = sender_profiles_sender_profiles
 
-        sender_profiles = _parse_sender_profiles(d.pop("sender_profiles", UNSET))
+        after_id = cast("int | None", d.pop("after_id", None))
 
-        after_id = cast("int | None | Unset", d.pop("after_id", UNSET))
+        active_limit = cast("int | None", d.pop("active_limit", None))
 
-        active_limit = cast("int | None | Unset", d.pop("active_limit", UNSET))
+        coworkers_limit = cast("int | None", d.pop("coworkers_limit", None))
 
-        coworkers_limit = cast("int | None | Unset", d.pop("coworkers_limit", UNSET))
+        _mass_actions_filter = d.pop("mass_actions_filter", None)
+        mass_actions_filter: ContactSourceMassActionsFilter | None
+        if _mass_actions_filter is None:
+            mass_actions_filter = None
+        else:
+            mass_actions_filter_mass_actions_filter = ContactSourceMassActionsFilter.from_dict(
+                _mass_actions_filter
+            )
 
-        def _parse_mass_actions_filter(
-            data: object,
-        ) -> ContactSourceMassActionsFilterType0Type0 | list[Any] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                mass_actions_filter_type_0_type_0 = (
-                    ContactSourceMassActionsFilterType0Type0.from_dict(data)
-                )
+            mass_actions_filter = mass_actions_filter_mass_actions_filter
 
-                return mass_actions_filter_type_0_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                mass_actions_filter_type_1 = cast(list[Any], data)
+        _filter_tree_format = d.pop("filter_tree_format", None)
+        filter_tree_format: ContactSourceFilterTreeFormat | None
+        if _filter_tree_format is None:
+            filter_tree_format = None
+        else:
+            filter_tree_format_filter_tree_format = ContactSourceFilterTreeFormat.from_dict(
+                _filter_tree_format
+            )
 
-                return mass_actions_filter_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ContactSourceMassActionsFilterType0Type0 | list[Any] | None | Unset, data)
-
-        mass_actions_filter = _parse_mass_actions_filter(d.pop("mass_actions_filter", UNSET))
-
-        def _parse_filter_tree_format(
-            data: object,
-        ) -> ContactSourceFilterTreeFormatType0Type0 | list[Any] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                filter_tree_format_type_0_type_0 = (
-                    ContactSourceFilterTreeFormatType0Type0.from_dict(data)
-                )
-
-                return filter_tree_format_type_0_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                filter_tree_format_type_1 = cast(list[Any], data)
-
-                return filter_tree_format_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ContactSourceFilterTreeFormatType0Type0 | list[Any] | None | Unset, data)
-
-        filter_tree_format = _parse_filter_tree_format(d.pop("filter_tree_format", UNSET))
+            filter_tree_format = filter_tree_format_filter_tree_format
 
         _instance = cls(
             id=id,
@@ -249,9 +186,5 @@ class ContactSource:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.contact_source_filter_tree_format_type_0_type_0 import (
-    ContactSourceFilterTreeFormatType0Type0,
-)
-from ..models.contact_source_mass_actions_filter_type_0_type_0 import (
-    ContactSourceMassActionsFilterType0Type0,
-)
+from ..models.contact_source_filter_tree_format import ContactSourceFilterTreeFormat
+from ..models.contact_source_mass_actions_filter import ContactSourceMassActionsFilter

@@ -27,7 +27,7 @@ class CreateAiTemplateBody:
         body (None | str | Unset): Template body; supports `{{variables}}`.
         prompt (None | str | Unset): AI personalisation prompt.
         llm_uuid (None | str | Unset): LLM connection used for AI blocks.
-        llm_config (CreateAiTemplateBodyLlmConfigType0 | None | Unset):
+        llm_config (CreateAiTemplateBodyLlmConfig | None | Unset):
         enable_validation (bool | Unset):
         enable_fallback (bool | Unset):
         settings (CreateAiTemplateBodySettings | Unset):
@@ -40,7 +40,7 @@ class CreateAiTemplateBody:
     body: str | Unset | None = UNSET
     prompt: str | Unset | None = UNSET
     llm_uuid: str | Unset | None = UNSET
-    llm_config: CreateAiTemplateBodyLlmConfigType0 | Unset | None = UNSET
+    llm_config: CreateAiTemplateBodyLlmConfig | Unset | None = UNSET
     enable_validation: bool | Unset = UNSET
     enable_fallback: bool | Unset = UNSET
     settings: CreateAiTemplateBodySettings | Unset = UNSET
@@ -80,7 +80,7 @@ class CreateAiTemplateBody:
         llm_config: dict[str, Any] | Unset | None
         if isinstance(self.llm_config, Unset):
             llm_config = UNSET
-        elif isinstance(self.llm_config, CreateAiTemplateBodyLlmConfigType0):
+        elif isinstance(self.llm_config, CreateAiTemplateBodyLlmConfig):
             llm_config = self.llm_config.to_dict()
         else:
             llm_config = self.llm_config
@@ -138,22 +138,16 @@ class CreateAiTemplateBody:
 
         llm_uuid = cast("None | str | Unset", d.pop("llm_uuid", UNSET))
 
-        def _parse_llm_config(data: object) -> CreateAiTemplateBodyLlmConfigType0 | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                llm_config_type_0 = CreateAiTemplateBodyLlmConfigType0.from_dict(data)
+        _llm_config = d.pop("llm_config", UNSET)
+        llm_config: CreateAiTemplateBodyLlmConfig | Unset | None
+        if _llm_config is None:
+            llm_config = None
+        elif isinstance(_llm_config, Unset):
+            llm_config = UNSET
+        else:
+            llm_config_llm_config = CreateAiTemplateBodyLlmConfig.from_dict(_llm_config)
 
-                return llm_config_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(CreateAiTemplateBodyLlmConfigType0 | None | Unset, data)
-
-        llm_config = _parse_llm_config(d.pop("llm_config", UNSET))
+            llm_config = llm_config_llm_config
 
         enable_validation = d.pop("enable_validation", UNSET)
 
@@ -202,5 +196,5 @@ class CreateAiTemplateBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.create_ai_template_body_llm_config_type_0 import CreateAiTemplateBodyLlmConfigType0
+from ..models.create_ai_template_body_llm_config import CreateAiTemplateBodyLlmConfig
 from ..models.create_ai_template_body_settings import CreateAiTemplateBodySettings

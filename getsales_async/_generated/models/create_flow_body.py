@@ -19,8 +19,8 @@ class CreateFlowBody:
     Attributes:
         name (str):
         use_sender_schedule (bool): When true, tasks use each sender profile's own schedule instead of `schedule`.
-        schedule (Schedule): When automation may act. Each timeblock is a day of week (0=Sunday) and a window in minutes
-            from midnight.
+        schedule (ScheduleParam): When automation may act. Each timeblock is a day of week (0=Sunday) and a window in
+            minutes from midnight.
         description (None | str | Unset):
         priority (int | Unset):  Default: 2.
         is_public (bool | Unset):
@@ -29,7 +29,7 @@ class CreateFlowBody:
 
     name: str
     use_sender_schedule: bool
-    schedule: Schedule
+    schedule: ScheduleParam
     description: str | Unset | None = UNSET
     priority: int | Unset = 2
     is_public: bool | Unset = UNSET
@@ -86,7 +86,7 @@ class CreateFlowBody:
 
         use_sender_schedule = d.pop("use_sender_schedule")
 
-        schedule = Schedule.from_dict(d.pop("schedule"))
+        schedule = ScheduleParam.from_dict(d.pop("schedule"))
 
         description = cast("None | str | Unset", d.pop("description", UNSET))
 
@@ -128,4 +128,4 @@ class CreateFlowBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.schedule import Schedule
+from ..models.schedule_param import ScheduleParam

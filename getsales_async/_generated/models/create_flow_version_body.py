@@ -18,12 +18,12 @@ class CreateFlowVersionBody:
     """
     Attributes:
         nodes (list[FlowNodeInput]): The complete node graph. Each node needs `created_at`/`updated_at` when saved here.
-        contact_sources (list[ContactSource]): Entry points of the flow (at least one).
+        contact_sources (list[ContactSourceParam]): Entry points of the flow (at least one).
         first_common_node_id (int | None | Unset): ID of the first node shared by all contact sources.
     """
 
     nodes: list[FlowNodeInput]
-    contact_sources: list[ContactSource]
+    contact_sources: list[ContactSourceParam]
     first_common_node_id: int | Unset | None = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -70,7 +70,7 @@ class CreateFlowVersionBody:
         contact_sources = []
         _contact_sources = d.pop("contact_sources")
         for contact_sources_item_data in _contact_sources:
-            contact_sources_item = ContactSource.from_dict(contact_sources_item_data)
+            contact_sources_item = ContactSourceParam.from_dict(contact_sources_item_data)
 
             contact_sources.append(contact_sources_item)
 
@@ -104,5 +104,5 @@ class CreateFlowVersionBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.contact_source import ContactSource
+from ..models.contact_source_param import ContactSourceParam
 from ..models.flow_node_input import FlowNodeInput

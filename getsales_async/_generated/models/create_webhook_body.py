@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -27,8 +27,8 @@ class CreateWebhookBody:
         target_url (str): Publicly reachable URL that receives the `webhook-payload`. Example:
             https://example.com/hooks/getsales.
         request_method (WebhookRequestMethod | Unset): HTTP method GetSales uses to call the target URL.
-        filters (CreateWebhookBodyFiltersType0 | None | Unset): Optional filter tree narrowing which contacts trigger
-            the webhook (`jsonLogic`, `filter_tree_format` keys).
+        filters (CreateWebhookBodyFilters | None | Unset): Optional filter tree narrowing which contacts trigger the
+            webhook (`jsonLogic`, `filter_tree_format` keys).
         status (WebhookStatus | Unset): Whether the webhook is active.
     """
 
@@ -36,7 +36,7 @@ class CreateWebhookBody:
     event: WebhookEvent
     target_url: str
     request_method: WebhookRequestMethod | Unset = UNSET
-    filters: CreateWebhookBodyFiltersType0 | Unset | None = UNSET
+    filters: CreateWebhookBodyFilters | Unset | None = UNSET
     status: WebhookStatus | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -54,7 +54,7 @@ class CreateWebhookBody:
         filters: dict[str, Any] | Unset | None
         if isinstance(self.filters, Unset):
             filters = UNSET
-        elif isinstance(self.filters, CreateWebhookBodyFiltersType0):
+        elif isinstance(self.filters, CreateWebhookBodyFilters):
             filters = self.filters.to_dict()
         else:
             filters = self.filters
@@ -97,22 +97,16 @@ class CreateWebhookBody:
         else:
             request_method = WebhookRequestMethod(_request_method)
 
-        def _parse_filters(data: object) -> CreateWebhookBodyFiltersType0 | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                filters_type_0 = CreateWebhookBodyFiltersType0.from_dict(data)
+        _filters = d.pop("filters", UNSET)
+        filters: CreateWebhookBodyFilters | Unset | None
+        if _filters is None:
+            filters = None
+        elif isinstance(_filters, Unset):
+            filters = UNSET
+        else:
+            filters_filters = CreateWebhookBodyFilters.from_dict(_filters)
 
-                return filters_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(CreateWebhookBodyFiltersType0 | None | Unset, data)
-
-        filters = _parse_filters(d.pop("filters", UNSET))
+            filters = filters_filters
 
         _status = d.pop("status", UNSET)
         status: WebhookStatus | Unset
@@ -152,4 +146,4 @@ class CreateWebhookBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.create_webhook_body_filters_type_0 import CreateWebhookBodyFiltersType0
+from ..models.create_webhook_body_filters import CreateWebhookBodyFilters

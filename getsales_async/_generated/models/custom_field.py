@@ -8,7 +8,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="CustomField")
 
@@ -18,79 +18,63 @@ class CustomField:
     """A custom field definition.
 
     Attributes:
-        uuid (str | Unset):
-        team_id (int | None | Unset):
-        user_id (int | None | Unset):
-        name (None | str | Unset):
-        object_ (None | str | Unset): Known values: lead, company (sender profiles are also mentioned by the index).
-        order (int | None | Unset):
-        key (int | None | Unset): Auto-assigned numeric storage key (1–100), when returned.
+        uuid (str):
+        team_id (int | None):
+        user_id (int | None):
+        name (None | str):
+        object_ (None | str): Known values: lead, company (sender profiles are also mentioned by the index).
+        order (int | None):
+        key (int | None): Auto-assigned numeric storage key (1–100), when returned.
     """
 
-    uuid: str | Unset = UNSET
-    team_id: int | Unset | None = UNSET
-    user_id: int | Unset | None = UNSET
-    name: str | Unset | None = UNSET
-    object_: str | Unset | None = UNSET
-    order: int | Unset | None = UNSET
-    key: int | Unset | None = UNSET
+    uuid: str
+    team_id: int | None = None
+    user_id: int | None = None
+    name: str | None = None
+    object_: str | None = None
+    order: int | None = None
+    key: int | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
-        team_id: int | Unset | None
-        if isinstance(self.team_id, Unset):
-            team_id = UNSET
-        else:
-            team_id = self.team_id
+        team_id: int | None
+        team_id = self.team_id
 
-        user_id: int | Unset | None
-        if isinstance(self.user_id, Unset):
-            user_id = UNSET
-        else:
-            user_id = self.user_id
+        user_id: int | None
+        user_id = self.user_id
 
-        name: str | Unset | None
-        if isinstance(self.name, Unset):
-            name = UNSET
-        else:
-            name = self.name
+        name: str | None
+        name = self.name
 
-        object_: str | Unset | None
-        if isinstance(self.object_, Unset):
-            object_ = UNSET
-        else:
-            object_ = self.object_
+        object_: str | None
+        object_ = self.object_
 
-        order: int | Unset | None
-        if isinstance(self.order, Unset):
-            order = UNSET
-        else:
-            order = self.order
+        order: int | None
+        order = self.order
 
-        key: int | Unset | None
-        if isinstance(self.key, Unset):
-            key = UNSET
-        else:
-            key = self.key
+        key: int | None
+        key = self.key
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if team_id is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if team_id is not None:
             field_dict["team_id"] = team_id
-        if user_id is not UNSET:
+        if user_id is not None:
             field_dict["user_id"] = user_id
-        if name is not UNSET:
+        if name is not None:
             field_dict["name"] = name
-        if object_ is not UNSET:
+        if object_ is not None:
             field_dict["object"] = object_
-        if order is not UNSET:
+        if order is not None:
             field_dict["order"] = order
-        if key is not UNSET:
+        if key is not None:
             field_dict["key"] = key
 
         return field_dict
@@ -98,19 +82,21 @@ class CustomField:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("CustomField", "uuid", uuid)
 
-        team_id = cast("int | None | Unset", d.pop("team_id", UNSET))
+        team_id = cast("int | None", d.pop("team_id", None))
 
-        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
+        user_id = cast("int | None", d.pop("user_id", None))
 
-        name = cast("None | str | Unset", d.pop("name", UNSET))
+        name = cast("None | str", d.pop("name", None))
 
-        object_ = cast("None | str | Unset", d.pop("object", UNSET))
+        object_ = cast("None | str", d.pop("object", None))
 
-        order = cast("int | None | Unset", d.pop("order", UNSET))
+        order = cast("int | None", d.pop("order", None))
 
-        key = cast("int | None | Unset", d.pop("key", UNSET))
+        key = cast("int | None", d.pop("key", None))
 
         _instance = cls(
             uuid=uuid,

@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="DataSource")
 
@@ -19,146 +19,129 @@ class DataSource:
     """A LinkedIn import job (data source) that pulls contacts or companies into a list.
 
     Attributes:
-        uuid (str | Unset):
-        team_id (int | Unset):
-        sender_profile_uuid (None | str | Unset): Sender profile whose LinkedIn account runs the import.
-        list_uuid (None | str | Unset): Target list.
-        payload (DataSourcePayloadType0Type0 | list[Any] | None | Unset): Import configuration, including the LinkedIn
-            URL being scraped (`[]` when empty).
-        tags (list[str] | None | Unset): Tags applied to imported contacts.
-        type_ (str | Unset): Import type. Known values: csv_leads, sn_leads_search, sn_leads_saved_search,
-            sn_leads_list, sn_accounts_search, sn_accounts_saved_search, sn_accounts_list, ln_leads_search,
-            ln_accounts_search, ln_my_network, ln_my_messenger, post_engagement, recruiter_leads_search.
-        status (str | Unset): Known values: not_started, in_progress, on_hold, completed, failed,
+        uuid (str):
+        team_id (int | None):
+        sender_profile_uuid (None | str): Sender profile whose LinkedIn account runs the import.
+        list_uuid (None | str): Target list.
+        payload (DataSourcePayload | None): Import configuration, including the LinkedIn URL being scraped (`[]` when
+            empty).
+        tags (list[str] | None): Tags applied to imported contacts.
+        type_ (None | str): Import type. Known values: csv_leads, sn_leads_search, sn_leads_saved_search, sn_leads_list,
+            sn_accounts_search, sn_accounts_saved_search, sn_accounts_list, ln_leads_search, ln_accounts_search,
+            ln_my_network, ln_my_messenger, post_engagement, recruiter_leads_search.
+        status (None | str): Known values: not_started, in_progress, on_hold, completed, failed,
             contacts_limit_achieved.
-        errors (list[DataSourceErrorsType0Item] | None | Unset): Errors recorded for the import.
-        repeat_after_minutes (int | None | Unset): Recurrence interval in minutes; `null` when the import does not
-            recur.
-        user_id (int | None | Unset):
-        created_at (datetime.datetime | Unset):
-        updated_at (datetime.datetime | None | Unset):
+        errors (list[DataSourceErrorsItem] | None): Errors recorded for the import.
+        repeat_after_minutes (int | None): Recurrence interval in minutes; `null` when the import does not recur.
+        user_id (int | None):
+        created_at (datetime.datetime | None):
+        updated_at (datetime.datetime | None):
     """
 
-    uuid: str | Unset = UNSET
-    team_id: int | Unset = UNSET
-    sender_profile_uuid: str | Unset | None = UNSET
-    list_uuid: str | Unset | None = UNSET
-    payload: DataSourcePayloadType0Type0 | list[Any] | Unset | None = UNSET
-    tags: list[str] | Unset | None = UNSET
-    type_: str | Unset = UNSET
-    status: str | Unset = UNSET
-    errors: list[DataSourceErrorsType0Item] | Unset | None = UNSET
-    repeat_after_minutes: int | Unset | None = UNSET
-    user_id: int | Unset | None = UNSET
-    created_at: datetime.datetime | Unset = UNSET
-    updated_at: datetime.datetime | Unset | None = UNSET
+    uuid: str
+    team_id: int | None = None
+    sender_profile_uuid: str | None = None
+    list_uuid: str | None = None
+    payload: DataSourcePayload | None = None
+    tags: list[str] | None = None
+    type_: str | None = None
+    status: str | None = None
+    errors: list[DataSourceErrorsItem] | None = None
+    repeat_after_minutes: int | None = None
+    user_id: int | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
+        team_id: int | None
         team_id = self.team_id
 
-        sender_profile_uuid: str | Unset | None
-        if isinstance(self.sender_profile_uuid, Unset):
-            sender_profile_uuid = UNSET
-        else:
-            sender_profile_uuid = self.sender_profile_uuid
+        sender_profile_uuid: str | None
+        sender_profile_uuid = self.sender_profile_uuid
 
-        list_uuid: str | Unset | None
-        if isinstance(self.list_uuid, Unset):
-            list_uuid = UNSET
-        else:
-            list_uuid = self.list_uuid
+        list_uuid: str | None
+        list_uuid = self.list_uuid
 
-        payload: dict[str, Any] | list[Any] | Unset | None
-        if isinstance(self.payload, Unset):
-            payload = UNSET
-        elif isinstance(self.payload, DataSourcePayloadType0Type0):
+        payload: dict[str, Any] | None
+        if isinstance(self.payload, DataSourcePayload):
             payload = self.payload.to_dict()
-        elif isinstance(self.payload, list):
-            payload = self.payload
-
         else:
             payload = self.payload
 
-        tags: list[str] | Unset | None
-        if isinstance(self.tags, Unset):
-            tags = UNSET
-        elif isinstance(self.tags, list):
+        tags: list[str] | None
+        if isinstance(self.tags, list):
             tags = self.tags
 
         else:
             tags = self.tags
 
+        type_: str | None
         type_ = self.type_
 
+        status: str | None
         status = self.status
 
-        errors: list[dict[str, Any]] | Unset | None
-        if isinstance(self.errors, Unset):
-            errors = UNSET
-        elif isinstance(self.errors, list):
+        errors: list[dict[str, Any]] | None
+        if isinstance(self.errors, list):
             errors = []
-            for errors_type_0_item_data in self.errors:
-                errors_type_0_item = errors_type_0_item_data.to_dict()
-                errors.append(errors_type_0_item)
+            for errors_errors_item_data in self.errors:
+                errors_errors_item = errors_errors_item_data.to_dict()
+                errors.append(errors_errors_item)
 
         else:
             errors = self.errors
 
-        repeat_after_minutes: int | Unset | None
-        if isinstance(self.repeat_after_minutes, Unset):
-            repeat_after_minutes = UNSET
-        else:
-            repeat_after_minutes = self.repeat_after_minutes
+        repeat_after_minutes: int | None
+        repeat_after_minutes = self.repeat_after_minutes
 
-        user_id: int | Unset | None
-        if isinstance(self.user_id, Unset):
-            user_id = UNSET
-        else:
-            user_id = self.user_id
+        user_id: int | None
+        user_id = self.user_id
 
-        created_at: str | Unset = UNSET
-        if not isinstance(self.created_at, Unset):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
+        else:
+            created_at = self.created_at
 
-        updated_at: str | Unset | None
-        if isinstance(self.updated_at, Unset):
-            updated_at = UNSET
-        elif isinstance(self.updated_at, datetime.datetime):
+        updated_at: str | None
+        if isinstance(self.updated_at, datetime.datetime):
             updated_at = self.updated_at.isoformat()
         else:
             updated_at = self.updated_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if team_id is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if team_id is not None:
             field_dict["team_id"] = team_id
-        if sender_profile_uuid is not UNSET:
+        if sender_profile_uuid is not None:
             field_dict["sender_profile_uuid"] = sender_profile_uuid
-        if list_uuid is not UNSET:
+        if list_uuid is not None:
             field_dict["list_uuid"] = list_uuid
-        if payload is not UNSET:
+        if payload is not None:
             field_dict["payload"] = payload
-        if tags is not UNSET:
+        if tags is not None:
             field_dict["tags"] = tags
-        if type_ is not UNSET:
+        if type_ is not None:
             field_dict["type"] = type_
-        if status is not UNSET:
+        if status is not None:
             field_dict["status"] = status
-        if errors is not UNSET:
+        if errors is not None:
             field_dict["errors"] = errors
-        if repeat_after_minutes is not UNSET:
+        if repeat_after_minutes is not None:
             field_dict["repeat_after_minutes"] = repeat_after_minutes
-        if user_id is not UNSET:
+        if user_id is not None:
             field_dict["user_id"] = user_id
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
+        if updated_at is not None:
             field_dict["updated_at"] = updated_at
 
         return field_dict
@@ -166,111 +149,83 @@ class DataSource:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("DataSource", "uuid", uuid)
 
-        team_id = d.pop("team_id", UNSET)
+        team_id = cast("int | None", d.pop("team_id", None))
 
-        sender_profile_uuid = cast("None | str | Unset", d.pop("sender_profile_uuid", UNSET))
+        sender_profile_uuid = cast("None | str", d.pop("sender_profile_uuid", None))
 
-        list_uuid = cast("None | str | Unset", d.pop("list_uuid", UNSET))
+        list_uuid = cast("None | str", d.pop("list_uuid", None))
 
-        def _parse_payload(data: object) -> DataSourcePayloadType0Type0 | list[Any] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                payload_type_0_type_0 = DataSourcePayloadType0Type0.from_dict(data)
-
-                return payload_type_0_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                payload_type_1 = cast(list[Any], data)
-
-                return payload_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(DataSourcePayloadType0Type0 | list[Any] | None | Unset, data)
-
-        payload = _parse_payload(d.pop("payload", UNSET))
-
-        def _parse_tags(data: object) -> list[str] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                tags_type_0 = cast(list[str], data)
-
-                return tags_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
-
-        tags = _parse_tags(d.pop("tags", UNSET))
-
-        type_ = d.pop("type", UNSET)
-
-        status = d.pop("status", UNSET)
-
-        def _parse_errors(data: object) -> list[DataSourceErrorsType0Item] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                errors_type_0 = []
-                _errors_type_0 = data
-                for errors_type_0_item_data in _errors_type_0:
-                    errors_type_0_item = DataSourceErrorsType0Item.from_dict(
-                        errors_type_0_item_data
-                    )
-
-                    errors_type_0.append(errors_type_0_item)
-
-                return errors_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[DataSourceErrorsType0Item] | None | Unset, data)
-
-        errors = _parse_errors(d.pop("errors", UNSET))
-
-        repeat_after_minutes = cast("int | None | Unset", d.pop("repeat_after_minutes", UNSET))
-
-        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
-
-        _created_at = d.pop("created_at", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
+        _payload = d.pop("payload", None)
+        payload: DataSourcePayload | None
+        if _payload is None:
+            payload = None
         else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
+            payload_payload = DataSourcePayload.from_dict(_payload)
 
-        def _parse_updated_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+            payload = payload_payload
+
+        _tags = d.pop("tags", None)
+        tags: list[str] | None
+        if _tags is None:
+            tags = None
+        else:
+            tags_tags = cast(list[str], _tags)
+
+            tags = tags_tags
+
+        type_ = cast("None | str", d.pop("type", None))
+
+        status = cast("None | str", d.pop("status", None))
+
+        _errors = d.pop("errors", None)
+        errors: list[DataSourceErrorsItem] | None
+        if _errors is None:
+            errors = None
+        else:
+            errors_errors = []
+            _errors_errors = _errors
+            for errors_errors_item_data in _errors_errors:
+                errors_errors_item = DataSourceErrorsItem.from_dict(errors_errors_item_data)
+
+                errors_errors.append(errors_errors_item)
+
+            errors = errors_errors
+
+        repeat_after_minutes = cast("int | None", d.pop("repeat_after_minutes", None))
+
+        user_id = cast("int | None", d.pop("user_id", None))
+
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
+        else:
             try:
-                if not isinstance(data, str):
+                if not isinstance(_created_at, str):
                     raise TypeError()
-                updated_at_type_0 = datetime.datetime.fromisoformat(data)
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
 
-                return updated_at_type_0
+                created_at = created_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
+                created_at = cast("datetime.datetime | None", _created_at)
 
-        updated_at = _parse_updated_at(d.pop("updated_at", UNSET))
+        _updated_at = d.pop("updated_at", None)
+        updated_at: datetime.datetime | None
+        if _updated_at is None:
+            updated_at = None
+        else:
+            try:
+                if not isinstance(_updated_at, str):
+                    raise TypeError()
+                updated_at_type_0 = datetime.datetime.fromisoformat(_updated_at)
+
+                updated_at = updated_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                updated_at = cast("datetime.datetime | None", _updated_at)
 
         _instance = cls(
             uuid=uuid,
@@ -310,5 +265,5 @@ class DataSource:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.data_source_errors_type_0_item import DataSourceErrorsType0Item
-from ..models.data_source_payload_type_0_type_0 import DataSourcePayloadType0Type0
+from ..models.data_source_errors_item import DataSourceErrorsItem
+from ..models.data_source_payload import DataSourcePayload

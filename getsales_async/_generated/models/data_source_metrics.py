@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="DataSourceMetrics")
 
@@ -19,61 +17,69 @@ class DataSourceMetrics:
     account search).
 
         Attributes:
-            queued_records (int | Unset): Records waiting to be processed.
-            saved_records (int | Unset): Successfully imported as new contacts/companies.
-            duplicate_records (int | Unset): Skipped because they already exist in the list.
-            blacklisted_records (int | Unset): Skipped because they match a blacklist entry.
-            error_records (int | Unset): Failed to import (data issues).
-            child_queued_records (int | Unset):
-            child_saved_records (int | Unset):
-            child_duplicate_records (int | Unset):
+            queued_records (int | None): Records waiting to be processed.
+            saved_records (int | None): Successfully imported as new contacts/companies.
+            duplicate_records (int | None): Skipped because they already exist in the list.
+            blacklisted_records (int | None): Skipped because they match a blacklist entry.
+            error_records (int | None): Failed to import (data issues).
+            child_queued_records (int | None):
+            child_saved_records (int | None):
+            child_duplicate_records (int | None):
     """
 
-    queued_records: int | Unset = UNSET
-    saved_records: int | Unset = UNSET
-    duplicate_records: int | Unset = UNSET
-    blacklisted_records: int | Unset = UNSET
-    error_records: int | Unset = UNSET
-    child_queued_records: int | Unset = UNSET
-    child_saved_records: int | Unset = UNSET
-    child_duplicate_records: int | Unset = UNSET
+    queued_records: int | None = None
+    saved_records: int | None = None
+    duplicate_records: int | None = None
+    blacklisted_records: int | None = None
+    error_records: int | None = None
+    child_queued_records: int | None = None
+    child_saved_records: int | None = None
+    child_duplicate_records: int | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        queued_records: int | None
         queued_records = self.queued_records
 
+        saved_records: int | None
         saved_records = self.saved_records
 
+        duplicate_records: int | None
         duplicate_records = self.duplicate_records
 
+        blacklisted_records: int | None
         blacklisted_records = self.blacklisted_records
 
+        error_records: int | None
         error_records = self.error_records
 
+        child_queued_records: int | None
         child_queued_records = self.child_queued_records
 
+        child_saved_records: int | None
         child_saved_records = self.child_saved_records
 
+        child_duplicate_records: int | None
         child_duplicate_records = self.child_duplicate_records
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if queued_records is not UNSET:
+        if queued_records is not None:
             field_dict["queued_records"] = queued_records
-        if saved_records is not UNSET:
+        if saved_records is not None:
             field_dict["saved_records"] = saved_records
-        if duplicate_records is not UNSET:
+        if duplicate_records is not None:
             field_dict["duplicate_records"] = duplicate_records
-        if blacklisted_records is not UNSET:
+        if blacklisted_records is not None:
             field_dict["blacklisted_records"] = blacklisted_records
-        if error_records is not UNSET:
+        if error_records is not None:
             field_dict["error_records"] = error_records
-        if child_queued_records is not UNSET:
+        if child_queued_records is not None:
             field_dict["child_queued_records"] = child_queued_records
-        if child_saved_records is not UNSET:
+        if child_saved_records is not None:
             field_dict["child_saved_records"] = child_saved_records
-        if child_duplicate_records is not UNSET:
+        if child_duplicate_records is not None:
             field_dict["child_duplicate_records"] = child_duplicate_records
 
         return field_dict
@@ -81,21 +87,21 @@ class DataSourceMetrics:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        queued_records = d.pop("queued_records", UNSET)
+        queued_records = cast("int | None", d.pop("queued_records", None))
 
-        saved_records = d.pop("saved_records", UNSET)
+        saved_records = cast("int | None", d.pop("saved_records", None))
 
-        duplicate_records = d.pop("duplicate_records", UNSET)
+        duplicate_records = cast("int | None", d.pop("duplicate_records", None))
 
-        blacklisted_records = d.pop("blacklisted_records", UNSET)
+        blacklisted_records = cast("int | None", d.pop("blacklisted_records", None))
 
-        error_records = d.pop("error_records", UNSET)
+        error_records = cast("int | None", d.pop("error_records", None))
 
-        child_queued_records = d.pop("child_queued_records", UNSET)
+        child_queued_records = cast("int | None", d.pop("child_queued_records", None))
 
-        child_saved_records = d.pop("child_saved_records", UNSET)
+        child_saved_records = cast("int | None", d.pop("child_saved_records", None))
 
-        child_duplicate_records = d.pop("child_duplicate_records", UNSET)
+        child_duplicate_records = cast("int | None", d.pop("child_duplicate_records", None))
 
         _instance = cls(
             queued_records=queued_records,

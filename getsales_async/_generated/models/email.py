@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="Email")
 
@@ -19,222 +19,186 @@ class Email:
     """An email record (inbox or outbox). The body text lives in `email-body`.
 
     Attributes:
-        uuid (str | Unset):
-        team_id (int | Unset):
-        user_id (int | None | Unset):
-        sender_profile_uuid (None | str | Unset):
-        mailbox_uuid (None | str | Unset):
-        email_body_uuid (None | str | Unset):
-        flow_uuid (None | str | Unset): Automation that sent the email (empty for mailbox-synced mail).
-        lead_uuid (None | str | Unset):
-        status (str | Unset): Known values: need_sync, idle, waiting, sent, sync, cancelled, missing_body, error,
+        uuid (str):
+        team_id (int | None):
+        user_id (int | None):
+        sender_profile_uuid (None | str):
+        mailbox_uuid (None | str):
+        email_body_uuid (None | str):
+        flow_uuid (None | str): Automation that sent the email (empty for mailbox-synced mail).
+        lead_uuid (None | str):
+        status (None | str): Known values: need_sync, idle, waiting, sent, sync, cancelled, missing_body, error,
             bounced.
-        type_ (str | Unset): Direction. Known values: inbox, outbox.
-        from_name (None | str | Unset):
-        from_email (None | str | Unset):
-        to_name (None | str | Unset):
-        to_email (None | str | Unset):
-        cc (list[str] | None | Unset):
-        bcc (list[str] | None | Unset):
-        subject (None | str | Unset):
-        replied_to_uuid (None | str | Unset):
-        bounced_by_uuid (None | str | Unset):
-        sent_at (datetime.datetime | None | Unset):
-        created_at (datetime.datetime | Unset):
-        updated_at (datetime.datetime | Unset):
+        type_ (None | str): Direction. Known values: inbox, outbox.
+        from_name (None | str):
+        from_email (None | str):
+        to_name (None | str):
+        to_email (None | str):
+        cc (list[str] | None):
+        bcc (list[str] | None):
+        subject (None | str):
+        replied_to_uuid (None | str):
+        bounced_by_uuid (None | str):
+        sent_at (datetime.datetime | None):
+        created_at (datetime.datetime | None):
+        updated_at (datetime.datetime | None):
     """
 
-    uuid: str | Unset = UNSET
-    team_id: int | Unset = UNSET
-    user_id: int | Unset | None = UNSET
-    sender_profile_uuid: str | Unset | None = UNSET
-    mailbox_uuid: str | Unset | None = UNSET
-    email_body_uuid: str | Unset | None = UNSET
-    flow_uuid: str | Unset | None = UNSET
-    lead_uuid: str | Unset | None = UNSET
-    status: str | Unset = UNSET
-    type_: str | Unset = UNSET
-    from_name: str | Unset | None = UNSET
-    from_email: str | Unset | None = UNSET
-    to_name: str | Unset | None = UNSET
-    to_email: str | Unset | None = UNSET
-    cc: list[str] | Unset | None = UNSET
-    bcc: list[str] | Unset | None = UNSET
-    subject: str | Unset | None = UNSET
-    replied_to_uuid: str | Unset | None = UNSET
-    bounced_by_uuid: str | Unset | None = UNSET
-    sent_at: datetime.datetime | Unset | None = UNSET
-    created_at: datetime.datetime | Unset = UNSET
-    updated_at: datetime.datetime | Unset = UNSET
+    uuid: str
+    team_id: int | None = None
+    user_id: int | None = None
+    sender_profile_uuid: str | None = None
+    mailbox_uuid: str | None = None
+    email_body_uuid: str | None = None
+    flow_uuid: str | None = None
+    lead_uuid: str | None = None
+    status: str | None = None
+    type_: str | None = None
+    from_name: str | None = None
+    from_email: str | None = None
+    to_name: str | None = None
+    to_email: str | None = None
+    cc: list[str] | None = None
+    bcc: list[str] | None = None
+    subject: str | None = None
+    replied_to_uuid: str | None = None
+    bounced_by_uuid: str | None = None
+    sent_at: datetime.datetime | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
+        team_id: int | None
         team_id = self.team_id
 
-        user_id: int | Unset | None
-        if isinstance(self.user_id, Unset):
-            user_id = UNSET
-        else:
-            user_id = self.user_id
+        user_id: int | None
+        user_id = self.user_id
 
-        sender_profile_uuid: str | Unset | None
-        if isinstance(self.sender_profile_uuid, Unset):
-            sender_profile_uuid = UNSET
-        else:
-            sender_profile_uuid = self.sender_profile_uuid
+        sender_profile_uuid: str | None
+        sender_profile_uuid = self.sender_profile_uuid
 
-        mailbox_uuid: str | Unset | None
-        if isinstance(self.mailbox_uuid, Unset):
-            mailbox_uuid = UNSET
-        else:
-            mailbox_uuid = self.mailbox_uuid
+        mailbox_uuid: str | None
+        mailbox_uuid = self.mailbox_uuid
 
-        email_body_uuid: str | Unset | None
-        if isinstance(self.email_body_uuid, Unset):
-            email_body_uuid = UNSET
-        else:
-            email_body_uuid = self.email_body_uuid
+        email_body_uuid: str | None
+        email_body_uuid = self.email_body_uuid
 
-        flow_uuid: str | Unset | None
-        if isinstance(self.flow_uuid, Unset):
-            flow_uuid = UNSET
-        else:
-            flow_uuid = self.flow_uuid
+        flow_uuid: str | None
+        flow_uuid = self.flow_uuid
 
-        lead_uuid: str | Unset | None
-        if isinstance(self.lead_uuid, Unset):
-            lead_uuid = UNSET
-        else:
-            lead_uuid = self.lead_uuid
+        lead_uuid: str | None
+        lead_uuid = self.lead_uuid
 
+        status: str | None
         status = self.status
 
+        type_: str | None
         type_ = self.type_
 
-        from_name: str | Unset | None
-        if isinstance(self.from_name, Unset):
-            from_name = UNSET
-        else:
-            from_name = self.from_name
+        from_name: str | None
+        from_name = self.from_name
 
-        from_email: str | Unset | None
-        if isinstance(self.from_email, Unset):
-            from_email = UNSET
-        else:
-            from_email = self.from_email
+        from_email: str | None
+        from_email = self.from_email
 
-        to_name: str | Unset | None
-        if isinstance(self.to_name, Unset):
-            to_name = UNSET
-        else:
-            to_name = self.to_name
+        to_name: str | None
+        to_name = self.to_name
 
-        to_email: str | Unset | None
-        if isinstance(self.to_email, Unset):
-            to_email = UNSET
-        else:
-            to_email = self.to_email
+        to_email: str | None
+        to_email = self.to_email
 
-        cc: list[str] | Unset | None
-        if isinstance(self.cc, Unset):
-            cc = UNSET
-        elif isinstance(self.cc, list):
+        cc: list[str] | None
+        if isinstance(self.cc, list):
             cc = self.cc
 
         else:
             cc = self.cc
 
-        bcc: list[str] | Unset | None
-        if isinstance(self.bcc, Unset):
-            bcc = UNSET
-        elif isinstance(self.bcc, list):
+        bcc: list[str] | None
+        if isinstance(self.bcc, list):
             bcc = self.bcc
 
         else:
             bcc = self.bcc
 
-        subject: str | Unset | None
-        if isinstance(self.subject, Unset):
-            subject = UNSET
-        else:
-            subject = self.subject
+        subject: str | None
+        subject = self.subject
 
-        replied_to_uuid: str | Unset | None
-        if isinstance(self.replied_to_uuid, Unset):
-            replied_to_uuid = UNSET
-        else:
-            replied_to_uuid = self.replied_to_uuid
+        replied_to_uuid: str | None
+        replied_to_uuid = self.replied_to_uuid
 
-        bounced_by_uuid: str | Unset | None
-        if isinstance(self.bounced_by_uuid, Unset):
-            bounced_by_uuid = UNSET
-        else:
-            bounced_by_uuid = self.bounced_by_uuid
+        bounced_by_uuid: str | None
+        bounced_by_uuid = self.bounced_by_uuid
 
-        sent_at: str | Unset | None
-        if isinstance(self.sent_at, Unset):
-            sent_at = UNSET
-        elif isinstance(self.sent_at, datetime.datetime):
+        sent_at: str | None
+        if isinstance(self.sent_at, datetime.datetime):
             sent_at = self.sent_at.isoformat()
         else:
             sent_at = self.sent_at
 
-        created_at: str | Unset = UNSET
-        if not isinstance(self.created_at, Unset):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
+        else:
+            created_at = self.created_at
 
-        updated_at: str | Unset = UNSET
-        if not isinstance(self.updated_at, Unset):
+        updated_at: str | None
+        if isinstance(self.updated_at, datetime.datetime):
             updated_at = self.updated_at.isoformat()
+        else:
+            updated_at = self.updated_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if team_id is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if team_id is not None:
             field_dict["team_id"] = team_id
-        if user_id is not UNSET:
+        if user_id is not None:
             field_dict["user_id"] = user_id
-        if sender_profile_uuid is not UNSET:
+        if sender_profile_uuid is not None:
             field_dict["sender_profile_uuid"] = sender_profile_uuid
-        if mailbox_uuid is not UNSET:
+        if mailbox_uuid is not None:
             field_dict["mailbox_uuid"] = mailbox_uuid
-        if email_body_uuid is not UNSET:
+        if email_body_uuid is not None:
             field_dict["email_body_uuid"] = email_body_uuid
-        if flow_uuid is not UNSET:
+        if flow_uuid is not None:
             field_dict["flow_uuid"] = flow_uuid
-        if lead_uuid is not UNSET:
+        if lead_uuid is not None:
             field_dict["lead_uuid"] = lead_uuid
-        if status is not UNSET:
+        if status is not None:
             field_dict["status"] = status
-        if type_ is not UNSET:
+        if type_ is not None:
             field_dict["type"] = type_
-        if from_name is not UNSET:
+        if from_name is not None:
             field_dict["from_name"] = from_name
-        if from_email is not UNSET:
+        if from_email is not None:
             field_dict["from_email"] = from_email
-        if to_name is not UNSET:
+        if to_name is not None:
             field_dict["to_name"] = to_name
-        if to_email is not UNSET:
+        if to_email is not None:
             field_dict["to_email"] = to_email
-        if cc is not UNSET:
+        if cc is not None:
             field_dict["cc"] = cc
-        if bcc is not UNSET:
+        if bcc is not None:
             field_dict["bcc"] = bcc
-        if subject is not UNSET:
+        if subject is not None:
             field_dict["subject"] = subject
-        if replied_to_uuid is not UNSET:
+        if replied_to_uuid is not None:
             field_dict["replied_to_uuid"] = replied_to_uuid
-        if bounced_by_uuid is not UNSET:
+        if bounced_by_uuid is not None:
             field_dict["bounced_by_uuid"] = bounced_by_uuid
-        if sent_at is not UNSET:
+        if sent_at is not None:
             field_dict["sent_at"] = sent_at
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
+        if updated_at is not None:
             field_dict["updated_at"] = updated_at
 
         return field_dict
@@ -242,104 +206,101 @@ class Email:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("Email", "uuid", uuid)
 
-        team_id = d.pop("team_id", UNSET)
+        team_id = cast("int | None", d.pop("team_id", None))
 
-        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
+        user_id = cast("int | None", d.pop("user_id", None))
 
-        sender_profile_uuid = cast("None | str | Unset", d.pop("sender_profile_uuid", UNSET))
+        sender_profile_uuid = cast("None | str", d.pop("sender_profile_uuid", None))
 
-        mailbox_uuid = cast("None | str | Unset", d.pop("mailbox_uuid", UNSET))
+        mailbox_uuid = cast("None | str", d.pop("mailbox_uuid", None))
 
-        email_body_uuid = cast("None | str | Unset", d.pop("email_body_uuid", UNSET))
+        email_body_uuid = cast("None | str", d.pop("email_body_uuid", None))
 
-        flow_uuid = cast("None | str | Unset", d.pop("flow_uuid", UNSET))
+        flow_uuid = cast("None | str", d.pop("flow_uuid", None))
 
-        lead_uuid = cast("None | str | Unset", d.pop("lead_uuid", UNSET))
+        lead_uuid = cast("None | str", d.pop("lead_uuid", None))
 
-        status = d.pop("status", UNSET)
+        status = cast("None | str", d.pop("status", None))
 
-        type_ = d.pop("type", UNSET)
+        type_ = cast("None | str", d.pop("type", None))
 
-        from_name = cast("None | str | Unset", d.pop("from_name", UNSET))
+        from_name = cast("None | str", d.pop("from_name", None))
 
-        from_email = cast("None | str | Unset", d.pop("from_email", UNSET))
+        from_email = cast("None | str", d.pop("from_email", None))
 
-        to_name = cast("None | str | Unset", d.pop("to_name", UNSET))
+        to_name = cast("None | str", d.pop("to_name", None))
 
-        to_email = cast("None | str | Unset", d.pop("to_email", UNSET))
+        to_email = cast("None | str", d.pop("to_email", None))
 
-        def _parse_cc(data: object) -> list[str] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                cc_type_0 = cast(list[str], data)
-
-                return cc_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
-
-        cc = _parse_cc(d.pop("cc", UNSET))
-
-        def _parse_bcc(data: object) -> list[str] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                bcc_type_0 = cast(list[str], data)
-
-                return bcc_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
-
-        bcc = _parse_bcc(d.pop("bcc", UNSET))
-
-        subject = cast("None | str | Unset", d.pop("subject", UNSET))
-
-        replied_to_uuid = cast("None | str | Unset", d.pop("replied_to_uuid", UNSET))
-
-        bounced_by_uuid = cast("None | str | Unset", d.pop("bounced_by_uuid", UNSET))
-
-        def _parse_sent_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                sent_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return sent_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        sent_at = _parse_sent_at(d.pop("sent_at", UNSET))
-
-        _created_at = d.pop("created_at", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
+        _cc = d.pop("cc", None)
+        cc: list[str] | None
+        if _cc is None:
+            cc = None
         else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
+            cc_cc = cast(list[str], _cc)
 
-        _updated_at = d.pop("updated_at", UNSET)
-        updated_at: datetime.datetime | Unset
-        if isinstance(_updated_at, Unset):
-            updated_at = UNSET
+            cc = cc_cc
+
+        _bcc = d.pop("bcc", None)
+        bcc: list[str] | None
+        if _bcc is None:
+            bcc = None
         else:
-            updated_at = datetime.datetime.fromisoformat(_updated_at)
+            bcc_bcc = cast(list[str], _bcc)
+
+            bcc = bcc_bcc
+
+        subject = cast("None | str", d.pop("subject", None))
+
+        replied_to_uuid = cast("None | str", d.pop("replied_to_uuid", None))
+
+        bounced_by_uuid = cast("None | str", d.pop("bounced_by_uuid", None))
+
+        _sent_at = d.pop("sent_at", None)
+        sent_at: datetime.datetime | None
+        if _sent_at is None:
+            sent_at = None
+        else:
+            try:
+                if not isinstance(_sent_at, str):
+                    raise TypeError()
+                sent_at_type_0 = datetime.datetime.fromisoformat(_sent_at)
+
+                sent_at = sent_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                sent_at = cast("datetime.datetime | None", _sent_at)
+
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
+        else:
+            try:
+                if not isinstance(_created_at, str):
+                    raise TypeError()
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
+
+                created_at = created_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                created_at = cast("datetime.datetime | None", _created_at)
+
+        _updated_at = d.pop("updated_at", None)
+        updated_at: datetime.datetime | None
+        if _updated_at is None:
+            updated_at = None
+        else:
+            try:
+                if not isinstance(_updated_at, str):
+                    raise TypeError()
+                updated_at_type_0 = datetime.datetime.fromisoformat(_updated_at)
+
+                updated_at = updated_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                updated_at = cast("datetime.datetime | None", _updated_at)
 
         _instance = cls(
             uuid=uuid,

@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="EmailBody")
 
@@ -19,77 +19,76 @@ class EmailBody:
     """Body (HTML), subject and attachments of an email.
 
     Attributes:
-        uuid (str | Unset):
-        team_id (int | Unset):
-        body (None | str | Unset):
-        attachments (list[EmailBodyAttachmentsType0Item] | None | Unset):
-        subject (None | str | Unset):
-        created_at (datetime.datetime | Unset):
-        updated_at (datetime.datetime | Unset):
+        uuid (str):
+        team_id (int | None):
+        body (None | str):
+        attachments (list[EmailBodyAttachmentsItem] | None):
+        subject (None | str):
+        created_at (datetime.datetime | None):
+        updated_at (datetime.datetime | None):
     """
 
-    uuid: str | Unset = UNSET
-    team_id: int | Unset = UNSET
-    body: str | Unset | None = UNSET
-    attachments: list[EmailBodyAttachmentsType0Item] | Unset | None = UNSET
-    subject: str | Unset | None = UNSET
-    created_at: datetime.datetime | Unset = UNSET
-    updated_at: datetime.datetime | Unset = UNSET
+    uuid: str
+    team_id: int | None = None
+    body: str | None = None
+    attachments: list[EmailBodyAttachmentsItem] | None = None
+    subject: str | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
+        team_id: int | None
         team_id = self.team_id
 
-        body: str | Unset | None
-        if isinstance(self.body, Unset):
-            body = UNSET
-        else:
-            body = self.body
+        body: str | None
+        body = self.body
 
-        attachments: list[dict[str, Any]] | Unset | None
-        if isinstance(self.attachments, Unset):
-            attachments = UNSET
-        elif isinstance(self.attachments, list):
+        attachments: list[dict[str, Any]] | None
+        if isinstance(self.attachments, list):
             attachments = []
-            for attachments_type_0_item_data in self.attachments:
-                attachments_type_0_item = attachments_type_0_item_data.to_dict()
-                attachments.append(attachments_type_0_item)
+            for attachments_attachments_item_data in self.attachments:
+                attachments_attachments_item = attachments_attachments_item_data.to_dict()
+                attachments.append(attachments_attachments_item)
 
         else:
             attachments = self.attachments
 
-        subject: str | Unset | None
-        if isinstance(self.subject, Unset):
-            subject = UNSET
-        else:
-            subject = self.subject
+        subject: str | None
+        subject = self.subject
 
-        created_at: str | Unset = UNSET
-        if not isinstance(self.created_at, Unset):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
+        else:
+            created_at = self.created_at
 
-        updated_at: str | Unset = UNSET
-        if not isinstance(self.updated_at, Unset):
+        updated_at: str | None
+        if isinstance(self.updated_at, datetime.datetime):
             updated_at = self.updated_at.isoformat()
+        else:
+            updated_at = self.updated_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if team_id is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if team_id is not None:
             field_dict["team_id"] = team_id
-        if body is not UNSET:
+        if body is not None:
             field_dict["body"] = body
-        if attachments is not UNSET:
+        if attachments is not None:
             field_dict["attachments"] = attachments
-        if subject is not UNSET:
+        if subject is not None:
             field_dict["subject"] = subject
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
+        if updated_at is not None:
             field_dict["updated_at"] = updated_at
 
         return field_dict
@@ -97,51 +96,59 @@ class EmailBody:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("EmailBody", "uuid", uuid)
 
-        team_id = d.pop("team_id", UNSET)
+        team_id = cast("int | None", d.pop("team_id", None))
 
-        body = cast("None | str | Unset", d.pop("body", UNSET))
+        body = cast("None | str", d.pop("body", None))
 
-        def _parse_attachments(data: object) -> list[EmailBodyAttachmentsType0Item] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _attachments = d.pop("attachments", None)
+        attachments: list[EmailBodyAttachmentsItem] | None
+        if _attachments is None:
+            attachments = None
+        else:
+            attachments_attachments = []
+            _attachments_attachments = _attachments
+            for attachments_attachments_item_data in _attachments_attachments:
+                attachments_attachments_item = EmailBodyAttachmentsItem.from_dict(
+                    attachments_attachments_item_data
+                )
+
+                attachments_attachments.append(attachments_attachments_item)
+
+            attachments = attachments_attachments
+
+        subject = cast("None | str", d.pop("subject", None))
+
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
+        else:
             try:
-                if not isinstance(data, list):
+                if not isinstance(_created_at, str):
                     raise TypeError()
-                attachments_type_0 = []
-                _attachments_type_0 = data
-                for attachments_type_0_item_data in _attachments_type_0:
-                    attachments_type_0_item = EmailBodyAttachmentsType0Item.from_dict(
-                        attachments_type_0_item_data
-                    )
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
 
-                    attachments_type_0.append(attachments_type_0_item)
-
-                return attachments_type_0
+                created_at = created_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[EmailBodyAttachmentsType0Item] | None | Unset, data)
+                created_at = cast("datetime.datetime | None", _created_at)
 
-        attachments = _parse_attachments(d.pop("attachments", UNSET))
-
-        subject = cast("None | str | Unset", d.pop("subject", UNSET))
-
-        _created_at = d.pop("created_at", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
+        _updated_at = d.pop("updated_at", None)
+        updated_at: datetime.datetime | None
+        if _updated_at is None:
+            updated_at = None
         else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
+            try:
+                if not isinstance(_updated_at, str):
+                    raise TypeError()
+                updated_at_type_0 = datetime.datetime.fromisoformat(_updated_at)
 
-        _updated_at = d.pop("updated_at", UNSET)
-        updated_at: datetime.datetime | Unset
-        if isinstance(_updated_at, Unset):
-            updated_at = UNSET
-        else:
-            updated_at = datetime.datetime.fromisoformat(_updated_at)
+                updated_at = updated_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                updated_at = cast("datetime.datetime | None", _updated_at)
 
         _instance = cls(
             uuid=uuid,
@@ -175,4 +182,4 @@ class EmailBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.email_body_attachments_type_0_item import EmailBodyAttachmentsType0Item
+from ..models.email_body_attachments_item import EmailBodyAttachmentsItem

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="EmailPagePagination")
 
@@ -18,19 +16,20 @@ class EmailPagePagination:
     """Some deployments nest `has_more` here instead of at the top level.
 
     Attributes:
-        has_more (bool | Unset):
+        has_more (bool | None):
     """
 
-    has_more: bool | Unset = UNSET
+    has_more: bool | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        has_more: bool | None
         has_more = self.has_more
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if has_more is not UNSET:
+        if has_more is not None:
             field_dict["has_more"] = has_more
 
         return field_dict
@@ -38,7 +37,7 @@ class EmailPagePagination:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        has_more = d.pop("has_more", UNSET)
+        has_more = cast("bool | None", d.pop("has_more", None))
 
         _instance = cls(
             has_more=has_more,

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="EnrichCompaniesResponse200")
 
@@ -17,19 +15,20 @@ T = TypeVar("T", bound="EnrichCompaniesResponse200")
 class EnrichCompaniesResponse200:
     """
     Attributes:
-        count (int | Unset): Number of companies queued for enrichment.
+        count (int | None): Number of companies queued for enrichment.
     """
 
-    count: int | Unset = UNSET
+    count: int | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        count: int | None
         count = self.count
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if count is not UNSET:
+        if count is not None:
             field_dict["count"] = count
 
         return field_dict
@@ -37,7 +36,7 @@ class EnrichCompaniesResponse200:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        count = d.pop("count", UNSET)
+        count = cast("int | None", d.pop("count", None))
 
         _instance = cls(
             count=count,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="EnrichmentQueueEntry")
 
@@ -19,31 +19,35 @@ class EnrichmentQueueEntry:
     below, an entry identifies the LinkedIn account handling it (field name not documented).
 
         Attributes:
-            id (int | Unset): Numeric ID of the entry (used by GET /leads/api/enrichment-queue/{id}).
-            status (str | Unset): Known values: waiting, processing, done.
-            attempts (int | Unset): Number of enrichment attempts made.
+            id (int): Numeric ID of the entry (used by GET /leads/api/enrichment-queue/{id}).
+            status (None | str): Known values: waiting, processing, done.
+            attempts (int | None): Number of enrichment attempts made.
     """
 
-    id: int | Unset = UNSET
-    status: str | Unset = UNSET
-    attempts: int | Unset = UNSET
+    id: int
+    status: str | None = None
+    attempts: int | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
+        status: str | None
         status = self.status
 
+        attempts: int | None
         attempts = self.attempts
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if id is not UNSET:
-            field_dict["id"] = id
-        if status is not UNSET:
+        field_dict.update(
+            {
+                "id": id,
+            }
+        )
+        if status is not None:
             field_dict["status"] = status
-        if attempts is not UNSET:
+        if attempts is not None:
             field_dict["attempts"] = attempts
 
         return field_dict
@@ -51,11 +55,13 @@ class EnrichmentQueueEntry:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        id = d.pop("id", UNSET)
+        id = d.pop("id", None)
+        if not isinstance(id, int):
+            raise ResponseFieldError("EnrichmentQueueEntry", "id", id)
 
-        status = d.pop("status", UNSET)
+        status = cast("None | str", d.pop("status", None))
 
-        attempts = d.pop("attempts", UNSET)
+        attempts = cast("int | None", d.pop("attempts", None))
 
         _instance = cls(
             id=id,

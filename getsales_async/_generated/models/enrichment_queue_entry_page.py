@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="EnrichmentQueueEntryPage")
 
@@ -17,33 +15,37 @@ T = TypeVar("T", bound="EnrichmentQueueEntryPage")
 class EnrichmentQueueEntryPage:
     """
     Attributes:
+        limit (int | None):  Example: 20.
+        offset (int | None):  Example: 0.
+        total (int | None):  Example: 150.
+        has_more (bool | None):  Example: True.
         data (list[EnrichmentQueueEntry]):
-        limit (int | Unset):  Example: 20.
-        offset (int | Unset):  Example: 0.
-        total (int | Unset):  Example: 150.
-        has_more (bool | Unset):  Example: True.
     """
 
     data: list[EnrichmentQueueEntry]
-    limit: int | Unset = UNSET
-    offset: int | Unset = UNSET
-    total: int | Unset = UNSET
-    has_more: bool | Unset = UNSET
+    limit: int | None = None
+    offset: int | None = None
+    total: int | None = None
+    has_more: bool | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        limit: int | None
+        limit = self.limit
+
+        offset: int | None
+        offset = self.offset
+
+        total: int | None
+        total = self.total
+
+        has_more: bool | None
+        has_more = self.has_more
+
         data = []
         for data_item_data in self.data:
             data_item = data_item_data.to_dict()
             data.append(data_item)
-
-        limit = self.limit
-
-        offset = self.offset
-
-        total = self.total
-
-        has_more = self.has_more
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -52,13 +54,13 @@ class EnrichmentQueueEntryPage:
                 "data": data,
             }
         )
-        if limit is not UNSET:
+        if limit is not None:
             field_dict["limit"] = limit
-        if offset is not UNSET:
+        if offset is not None:
             field_dict["offset"] = offset
-        if total is not UNSET:
+        if total is not None:
             field_dict["total"] = total
-        if has_more is not UNSET:
+        if has_more is not None:
             field_dict["has_more"] = has_more
 
         return field_dict
@@ -66,6 +68,14 @@ class EnrichmentQueueEntryPage:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        limit = cast("int | None", d.pop("limit", None))
+
+        offset = cast("int | None", d.pop("offset", None))
+
+        total = cast("int | None", d.pop("total", None))
+
+        has_more = cast("bool | None", d.pop("has_more", None))
+
         data = []
         _data = d.pop("data")
         for data_item_data in _data:
@@ -73,20 +83,12 @@ class EnrichmentQueueEntryPage:
 
             data.append(data_item)
 
-        limit = d.pop("limit", UNSET)
-
-        offset = d.pop("offset", UNSET)
-
-        total = d.pop("total", UNSET)
-
-        has_more = d.pop("has_more", UNSET)
-
         _instance = cls(
-            data=data,
             limit=limit,
             offset=offset,
             total=total,
             has_more=has_more,
+            data=data,
         )
 
         _instance.additional_properties = d

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="EnrichmentQueueMetricsResponse200")
 
@@ -17,20 +15,21 @@ T = TypeVar("T", bound="EnrichmentQueueMetricsResponse200")
 class EnrichmentQueueMetricsResponse200:
     """
     Attributes:
-        this_month_count (int | Unset): Enrichment entries processed this calendar month; compare with the team's
+        this_month_count (int | None): Enrichment entries processed this calendar month; compare with the team's
             `credits.advanced_enrichment`.
     """
 
-    this_month_count: int | Unset = UNSET
+    this_month_count: int | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        this_month_count: int | None
         this_month_count = self.this_month_count
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if this_month_count is not UNSET:
+        if this_month_count is not None:
             field_dict["this_month_count"] = this_month_count
 
         return field_dict
@@ -38,7 +37,7 @@ class EnrichmentQueueMetricsResponse200:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        this_month_count = d.pop("this_month_count", UNSET)
+        this_month_count = cast("int | None", d.pop("this_month_count", None))
 
         _instance = cls(
             this_month_count=this_month_count,

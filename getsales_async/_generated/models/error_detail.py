@@ -8,8 +8,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="ErrorDetail")
 
 
@@ -17,27 +15,26 @@ T = TypeVar("T", bound="ErrorDetail")
 class ErrorDetail:
     """
     Attributes:
-        reason (str | Unset): Machine-readable reason. Known values: `validation_error`, `bad_request`,
-            `auth_exception`, `access_denied`, `payment_required`. Example: validation_error.
-        message (str | Unset):  Example: The name field is required..
-        data (ErrorDetailDataType0 | list[Any] | Unset): Field errors (`{field: [messages]}`); the API sends `[]` when
-            there are none.
+        reason (None | str): Machine-readable reason. Known values: `validation_error`, `bad_request`, `auth_exception`,
+            `access_denied`, `payment_required`. Example: validation_error.
+        message (None | str):  Example: The name field is required..
+        data (ErrorDetailData | None): Field errors (`{field: [messages]}`); the API sends `[]` when there are none.
     """
 
-    reason: str | Unset = UNSET
-    message: str | Unset = UNSET
-    data: ErrorDetailDataType0 | list[Any] | Unset = UNSET
+    reason: str | None = None
+    message: str | None = None
+    data: ErrorDetailData | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        reason: str | None
         reason = self.reason
 
+        message: str | None
         message = self.message
 
-        data: dict[str, Any] | list[Any] | Unset
-        if isinstance(self.data, Unset):
-            data = UNSET
-        elif isinstance(self.data, ErrorDetailDataType0):
+        data: dict[str, Any] | None
+        if isinstance(self.data, ErrorDetailData):
             data = self.data.to_dict()
         else:
             data = self.data
@@ -45,11 +42,11 @@ class ErrorDetail:
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if reason is not UNSET:
+        if reason is not None:
             field_dict["reason"] = reason
-        if message is not UNSET:
+        if message is not None:
             field_dict["message"] = message
-        if data is not UNSET:
+        if data is not None:
             field_dict["data"] = data
 
         return field_dict
@@ -57,28 +54,18 @@ class ErrorDetail:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        reason = d.pop("reason", UNSET)
+        reason = cast("None | str", d.pop("reason", None))
 
-        message = d.pop("message", UNSET)
+        message = cast("None | str", d.pop("message", None))
 
-        def _parse_data(data: object) -> ErrorDetailDataType0 | list[Any] | Unset:
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                data_type_0 = ErrorDetailDataType0.from_dict(data)
+        _data = d.pop("data", None)
+        data: ErrorDetailData | None
+        if _data is None:
+            data = None
+        else:
+            data_data = ErrorDetailData.from_dict(_data)
 
-                return data_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, list):
-                raise TypeError()
-            data_type_1 = cast(list[Any], data)
-
-            return data_type_1
-
-        data = _parse_data(d.pop("data", UNSET))
+            data = data_data
 
         _instance = cls(
             reason=reason,
@@ -108,4 +95,4 @@ class ErrorDetail:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.error_detail_data_type_0 import ErrorDetailDataType0
+from ..models.error_detail_data import ErrorDetailData

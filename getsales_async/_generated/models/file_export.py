@@ -8,7 +8,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="FileExport")
 
@@ -19,61 +19,62 @@ class FileExport:
     exports/download.
 
         Attributes:
-            uuid (str | Unset):
-            team_id (int | Unset):
-            type_ (str | Unset): Known values: contact_export_csv, account_export_csv.
-            filter_ (FileExportFilterType0Type0 | list[Any] | None | Unset): The filter the export was started with (`[]`
-                when empty).
-            status (str | Unset): Known values: queued, done.
-            result (FileExportResult | Unset):
+            uuid (str):
+            team_id (int | None):
+            type_ (None | str): Known values: contact_export_csv, account_export_csv.
+            filter_ (FileExportFilter | None): The filter the export was started with (`[]` when empty).
+            status (None | str): Known values: queued, done.
+            result (FileExportResult | None): Set when the export is finished.
     """
 
-    uuid: str | Unset = UNSET
-    team_id: int | Unset = UNSET
-    type_: str | Unset = UNSET
-    filter_: FileExportFilterType0Type0 | list[Any] | Unset | None = UNSET
-    status: str | Unset = UNSET
-    result: FileExportResult | Unset = UNSET
+    uuid: str
+    team_id: int | None = None
+    type_: str | None = None
+    filter_: FileExportFilter | None = None
+    status: str | None = None
+    result: FileExportResult | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
+        team_id: int | None
         team_id = self.team_id
 
+        type_: str | None
         type_ = self.type_
 
-        filter_: dict[str, Any] | list[Any] | Unset | None
-        if isinstance(self.filter_, Unset):
-            filter_ = UNSET
-        elif isinstance(self.filter_, FileExportFilterType0Type0):
+        filter_: dict[str, Any] | None
+        if isinstance(self.filter_, FileExportFilter):
             filter_ = self.filter_.to_dict()
-        elif isinstance(self.filter_, list):
-            filter_ = self.filter_
-
         else:
             filter_ = self.filter_
 
+        status: str | None
         status = self.status
 
-        result: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.result, Unset):
+        result: dict[str, Any] | None
+        if isinstance(self.result, FileExportResult):
             result = self.result.to_dict()
+        else:
+            result = self.result
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if team_id is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if team_id is not None:
             field_dict["team_id"] = team_id
-        if type_ is not UNSET:
+        if type_ is not None:
             field_dict["type"] = type_
-        if filter_ is not UNSET:
+        if filter_ is not None:
             field_dict["filter"] = filter_
-        if status is not UNSET:
+        if status is not None:
             field_dict["status"] = status
-        if result is not UNSET:
+        if result is not None:
             field_dict["result"] = result
 
         return field_dict
@@ -81,45 +82,33 @@ class FileExport:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("FileExport", "uuid", uuid)
 
-        team_id = d.pop("team_id", UNSET)
+        team_id = cast("int | None", d.pop("team_id", None))
 
-        type_ = d.pop("type", UNSET)
+        type_ = cast("None | str", d.pop("type", None))
 
-        def _parse_filter_(data: object) -> FileExportFilterType0Type0 | list[Any] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                filter_type_0_type_0 = FileExportFilterType0Type0.from_dict(data)
-
-                return filter_type_0_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                filter_type_1 = cast(list[Any], data)
-
-                return filter_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(FileExportFilterType0Type0 | list[Any] | None | Unset, data)
-
-        filter_ = _parse_filter_(d.pop("filter", UNSET))
-
-        status = d.pop("status", UNSET)
-
-        _result = d.pop("result", UNSET)
-        result: FileExportResult | Unset
-        if isinstance(_result, Unset):
-            result = UNSET
+        _filter_ = d.pop("filter", None)
+        filter_: FileExportFilter | None
+        if _filter_ is None:
+            filter_ = None
         else:
-            result = FileExportResult.from_dict(_result)
+            filter_filter = FileExportFilter.from_dict(_filter_)
+
+            filter_ = filter_filter
+
+        status = cast("None | str", d.pop("status", None))
+
+        _result = d.pop("result", None)
+        result: FileExportResult | None
+        if _result is None:
+            result = None
+        else:
+            result_type_1 = FileExportResult.from_dict(_result)
+
+            result = result_type_1
 
         _instance = cls(
             uuid=uuid,
@@ -152,5 +141,5 @@ class FileExport:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.file_export_filter_type_0_type_0 import FileExportFilterType0Type0
+from ..models.file_export_filter import FileExportFilter
 from ..models.file_export_result import FileExportResult

@@ -8,8 +8,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="FileExportResult")
 
 
@@ -17,17 +15,15 @@ T = TypeVar("T", bound="FileExportResult")
 class FileExportResult:
     """
     Attributes:
-        files (list[Any] | None | Unset): The exported files; pass a file name to the download endpoint.
+        files (list[Any] | None): The exported files; pass a file name to the download endpoint.
     """
 
-    files: list[Any] | Unset | None = UNSET
+    files: list[Any] | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        files: list[Any] | Unset | None
-        if isinstance(self.files, Unset):
-            files = UNSET
-        elif isinstance(self.files, list):
+        files: list[Any] | None
+        if isinstance(self.files, list):
             files = self.files
 
         else:
@@ -36,7 +32,7 @@ class FileExportResult:
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if files is not UNSET:
+        if files is not None:
             field_dict["files"] = files
 
         return field_dict
@@ -44,23 +40,14 @@ class FileExportResult:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        _files = d.pop("files", None)
+        files: list[Any] | None
+        if _files is None:
+            files = None
+        else:
+            files_files = cast(list[Any], _files)
 
-        def _parse_files(data: object) -> list[Any] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                files_type_0 = cast(list[Any], data)
-
-                return files_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[Any] | None | Unset, data)
-
-        files = _parse_files(d.pop("files", UNSET))
+            files = files_files
 
         _instance = cls(
             files=files,

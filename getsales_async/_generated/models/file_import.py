@@ -8,7 +8,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="FileImport")
 
@@ -20,94 +20,84 @@ class FileImport:
     `payload`, `status`). Use `uuid` with import-leads / import-companies.
 
         Attributes:
-            uuid (str | Unset):
-            team_id (int | Unset):
-            type_ (str | Unset): Known values: csv_leads, csv_accounts.
-            payload (FileImportPayloadType0Type0 | list[Any] | None | Unset): File metadata (`[]` when empty).
-            status (str | Unset):
-            csv_headers (list[str] | None | Unset): Column names found in the file.
-            csv_preview (list[Any] | None | Unset): The first 10 rows of the file.
-            matches (FileImportMatchesType0Type0 | list[Any] | None | Unset): Auto-detected column mappings (`[]` when
-                none).
+            uuid (str):
+            team_id (int | None):
+            type_ (None | str): Known values: csv_leads, csv_accounts.
+            payload (FileImportPayload | None): File metadata (`[]` when empty).
+            status (None | str):
+            csv_headers (list[str] | None): Column names found in the file.
+            csv_preview (list[Any] | None): The first 10 rows of the file.
+            matches (FileImportMatches | None): Auto-detected column mappings (`[]` when none).
     """
 
-    uuid: str | Unset = UNSET
-    team_id: int | Unset = UNSET
-    type_: str | Unset = UNSET
-    payload: FileImportPayloadType0Type0 | list[Any] | Unset | None = UNSET
-    status: str | Unset = UNSET
-    csv_headers: list[str] | Unset | None = UNSET
-    csv_preview: list[Any] | Unset | None = UNSET
-    matches: FileImportMatchesType0Type0 | list[Any] | Unset | None = UNSET
+    uuid: str
+    team_id: int | None = None
+    type_: str | None = None
+    payload: FileImportPayload | None = None
+    status: str | None = None
+    csv_headers: list[str] | None = None
+    csv_preview: list[Any] | None = None
+    matches: FileImportMatches | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
+        team_id: int | None
         team_id = self.team_id
 
+        type_: str | None
         type_ = self.type_
 
-        payload: dict[str, Any] | list[Any] | Unset | None
-        if isinstance(self.payload, Unset):
-            payload = UNSET
-        elif isinstance(self.payload, FileImportPayloadType0Type0):
+        payload: dict[str, Any] | None
+        if isinstance(self.payload, FileImportPayload):
             payload = self.payload.to_dict()
-        elif isinstance(self.payload, list):
-            payload = self.payload
-
         else:
             payload = self.payload
 
+        status: str | None
         status = self.status
 
-        csv_headers: list[str] | Unset | None
-        if isinstance(self.csv_headers, Unset):
-            csv_headers = UNSET
-        elif isinstance(self.csv_headers, list):
+        csv_headers: list[str] | None
+        if isinstance(self.csv_headers, list):
             csv_headers = self.csv_headers
 
         else:
             csv_headers = self.csv_headers
 
-        csv_preview: list[Any] | Unset | None
-        if isinstance(self.csv_preview, Unset):
-            csv_preview = UNSET
-        elif isinstance(self.csv_preview, list):
+        csv_preview: list[Any] | None
+        if isinstance(self.csv_preview, list):
             csv_preview = self.csv_preview
 
         else:
             csv_preview = self.csv_preview
 
-        matches: dict[str, Any] | list[Any] | Unset | None
-        if isinstance(self.matches, Unset):
-            matches = UNSET
-        elif isinstance(self.matches, FileImportMatchesType0Type0):
+        matches: dict[str, Any] | None
+        if isinstance(self.matches, FileImportMatches):
             matches = self.matches.to_dict()
-        elif isinstance(self.matches, list):
-            matches = self.matches
-
         else:
             matches = self.matches
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if team_id is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if team_id is not None:
             field_dict["team_id"] = team_id
-        if type_ is not UNSET:
+        if type_ is not None:
             field_dict["type"] = type_
-        if payload is not UNSET:
+        if payload is not None:
             field_dict["payload"] = payload
-        if status is not UNSET:
+        if status is not None:
             field_dict["status"] = status
-        if csv_headers is not UNSET:
+        if csv_headers is not None:
             field_dict["csv_headers"] = csv_headers
-        if csv_preview is not UNSET:
+        if csv_preview is not None:
             field_dict["csv_preview"] = csv_preview
-        if matches is not UNSET:
+        if matches is not None:
             field_dict["matches"] = matches
 
         return field_dict
@@ -115,97 +105,51 @@ class FileImport:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("FileImport", "uuid", uuid)
 
-        team_id = d.pop("team_id", UNSET)
+        team_id = cast("int | None", d.pop("team_id", None))
 
-        type_ = d.pop("type", UNSET)
+        type_ = cast("None | str", d.pop("type", None))
 
-        def _parse_payload(data: object) -> FileImportPayloadType0Type0 | list[Any] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                payload_type_0_type_0 = FileImportPayloadType0Type0.from_dict(data)
+        _payload = d.pop("payload", None)
+        payload: FileImportPayload | None
+        if _payload is None:
+            payload = None
+        else:
+            payload_payload = FileImportPayload.from_dict(_payload)
 
-                return payload_type_0_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                payload_type_1 = cast(list[Any], data)
+            payload = payload_payload
 
-                return payload_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(FileImportPayloadType0Type0 | list[Any] | None | Unset, data)
+        status = cast("None | str", d.pop("status", None))
 
-        payload = _parse_payload(d.pop("payload", UNSET))
+        _csv_headers = d.pop("csv_headers", None)
+        csv_headers: list[str] | None
+        if _csv_headers is None:
+            csv_headers = None
+        else:
+            csv_headers_csv_headers = cast(list[str], _csv_headers)
 
-        status = d.pop("status", UNSET)
+            csv_headers = csv_headers_csv_headers
 
-        def _parse_csv_headers(data: object) -> list[str] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                csv_headers_type_0 = cast(list[str], data)
+        _csv_preview = d.pop("csv_preview", None)
+        csv_preview: list[Any] | None
+        if _csv_preview is None:
+            csv_preview = None
+        else:
+            csv_preview_csv_preview = cast(list[Any], _csv_preview)
 
-                return csv_headers_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
+            csv_preview = csv_preview_csv_preview
 
-        csv_headers = _parse_csv_headers(d.pop("csv_headers", UNSET))
+        _matches = d.pop("matches", None)
+        matches: FileImportMatches | None
+        if _matches is None:
+            matches = None
+        else:
+            matches_matches = FileImportMatches.from_dict(_matches)
 
-        def _parse_csv_preview(data: object) -> list[Any] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                csv_preview_type_0 = cast(list[Any], data)
-
-                return csv_preview_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[Any] | None | Unset, data)
-
-        csv_preview = _parse_csv_preview(d.pop("csv_preview", UNSET))
-
-        def _parse_matches(data: object) -> FileImportMatchesType0Type0 | list[Any] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                matches_type_0_type_0 = FileImportMatchesType0Type0.from_dict(data)
-
-                return matches_type_0_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                matches_type_1 = cast(list[Any], data)
-
-                return matches_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(FileImportMatchesType0Type0 | list[Any] | None | Unset, data)
-
-        matches = _parse_matches(d.pop("matches", UNSET))
+            matches = matches_matches
 
         _instance = cls(
             uuid=uuid,
@@ -240,5 +184,5 @@ class FileImport:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.file_import_matches_type_0_type_0 import FileImportMatchesType0Type0
-from ..models.file_import_payload_type_0_type_0 import FileImportPayloadType0Type0
+from ..models.file_import_matches import FileImportMatches
+from ..models.file_import_payload import FileImportPayload

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="FileImportJob")
 
@@ -18,25 +18,28 @@ class FileImportJob:
     """A background CSV import started from an uploaded file; poll by UUID or use webhooks to track completion.
 
     Attributes:
-        uuid (str | Unset):
-        status (str | Unset): Known values: in_progress.
+        uuid (str):
+        status (None | str): Known values: in_progress.
     """
 
-    uuid: str | Unset = UNSET
-    status: str | Unset = UNSET
+    uuid: str
+    status: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
+        status: str | None
         status = self.status
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if status is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if status is not None:
             field_dict["status"] = status
 
         return field_dict
@@ -44,9 +47,11 @@ class FileImportJob:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("FileImportJob", "uuid", uuid)
 
-        status = d.pop("status", UNSET)
+        status = cast("None | str", d.pop("status", None))
 
         _instance = cls(
             uuid=uuid,

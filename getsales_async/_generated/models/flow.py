@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="Flow")
 
@@ -19,135 +19,129 @@ class Flow:
     """An outreach automation flow.
 
     Attributes:
-        uuid (str | Unset):
-        public_uuid (None | str | Unset):
-        team_id (int | Unset):
-        name (str | Unset):
-        flow_workspace_uuid (None | str | Unset): Folder (flow workspace) the flow belongs to.
-        flow_version_uuid (None | str | Unset): Active flow version.
-        use_sender_schedule (bool | Unset): When true, tasks use each sender profile's own schedule instead of the flow
+        uuid (str):
+        public_uuid (None | str):
+        team_id (int | None):
+        name (None | str):
+        flow_workspace_uuid (None | str): Folder (flow workspace) the flow belongs to.
+        flow_version_uuid (None | str): Active flow version.
+        use_sender_schedule (bool | None): When true, tasks use each sender profile's own schedule instead of the flow
             schedule.
-        schedule (Schedule | Unset): When automation may act. Each timeblock is a day of week (0=Sunday) and a window in
-            minutes from midnight.
-        description (None | str | Unset):
-        priority (int | Unset):
-        status (str | Unset): Known values: 'on', 'off', draft, archived.
-        is_public (bool | Unset):
-        user_id (int | None | Unset):
-        created_at (datetime.datetime | Unset):
-        updated_at (datetime.datetime | None | Unset):
+        schedule (None | Schedule):
+        description (None | str):
+        priority (int | None):
+        status (None | str): Known values: 'on', 'off', draft, archived.
+        is_public (bool | None):
+        user_id (int | None):
+        created_at (datetime.datetime | None):
+        updated_at (datetime.datetime | None):
     """
 
-    uuid: str | Unset = UNSET
-    public_uuid: str | Unset | None = UNSET
-    team_id: int | Unset = UNSET
-    name: str | Unset = UNSET
-    flow_workspace_uuid: str | Unset | None = UNSET
-    flow_version_uuid: str | Unset | None = UNSET
-    use_sender_schedule: bool | Unset = UNSET
-    schedule: Schedule | Unset = UNSET
-    description: str | Unset | None = UNSET
-    priority: int | Unset = UNSET
-    status: str | Unset = UNSET
-    is_public: bool | Unset = UNSET
-    user_id: int | Unset | None = UNSET
-    created_at: datetime.datetime | Unset = UNSET
-    updated_at: datetime.datetime | Unset | None = UNSET
+    uuid: str
+    public_uuid: str | None = None
+    team_id: int | None = None
+    name: str | None = None
+    flow_workspace_uuid: str | None = None
+    flow_version_uuid: str | None = None
+    use_sender_schedule: bool | None = None
+    schedule: Schedule | None = None
+    description: str | None = None
+    priority: int | None = None
+    status: str | None = None
+    is_public: bool | None = None
+    user_id: int | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
-        public_uuid: str | Unset | None
-        if isinstance(self.public_uuid, Unset):
-            public_uuid = UNSET
-        else:
-            public_uuid = self.public_uuid
+        public_uuid: str | None
+        public_uuid = self.public_uuid
 
+        team_id: int | None
         team_id = self.team_id
 
+        name: str | None
         name = self.name
 
-        flow_workspace_uuid: str | Unset | None
-        if isinstance(self.flow_workspace_uuid, Unset):
-            flow_workspace_uuid = UNSET
-        else:
-            flow_workspace_uuid = self.flow_workspace_uuid
+        flow_workspace_uuid: str | None
+        flow_workspace_uuid = self.flow_workspace_uuid
 
-        flow_version_uuid: str | Unset | None
-        if isinstance(self.flow_version_uuid, Unset):
-            flow_version_uuid = UNSET
-        else:
-            flow_version_uuid = self.flow_version_uuid
+        flow_version_uuid: str | None
+        flow_version_uuid = self.flow_version_uuid
 
+        use_sender_schedule: bool | None
         use_sender_schedule = self.use_sender_schedule
 
-        schedule: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.schedule, Unset):
+        schedule: dict[str, Any] | None
+        if isinstance(self.schedule, Schedule):
             schedule = self.schedule.to_dict()
-
-        description: str | Unset | None
-        if isinstance(self.description, Unset):
-            description = UNSET
         else:
-            description = self.description
+            schedule = self.schedule
 
+        description: str | None
+        description = self.description
+
+        priority: int | None
         priority = self.priority
 
+        status: str | None
         status = self.status
 
+        is_public: bool | None
         is_public = self.is_public
 
-        user_id: int | Unset | None
-        if isinstance(self.user_id, Unset):
-            user_id = UNSET
-        else:
-            user_id = self.user_id
+        user_id: int | None
+        user_id = self.user_id
 
-        created_at: str | Unset = UNSET
-        if not isinstance(self.created_at, Unset):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
+        else:
+            created_at = self.created_at
 
-        updated_at: str | Unset | None
-        if isinstance(self.updated_at, Unset):
-            updated_at = UNSET
-        elif isinstance(self.updated_at, datetime.datetime):
+        updated_at: str | None
+        if isinstance(self.updated_at, datetime.datetime):
             updated_at = self.updated_at.isoformat()
         else:
             updated_at = self.updated_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if public_uuid is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if public_uuid is not None:
             field_dict["public_uuid"] = public_uuid
-        if team_id is not UNSET:
+        if team_id is not None:
             field_dict["team_id"] = team_id
-        if name is not UNSET:
+        if name is not None:
             field_dict["name"] = name
-        if flow_workspace_uuid is not UNSET:
+        if flow_workspace_uuid is not None:
             field_dict["flow_workspace_uuid"] = flow_workspace_uuid
-        if flow_version_uuid is not UNSET:
+        if flow_version_uuid is not None:
             field_dict["flow_version_uuid"] = flow_version_uuid
-        if use_sender_schedule is not UNSET:
+        if use_sender_schedule is not None:
             field_dict["use_sender_schedule"] = use_sender_schedule
-        if schedule is not UNSET:
+        if schedule is not None:
             field_dict["schedule"] = schedule
-        if description is not UNSET:
+        if description is not None:
             field_dict["description"] = description
-        if priority is not UNSET:
+        if priority is not None:
             field_dict["priority"] = priority
-        if status is not UNSET:
+        if status is not None:
             field_dict["status"] = status
-        if is_public is not UNSET:
+        if is_public is not None:
             field_dict["is_public"] = is_public
-        if user_id is not UNSET:
+        if user_id is not None:
             field_dict["user_id"] = user_id
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
+        if updated_at is not None:
             field_dict["updated_at"] = updated_at
 
         return field_dict
@@ -155,60 +149,68 @@ class Flow:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("Flow", "uuid", uuid)
 
-        public_uuid = cast("None | str | Unset", d.pop("public_uuid", UNSET))
+        public_uuid = cast("None | str", d.pop("public_uuid", None))
 
-        team_id = d.pop("team_id", UNSET)
+        team_id = cast("int | None", d.pop("team_id", None))
 
-        name = d.pop("name", UNSET)
+        name = cast("None | str", d.pop("name", None))
 
-        flow_workspace_uuid = cast("None | str | Unset", d.pop("flow_workspace_uuid", UNSET))
+        flow_workspace_uuid = cast("None | str", d.pop("flow_workspace_uuid", None))
 
-        flow_version_uuid = cast("None | str | Unset", d.pop("flow_version_uuid", UNSET))
+        flow_version_uuid = cast("None | str", d.pop("flow_version_uuid", None))
 
-        use_sender_schedule = d.pop("use_sender_schedule", UNSET)
+        use_sender_schedule = cast("bool | None", d.pop("use_sender_schedule", None))
 
-        _schedule = d.pop("schedule", UNSET)
-        schedule: Schedule | Unset
-        if isinstance(_schedule, Unset):
-            schedule = UNSET
+        _schedule = d.pop("schedule", None)
+        schedule: Schedule | None
+        if _schedule is None:
+            schedule = None
         else:
-            schedule = Schedule.from_dict(_schedule)
+            schedule_type_1 = Schedule.from_dict(_schedule)
 
-        description = cast("None | str | Unset", d.pop("description", UNSET))
+            schedule = schedule_type_1
 
-        priority = d.pop("priority", UNSET)
+        description = cast("None | str", d.pop("description", None))
 
-        status = d.pop("status", UNSET)
+        priority = cast("int | None", d.pop("priority", None))
 
-        is_public = d.pop("is_public", UNSET)
+        status = cast("None | str", d.pop("status", None))
 
-        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
+        is_public = cast("bool | None", d.pop("is_public", None))
 
-        _created_at = d.pop("created_at", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
+        user_id = cast("int | None", d.pop("user_id", None))
+
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
         else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
-
-        def _parse_updated_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
             try:
-                if not isinstance(data, str):
+                if not isinstance(_created_at, str):
                     raise TypeError()
-                updated_at_type_0 = datetime.datetime.fromisoformat(data)
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
 
-                return updated_at_type_0
+                created_at = created_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
+                created_at = cast("datetime.datetime | None", _created_at)
 
-        updated_at = _parse_updated_at(d.pop("updated_at", UNSET))
+        _updated_at = d.pop("updated_at", None)
+        updated_at: datetime.datetime | None
+        if _updated_at is None:
+            updated_at = None
+        else:
+            try:
+                if not isinstance(_updated_at, str):
+                    raise TypeError()
+                updated_at_type_0 = datetime.datetime.fromisoformat(_updated_at)
+
+                updated_at = updated_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                updated_at = cast("datetime.datetime | None", _updated_at)
 
         _instance = cls(
             uuid=uuid,

@@ -22,8 +22,8 @@ class FlowInput:
         description (None | str | Unset):
         use_sender_schedule (bool | Unset): When true, tasks use each sender profile's own schedule instead of
             `schedule`.
-        schedule (Schedule | Unset): When automation may act. Each timeblock is a day of week (0=Sunday) and a window in
-            minutes from midnight.
+        schedule (ScheduleParam | Unset): When automation may act. Each timeblock is a day of week (0=Sunday) and a
+            window in minutes from midnight.
         priority (int | Unset):  Default: 2.
         is_public (bool | Unset):
         flow_workspace_uuid (None | str | Unset): Folder (flow workspace) to put the flow in.
@@ -32,7 +32,7 @@ class FlowInput:
     name: str | Unset = UNSET
     description: str | Unset | None = UNSET
     use_sender_schedule: bool | Unset = UNSET
-    schedule: Schedule | Unset = UNSET
+    schedule: ScheduleParam | Unset = UNSET
     priority: int | Unset = 2
     is_public: bool | Unset = UNSET
     flow_workspace_uuid: str | Unset | None = UNSET
@@ -93,11 +93,11 @@ class FlowInput:
         use_sender_schedule = d.pop("use_sender_schedule", UNSET)
 
         _schedule = d.pop("schedule", UNSET)
-        schedule: Schedule | Unset
+        schedule: ScheduleParam | Unset
         if isinstance(_schedule, Unset):
             schedule = UNSET
         else:
-            schedule = Schedule.from_dict(_schedule)
+            schedule = ScheduleParam.from_dict(_schedule)
 
         priority = d.pop("priority", UNSET)
 
@@ -137,4 +137,4 @@ class FlowInput:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.schedule import Schedule
+from ..models.schedule_param import ScheduleParam

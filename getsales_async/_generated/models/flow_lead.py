@@ -8,7 +8,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="FlowLead")
 
@@ -19,55 +19,49 @@ class FlowLead:
     are the keys the list endpoint filters on.
 
         Attributes:
-            uuid (str | Unset):
-            flow_uuid (None | str | Unset):
-            lead_uuid (None | str | Unset):
-            sender_profile_uuid (None | str | Unset):
-            status (str | Unset): Known values include active, finished, failed, canceled.
+            uuid (str):
+            flow_uuid (None | str):
+            lead_uuid (None | str):
+            sender_profile_uuid (None | str):
+            status (None | str): Known values include active, finished, failed, canceled.
     """
 
-    uuid: str | Unset = UNSET
-    flow_uuid: str | Unset | None = UNSET
-    lead_uuid: str | Unset | None = UNSET
-    sender_profile_uuid: str | Unset | None = UNSET
-    status: str | Unset = UNSET
+    uuid: str
+    flow_uuid: str | None = None
+    lead_uuid: str | None = None
+    sender_profile_uuid: str | None = None
+    status: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
-        flow_uuid: str | Unset | None
-        if isinstance(self.flow_uuid, Unset):
-            flow_uuid = UNSET
-        else:
-            flow_uuid = self.flow_uuid
+        flow_uuid: str | None
+        flow_uuid = self.flow_uuid
 
-        lead_uuid: str | Unset | None
-        if isinstance(self.lead_uuid, Unset):
-            lead_uuid = UNSET
-        else:
-            lead_uuid = self.lead_uuid
+        lead_uuid: str | None
+        lead_uuid = self.lead_uuid
 
-        sender_profile_uuid: str | Unset | None
-        if isinstance(self.sender_profile_uuid, Unset):
-            sender_profile_uuid = UNSET
-        else:
-            sender_profile_uuid = self.sender_profile_uuid
+        sender_profile_uuid: str | None
+        sender_profile_uuid = self.sender_profile_uuid
 
+        status: str | None
         status = self.status
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if flow_uuid is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if flow_uuid is not None:
             field_dict["flow_uuid"] = flow_uuid
-        if lead_uuid is not UNSET:
+        if lead_uuid is not None:
             field_dict["lead_uuid"] = lead_uuid
-        if sender_profile_uuid is not UNSET:
+        if sender_profile_uuid is not None:
             field_dict["sender_profile_uuid"] = sender_profile_uuid
-        if status is not UNSET:
+        if status is not None:
             field_dict["status"] = status
 
         return field_dict
@@ -75,15 +69,17 @@ class FlowLead:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("FlowLead", "uuid", uuid)
 
-        flow_uuid = cast("None | str | Unset", d.pop("flow_uuid", UNSET))
+        flow_uuid = cast("None | str", d.pop("flow_uuid", None))
 
-        lead_uuid = cast("None | str | Unset", d.pop("lead_uuid", UNSET))
+        lead_uuid = cast("None | str", d.pop("lead_uuid", None))
 
-        sender_profile_uuid = cast("None | str | Unset", d.pop("sender_profile_uuid", UNSET))
+        sender_profile_uuid = cast("None | str", d.pop("sender_profile_uuid", None))
 
-        status = d.pop("status", UNSET)
+        status = cast("None | str", d.pop("status", None))
 
         _instance = cls(
             uuid=uuid,

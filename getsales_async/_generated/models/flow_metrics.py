@@ -8,8 +8,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="FlowMetrics")
 
 
@@ -18,34 +16,36 @@ class FlowMetrics:
     """Aggregate counters of one flow.
 
     Attributes:
-        leads_count (int | Unset):
-        in_progress_leads_count (int | Unset):
-        finished_leads_count (int | Unset):
-        failed_leads_count (int | Unset):
-        task_counts (FlowMetricsTaskCountsType0 | list[Any] | Unset): Pending tasks by task type (the queue, not what
-            was sent); `[]` when empty.
+        leads_count (int | None):
+        in_progress_leads_count (int | None):
+        finished_leads_count (int | None):
+        failed_leads_count (int | None):
+        task_counts (FlowMetricsTaskCounts | None): Pending tasks by task type (the queue, not what was sent); `[]` when
+            empty.
     """
 
-    leads_count: int | Unset = UNSET
-    in_progress_leads_count: int | Unset = UNSET
-    finished_leads_count: int | Unset = UNSET
-    failed_leads_count: int | Unset = UNSET
-    task_counts: FlowMetricsTaskCountsType0 | list[Any] | Unset = UNSET
+    leads_count: int | None = None
+    in_progress_leads_count: int | None = None
+    finished_leads_count: int | None = None
+    failed_leads_count: int | None = None
+    task_counts: FlowMetricsTaskCounts | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        leads_count: int | None
         leads_count = self.leads_count
 
+        in_progress_leads_count: int | None
         in_progress_leads_count = self.in_progress_leads_count
 
+        finished_leads_count: int | None
         finished_leads_count = self.finished_leads_count
 
+        failed_leads_count: int | None
         failed_leads_count = self.failed_leads_count
 
-        task_counts: dict[str, Any] | list[Any] | Unset
-        if isinstance(self.task_counts, Unset):
-            task_counts = UNSET
-        elif isinstance(self.task_counts, FlowMetricsTaskCountsType0):
+        task_counts: dict[str, Any] | None
+        if isinstance(self.task_counts, FlowMetricsTaskCounts):
             task_counts = self.task_counts.to_dict()
         else:
             task_counts = self.task_counts
@@ -53,15 +53,15 @@ class FlowMetrics:
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if leads_count is not UNSET:
+        if leads_count is not None:
             field_dict["leads_count"] = leads_count
-        if in_progress_leads_count is not UNSET:
+        if in_progress_leads_count is not None:
             field_dict["in_progress_leads_count"] = in_progress_leads_count
-        if finished_leads_count is not UNSET:
+        if finished_leads_count is not None:
             field_dict["finished_leads_count"] = finished_leads_count
-        if failed_leads_count is not UNSET:
+        if failed_leads_count is not None:
             field_dict["failed_leads_count"] = failed_leads_count
-        if task_counts is not UNSET:
+        if task_counts is not None:
             field_dict["task_counts"] = task_counts
 
         return field_dict
@@ -69,32 +69,22 @@ class FlowMetrics:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        leads_count = d.pop("leads_count", UNSET)
+        leads_count = cast("int | None", d.pop("leads_count", None))
 
-        in_progress_leads_count = d.pop("in_progress_leads_count", UNSET)
+        in_progress_leads_count = cast("int | None", d.pop("in_progress_leads_count", None))
 
-        finished_leads_count = d.pop("finished_leads_count", UNSET)
+        finished_leads_count = cast("int | None", d.pop("finished_leads_count", None))
 
-        failed_leads_count = d.pop("failed_leads_count", UNSET)
+        failed_leads_count = cast("int | None", d.pop("failed_leads_count", None))
 
-        def _parse_task_counts(data: object) -> FlowMetricsTaskCountsType0 | list[Any] | Unset:
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                task_counts_type_0 = FlowMetricsTaskCountsType0.from_dict(data)
+        _task_counts = d.pop("task_counts", None)
+        task_counts: FlowMetricsTaskCounts | None
+        if _task_counts is None:
+            task_counts = None
+        else:
+            task_counts_task_counts = FlowMetricsTaskCounts.from_dict(_task_counts)
 
-                return task_counts_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, list):
-                raise TypeError()
-            task_counts_type_1 = cast(list[Any], data)
-
-            return task_counts_type_1
-
-        task_counts = _parse_task_counts(d.pop("task_counts", UNSET))
+            task_counts = task_counts_task_counts
 
         _instance = cls(
             leads_count=leads_count,
@@ -126,4 +116,4 @@ class FlowMetrics:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.flow_metrics_task_counts_type_0 import FlowMetricsTaskCountsType0
+from ..models.flow_metrics_task_counts import FlowMetricsTaskCounts

@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="FlowNode")
 
@@ -23,101 +23,100 @@ class FlowNode:
     (see `flow-node-input`).
 
         Attributes:
-            id (int | Unset): Node ID, unique within the flow version.
-            type_ (str | Unset): Node type (e.g. linkedin_send_connection_request, util_timer, end).
-            before (list[NodeEdge] | Unset): Incoming edges (empty for entry nodes).
-            after (list[NodeEdge] | Unset): Outgoing edges (empty for `end`).
-            automation (Any | Unset): Usually the string `auto`; some responses carry an object instead.
-            payload (FlowNodePayloadType0 | list[Any] | Unset): Node configuration, shaped by `type`; `[]` for nodes without
-                configuration (end, linkedin_visit_profile, linkedin_like_latest_post).
-            delay_in_seconds (int | None | Unset): Delay before this node runs, relative to the previous step (0 =
-                immediately).
-            created_at (datetime.datetime | None | Unset): Required when the node is saved through createFlowVersion.
-            updated_at (datetime.datetime | None | Unset): Required when the node is saved through createFlowVersion.
+            id (int): Node ID, unique within the flow version.
+            type_ (None | str): Node type (e.g. linkedin_send_connection_request, util_timer, end).
+            before (list[NodeEdge] | None): Incoming edges (empty for entry nodes).
+            after (list[NodeEdge] | None): Outgoing edges (empty for `end`).
+            automation (Any): Usually the string `auto`; some responses carry an object instead.
+            payload (FlowNodePayload | None): Node configuration, shaped by `type`; `[]` for nodes without configuration
+                (end, linkedin_visit_profile, linkedin_like_latest_post).
+            delay_in_seconds (int | None): Delay before this node runs, relative to the previous step (0 = immediately).
+            created_at (datetime.datetime | None): Required when the node is saved through createFlowVersion.
+            updated_at (datetime.datetime | None): Required when the node is saved through createFlowVersion.
     """
 
-    id: int | Unset = UNSET
-    type_: str | Unset = UNSET
-    before: list[NodeEdge] | Unset = UNSET
-    after: list[NodeEdge] | Unset = UNSET
-    automation: Any | Unset = UNSET
-    payload: FlowNodePayloadType0 | list[Any] | Unset = UNSET
-    delay_in_seconds: int | Unset | None = UNSET
-    created_at: datetime.datetime | Unset | None = UNSET
-    updated_at: datetime.datetime | Unset | None = UNSET
+    id: int
+    type_: str | None = None
+    before: list[NodeEdge] | None = None
+    after: list[NodeEdge] | None = None
+    automation: Any = None
+    payload: FlowNodePayload | None = None
+    delay_in_seconds: int | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
+        type_: str | None
         type_ = self.type_
 
-        before: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.before, Unset):
+        before: list[dict[str, Any]] | None
+        if isinstance(self.before, list):
             before = []
-            for before_item_data in self.before:
-                before_item = before_item_data.to_dict()
-                before.append(before_item)
+            for before_before_item_data in self.before:
+                before_before_item = before_before_item_data.to_dict()
+                before.append(before_before_item)
 
-        after: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.after, Unset):
+        else:
+            before = self.before
+
+        after: list[dict[str, Any]] | None
+        if isinstance(self.after, list):
             after = []
-            for after_item_data in self.after:
-                after_item = after_item_data.to_dict()
-                after.append(after_item)
+            for after_after_item_data in self.after:
+                after_after_item = after_after_item_data.to_dict()
+                after.append(after_after_item)
+
+        else:
+            after = self.after
 
         automation = self.automation
 
-        payload: dict[str, Any] | list[Any] | Unset
-        if isinstance(self.payload, Unset):
-            payload = UNSET
-        elif isinstance(self.payload, FlowNodePayloadType0):
+        payload: dict[str, Any] | None
+        if isinstance(self.payload, FlowNodePayload):
             payload = self.payload.to_dict()
         else:
             payload = self.payload
 
-        delay_in_seconds: int | Unset | None
-        if isinstance(self.delay_in_seconds, Unset):
-            delay_in_seconds = UNSET
-        else:
-            delay_in_seconds = self.delay_in_seconds
+        delay_in_seconds: int | None
+        delay_in_seconds = self.delay_in_seconds
 
-        created_at: str | Unset | None
-        if isinstance(self.created_at, Unset):
-            created_at = UNSET
-        elif isinstance(self.created_at, datetime.datetime):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
         else:
             created_at = self.created_at
 
-        updated_at: str | Unset | None
-        if isinstance(self.updated_at, Unset):
-            updated_at = UNSET
-        elif isinstance(self.updated_at, datetime.datetime):
+        updated_at: str | None
+        if isinstance(self.updated_at, datetime.datetime):
             updated_at = self.updated_at.isoformat()
         else:
             updated_at = self.updated_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if id is not UNSET:
-            field_dict["id"] = id
-        if type_ is not UNSET:
+        field_dict.update(
+            {
+                "id": id,
+            }
+        )
+        if type_ is not None:
             field_dict["type"] = type_
-        if before is not UNSET:
+        if before is not None:
             field_dict["before"] = before
-        if after is not UNSET:
+        if after is not None:
             field_dict["after"] = after
-        if automation is not UNSET:
+        if automation is not None:
             field_dict["automation"] = automation
-        if payload is not UNSET:
+        if payload is not None:
             field_dict["payload"] = payload
-        if delay_in_seconds is not UNSET:
+        if delay_in_seconds is not None:
             field_dict["delay_in_seconds"] = delay_in_seconds
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
+        if updated_at is not None:
             field_dict["updated_at"] = updated_at
 
         return field_dict
@@ -125,84 +124,80 @@ class FlowNode:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        id = d.pop("id", UNSET)
+        id = d.pop("id", None)
+        if not isinstance(id, int):
+            raise ResponseFieldError("FlowNode", "id", id)
 
-        type_ = d.pop("type", UNSET)
+        type_ = cast("None | str", d.pop("type", None))
 
-        _before = d.pop("before", UNSET)
-        before: list[NodeEdge] | Unset = UNSET
-        if _before is not UNSET:
-            before = []
-            for before_item_data in _before:
-                before_item = NodeEdge.from_dict(before_item_data)
+        _before = d.pop("before", None)
+        before: list[NodeEdge] | None
+        if _before is None:
+            before = None
+        else:
+            before_before = []
+            _before_before = _before
+            for before_before_item_data in _before_before:
+                before_before_item = NodeEdge.from_dict(before_before_item_data)
 
-                before.append(before_item)
+                before_before.append(before_before_item)
 
-        _after = d.pop("after", UNSET)
-        after: list[NodeEdge] | Unset = UNSET
-        if _after is not UNSET:
-            after = []
-            for after_item_data in _after:
-                after_item = NodeEdge.from_dict(after_item_data)
+            before = before_before
 
-                after.append(after_item)
+        _after = d.pop("after", None)
+        after: list[NodeEdge] | None
+        if _after is None:
+            after = None
+        else:
+            after_after = []
+            _after_after = _after
+            for after_after_item_data in _after_after:
+                after_after_item = NodeEdge.from_dict(after_after_item_data)
 
-        automation = d.pop("automation", UNSET)
+                after_after.append(after_after_item)
 
-        def _parse_payload(data: object) -> FlowNodePayloadType0 | list[Any] | Unset:
-            if isinstance(data, Unset):
-                return data
+            after = after_after
+
+        automation = d.pop("automation", None)
+
+        _payload = d.pop("payload", None)
+        payload: FlowNodePayload | None
+        if _payload is None:
+            payload = None
+        else:
+            payload_payload = FlowNodePayload.from_dict(_payload)
+
+            payload = payload_payload
+
+        delay_in_seconds = cast("int | None", d.pop("delay_in_seconds", None))
+
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
+        else:
             try:
-                if not isinstance(data, dict):
+                if not isinstance(_created_at, str):
                     raise TypeError()
-                payload_type_0 = FlowNodePayloadType0.from_dict(data)
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
 
-                return payload_type_0
+                created_at = created_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, list):
-                raise TypeError()
-            payload_type_1 = cast(list[Any], data)
+                created_at = cast("datetime.datetime | None", _created_at)
 
-            return payload_type_1
-
-        payload = _parse_payload(d.pop("payload", UNSET))
-
-        delay_in_seconds = cast("int | None | Unset", d.pop("delay_in_seconds", UNSET))
-
-        def _parse_created_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _updated_at = d.pop("updated_at", None)
+        updated_at: datetime.datetime | None
+        if _updated_at is None:
+            updated_at = None
+        else:
             try:
-                if not isinstance(data, str):
+                if not isinstance(_updated_at, str):
                     raise TypeError()
-                created_at_type_0 = datetime.datetime.fromisoformat(data)
+                updated_at_type_0 = datetime.datetime.fromisoformat(_updated_at)
 
-                return created_at_type_0
+                updated_at = updated_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
-
-        def _parse_updated_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                updated_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return updated_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        updated_at = _parse_updated_at(d.pop("updated_at", UNSET))
+                updated_at = cast("datetime.datetime | None", _updated_at)
 
         _instance = cls(
             id=id,
@@ -238,5 +233,5 @@ class FlowNode:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.flow_node_payload_type_0 import FlowNodePayloadType0
+from ..models.flow_node_payload import FlowNodePayload
 from ..models.node_edge import NodeEdge

@@ -21,10 +21,10 @@ class FlowNodeInput:
     Attributes:
         id (int): Node ID, unique within the flow version.
         type_ (str): Node type (e.g. linkedin_send_connection_request, util_timer, end).
-        before (list[NodeEdge]): Incoming edges (empty for entry nodes).
-        after (list[NodeEdge]): Outgoing edges (empty for `end`).
+        before (list[NodeEdgeParam]): Incoming edges (empty for entry nodes).
+        after (list[NodeEdgeParam]): Outgoing edges (empty for `end`).
         automation (Any | Unset): Usually the string `auto`; some responses carry an object instead.
-        payload (FlowNodePayloadType0 | list[Any] | Unset): Node configuration, shaped by `type`; `[]` for nodes without
+        payload (FlowNodeParamPayload | Unset): Node configuration, shaped by `type`; `[]` for nodes without
             configuration (end, linkedin_visit_profile, linkedin_like_latest_post).
         delay_in_seconds (int | None | Unset): Delay before this node runs, relative to the previous step (0 =
             immediately).
@@ -34,10 +34,10 @@ class FlowNodeInput:
 
     id: int
     type_: str
-    before: list[NodeEdge]
-    after: list[NodeEdge]
+    before: list[NodeEdgeParam]
+    after: list[NodeEdgeParam]
     automation: Any | Unset = UNSET
-    payload: FlowNodePayloadType0 | list[Any] | Unset = UNSET
+    payload: FlowNodeParamPayload | Unset = UNSET
     delay_in_seconds: int | Unset | None = UNSET
     created_at: datetime.datetime | Unset | None = UNSET
     updated_at: datetime.datetime | Unset | None = UNSET
@@ -60,13 +60,9 @@ class FlowNodeInput:
 
         automation = self.automation
 
-        payload: dict[str, Any] | list[Any] | Unset
-        if isinstance(self.payload, Unset):
-            payload = UNSET
-        elif isinstance(self.payload, FlowNodePayloadType0):
+        payload: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.payload, Unset):
             payload = self.payload.to_dict()
-        else:
-            payload = self.payload
 
         delay_in_seconds: int | Unset | None
         if isinstance(self.delay_in_seconds, Unset):
@@ -123,73 +119,59 @@ class FlowNodeInput:
         before = []
         _before = d.pop("before")
         for before_item_data in _before:
-            before_item = NodeEdge.from_dict(before_item_data)
+            before_item = NodeEdgeParam.from_dict(before_item_data)
 
             before.append(before_item)
 
         after = []
         _after = d.pop("after")
         for after_item_data in _after:
-            after_item = NodeEdge.from_dict(after_item_data)
+            after_item = NodeEdgeParam.from_dict(after_item_data)
 
             after.append(after_item)
 
         automation = d.pop("automation", UNSET)
 
-        def _parse_payload(data: object) -> FlowNodePayloadType0 | list[Any] | Unset:
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                payload_type_0 = FlowNodePayloadType0.from_dict(data)
-
-                return payload_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, list):
-                raise TypeError()
-            payload_type_1 = cast(list[Any], data)
-
-            return payload_type_1
-
-        payload = _parse_payload(d.pop("payload", UNSET))
+        _payload = d.pop("payload", UNSET)
+        payload: FlowNodeParamPayload | Unset
+        if isinstance(_payload, Unset):
+            payload = UNSET
+        else:
+            payload = FlowNodeParamPayload.from_dict(_payload)
 
         delay_in_seconds = cast("int | None | Unset", d.pop("delay_in_seconds", UNSET))
 
-        def _parse_created_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _created_at = d.pop("created_at", UNSET)
+        created_at: datetime.datetime | Unset | None
+        if _created_at is None:
+            created_at = None
+        elif isinstance(_created_at, Unset):
+            created_at = UNSET
+        else:
             try:
-                if not isinstance(data, str):
+                if not isinstance(_created_at, str):
                     raise TypeError()
-                created_at_type_0 = datetime.datetime.fromisoformat(data)
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
 
-                return created_at_type_0
+                created_at = created_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
+                created_at = cast("datetime.datetime | None | Unset", _created_at)
 
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
-
-        def _parse_updated_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _updated_at = d.pop("updated_at", UNSET)
+        updated_at: datetime.datetime | Unset | None
+        if _updated_at is None:
+            updated_at = None
+        elif isinstance(_updated_at, Unset):
+            updated_at = UNSET
+        else:
             try:
-                if not isinstance(data, str):
+                if not isinstance(_updated_at, str):
                     raise TypeError()
-                updated_at_type_0 = datetime.datetime.fromisoformat(data)
+                updated_at_type_0 = datetime.datetime.fromisoformat(_updated_at)
 
-                return updated_at_type_0
+                updated_at = updated_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        updated_at = _parse_updated_at(d.pop("updated_at", UNSET))
+                updated_at = cast("datetime.datetime | None | Unset", _updated_at)
 
         _instance = cls(
             id=id,
@@ -225,5 +207,5 @@ class FlowNodeInput:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.flow_node_payload_type_0 import FlowNodePayloadType0
-from ..models.node_edge import NodeEdge
+from ..models.flow_node_param_payload import FlowNodeParamPayload
+from ..models.node_edge_param import NodeEdgeParam

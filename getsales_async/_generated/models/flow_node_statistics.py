@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="FlowNodeStatistics")
 
@@ -18,40 +16,32 @@ class FlowNodeStatistics:
     """Statistics of one node. Each map may arrive as `[]` when empty.
 
     Attributes:
-        node_statuses (FlowNodeStatisticsNodeStatusesType0 | list[Any] | Unset): Number of contacts at this node by
-            status.
-        node_conversions (FlowNodeStatisticsNodeConversionsType0 | list[Any] | Unset): Conversion counts (accepted,
-            replied, opened, clicked, bounced, ...).
-        node_branches (FlowNodeStatisticsNodeBranchesType0 | list[Any] | Unset): Number of contacts per branch
-            (condition nodes).
+        node_statuses (FlowNodeStatisticsNodeStatuses | None): Number of contacts at this node by status.
+        node_conversions (FlowNodeStatisticsNodeConversions | None): Conversion counts (accepted, replied, opened,
+            clicked, bounced, ...).
+        node_branches (FlowNodeStatisticsNodeBranches | None): Number of contacts per branch (condition nodes).
     """
 
-    node_statuses: FlowNodeStatisticsNodeStatusesType0 | list[Any] | Unset = UNSET
-    node_conversions: FlowNodeStatisticsNodeConversionsType0 | list[Any] | Unset = UNSET
-    node_branches: FlowNodeStatisticsNodeBranchesType0 | list[Any] | Unset = UNSET
+    node_statuses: FlowNodeStatisticsNodeStatuses | None = None
+    node_conversions: FlowNodeStatisticsNodeConversions | None = None
+    node_branches: FlowNodeStatisticsNodeBranches | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        node_statuses: dict[str, Any] | list[Any] | Unset
-        if isinstance(self.node_statuses, Unset):
-            node_statuses = UNSET
-        elif isinstance(self.node_statuses, FlowNodeStatisticsNodeStatusesType0):
+        node_statuses: dict[str, Any] | None
+        if isinstance(self.node_statuses, FlowNodeStatisticsNodeStatuses):
             node_statuses = self.node_statuses.to_dict()
         else:
             node_statuses = self.node_statuses
 
-        node_conversions: dict[str, Any] | list[Any] | Unset
-        if isinstance(self.node_conversions, Unset):
-            node_conversions = UNSET
-        elif isinstance(self.node_conversions, FlowNodeStatisticsNodeConversionsType0):
+        node_conversions: dict[str, Any] | None
+        if isinstance(self.node_conversions, FlowNodeStatisticsNodeConversions):
             node_conversions = self.node_conversions.to_dict()
         else:
             node_conversions = self.node_conversions
 
-        node_branches: dict[str, Any] | list[Any] | Unset
-        if isinstance(self.node_branches, Unset):
-            node_branches = UNSET
-        elif isinstance(self.node_branches, FlowNodeStatisticsNodeBranchesType0):
+        node_branches: dict[str, Any] | None
+        if isinstance(self.node_branches, FlowNodeStatisticsNodeBranches):
             node_branches = self.node_branches.to_dict()
         else:
             node_branches = self.node_branches
@@ -59,11 +49,11 @@ class FlowNodeStatistics:
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if node_statuses is not UNSET:
+        if node_statuses is not None:
             field_dict["node_statuses"] = node_statuses
-        if node_conversions is not UNSET:
+        if node_conversions is not None:
             field_dict["node_conversions"] = node_conversions
-        if node_branches is not UNSET:
+        if node_branches is not None:
             field_dict["node_branches"] = node_branches
 
         return field_dict
@@ -71,69 +61,34 @@ class FlowNodeStatistics:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        _node_statuses = d.pop("node_statuses", None)
+        node_statuses: FlowNodeStatisticsNodeStatuses | None
+        if _node_statuses is None:
+            node_statuses = None
+        else:
+            node_statuses_node_statuses = FlowNodeStatisticsNodeStatuses.from_dict(_node_statuses)
 
-        def _parse_node_statuses(
-            data: object,
-        ) -> FlowNodeStatisticsNodeStatusesType0 | list[Any] | Unset:
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                node_statuses_type_0 = FlowNodeStatisticsNodeStatusesType0.from_dict(data)
+            node_statuses = node_statuses_node_statuses
 
-                return node_statuses_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, list):
-                raise TypeError()
-            node_statuses_type_1 = cast(list[Any], data)
+        _node_conversions = d.pop("node_conversions", None)
+        node_conversions: FlowNodeStatisticsNodeConversions | None
+        if _node_conversions is None:
+            node_conversions = None
+        else:
+            node_conversions_node_conversions = FlowNodeStatisticsNodeConversions.from_dict(
+                _node_conversions
+            )
 
-            return node_statuses_type_1
+            node_conversions = node_conversions_node_conversions
 
-        node_statuses = _parse_node_statuses(d.pop("node_statuses", UNSET))
+        _node_branches = d.pop("node_branches", None)
+        node_branches: FlowNodeStatisticsNodeBranches | None
+        if _node_branches is None:
+            node_branches = None
+        else:
+            node_branches_node_branches = FlowNodeStatisticsNodeBranches.from_dict(_node_branches)
 
-        def _parse_node_conversions(
-            data: object,
-        ) -> FlowNodeStatisticsNodeConversionsType0 | list[Any] | Unset:
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                node_conversions_type_0 = FlowNodeStatisticsNodeConversionsType0.from_dict(data)
-
-                return node_conversions_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, list):
-                raise TypeError()
-            node_conversions_type_1 = cast(list[Any], data)
-
-            return node_conversions_type_1
-
-        node_conversions = _parse_node_conversions(d.pop("node_conversions", UNSET))
-
-        def _parse_node_branches(
-            data: object,
-        ) -> FlowNodeStatisticsNodeBranchesType0 | list[Any] | Unset:
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                node_branches_type_0 = FlowNodeStatisticsNodeBranchesType0.from_dict(data)
-
-                return node_branches_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, list):
-                raise TypeError()
-            node_branches_type_1 = cast(list[Any], data)
-
-            return node_branches_type_1
-
-        node_branches = _parse_node_branches(d.pop("node_branches", UNSET))
+            node_branches = node_branches_node_branches
 
         _instance = cls(
             node_statuses=node_statuses,
@@ -163,8 +118,6 @@ class FlowNodeStatistics:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.flow_node_statistics_node_branches_type_0 import FlowNodeStatisticsNodeBranchesType0
-from ..models.flow_node_statistics_node_conversions_type_0 import (
-    FlowNodeStatisticsNodeConversionsType0,
-)
-from ..models.flow_node_statistics_node_statuses_type_0 import FlowNodeStatisticsNodeStatusesType0
+from ..models.flow_node_statistics_node_branches import FlowNodeStatisticsNodeBranches
+from ..models.flow_node_statistics_node_conversions import FlowNodeStatisticsNodeConversions
+from ..models.flow_node_statistics_node_statuses import FlowNodeStatisticsNodeStatuses

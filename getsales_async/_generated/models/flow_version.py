@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="FlowVersion")
 
@@ -19,65 +19,68 @@ class FlowVersion:
     """A saved version of a flow's automation tree (nodes, contact sources and connection graph).
 
     Attributes:
-        uuid (str | Unset):
-        flow_uuid (str | Unset):
-        nodes (list[FlowNode] | None | Unset):
-        contact_sources (list[ContactSource] | None | Unset):
-        created_at (datetime.datetime | Unset):
+        uuid (str):
+        flow_uuid (None | str):
+        nodes (list[FlowNode] | None):
+        contact_sources (list[ContactSource] | None):
+        created_at (datetime.datetime | None):
     """
 
-    uuid: str | Unset = UNSET
-    flow_uuid: str | Unset = UNSET
-    nodes: list[FlowNode] | Unset | None = UNSET
-    contact_sources: list[ContactSource] | Unset | None = UNSET
-    created_at: datetime.datetime | Unset = UNSET
+    uuid: str
+    flow_uuid: str | None = None
+    nodes: list[FlowNode] | None = None
+    contact_sources: list[ContactSource] | None = None
+    created_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
+        flow_uuid: str | None
         flow_uuid = self.flow_uuid
 
-        nodes: list[dict[str, Any]] | Unset | None
-        if isinstance(self.nodes, Unset):
-            nodes = UNSET
-        elif isinstance(self.nodes, list):
+        nodes: list[dict[str, Any]] | None
+        if isinstance(self.nodes, list):
             nodes = []
-            for nodes_type_0_item_data in self.nodes:
-                nodes_type_0_item = nodes_type_0_item_data.to_dict()
-                nodes.append(nodes_type_0_item)
+            for nodes_nodes_item_data in self.nodes:
+                nodes_nodes_item = nodes_nodes_item_data.to_dict()
+                nodes.append(nodes_nodes_item)
 
         else:
             nodes = self.nodes
 
-        contact_sources: list[dict[str, Any]] | Unset | None
-        if isinstance(self.contact_sources, Unset):
-            contact_sources = UNSET
-        elif isinstance(self.contact_sources, list):
+        contact_sources: list[dict[str, Any]] | None
+        if isinstance(self.contact_sources, list):
             contact_sources = []
-            for contact_sources_type_0_item_data in self.contact_sources:
-                contact_sources_type_0_item = contact_sources_type_0_item_data.to_dict()
-                contact_sources.append(contact_sources_type_0_item)
+            for contact_sources_contact_sources_item_data in self.contact_sources:
+                contact_sources_contact_sources_item = (
+                    contact_sources_contact_sources_item_data.to_dict()
+                )
+                contact_sources.append(contact_sources_contact_sources_item)
 
         else:
             contact_sources = self.contact_sources
 
-        created_at: str | Unset = UNSET
-        if not isinstance(self.created_at, Unset):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
+        else:
+            created_at = self.created_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if flow_uuid is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if flow_uuid is not None:
             field_dict["flow_uuid"] = flow_uuid
-        if nodes is not UNSET:
+        if nodes is not None:
             field_dict["nodes"] = nodes
-        if contact_sources is not UNSET:
+        if contact_sources is not None:
             field_dict["contact_sources"] = contact_sources
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
 
         return field_dict
@@ -85,62 +88,55 @@ class FlowVersion:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("FlowVersion", "uuid", uuid)
 
-        flow_uuid = d.pop("flow_uuid", UNSET)
+        flow_uuid = cast("None | str", d.pop("flow_uuid", None))
 
-        def _parse_nodes(data: object) -> list[FlowNode] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                nodes_type_0 = []
-                _nodes_type_0 = data
-                for nodes_type_0_item_data in _nodes_type_0:
-                    nodes_type_0_item = FlowNode.from_dict(nodes_type_0_item_data)
-
-                    nodes_type_0.append(nodes_type_0_item)
-
-                return nodes_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[FlowNode] | None | Unset, data)
-
-        nodes = _parse_nodes(d.pop("nodes", UNSET))
-
-        def _parse_contact_sources(data: object) -> list[ContactSource] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                contact_sources_type_0 = []
-                _contact_sources_type_0 = data
-                for contact_sources_type_0_item_data in _contact_sources_type_0:
-                    contact_sources_type_0_item = ContactSource.from_dict(
-                        contact_sources_type_0_item_data
-                    )
-
-                    contact_sources_type_0.append(contact_sources_type_0_item)
-
-                return contact_sources_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[ContactSource] | None | Unset, data)
-
-        contact_sources = _parse_contact_sources(d.pop("contact_sources", UNSET))
-
-        _created_at = d.pop("created_at", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
+        _nodes = d.pop("nodes", None)
+        nodes: list[FlowNode] | None
+        if _nodes is None:
+            nodes = None
         else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
+            nodes_nodes = []
+            _nodes_nodes = _nodes
+            for nodes_nodes_item_data in _nodes_nodes:
+                nodes_nodes_item = FlowNode.from_dict(nodes_nodes_item_data)
+
+                nodes_nodes.append(nodes_nodes_item)
+
+            nodes = nodes_nodes
+
+        _contact_sources = d.pop("contact_sources", None)
+        contact_sources: list[ContactSource] | None
+        if _contact_sources is None:
+            contact_sources = None
+        else:
+            contact_sources_contact_sources = []
+            _contact_sources_contact_sources = _contact_sources
+            for contact_sources_contact_sources_item_data in _contact_sources_contact_sources:
+                contact_sources_contact_sources_item = ContactSource.from_dict(
+                    contact_sources_contact_sources_item_data
+                )
+
+                contact_sources_contact_sources.append(contact_sources_contact_sources_item)
+
+            contact_sources = contact_sources_contact_sources
+
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
+        else:
+            try:
+                if not isinstance(_created_at, str):
+                    raise TypeError()
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
+
+                created_at = created_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                created_at = cast("datetime.datetime | None", _created_at)
 
         _instance = cls(
             uuid=uuid,

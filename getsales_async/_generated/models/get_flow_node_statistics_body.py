@@ -18,11 +18,11 @@ class GetFlowNodeStatisticsBody:
     """
     Attributes:
         node_ids (list[int]): IDs of the nodes to get statistics for.
-        filter_ (GetFlowNodeStatisticsBodyFilterType0 | None | Unset): Optional filter narrowing the contacts counted.
+        filter_ (GetFlowNodeStatisticsBodyFilter | None | Unset): Optional filter narrowing the contacts counted.
     """
 
     node_ids: list[int]
-    filter_: GetFlowNodeStatisticsBodyFilterType0 | Unset | None = UNSET
+    filter_: GetFlowNodeStatisticsBodyFilter | Unset | None = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -31,7 +31,7 @@ class GetFlowNodeStatisticsBody:
         filter_: dict[str, Any] | Unset | None
         if isinstance(self.filter_, Unset):
             filter_ = UNSET
-        elif isinstance(self.filter_, GetFlowNodeStatisticsBodyFilterType0):
+        elif isinstance(self.filter_, GetFlowNodeStatisticsBodyFilter):
             filter_ = self.filter_.to_dict()
         else:
             filter_ = self.filter_
@@ -53,22 +53,16 @@ class GetFlowNodeStatisticsBody:
         d = dict(src_dict)
         node_ids = cast(list[int], d.pop("node_ids"))
 
-        def _parse_filter_(data: object) -> GetFlowNodeStatisticsBodyFilterType0 | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                filter_type_0 = GetFlowNodeStatisticsBodyFilterType0.from_dict(data)
+        _filter_ = d.pop("filter", UNSET)
+        filter_: GetFlowNodeStatisticsBodyFilter | Unset | None
+        if _filter_ is None:
+            filter_ = None
+        elif isinstance(_filter_, Unset):
+            filter_ = UNSET
+        else:
+            filter_filter = GetFlowNodeStatisticsBodyFilter.from_dict(_filter_)
 
-                return filter_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(GetFlowNodeStatisticsBodyFilterType0 | None | Unset, data)
-
-        filter_ = _parse_filter_(d.pop("filter", UNSET))
+            filter_ = filter_filter
 
         _instance = cls(
             node_ids=node_ids,
@@ -97,6 +91,4 @@ class GetFlowNodeStatisticsBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.get_flow_node_statistics_body_filter_type_0 import (
-    GetFlowNodeStatisticsBodyFilterType0,
-)
+from ..models.get_flow_node_statistics_body_filter import GetFlowNodeStatisticsBodyFilter

@@ -2,7 +2,7 @@
 # ALL EDITS WILL BE LOST. Fix problems in overrides/ and run `make generate`.
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
@@ -12,7 +12,7 @@ T = TypeVar("T", bound="GetLinkedinMessageGroupCountsBodyFilter")
 
 
 @_attrs_define
-class GetLinkedinMessageGroupCountsBodyFilter:
+class GetLinkedinMessageGroupCountsBodyFilter(Mapping[str, "Any"]):
     """Optional filter applied before grouping; same keys as the message list (`type`,
     `status`, `sender_profile_uuid`, `lead_uuid`, ...) and a `sent_at` range, e.g.
     `{"sent_at": {">=": "2026-07-01"}}`. Values follow `filter-value`.
@@ -49,5 +49,11 @@ class GetLinkedinMessageGroupCountsBodyFilter:
     def __delitem__(self, key: str) -> None:
         del self.additional_properties[key]
 
-    def __contains__(self, key: str) -> bool:
+    def __contains__(self, key: object) -> bool:
         return key in self.additional_properties
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.additional_properties)
+
+    def __len__(self) -> int:
+        return len(self.additional_properties)

@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="Lead")
 
@@ -19,319 +19,218 @@ class Lead:
     """A contact (lead).
 
     Attributes:
-        uuid (str | Unset):
-        team_id (int | None | Unset):
-        user_id (int | None | Unset):
-        sender_profile_uuid (None | str | Unset):
-        list_uuid (None | str | Unset):
-        data_source_uuid (None | str | Unset):
-        pipeline_stage_uuid (None | str | Unset):
-        company_uuid (None | str | Unset):
-        name (None | str | Unset):
-        first_name (None | str | Unset):
-        last_name (None | str | Unset):
-        company_name (None | str | Unset):
-        company_ln_id (None | str | Unset):
-        position (None | str | Unset):
-        headline (None | str | Unset):
-        about (None | str | Unset):
-        avatar_url (None | str | Unset):
-        ln_id (None | str | Unset):
-        sn_id (None | str | Unset):
-        ln_member_id (None | str | Unset): LinkedIn member ID (seen in real responses; not in the Grinfi schema).
-        linkedin (None | str | Unset):
-        facebook (None | str | Unset):
-        twitter (None | str | Unset):
-        work_email (None | str | Unset):
-        personal_email (None | str | Unset):
-        work_phone_number (None | str | Unset):
-        personal_phone_number (None | str | Unset):
-        connections_number (int | None | Unset):
-        followers_number (int | None | Unset):
-        primary_language (None | str | Unset):
-        supported_languages (list[str] | None | Unset):
-        has_open_profile (int | None | Unset): 0 or 1.
-        has_verified_profile (int | None | Unset): 0 or 1.
-        has_premium (int | None | Unset): 0 or 1.
-        experience (list[LeadExperience] | None | Unset):
-        posts (list[LeadPost] | None | Unset):
-        educations (list[LeadEducation] | None | Unset):
-        skills (list[str] | None | Unset):
-        raw_address (None | str | Unset):
-        location (list[LeadLocation] | None | Unset):
-        tags (list[str] | None | Unset): Tag UUIDs.
-        status (None | str | Unset): Known values: ok, failed_validation, no_contact_data, duplicate.
-        linkedin_status (None | str | Unset): Known values: need_enrichment, enrichment_failed, no_data, blocked, ok,
-            active.
-        email_status (None | str | Unset): Known values: need_search, no_data, unsubscribed, ok.
-        unread_counts (list[LeadUnreadCount] | None | Unset):
-        last_automation_approve_at (datetime.datetime | None | Unset):
-        last_enrich_at (datetime.datetime | None | Unset): Seen in real responses; not in the Grinfi schema.
-        last_stop_on_reply_at (datetime.datetime | None | Unset): Seen in real responses; not in the Grinfi schema.
-        created_at (datetime.datetime | None | Unset):
-        updated_at (datetime.datetime | None | Unset):
+        uuid (str):
+        team_id (int | None):
+        user_id (int | None):
+        sender_profile_uuid (None | str):
+        list_uuid (None | str):
+        data_source_uuid (None | str):
+        pipeline_stage_uuid (None | str):
+        company_uuid (None | str):
+        name (None | str):
+        first_name (None | str):
+        last_name (None | str):
+        company_name (None | str):
+        company_ln_id (None | str):
+        position (None | str):
+        headline (None | str):
+        about (None | str):
+        avatar_url (None | str):
+        ln_id (None | str):
+        sn_id (None | str):
+        ln_member_id (None | str): LinkedIn member ID (seen in real responses; not in the Grinfi schema).
+        linkedin (None | str):
+        facebook (None | str):
+        twitter (None | str):
+        work_email (None | str):
+        personal_email (None | str):
+        work_phone_number (None | str):
+        personal_phone_number (None | str):
+        connections_number (int | None):
+        followers_number (int | None):
+        primary_language (None | str):
+        supported_languages (list[str] | None):
+        has_open_profile (int | None): 0 or 1.
+        has_verified_profile (int | None): 0 or 1.
+        has_premium (int | None): 0 or 1.
+        experience (list[LeadExperience] | None):
+        posts (list[LeadPost] | None):
+        educations (list[LeadEducation] | None):
+        skills (list[str] | None):
+        raw_address (None | str):
+        location (list[LeadLocation] | None):
+        tags (list[str] | None): Tag UUIDs.
+        status (None | str): Known values: ok, failed_validation, no_contact_data, duplicate.
+        linkedin_status (None | str): Known values: need_enrichment, enrichment_failed, no_data, blocked, ok, active.
+        email_status (None | str): Known values: need_search, no_data, unsubscribed, ok.
+        unread_counts (list[LeadUnreadCount] | None):
+        last_automation_approve_at (datetime.datetime | None):
+        last_enrich_at (datetime.datetime | None): Seen in real responses; not in the Grinfi schema.
+        last_stop_on_reply_at (datetime.datetime | None): Seen in real responses; not in the Grinfi schema.
+        created_at (datetime.datetime | None):
+        updated_at (datetime.datetime | None):
     """
 
-    uuid: str | Unset = UNSET
-    team_id: int | Unset | None = UNSET
-    user_id: int | Unset | None = UNSET
-    sender_profile_uuid: str | Unset | None = UNSET
-    list_uuid: str | Unset | None = UNSET
-    data_source_uuid: str | Unset | None = UNSET
-    pipeline_stage_uuid: str | Unset | None = UNSET
-    company_uuid: str | Unset | None = UNSET
-    name: str | Unset | None = UNSET
-    first_name: str | Unset | None = UNSET
-    last_name: str | Unset | None = UNSET
-    company_name: str | Unset | None = UNSET
-    company_ln_id: str | Unset | None = UNSET
-    position: str | Unset | None = UNSET
-    headline: str | Unset | None = UNSET
-    about: str | Unset | None = UNSET
-    avatar_url: str | Unset | None = UNSET
-    ln_id: str | Unset | None = UNSET
-    sn_id: str | Unset | None = UNSET
-    ln_member_id: str | Unset | None = UNSET
-    linkedin: str | Unset | None = UNSET
-    facebook: str | Unset | None = UNSET
-    twitter: str | Unset | None = UNSET
-    work_email: str | Unset | None = UNSET
-    personal_email: str | Unset | None = UNSET
-    work_phone_number: str | Unset | None = UNSET
-    personal_phone_number: str | Unset | None = UNSET
-    connections_number: int | Unset | None = UNSET
-    followers_number: int | Unset | None = UNSET
-    primary_language: str | Unset | None = UNSET
-    supported_languages: list[str] | Unset | None = UNSET
-    has_open_profile: int | Unset | None = UNSET
-    has_verified_profile: int | Unset | None = UNSET
-    has_premium: int | Unset | None = UNSET
-    experience: list[LeadExperience] | Unset | None = UNSET
-    posts: list[LeadPost] | Unset | None = UNSET
-    educations: list[LeadEducation] | Unset | None = UNSET
-    skills: list[str] | Unset | None = UNSET
-    raw_address: str | Unset | None = UNSET
-    location: list[LeadLocation] | Unset | None = UNSET
-    tags: list[str] | Unset | None = UNSET
-    status: str | Unset | None = UNSET
-    linkedin_status: str | Unset | None = UNSET
-    email_status: str | Unset | None = UNSET
-    unread_counts: list[LeadUnreadCount] | Unset | None = UNSET
-    last_automation_approve_at: datetime.datetime | Unset | None = UNSET
-    last_enrich_at: datetime.datetime | Unset | None = UNSET
-    last_stop_on_reply_at: datetime.datetime | Unset | None = UNSET
-    created_at: datetime.datetime | Unset | None = UNSET
-    updated_at: datetime.datetime | Unset | None = UNSET
+    uuid: str
+    team_id: int | None = None
+    user_id: int | None = None
+    sender_profile_uuid: str | None = None
+    list_uuid: str | None = None
+    data_source_uuid: str | None = None
+    pipeline_stage_uuid: str | None = None
+    company_uuid: str | None = None
+    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    company_name: str | None = None
+    company_ln_id: str | None = None
+    position: str | None = None
+    headline: str | None = None
+    about: str | None = None
+    avatar_url: str | None = None
+    ln_id: str | None = None
+    sn_id: str | None = None
+    ln_member_id: str | None = None
+    linkedin: str | None = None
+    facebook: str | None = None
+    twitter: str | None = None
+    work_email: str | None = None
+    personal_email: str | None = None
+    work_phone_number: str | None = None
+    personal_phone_number: str | None = None
+    connections_number: int | None = None
+    followers_number: int | None = None
+    primary_language: str | None = None
+    supported_languages: list[str] | None = None
+    has_open_profile: int | None = None
+    has_verified_profile: int | None = None
+    has_premium: int | None = None
+    experience: list[LeadExperience] | None = None
+    posts: list[LeadPost] | None = None
+    educations: list[LeadEducation] | None = None
+    skills: list[str] | None = None
+    raw_address: str | None = None
+    location: list[LeadLocation] | None = None
+    tags: list[str] | None = None
+    status: str | None = None
+    linkedin_status: str | None = None
+    email_status: str | None = None
+    unread_counts: list[LeadUnreadCount] | None = None
+    last_automation_approve_at: datetime.datetime | None = None
+    last_enrich_at: datetime.datetime | None = None
+    last_stop_on_reply_at: datetime.datetime | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
-        team_id: int | Unset | None
-        if isinstance(self.team_id, Unset):
-            team_id = UNSET
-        else:
-            team_id = self.team_id
+        team_id: int | None
+        team_id = self.team_id
 
-        user_id: int | Unset | None
-        if isinstance(self.user_id, Unset):
-            user_id = UNSET
-        else:
-            user_id = self.user_id
+        user_id: int | None
+        user_id = self.user_id
 
-        sender_profile_uuid: str | Unset | None
-        if isinstance(self.sender_profile_uuid, Unset):
-            sender_profile_uuid = UNSET
-        else:
-            sender_profile_uuid = self.sender_profile_uuid
+        sender_profile_uuid: str | None
+        sender_profile_uuid = self.sender_profile_uuid
 
-        list_uuid: str | Unset | None
-        if isinstance(self.list_uuid, Unset):
-            list_uuid = UNSET
-        else:
-            list_uuid = self.list_uuid
+        list_uuid: str | None
+        list_uuid = self.list_uuid
 
-        data_source_uuid: str | Unset | None
-        if isinstance(self.data_source_uuid, Unset):
-            data_source_uuid = UNSET
-        else:
-            data_source_uuid = self.data_source_uuid
+        data_source_uuid: str | None
+        data_source_uuid = self.data_source_uuid
 
-        pipeline_stage_uuid: str | Unset | None
-        if isinstance(self.pipeline_stage_uuid, Unset):
-            pipeline_stage_uuid = UNSET
-        else:
-            pipeline_stage_uuid = self.pipeline_stage_uuid
+        pipeline_stage_uuid: str | None
+        pipeline_stage_uuid = self.pipeline_stage_uuid
 
-        company_uuid: str | Unset | None
-        if isinstance(self.company_uuid, Unset):
-            company_uuid = UNSET
-        else:
-            company_uuid = self.company_uuid
+        company_uuid: str | None
+        company_uuid = self.company_uuid
 
-        name: str | Unset | None
-        if isinstance(self.name, Unset):
-            name = UNSET
-        else:
-            name = self.name
+        name: str | None
+        name = self.name
 
-        first_name: str | Unset | None
-        if isinstance(self.first_name, Unset):
-            first_name = UNSET
-        else:
-            first_name = self.first_name
+        first_name: str | None
+        first_name = self.first_name
 
-        last_name: str | Unset | None
-        if isinstance(self.last_name, Unset):
-            last_name = UNSET
-        else:
-            last_name = self.last_name
+        last_name: str | None
+        last_name = self.last_name
 
-        company_name: str | Unset | None
-        if isinstance(self.company_name, Unset):
-            company_name = UNSET
-        else:
-            company_name = self.company_name
+        company_name: str | None
+        company_name = self.company_name
 
-        company_ln_id: str | Unset | None
-        if isinstance(self.company_ln_id, Unset):
-            company_ln_id = UNSET
-        else:
-            company_ln_id = self.company_ln_id
+        company_ln_id: str | None
+        company_ln_id = self.company_ln_id
 
-        position: str | Unset | None
-        if isinstance(self.position, Unset):
-            position = UNSET
-        else:
-            position = self.position
+        position: str | None
+        position = self.position
 
-        headline: str | Unset | None
-        if isinstance(self.headline, Unset):
-            headline = UNSET
-        else:
-            headline = self.headline
+        headline: str | None
+        headline = self.headline
 
-        about: str | Unset | None
-        if isinstance(self.about, Unset):
-            about = UNSET
-        else:
-            about = self.about
+        about: str | None
+        about = self.about
 
-        avatar_url: str | Unset | None
-        if isinstance(self.avatar_url, Unset):
-            avatar_url = UNSET
-        else:
-            avatar_url = self.avatar_url
+        avatar_url: str | None
+        avatar_url = self.avatar_url
 
-        ln_id: str | Unset | None
-        if isinstance(self.ln_id, Unset):
-            ln_id = UNSET
-        else:
-            ln_id = self.ln_id
+        ln_id: str | None
+        ln_id = self.ln_id
 
-        sn_id: str | Unset | None
-        if isinstance(self.sn_id, Unset):
-            sn_id = UNSET
-        else:
-            sn_id = self.sn_id
+        sn_id: str | None
+        sn_id = self.sn_id
 
-        ln_member_id: str | Unset | None
-        if isinstance(self.ln_member_id, Unset):
-            ln_member_id = UNSET
-        else:
-            ln_member_id = self.ln_member_id
+        ln_member_id: str | None
+        ln_member_id = self.ln_member_id
 
-        linkedin: str | Unset | None
-        if isinstance(self.linkedin, Unset):
-            linkedin = UNSET
-        else:
-            linkedin = self.linkedin
+        linkedin: str | None
+        linkedin = self.linkedin
 
-        facebook: str | Unset | None
-        if isinstance(self.facebook, Unset):
-            facebook = UNSET
-        else:
-            facebook = self.facebook
+        facebook: str | None
+        facebook = self.facebook
 
-        twitter: str | Unset | None
-        if isinstance(self.twitter, Unset):
-            twitter = UNSET
-        else:
-            twitter = self.twitter
+        twitter: str | None
+        twitter = self.twitter
 
-        work_email: str | Unset | None
-        if isinstance(self.work_email, Unset):
-            work_email = UNSET
-        else:
-            work_email = self.work_email
+        work_email: str | None
+        work_email = self.work_email
 
-        personal_email: str | Unset | None
-        if isinstance(self.personal_email, Unset):
-            personal_email = UNSET
-        else:
-            personal_email = self.personal_email
+        personal_email: str | None
+        personal_email = self.personal_email
 
-        work_phone_number: str | Unset | None
-        if isinstance(self.work_phone_number, Unset):
-            work_phone_number = UNSET
-        else:
-            work_phone_number = self.work_phone_number
+        work_phone_number: str | None
+        work_phone_number = self.work_phone_number
 
-        personal_phone_number: str | Unset | None
-        if isinstance(self.personal_phone_number, Unset):
-            personal_phone_number = UNSET
-        else:
-            personal_phone_number = self.personal_phone_number
+        personal_phone_number: str | None
+        personal_phone_number = self.personal_phone_number
 
-        connections_number: int | Unset | None
-        if isinstance(self.connections_number, Unset):
-            connections_number = UNSET
-        else:
-            connections_number = self.connections_number
+        connections_number: int | None
+        connections_number = self.connections_number
 
-        followers_number: int | Unset | None
-        if isinstance(self.followers_number, Unset):
-            followers_number = UNSET
-        else:
-            followers_number = self.followers_number
+        followers_number: int | None
+        followers_number = self.followers_number
 
-        primary_language: str | Unset | None
-        if isinstance(self.primary_language, Unset):
-            primary_language = UNSET
-        else:
-            primary_language = self.primary_language
+        primary_language: str | None
+        primary_language = self.primary_language
 
-        supported_languages: list[str] | Unset | None
-        if isinstance(self.supported_languages, Unset):
-            supported_languages = UNSET
-        elif isinstance(self.supported_languages, list):
+        supported_languages: list[str] | None
+        if isinstance(self.supported_languages, list):
             supported_languages = self.supported_languages
 
         else:
             supported_languages = self.supported_languages
 
-        has_open_profile: int | Unset | None
-        if isinstance(self.has_open_profile, Unset):
-            has_open_profile = UNSET
-        else:
-            has_open_profile = self.has_open_profile
+        has_open_profile: int | None
+        has_open_profile = self.has_open_profile
 
-        has_verified_profile: int | Unset | None
-        if isinstance(self.has_verified_profile, Unset):
-            has_verified_profile = UNSET
-        else:
-            has_verified_profile = self.has_verified_profile
+        has_verified_profile: int | None
+        has_verified_profile = self.has_verified_profile
 
-        has_premium: int | Unset | None
-        if isinstance(self.has_premium, Unset):
-            has_premium = UNSET
-        else:
-            has_premium = self.has_premium
+        has_premium: int | None
+        has_premium = self.has_premium
 
-        experience: list[dict[str, Any]] | Unset | None
-        if isinstance(self.experience, Unset):
-            experience = UNSET
-        elif isinstance(self.experience, list):
+        experience: list[dict[str, Any]] | None
+        if isinstance(self.experience, list):
             experience = []
             for experience_type_0_item_data in self.experience:
                 experience_type_0_item = experience_type_0_item_data.to_dict()
@@ -340,49 +239,38 @@ class Lead:
         else:
             experience = self.experience
 
-        posts: list[dict[str, Any]] | Unset | None
-        if isinstance(self.posts, Unset):
-            posts = UNSET
-        elif isinstance(self.posts, list):
+        posts: list[dict[str, Any]] | None
+        if isinstance(self.posts, list):
             posts = []
-            for posts_type_0_item_data in self.posts:
-                posts_type_0_item = posts_type_0_item_data.to_dict()
-                posts.append(posts_type_0_item)
+            for posts_posts_item_data in self.posts:
+                posts_posts_item = posts_posts_item_data.to_dict()
+                posts.append(posts_posts_item)
 
         else:
             posts = self.posts
 
-        educations: list[dict[str, Any]] | Unset | None
-        if isinstance(self.educations, Unset):
-            educations = UNSET
-        elif isinstance(self.educations, list):
+        educations: list[dict[str, Any]] | None
+        if isinstance(self.educations, list):
             educations = []
-            for educations_type_0_item_data in self.educations:
-                educations_type_0_item = educations_type_0_item_data.to_dict()
-                educations.append(educations_type_0_item)
+            for educations_educations_item_data in self.educations:
+                educations_educations_item = educations_educations_item_data.to_dict()
+                educations.append(educations_educations_item)
 
         else:
             educations = self.educations
 
-        skills: list[str] | Unset | None
-        if isinstance(self.skills, Unset):
-            skills = UNSET
-        elif isinstance(self.skills, list):
+        skills: list[str] | None
+        if isinstance(self.skills, list):
             skills = self.skills
 
         else:
             skills = self.skills
 
-        raw_address: str | Unset | None
-        if isinstance(self.raw_address, Unset):
-            raw_address = UNSET
-        else:
-            raw_address = self.raw_address
+        raw_address: str | None
+        raw_address = self.raw_address
 
-        location: list[dict[str, Any]] | Unset | None
-        if isinstance(self.location, Unset):
-            location = UNSET
-        elif isinstance(self.location, list):
+        location: list[dict[str, Any]] | None
+        if isinstance(self.location, list):
             location = []
             for location_type_0_item_data in self.location:
                 location_type_0_item = location_type_0_item_data.to_dict()
@@ -391,187 +279,166 @@ class Lead:
         else:
             location = self.location
 
-        tags: list[str] | Unset | None
-        if isinstance(self.tags, Unset):
-            tags = UNSET
-        elif isinstance(self.tags, list):
+        tags: list[str] | None
+        if isinstance(self.tags, list):
             tags = self.tags
 
         else:
             tags = self.tags
 
-        status: str | Unset | None
-        if isinstance(self.status, Unset):
-            status = UNSET
-        else:
-            status = self.status
+        status: str | None
+        status = self.status
 
-        linkedin_status: str | Unset | None
-        if isinstance(self.linkedin_status, Unset):
-            linkedin_status = UNSET
-        else:
-            linkedin_status = self.linkedin_status
+        linkedin_status: str | None
+        linkedin_status = self.linkedin_status
 
-        email_status: str | Unset | None
-        if isinstance(self.email_status, Unset):
-            email_status = UNSET
-        else:
-            email_status = self.email_status
+        email_status: str | None
+        email_status = self.email_status
 
-        unread_counts: list[dict[str, Any]] | Unset | None
-        if isinstance(self.unread_counts, Unset):
-            unread_counts = UNSET
-        elif isinstance(self.unread_counts, list):
+        unread_counts: list[dict[str, Any]] | None
+        if isinstance(self.unread_counts, list):
             unread_counts = []
-            for unread_counts_type_0_item_data in self.unread_counts:
-                unread_counts_type_0_item = unread_counts_type_0_item_data.to_dict()
-                unread_counts.append(unread_counts_type_0_item)
+            for unread_counts_unread_counts_item_data in self.unread_counts:
+                unread_counts_unread_counts_item = unread_counts_unread_counts_item_data.to_dict()
+                unread_counts.append(unread_counts_unread_counts_item)
 
         else:
             unread_counts = self.unread_counts
 
-        last_automation_approve_at: str | Unset | None
-        if isinstance(self.last_automation_approve_at, Unset):
-            last_automation_approve_at = UNSET
-        elif isinstance(self.last_automation_approve_at, datetime.datetime):
+        last_automation_approve_at: str | None
+        if isinstance(self.last_automation_approve_at, datetime.datetime):
             last_automation_approve_at = self.last_automation_approve_at.isoformat()
         else:
             last_automation_approve_at = self.last_automation_approve_at
 
-        last_enrich_at: str | Unset | None
-        if isinstance(self.last_enrich_at, Unset):
-            last_enrich_at = UNSET
-        elif isinstance(self.last_enrich_at, datetime.datetime):
+        last_enrich_at: str | None
+        if isinstance(self.last_enrich_at, datetime.datetime):
             last_enrich_at = self.last_enrich_at.isoformat()
         else:
             last_enrich_at = self.last_enrich_at
 
-        last_stop_on_reply_at: str | Unset | None
-        if isinstance(self.last_stop_on_reply_at, Unset):
-            last_stop_on_reply_at = UNSET
-        elif isinstance(self.last_stop_on_reply_at, datetime.datetime):
+        last_stop_on_reply_at: str | None
+        if isinstance(self.last_stop_on_reply_at, datetime.datetime):
             last_stop_on_reply_at = self.last_stop_on_reply_at.isoformat()
         else:
             last_stop_on_reply_at = self.last_stop_on_reply_at
 
-        created_at: str | Unset | None
-        if isinstance(self.created_at, Unset):
-            created_at = UNSET
-        elif isinstance(self.created_at, datetime.datetime):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
         else:
             created_at = self.created_at
 
-        updated_at: str | Unset | None
-        if isinstance(self.updated_at, Unset):
-            updated_at = UNSET
-        elif isinstance(self.updated_at, datetime.datetime):
+        updated_at: str | None
+        if isinstance(self.updated_at, datetime.datetime):
             updated_at = self.updated_at.isoformat()
         else:
             updated_at = self.updated_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if team_id is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if team_id is not None:
             field_dict["team_id"] = team_id
-        if user_id is not UNSET:
+        if user_id is not None:
             field_dict["user_id"] = user_id
-        if sender_profile_uuid is not UNSET:
+        if sender_profile_uuid is not None:
             field_dict["sender_profile_uuid"] = sender_profile_uuid
-        if list_uuid is not UNSET:
+        if list_uuid is not None:
             field_dict["list_uuid"] = list_uuid
-        if data_source_uuid is not UNSET:
+        if data_source_uuid is not None:
             field_dict["data_source_uuid"] = data_source_uuid
-        if pipeline_stage_uuid is not UNSET:
+        if pipeline_stage_uuid is not None:
             field_dict["pipeline_stage_uuid"] = pipeline_stage_uuid
-        if company_uuid is not UNSET:
+        if company_uuid is not None:
             field_dict["company_uuid"] = company_uuid
-        if name is not UNSET:
+        if name is not None:
             field_dict["name"] = name
-        if first_name is not UNSET:
+        if first_name is not None:
             field_dict["first_name"] = first_name
-        if last_name is not UNSET:
+        if last_name is not None:
             field_dict["last_name"] = last_name
-        if company_name is not UNSET:
+        if company_name is not None:
             field_dict["company_name"] = company_name
-        if company_ln_id is not UNSET:
+        if company_ln_id is not None:
             field_dict["company_ln_id"] = company_ln_id
-        if position is not UNSET:
+        if position is not None:
             field_dict["position"] = position
-        if headline is not UNSET:
+        if headline is not None:
             field_dict["headline"] = headline
-        if about is not UNSET:
+        if about is not None:
             field_dict["about"] = about
-        if avatar_url is not UNSET:
+        if avatar_url is not None:
             field_dict["avatar_url"] = avatar_url
-        if ln_id is not UNSET:
+        if ln_id is not None:
             field_dict["ln_id"] = ln_id
-        if sn_id is not UNSET:
+        if sn_id is not None:
             field_dict["sn_id"] = sn_id
-        if ln_member_id is not UNSET:
+        if ln_member_id is not None:
             field_dict["ln_member_id"] = ln_member_id
-        if linkedin is not UNSET:
+        if linkedin is not None:
             field_dict["linkedin"] = linkedin
-        if facebook is not UNSET:
+        if facebook is not None:
             field_dict["facebook"] = facebook
-        if twitter is not UNSET:
+        if twitter is not None:
             field_dict["twitter"] = twitter
-        if work_email is not UNSET:
+        if work_email is not None:
             field_dict["work_email"] = work_email
-        if personal_email is not UNSET:
+        if personal_email is not None:
             field_dict["personal_email"] = personal_email
-        if work_phone_number is not UNSET:
+        if work_phone_number is not None:
             field_dict["work_phone_number"] = work_phone_number
-        if personal_phone_number is not UNSET:
+        if personal_phone_number is not None:
             field_dict["personal_phone_number"] = personal_phone_number
-        if connections_number is not UNSET:
+        if connections_number is not None:
             field_dict["connections_number"] = connections_number
-        if followers_number is not UNSET:
+        if followers_number is not None:
             field_dict["followers_number"] = followers_number
-        if primary_language is not UNSET:
+        if primary_language is not None:
             field_dict["primary_language"] = primary_language
-        if supported_languages is not UNSET:
+        if supported_languages is not None:
             field_dict["supported_languages"] = supported_languages
-        if has_open_profile is not UNSET:
+        if has_open_profile is not None:
             field_dict["has_open_profile"] = has_open_profile
-        if has_verified_profile is not UNSET:
+        if has_verified_profile is not None:
             field_dict["has_verified_profile"] = has_verified_profile
-        if has_premium is not UNSET:
+        if has_premium is not None:
             field_dict["has_premium"] = has_premium
-        if experience is not UNSET:
+        if experience is not None:
             field_dict["experience"] = experience
-        if posts is not UNSET:
+        if posts is not None:
             field_dict["posts"] = posts
-        if educations is not UNSET:
+        if educations is not None:
             field_dict["educations"] = educations
-        if skills is not UNSET:
+        if skills is not None:
             field_dict["skills"] = skills
-        if raw_address is not UNSET:
+        if raw_address is not None:
             field_dict["raw_address"] = raw_address
-        if location is not UNSET:
+        if location is not None:
             field_dict["location"] = location
-        if tags is not UNSET:
+        if tags is not None:
             field_dict["tags"] = tags
-        if status is not UNSET:
+        if status is not None:
             field_dict["status"] = status
-        if linkedin_status is not UNSET:
+        if linkedin_status is not None:
             field_dict["linkedin_status"] = linkedin_status
-        if email_status is not UNSET:
+        if email_status is not None:
             field_dict["email_status"] = email_status
-        if unread_counts is not UNSET:
+        if unread_counts is not None:
             field_dict["unread_counts"] = unread_counts
-        if last_automation_approve_at is not UNSET:
+        if last_automation_approve_at is not None:
             field_dict["last_automation_approve_at"] = last_automation_approve_at
-        if last_enrich_at is not UNSET:
+        if last_enrich_at is not None:
             field_dict["last_enrich_at"] = last_enrich_at
-        if last_stop_on_reply_at is not UNSET:
+        if last_stop_on_reply_at is not None:
             field_dict["last_stop_on_reply_at"] = last_stop_on_reply_at
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
+        if updated_at is not None:
             field_dict["updated_at"] = updated_at
 
         return field_dict
@@ -579,329 +446,258 @@ class Lead:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("Lead", "uuid", uuid)
 
-        team_id = cast("int | None | Unset", d.pop("team_id", UNSET))
+        team_id = cast("int | None", d.pop("team_id", None))
 
-        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
+        user_id = cast("int | None", d.pop("user_id", None))
 
-        sender_profile_uuid = cast("None | str | Unset", d.pop("sender_profile_uuid", UNSET))
+        sender_profile_uuid = cast("None | str", d.pop("sender_profile_uuid", None))
 
-        list_uuid = cast("None | str | Unset", d.pop("list_uuid", UNSET))
+        list_uuid = cast("None | str", d.pop("list_uuid", None))
 
-        data_source_uuid = cast("None | str | Unset", d.pop("data_source_uuid", UNSET))
+        data_source_uuid = cast("None | str", d.pop("data_source_uuid", None))
 
-        pipeline_stage_uuid = cast("None | str | Unset", d.pop("pipeline_stage_uuid", UNSET))
+        pipeline_stage_uuid = cast("None | str", d.pop("pipeline_stage_uuid", None))
 
-        company_uuid = cast("None | str | Unset", d.pop("company_uuid", UNSET))
+        company_uuid = cast("None | str", d.pop("company_uuid", None))
 
-        name = cast("None | str | Unset", d.pop("name", UNSET))
+        name = cast("None | str", d.pop("name", None))
 
-        first_name = cast("None | str | Unset", d.pop("first_name", UNSET))
+        first_name = cast("None | str", d.pop("first_name", None))
 
-        last_name = cast("None | str | Unset", d.pop("last_name", UNSET))
+        last_name = cast("None | str", d.pop("last_name", None))
 
-        company_name = cast("None | str | Unset", d.pop("company_name", UNSET))
+        company_name = cast("None | str", d.pop("company_name", None))
 
-        company_ln_id = cast("None | str | Unset", d.pop("company_ln_id", UNSET))
+        company_ln_id = cast("None | str", d.pop("company_ln_id", None))
 
-        position = cast("None | str | Unset", d.pop("position", UNSET))
+        position = cast("None | str", d.pop("position", None))
 
-        headline = cast("None | str | Unset", d.pop("headline", UNSET))
+        headline = cast("None | str", d.pop("headline", None))
 
-        about = cast("None | str | Unset", d.pop("about", UNSET))
+        about = cast("None | str", d.pop("about", None))
 
-        avatar_url = cast("None | str | Unset", d.pop("avatar_url", UNSET))
+        avatar_url = cast("None | str", d.pop("avatar_url", None))
 
-        ln_id = cast("None | str | Unset", d.pop("ln_id", UNSET))
+        ln_id = cast("None | str", d.pop("ln_id", None))
 
-        sn_id = cast("None | str | Unset", d.pop("sn_id", UNSET))
+        sn_id = cast("None | str", d.pop("sn_id", None))
 
-        ln_member_id = cast("None | str | Unset", d.pop("ln_member_id", UNSET))
+        ln_member_id = cast("None | str", d.pop("ln_member_id", None))
 
-        linkedin = cast("None | str | Unset", d.pop("linkedin", UNSET))
+        linkedin = cast("None | str", d.pop("linkedin", None))
 
-        facebook = cast("None | str | Unset", d.pop("facebook", UNSET))
+        facebook = cast("None | str", d.pop("facebook", None))
 
-        twitter = cast("None | str | Unset", d.pop("twitter", UNSET))
+        twitter = cast("None | str", d.pop("twitter", None))
 
-        work_email = cast("None | str | Unset", d.pop("work_email", UNSET))
+        work_email = cast("None | str", d.pop("work_email", None))
 
-        personal_email = cast("None | str | Unset", d.pop("personal_email", UNSET))
+        personal_email = cast("None | str", d.pop("personal_email", None))
 
-        work_phone_number = cast("None | str | Unset", d.pop("work_phone_number", UNSET))
+        work_phone_number = cast("None | str", d.pop("work_phone_number", None))
 
-        personal_phone_number = cast("None | str | Unset", d.pop("personal_phone_number", UNSET))
+        personal_phone_number = cast("None | str", d.pop("personal_phone_number", None))
 
-        connections_number = cast("int | None | Unset", d.pop("connections_number", UNSET))
+        connections_number = cast("int | None", d.pop("connections_number", None))
 
-        followers_number = cast("int | None | Unset", d.pop("followers_number", UNSET))
+        followers_number = cast("int | None", d.pop("followers_number", None))
 
-        primary_language = cast("None | str | Unset", d.pop("primary_language", UNSET))
+        primary_language = cast("None | str", d.pop("primary_language", None))
 
-        def _parse_supported_languages(data: object) -> list[str] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _supported_languages = d.pop("supported_languages", None)
+        supported_languages: list[str] | None
+        if _supported_languages is None:
+            supported_languages = None
+        else:
+            supported_languages_supported_languages = cast(list[str], _supported_languages)
+
+            supported_languages = supported_languages_supported_languages
+
+        has_open_profile = cast("int | None", d.pop("has_open_profile", None))
+
+        has_verified_profile = cast("int | None", d.pop("has_verified_profile", None))
+
+        has_premium = cast("int | None", d.pop("has_premium", None))
+
+        _experience = d.pop("experience", None)
+        experience: list[LeadExperience] | None
+        if _experience is None:
+            experience = None
+        else:
+            experience_type_0 = []
+            _experience_type_0 = _experience
+            for experience_type_0_item_data in _experience_type_0:
+                experience_type_0_item = LeadExperience.from_dict(experience_type_0_item_data)
+
+                experience_type_0.append(experience_type_0_item)
+
+            experience = experience_type_0
+
+        _posts = d.pop("posts", None)
+        posts: list[LeadPost] | None
+        if _posts is None:
+            posts = None
+        else:
+            posts_posts = []
+            _posts_posts = _posts
+            for posts_posts_item_data in _posts_posts:
+                posts_posts_item = LeadPost.from_dict(posts_posts_item_data)
+
+                posts_posts.append(posts_posts_item)
+
+            posts = posts_posts
+
+        _educations = d.pop("educations", None)
+        educations: list[LeadEducation] | None
+        if _educations is None:
+            educations = None
+        else:
+            educations_educations = []
+            _educations_educations = _educations
+            for educations_educations_item_data in _educations_educations:
+                educations_educations_item = LeadEducation.from_dict(
+                    educations_educations_item_data
+                )
+
+                educations_educations.append(educations_educations_item)
+
+            educations = educations_educations
+
+        _skills = d.pop("skills", None)
+        skills: list[str] | None
+        if _skills is None:
+            skills = None
+        else:
+            skills_skills = cast(list[str], _skills)
+
+            skills = skills_skills
+
+        raw_address = cast("None | str", d.pop("raw_address", None))
+
+        _location = d.pop("location", None)
+        location: list[LeadLocation] | None
+        if _location is None:
+            location = None
+        else:
+            location_type_0 = []
+            _location_type_0 = _location
+            for location_type_0_item_data in _location_type_0:
+                location_type_0_item = LeadLocation.from_dict(location_type_0_item_data)
+
+                location_type_0.append(location_type_0_item)
+
+            location = location_type_0
+
+        _tags = d.pop("tags", None)
+        tags: list[str] | None
+        if _tags is None:
+            tags = None
+        else:
+            tags_tags = cast(list[str], _tags)
+
+            tags = tags_tags
+
+        status = cast("None | str", d.pop("status", None))
+
+        linkedin_status = cast("None | str", d.pop("linkedin_status", None))
+
+        email_status = cast("None | str", d.pop("email_status", None))
+
+        _unread_counts = d.pop("unread_counts", None)
+        unread_counts: list[LeadUnreadCount] | None
+        if _unread_counts is None:
+            unread_counts = None
+        else:
+            unread_counts_unread_counts = []
+            _unread_counts_unread_counts = _unread_counts
+            for unread_counts_unread_counts_item_data in _unread_counts_unread_counts:
+                unread_counts_unread_counts_item = LeadUnreadCount.from_dict(
+                    unread_counts_unread_counts_item_data
+                )
+
+                unread_counts_unread_counts.append(unread_counts_unread_counts_item)
+
+            unread_counts = unread_counts_unread_counts
+
+        _last_automation_approve_at = d.pop("last_automation_approve_at", None)
+        last_automation_approve_at: datetime.datetime | None
+        if _last_automation_approve_at is None:
+            last_automation_approve_at = None
+        else:
             try:
-                if not isinstance(data, list):
+                if not isinstance(_last_automation_approve_at, str):
                     raise TypeError()
-                supported_languages_type_0 = cast(list[str], data)
+                last_automation_approve_at_type_0 = datetime.datetime.fromisoformat(
+                    _last_automation_approve_at
+                )
 
-                return supported_languages_type_0
+                last_automation_approve_at = last_automation_approve_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
+                last_automation_approve_at = cast(
+                    "datetime.datetime | None", _last_automation_approve_at
+                )
 
-        supported_languages = _parse_supported_languages(d.pop("supported_languages", UNSET))
-
-        has_open_profile = cast("int | None | Unset", d.pop("has_open_profile", UNSET))
-
-        has_verified_profile = cast("int | None | Unset", d.pop("has_verified_profile", UNSET))
-
-        has_premium = cast("int | None | Unset", d.pop("has_premium", UNSET))
-
-        def _parse_experience(data: object) -> list[LeadExperience] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _last_enrich_at = d.pop("last_enrich_at", None)
+        last_enrich_at: datetime.datetime | None
+        if _last_enrich_at is None:
+            last_enrich_at = None
+        else:
             try:
-                if not isinstance(data, list):
+                if not isinstance(_last_enrich_at, str):
                     raise TypeError()
-                experience_type_0 = []
-                _experience_type_0 = data
-                for experience_type_0_item_data in _experience_type_0:
-                    experience_type_0_item = LeadExperience.from_dict(experience_type_0_item_data)
+                last_enrich_at_type_0 = datetime.datetime.fromisoformat(_last_enrich_at)
 
-                    experience_type_0.append(experience_type_0_item)
-
-                return experience_type_0
+                last_enrich_at = last_enrich_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[LeadExperience] | None | Unset, data)
+                last_enrich_at = cast("datetime.datetime | None", _last_enrich_at)
 
-        experience = _parse_experience(d.pop("experience", UNSET))
-
-        def _parse_posts(data: object) -> list[LeadPost] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _last_stop_on_reply_at = d.pop("last_stop_on_reply_at", None)
+        last_stop_on_reply_at: datetime.datetime | None
+        if _last_stop_on_reply_at is None:
+            last_stop_on_reply_at = None
+        else:
             try:
-                if not isinstance(data, list):
+                if not isinstance(_last_stop_on_reply_at, str):
                     raise TypeError()
-                posts_type_0 = []
-                _posts_type_0 = data
-                for posts_type_0_item_data in _posts_type_0:
-                    posts_type_0_item = LeadPost.from_dict(posts_type_0_item_data)
+                last_stop_on_reply_at_type_0 = datetime.datetime.fromisoformat(
+                    _last_stop_on_reply_at
+                )
 
-                    posts_type_0.append(posts_type_0_item)
-
-                return posts_type_0
+                last_stop_on_reply_at = last_stop_on_reply_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[LeadPost] | None | Unset, data)
+                last_stop_on_reply_at = cast("datetime.datetime | None", _last_stop_on_reply_at)
 
-        posts = _parse_posts(d.pop("posts", UNSET))
-
-        def _parse_educations(data: object) -> list[LeadEducation] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
+        else:
             try:
-                if not isinstance(data, list):
+                if not isinstance(_created_at, str):
                     raise TypeError()
-                educations_type_0 = []
-                _educations_type_0 = data
-                for educations_type_0_item_data in _educations_type_0:
-                    educations_type_0_item = LeadEducation.from_dict(educations_type_0_item_data)
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
 
-                    educations_type_0.append(educations_type_0_item)
-
-                return educations_type_0
+                created_at = created_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[LeadEducation] | None | Unset, data)
+                created_at = cast("datetime.datetime | None", _created_at)
 
-        educations = _parse_educations(d.pop("educations", UNSET))
-
-        def _parse_skills(data: object) -> list[str] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _updated_at = d.pop("updated_at", None)
+        updated_at: datetime.datetime | None
+        if _updated_at is None:
+            updated_at = None
+        else:
             try:
-                if not isinstance(data, list):
+                if not isinstance(_updated_at, str):
                     raise TypeError()
-                skills_type_0 = cast(list[str], data)
+                updated_at_type_0 = datetime.datetime.fromisoformat(_updated_at)
 
-                return skills_type_0
+                updated_at = updated_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
-
-        skills = _parse_skills(d.pop("skills", UNSET))
-
-        raw_address = cast("None | str | Unset", d.pop("raw_address", UNSET))
-
-        def _parse_location(data: object) -> list[LeadLocation] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                location_type_0 = []
-                _location_type_0 = data
-                for location_type_0_item_data in _location_type_0:
-                    location_type_0_item = LeadLocation.from_dict(location_type_0_item_data)
-
-                    location_type_0.append(location_type_0_item)
-
-                return location_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[LeadLocation] | None | Unset, data)
-
-        location = _parse_location(d.pop("location", UNSET))
-
-        def _parse_tags(data: object) -> list[str] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                tags_type_0 = cast(list[str], data)
-
-                return tags_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
-
-        tags = _parse_tags(d.pop("tags", UNSET))
-
-        status = cast("None | str | Unset", d.pop("status", UNSET))
-
-        linkedin_status = cast("None | str | Unset", d.pop("linkedin_status", UNSET))
-
-        email_status = cast("None | str | Unset", d.pop("email_status", UNSET))
-
-        def _parse_unread_counts(data: object) -> list[LeadUnreadCount] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                unread_counts_type_0 = []
-                _unread_counts_type_0 = data
-                for unread_counts_type_0_item_data in _unread_counts_type_0:
-                    unread_counts_type_0_item = LeadUnreadCount.from_dict(
-                        unread_counts_type_0_item_data
-                    )
-
-                    unread_counts_type_0.append(unread_counts_type_0_item)
-
-                return unread_counts_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[LeadUnreadCount] | None | Unset, data)
-
-        unread_counts = _parse_unread_counts(d.pop("unread_counts", UNSET))
-
-        def _parse_last_automation_approve_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                last_automation_approve_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return last_automation_approve_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        last_automation_approve_at = _parse_last_automation_approve_at(
-            d.pop("last_automation_approve_at", UNSET)
-        )
-
-        def _parse_last_enrich_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                last_enrich_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return last_enrich_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        last_enrich_at = _parse_last_enrich_at(d.pop("last_enrich_at", UNSET))
-
-        def _parse_last_stop_on_reply_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                last_stop_on_reply_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return last_stop_on_reply_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        last_stop_on_reply_at = _parse_last_stop_on_reply_at(d.pop("last_stop_on_reply_at", UNSET))
-
-        def _parse_created_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                created_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return created_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
-
-        def _parse_updated_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                updated_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return updated_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        updated_at = _parse_updated_at(d.pop("updated_at", UNSET))
+                updated_at = cast("datetime.datetime | None", _updated_at)
 
         _instance = cls(
             uuid=uuid,

@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="LeadBlacklistEntry")
 
@@ -19,113 +19,90 @@ class LeadBlacklistEntry:
     """A blacklisted contact identity.
 
     Attributes:
-        uuid (str | Unset):
-        team_id (int | None | Unset):
-        user_id (int | None | Unset):
-        name (None | str | Unset):
-        company_name (None | str | Unset):
-        linkedin (None | str | Unset):
-        ln_id (None | str | Unset):
-        email (None | str | Unset):
-        created_at (datetime.datetime | None | Unset):
-        updated_at (datetime.datetime | None | Unset):
+        uuid (str):
+        team_id (int | None):
+        user_id (int | None):
+        name (None | str):
+        company_name (None | str):
+        linkedin (None | str):
+        ln_id (None | str):
+        email (None | str):
+        created_at (datetime.datetime | None):
+        updated_at (datetime.datetime | None):
     """
 
-    uuid: str | Unset = UNSET
-    team_id: int | Unset | None = UNSET
-    user_id: int | Unset | None = UNSET
-    name: str | Unset | None = UNSET
-    company_name: str | Unset | None = UNSET
-    linkedin: str | Unset | None = UNSET
-    ln_id: str | Unset | None = UNSET
-    email: str | Unset | None = UNSET
-    created_at: datetime.datetime | Unset | None = UNSET
-    updated_at: datetime.datetime | Unset | None = UNSET
+    uuid: str
+    team_id: int | None = None
+    user_id: int | None = None
+    name: str | None = None
+    company_name: str | None = None
+    linkedin: str | None = None
+    ln_id: str | None = None
+    email: str | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
-        team_id: int | Unset | None
-        if isinstance(self.team_id, Unset):
-            team_id = UNSET
-        else:
-            team_id = self.team_id
+        team_id: int | None
+        team_id = self.team_id
 
-        user_id: int | Unset | None
-        if isinstance(self.user_id, Unset):
-            user_id = UNSET
-        else:
-            user_id = self.user_id
+        user_id: int | None
+        user_id = self.user_id
 
-        name: str | Unset | None
-        if isinstance(self.name, Unset):
-            name = UNSET
-        else:
-            name = self.name
+        name: str | None
+        name = self.name
 
-        company_name: str | Unset | None
-        if isinstance(self.company_name, Unset):
-            company_name = UNSET
-        else:
-            company_name = self.company_name
+        company_name: str | None
+        company_name = self.company_name
 
-        linkedin: str | Unset | None
-        if isinstance(self.linkedin, Unset):
-            linkedin = UNSET
-        else:
-            linkedin = self.linkedin
+        linkedin: str | None
+        linkedin = self.linkedin
 
-        ln_id: str | Unset | None
-        if isinstance(self.ln_id, Unset):
-            ln_id = UNSET
-        else:
-            ln_id = self.ln_id
+        ln_id: str | None
+        ln_id = self.ln_id
 
-        email: str | Unset | None
-        if isinstance(self.email, Unset):
-            email = UNSET
-        else:
-            email = self.email
+        email: str | None
+        email = self.email
 
-        created_at: str | Unset | None
-        if isinstance(self.created_at, Unset):
-            created_at = UNSET
-        elif isinstance(self.created_at, datetime.datetime):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
         else:
             created_at = self.created_at
 
-        updated_at: str | Unset | None
-        if isinstance(self.updated_at, Unset):
-            updated_at = UNSET
-        elif isinstance(self.updated_at, datetime.datetime):
+        updated_at: str | None
+        if isinstance(self.updated_at, datetime.datetime):
             updated_at = self.updated_at.isoformat()
         else:
             updated_at = self.updated_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if team_id is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if team_id is not None:
             field_dict["team_id"] = team_id
-        if user_id is not UNSET:
+        if user_id is not None:
             field_dict["user_id"] = user_id
-        if name is not UNSET:
+        if name is not None:
             field_dict["name"] = name
-        if company_name is not UNSET:
+        if company_name is not None:
             field_dict["company_name"] = company_name
-        if linkedin is not UNSET:
+        if linkedin is not None:
             field_dict["linkedin"] = linkedin
-        if ln_id is not UNSET:
+        if ln_id is not None:
             field_dict["ln_id"] = ln_id
-        if email is not UNSET:
+        if email is not None:
             field_dict["email"] = email
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
+        if updated_at is not None:
             field_dict["updated_at"] = updated_at
 
         return field_dict
@@ -133,55 +110,51 @@ class LeadBlacklistEntry:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("LeadBlacklistEntry", "uuid", uuid)
 
-        team_id = cast("int | None | Unset", d.pop("team_id", UNSET))
+        team_id = cast("int | None", d.pop("team_id", None))
 
-        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
+        user_id = cast("int | None", d.pop("user_id", None))
 
-        name = cast("None | str | Unset", d.pop("name", UNSET))
+        name = cast("None | str", d.pop("name", None))
 
-        company_name = cast("None | str | Unset", d.pop("company_name", UNSET))
+        company_name = cast("None | str", d.pop("company_name", None))
 
-        linkedin = cast("None | str | Unset", d.pop("linkedin", UNSET))
+        linkedin = cast("None | str", d.pop("linkedin", None))
 
-        ln_id = cast("None | str | Unset", d.pop("ln_id", UNSET))
+        ln_id = cast("None | str", d.pop("ln_id", None))
 
-        email = cast("None | str | Unset", d.pop("email", UNSET))
+        email = cast("None | str", d.pop("email", None))
 
-        def _parse_created_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
+        else:
             try:
-                if not isinstance(data, str):
+                if not isinstance(_created_at, str):
                     raise TypeError()
-                created_at_type_0 = datetime.datetime.fromisoformat(data)
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
 
-                return created_at_type_0
+                created_at = created_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
+                created_at = cast("datetime.datetime | None", _created_at)
 
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
-
-        def _parse_updated_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _updated_at = d.pop("updated_at", None)
+        updated_at: datetime.datetime | None
+        if _updated_at is None:
+            updated_at = None
+        else:
             try:
-                if not isinstance(data, str):
+                if not isinstance(_updated_at, str):
                     raise TypeError()
-                updated_at_type_0 = datetime.datetime.fromisoformat(data)
+                updated_at_type_0 = datetime.datetime.fromisoformat(_updated_at)
 
-                return updated_at_type_0
+                updated_at = updated_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        updated_at = _parse_updated_at(d.pop("updated_at", UNSET))
+                updated_at = cast("datetime.datetime | None", _updated_at)
 
         _instance = cls(
             uuid=uuid,

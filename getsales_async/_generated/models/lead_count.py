@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="LeadCount")
 
@@ -18,25 +16,27 @@ class LeadCount:
     """Count result. Documented as `total`; some clients read `count`.
 
     Attributes:
-        total (int | Unset):
-        count (int | Unset):
+        total (int | None):
+        count (int | None):
     """
 
-    total: int | Unset = UNSET
-    count: int | Unset = UNSET
+    total: int | None = None
+    count: int | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        total: int | None
         total = self.total
 
+        count: int | None
         count = self.count
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if total is not UNSET:
+        if total is not None:
             field_dict["total"] = total
-        if count is not UNSET:
+        if count is not None:
             field_dict["count"] = count
 
         return field_dict
@@ -44,9 +44,9 @@ class LeadCount:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        total = d.pop("total", UNSET)
+        total = cast("int | None", d.pop("total", None))
 
-        count = d.pop("count", UNSET)
+        count = cast("int | None", d.pop("count", None))
 
         _instance = cls(
             total=total,

@@ -8,8 +8,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="LeadEducation")
 
 
@@ -17,63 +15,48 @@ T = TypeVar("T", bound="LeadEducation")
 class LeadEducation:
     """
     Attributes:
-        school (None | str | Unset):
-        degree (None | str | Unset):
-        field_of_study (None | str | Unset):
-        start_year (None | str | Unset):
-        end_year (None | str | Unset):
+        school (None | str):
+        degree (None | str):
+        field_of_study (None | str):
+        start_year (None | str):
+        end_year (None | str):
     """
 
-    school: str | Unset | None = UNSET
-    degree: str | Unset | None = UNSET
-    field_of_study: str | Unset | None = UNSET
-    start_year: str | Unset | None = UNSET
-    end_year: str | Unset | None = UNSET
+    school: str | None = None
+    degree: str | None = None
+    field_of_study: str | None = None
+    start_year: str | None = None
+    end_year: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        school: str | Unset | None
-        if isinstance(self.school, Unset):
-            school = UNSET
-        else:
-            school = self.school
+        school: str | None
+        school = self.school
 
-        degree: str | Unset | None
-        if isinstance(self.degree, Unset):
-            degree = UNSET
-        else:
-            degree = self.degree
+        degree: str | None
+        degree = self.degree
 
-        field_of_study: str | Unset | None
-        if isinstance(self.field_of_study, Unset):
-            field_of_study = UNSET
-        else:
-            field_of_study = self.field_of_study
+        field_of_study: str | None
+        field_of_study = self.field_of_study
 
-        start_year: str | Unset | None
-        if isinstance(self.start_year, Unset):
-            start_year = UNSET
-        else:
-            start_year = self.start_year
+        start_year: str | None
+        start_year = self.start_year
 
-        end_year: str | Unset | None
-        if isinstance(self.end_year, Unset):
-            end_year = UNSET
-        else:
-            end_year = self.end_year
+        end_year: str | None
+        end_year = self.end_year
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if school is not UNSET:
+        if school is not None:
             field_dict["school"] = school
-        if degree is not UNSET:
+        if degree is not None:
             field_dict["degree"] = degree
-        if field_of_study is not UNSET:
+        if field_of_study is not None:
             field_dict["field_of_study"] = field_of_study
-        if start_year is not UNSET:
+        if start_year is not None:
             field_dict["start_year"] = start_year
-        if end_year is not UNSET:
+        if end_year is not None:
             field_dict["end_year"] = end_year
 
         return field_dict
@@ -81,15 +64,15 @@ class LeadEducation:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        school = cast("None | str | Unset", d.pop("school", UNSET))
+        school = cast("None | str", d.pop("school", None))
 
-        degree = cast("None | str | Unset", d.pop("degree", UNSET))
+        degree = cast("None | str", d.pop("degree", None))
 
-        field_of_study = cast("None | str | Unset", d.pop("field_of_study", UNSET))
+        field_of_study = cast("None | str", d.pop("field_of_study", None))
 
-        start_year = cast("None | str | Unset", d.pop("start_year", UNSET))
+        start_year = cast("None | str", d.pop("start_year", None))
 
-        end_year = cast("None | str | Unset", d.pop("end_year", UNSET))
+        end_year = cast("None | str", d.pop("end_year", None))
 
         _instance = cls(
             school=school,

@@ -8,8 +8,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="LeadExperience")
 
 
@@ -17,53 +15,41 @@ T = TypeVar("T", bound="LeadExperience")
 class LeadExperience:
     """
     Attributes:
-        title (None | str | Unset):
-        company (None | str | Unset):
-        start_date (None | str | Unset):
-        end_date (None | str | Unset):
+        title (None | str):
+        company (None | str):
+        start_date (None | str):
+        end_date (None | str):
     """
 
-    title: str | Unset | None = UNSET
-    company: str | Unset | None = UNSET
-    start_date: str | Unset | None = UNSET
-    end_date: str | Unset | None = UNSET
+    title: str | None = None
+    company: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        title: str | Unset | None
-        if isinstance(self.title, Unset):
-            title = UNSET
-        else:
-            title = self.title
+        title: str | None
+        title = self.title
 
-        company: str | Unset | None
-        if isinstance(self.company, Unset):
-            company = UNSET
-        else:
-            company = self.company
+        company: str | None
+        company = self.company
 
-        start_date: str | Unset | None
-        if isinstance(self.start_date, Unset):
-            start_date = UNSET
-        else:
-            start_date = self.start_date
+        start_date: str | None
+        start_date = self.start_date
 
-        end_date: str | Unset | None
-        if isinstance(self.end_date, Unset):
-            end_date = UNSET
-        else:
-            end_date = self.end_date
+        end_date: str | None
+        end_date = self.end_date
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if title is not UNSET:
+        if title is not None:
             field_dict["title"] = title
-        if company is not UNSET:
+        if company is not None:
             field_dict["company"] = company
-        if start_date is not UNSET:
+        if start_date is not None:
             field_dict["start_date"] = start_date
-        if end_date is not UNSET:
+        if end_date is not None:
             field_dict["end_date"] = end_date
 
         return field_dict
@@ -71,13 +57,13 @@ class LeadExperience:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        title = cast("None | str | Unset", d.pop("title", UNSET))
+        title = cast("None | str", d.pop("title", None))
 
-        company = cast("None | str | Unset", d.pop("company", UNSET))
+        company = cast("None | str", d.pop("company", None))
 
-        start_date = cast("None | str | Unset", d.pop("start_date", UNSET))
+        start_date = cast("None | str", d.pop("start_date", None))
 
-        end_date = cast("None | str | Unset", d.pop("end_date", UNSET))
+        end_date = cast("None | str", d.pop("end_date", None))
 
         _instance = cls(
             title=title,

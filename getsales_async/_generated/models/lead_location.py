@@ -8,8 +8,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="LeadLocation")
 
 
@@ -17,23 +15,20 @@ T = TypeVar("T", bound="LeadLocation")
 class LeadLocation:
     """
     Attributes:
-        address_string (None | str | Unset):
+        address_string (None | str):
     """
 
-    address_string: str | Unset | None = UNSET
+    address_string: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        address_string: str | Unset | None
-        if isinstance(self.address_string, Unset):
-            address_string = UNSET
-        else:
-            address_string = self.address_string
+        address_string: str | None
+        address_string = self.address_string
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if address_string is not UNSET:
+        if address_string is not None:
             field_dict["address_string"] = address_string
 
         return field_dict
@@ -41,7 +36,7 @@ class LeadLocation:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        address_string = cast("None | str | Unset", d.pop("address_string", UNSET))
+        address_string = cast("None | str", d.pop("address_string", None))
 
         _instance = cls(
             address_string=address_string,

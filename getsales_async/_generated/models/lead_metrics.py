@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="LeadMetrics")
 
@@ -20,27 +18,23 @@ class LeadMetrics:
     Empty maps can arrive as `[]`.
 
         Attributes:
-            total (LeadMetricsCounts | list[Any] | Unset):
-            metrics (LeadMetricsMetricsType0 | list[Any] | Unset):
+            total (LeadMetricsCounts | None):
+            metrics (LeadMetricsMetrics | None):
     """
 
-    total: LeadMetricsCounts | list[Any] | Unset = UNSET
-    metrics: LeadMetricsMetricsType0 | list[Any] | Unset = UNSET
+    total: LeadMetricsCounts | None = None
+    metrics: LeadMetricsMetrics | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        total: dict[str, Any] | list[Any] | Unset
-        if isinstance(self.total, Unset):
-            total = UNSET
-        elif isinstance(self.total, LeadMetricsCounts):
+        total: dict[str, Any] | None
+        if isinstance(self.total, LeadMetricsCounts):
             total = self.total.to_dict()
         else:
             total = self.total
 
-        metrics: dict[str, Any] | list[Any] | Unset
-        if isinstance(self.metrics, Unset):
-            metrics = UNSET
-        elif isinstance(self.metrics, LeadMetricsMetricsType0):
+        metrics: dict[str, Any] | None
+        if isinstance(self.metrics, LeadMetricsMetrics):
             metrics = self.metrics.to_dict()
         else:
             metrics = self.metrics
@@ -48,9 +42,9 @@ class LeadMetrics:
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if total is not UNSET:
+        if total is not None:
             field_dict["total"] = total
-        if metrics is not UNSET:
+        if metrics is not None:
             field_dict["metrics"] = metrics
 
         return field_dict
@@ -58,44 +52,23 @@ class LeadMetrics:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        _total = d.pop("total", None)
+        total: LeadMetricsCounts | None
+        if _total is None:
+            total = None
+        else:
+            total_type_1 = LeadMetricsCounts.from_dict(_total)
 
-        def _parse_total(data: object) -> LeadMetricsCounts | list[Any] | Unset:
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                total_type_0 = LeadMetricsCounts.from_dict(data)
+            total = total_type_1
 
-                return total_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, list):
-                raise TypeError()
-            total_type_1 = cast(list[Any], data)
+        _metrics = d.pop("metrics", None)
+        metrics: LeadMetricsMetrics | None
+        if _metrics is None:
+            metrics = None
+        else:
+            metrics_metrics = LeadMetricsMetrics.from_dict(_metrics)
 
-            return total_type_1
-
-        total = _parse_total(d.pop("total", UNSET))
-
-        def _parse_metrics(data: object) -> LeadMetricsMetricsType0 | list[Any] | Unset:
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                metrics_type_0 = LeadMetricsMetricsType0.from_dict(data)
-
-                return metrics_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, list):
-                raise TypeError()
-            metrics_type_1 = cast(list[Any], data)
-
-            return metrics_type_1
-
-        metrics = _parse_metrics(d.pop("metrics", UNSET))
+            metrics = metrics_metrics
 
         _instance = cls(
             total=total,
@@ -125,4 +98,4 @@ class LeadMetrics:
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
 from ..models.lead_metrics_counts import LeadMetricsCounts
-from ..models.lead_metrics_metrics_type_0 import LeadMetricsMetricsType0
+from ..models.lead_metrics_metrics import LeadMetricsMetrics

@@ -9,8 +9,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="LeadPost")
 
 
@@ -18,25 +16,20 @@ T = TypeVar("T", bound="LeadPost")
 class LeadPost:
     """
     Attributes:
-        content (None | str | Unset):
-        date (datetime.datetime | None | Unset):
+        content (None | str):
+        date (datetime.datetime | None):
     """
 
-    content: str | Unset | None = UNSET
-    date: datetime.datetime | Unset | None = UNSET
+    content: str | None = None
+    date: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        content: str | Unset | None
-        if isinstance(self.content, Unset):
-            content = UNSET
-        else:
-            content = self.content
+        content: str | None
+        content = self.content
 
-        date: str | Unset | None
-        if isinstance(self.date, Unset):
-            date = UNSET
-        elif isinstance(self.date, datetime.datetime):
+        date: str | None
+        if isinstance(self.date, datetime.datetime):
             date = self.date.isoformat()
         else:
             date = self.date
@@ -44,9 +37,9 @@ class LeadPost:
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if content is not UNSET:
+        if content is not None:
             field_dict["content"] = content
-        if date is not UNSET:
+        if date is not None:
             field_dict["date"] = date
 
         return field_dict
@@ -54,24 +47,21 @@ class LeadPost:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        content = cast("None | str | Unset", d.pop("content", UNSET))
+        content = cast("None | str", d.pop("content", None))
 
-        def _parse_date(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _date = d.pop("date", None)
+        date: datetime.datetime | None
+        if _date is None:
+            date = None
+        else:
             try:
-                if not isinstance(data, str):
+                if not isinstance(_date, str):
                     raise TypeError()
-                date_type_0 = datetime.datetime.fromisoformat(data)
+                date_type_0 = datetime.datetime.fromisoformat(_date)
 
-                return date_type_0
+                date = date_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        date = _parse_date(d.pop("date", UNSET))
+                date = cast("datetime.datetime | None", _date)
 
         _instance = cls(
             content=content,

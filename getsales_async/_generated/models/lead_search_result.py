@@ -8,8 +8,6 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="LeadSearchResult")
 
 
@@ -19,44 +17,47 @@ class LeadSearchResult:
     flat (the contact fields at the top level), e.g. with `disable_aggregation`.
 
         Attributes:
-            lead (Lead | Unset): A contact (lead).
-            markers (Any | Unset): Activity markers (per sender profile); shape varies.
-            flows (list[LeadSearchResultFlowsItem] | Unset): Flows the contact is enrolled in.
-            custom_fields (Any | Unset): Custom field values; shape varies (map, or `[]` when empty).
+            lead (Lead): A contact (lead).
+            markers (Any): Activity markers (per sender profile); shape varies.
+            flows (list[LeadSearchResultFlowsItem] | None): Flows the contact is enrolled in.
+            custom_fields (Any): Custom field values; shape varies (map, or `[]` when empty).
     """
 
-    lead: Lead | Unset = UNSET
-    markers: Any | Unset = UNSET
-    flows: list[LeadSearchResultFlowsItem] | Unset = UNSET
-    custom_fields: Any | Unset = UNSET
+    lead: Lead
+    markers: Any = None
+    flows: list[LeadSearchResultFlowsItem] | None = None
+    custom_fields: Any = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        lead: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.lead, Unset):
-            lead = self.lead.to_dict()
+        lead = self.lead.to_dict()
 
         markers = self.markers
 
-        flows: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.flows, Unset):
+        flows: list[dict[str, Any]] | None
+        if isinstance(self.flows, list):
             flows = []
-            for flows_item_data in self.flows:
-                flows_item = flows_item_data.to_dict()
-                flows.append(flows_item)
+            for flows_flows_item_data in self.flows:
+                flows_flows_item = flows_flows_item_data.to_dict()
+                flows.append(flows_flows_item)
+
+        else:
+            flows = self.flows
 
         custom_fields = self.custom_fields
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if lead is not UNSET:
-            field_dict["lead"] = lead
-        if markers is not UNSET:
+        field_dict.update(
+            {
+                "lead": lead,
+            }
+        )
+        if markers is not None:
             field_dict["markers"] = markers
-        if flows is not UNSET:
+        if flows is not None:
             field_dict["flows"] = flows
-        if custom_fields is not UNSET:
+        if custom_fields is not None:
             field_dict["custom_fields"] = custom_fields
 
         return field_dict
@@ -64,25 +65,25 @@ class LeadSearchResult:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        _lead = d.pop("lead", UNSET)
-        lead: Lead | Unset
-        if isinstance(_lead, Unset):
-            lead = UNSET
+        lead = Lead.from_dict(d.pop("lead"))
+
+        markers = d.pop("markers", None)
+
+        _flows = d.pop("flows", None)
+        flows: list[LeadSearchResultFlowsItem] | None
+        if _flows is None:
+            flows = None
         else:
-            lead = Lead.from_dict(_lead)
+            flows_flows = []
+            _flows_flows = _flows
+            for flows_flows_item_data in _flows_flows:
+                flows_flows_item = LeadSearchResultFlowsItem.from_dict(flows_flows_item_data)
 
-        markers = d.pop("markers", UNSET)
+                flows_flows.append(flows_flows_item)
 
-        _flows = d.pop("flows", UNSET)
-        flows: list[LeadSearchResultFlowsItem] | Unset = UNSET
-        if _flows is not UNSET:
-            flows = []
-            for flows_item_data in _flows:
-                flows_item = LeadSearchResultFlowsItem.from_dict(flows_item_data)
+            flows = flows_flows
 
-                flows.append(flows_item)
-
-        custom_fields = d.pop("custom_fields", UNSET)
+        custom_fields = d.pop("custom_fields", None)
 
         _instance = cls(
             lead=lead,

@@ -8,8 +8,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="LeadUnreadCount")
 
 
@@ -18,39 +16,34 @@ class LeadUnreadCount:
     """Unread message count per category (or per sender profile).
 
     Attributes:
-        category (None | str | Unset):
-        sender_profile_uuid (None | str | Unset):
-        count (int | Unset):
+        category (None | str):
+        sender_profile_uuid (None | str):
+        count (int | None):
     """
 
-    category: str | Unset | None = UNSET
-    sender_profile_uuid: str | Unset | None = UNSET
-    count: int | Unset = UNSET
+    category: str | None = None
+    sender_profile_uuid: str | None = None
+    count: int | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        category: str | Unset | None
-        if isinstance(self.category, Unset):
-            category = UNSET
-        else:
-            category = self.category
+        category: str | None
+        category = self.category
 
-        sender_profile_uuid: str | Unset | None
-        if isinstance(self.sender_profile_uuid, Unset):
-            sender_profile_uuid = UNSET
-        else:
-            sender_profile_uuid = self.sender_profile_uuid
+        sender_profile_uuid: str | None
+        sender_profile_uuid = self.sender_profile_uuid
 
+        count: int | None
         count = self.count
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if category is not UNSET:
+        if category is not None:
             field_dict["category"] = category
-        if sender_profile_uuid is not UNSET:
+        if sender_profile_uuid is not None:
             field_dict["sender_profile_uuid"] = sender_profile_uuid
-        if count is not UNSET:
+        if count is not None:
             field_dict["count"] = count
 
         return field_dict
@@ -58,11 +51,11 @@ class LeadUnreadCount:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        category = cast("None | str | Unset", d.pop("category", UNSET))
+        category = cast("None | str", d.pop("category", None))
 
-        sender_profile_uuid = cast("None | str | Unset", d.pop("sender_profile_uuid", UNSET))
+        sender_profile_uuid = cast("None | str", d.pop("sender_profile_uuid", None))
 
-        count = d.pop("count", UNSET)
+        count = cast("int | None", d.pop("count", None))
 
         _instance = cls(
             category=category,

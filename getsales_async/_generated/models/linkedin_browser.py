@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="LinkedinBrowser")
 
@@ -20,117 +20,92 @@ class LinkedinBrowser:
     `linkedin_login`, `linkedin_password` and `ln_code` are only present with `show_all_fields=true`.
 
         Attributes:
-            id (int | Unset):
-            team_id (int | Unset):
-            sender_profile_uuid (None | str | Unset):
-            linkedin_account_uuid (None | str | Unset):
-            external_id (None | str | Unset): GoLogin profile ID.
-            name (None | str | Unset):
-            shared_emails (list[str] | None | Unset):
-            linkedin_automation_server_id (int | None | Unset):
-            linkedin_proxy_id (int | None | Unset): Set when the browser uses a GetSales-managed proxy.
-            proxy_country_code (None | str | Unset):
-            custom_proxy_config (BrowserProxyConfig | list[BrowserProxyConfig] | None | Unset): Custom proxy settings;
-                documented as an array of objects, may also arrive as a single object.
-            schedule (Schedule | Unset): When automation may act. Each timeblock is a day of week (0=Sunday) and a window in
-                minutes from midnight.
-            linkedin_login (None | str | Unset):
-            linkedin_password (None | str | Unset):
-            ln_code (None | str | Unset):
-            browser_owner (None | str | Unset): Who owns the GoLogin profile (GetSales or the customer).
-            status (str | Unset): Known values: running, stopped, idle, start_issue, running_issue, login_issue,
+            id (int):
+            team_id (int | None):
+            sender_profile_uuid (None | str):
+            linkedin_account_uuid (None | str):
+            external_id (None | str): GoLogin profile ID.
+            name (None | str):
+            shared_emails (list[str] | None):
+            linkedin_automation_server_id (int | None):
+            linkedin_proxy_id (int | None): Set when the browser uses a GetSales-managed proxy.
+            proxy_country_code (None | str):
+            custom_proxy_config (BrowserProxyConfig | list[BrowserProxyConfig] | None): Custom proxy settings; documented as
+                an array of objects, may also arrive as a single object.
+            schedule (None | Schedule):
+            linkedin_login (None | str):
+            linkedin_password (None | str):
+            ln_code (None | str):
+            browser_owner (None | str): Who owns the GoLogin profile (GetSales or the customer).
+            status (None | str): Known values: running, stopped, idle, start_issue, running_issue, login_issue,
                 initializing.
-            error_reason (None | str | Unset):
-            user_id (int | None | Unset):
-            last_start_at (datetime.datetime | None | Unset):
-            created_at (datetime.datetime | Unset):
-            updated_at (datetime.datetime | Unset):
+            error_reason (None | str):
+            user_id (int | None):
+            last_start_at (datetime.datetime | None):
+            created_at (datetime.datetime | None):
+            updated_at (datetime.datetime | None):
     """
 
-    id: int | Unset = UNSET
-    team_id: int | Unset = UNSET
-    sender_profile_uuid: str | Unset | None = UNSET
-    linkedin_account_uuid: str | Unset | None = UNSET
-    external_id: str | Unset | None = UNSET
-    name: str | Unset | None = UNSET
-    shared_emails: list[str] | Unset | None = UNSET
-    linkedin_automation_server_id: int | Unset | None = UNSET
-    linkedin_proxy_id: int | Unset | None = UNSET
-    proxy_country_code: str | Unset | None = UNSET
-    custom_proxy_config: BrowserProxyConfig | list[BrowserProxyConfig] | Unset | None = UNSET
-    schedule: Schedule | Unset = UNSET
-    linkedin_login: str | Unset | None = UNSET
-    linkedin_password: str | Unset | None = UNSET
-    ln_code: str | Unset | None = UNSET
-    browser_owner: str | Unset | None = UNSET
-    status: str | Unset = UNSET
-    error_reason: str | Unset | None = UNSET
-    user_id: int | Unset | None = UNSET
-    last_start_at: datetime.datetime | Unset | None = UNSET
-    created_at: datetime.datetime | Unset = UNSET
-    updated_at: datetime.datetime | Unset = UNSET
+    id: int
+    team_id: int | None = None
+    sender_profile_uuid: str | None = None
+    linkedin_account_uuid: str | None = None
+    external_id: str | None = None
+    name: str | None = None
+    shared_emails: list[str] | None = None
+    linkedin_automation_server_id: int | None = None
+    linkedin_proxy_id: int | None = None
+    proxy_country_code: str | None = None
+    custom_proxy_config: BrowserProxyConfig | list[BrowserProxyConfig] | None = None
+    schedule: Schedule | None = None
+    linkedin_login: str | None = None
+    linkedin_password: str | None = None
+    ln_code: str | None = None
+    browser_owner: str | None = None
+    status: str | None = None
+    error_reason: str | None = None
+    user_id: int | None = None
+    last_start_at: datetime.datetime | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
+        team_id: int | None
         team_id = self.team_id
 
-        sender_profile_uuid: str | Unset | None
-        if isinstance(self.sender_profile_uuid, Unset):
-            sender_profile_uuid = UNSET
-        else:
-            sender_profile_uuid = self.sender_profile_uuid
+        sender_profile_uuid: str | None
+        sender_profile_uuid = self.sender_profile_uuid
 
-        linkedin_account_uuid: str | Unset | None
-        if isinstance(self.linkedin_account_uuid, Unset):
-            linkedin_account_uuid = UNSET
-        else:
-            linkedin_account_uuid = self.linkedin_account_uuid
+        linkedin_account_uuid: str | None
+        linkedin_account_uuid = self.linkedin_account_uuid
 
-        external_id: str | Unset | None
-        if isinstance(self.external_id, Unset):
-            external_id = UNSET
-        else:
-            external_id = self.external_id
+        external_id: str | None
+        external_id = self.external_id
 
-        name: str | Unset | None
-        if isinstance(self.name, Unset):
-            name = UNSET
-        else:
-            name = self.name
+        name: str | None
+        name = self.name
 
-        shared_emails: list[str] | Unset | None
-        if isinstance(self.shared_emails, Unset):
-            shared_emails = UNSET
-        elif isinstance(self.shared_emails, list):
+        shared_emails: list[str] | None
+        if isinstance(self.shared_emails, list):
             shared_emails = self.shared_emails
 
         else:
             shared_emails = self.shared_emails
 
-        linkedin_automation_server_id: int | Unset | None
-        if isinstance(self.linkedin_automation_server_id, Unset):
-            linkedin_automation_server_id = UNSET
-        else:
-            linkedin_automation_server_id = self.linkedin_automation_server_id
+        linkedin_automation_server_id: int | None
+        linkedin_automation_server_id = self.linkedin_automation_server_id
 
-        linkedin_proxy_id: int | Unset | None
-        if isinstance(self.linkedin_proxy_id, Unset):
-            linkedin_proxy_id = UNSET
-        else:
-            linkedin_proxy_id = self.linkedin_proxy_id
+        linkedin_proxy_id: int | None
+        linkedin_proxy_id = self.linkedin_proxy_id
 
-        proxy_country_code: str | Unset | None
-        if isinstance(self.proxy_country_code, Unset):
-            proxy_country_code = UNSET
-        else:
-            proxy_country_code = self.proxy_country_code
+        proxy_country_code: str | None
+        proxy_country_code = self.proxy_country_code
 
-        custom_proxy_config: dict[str, Any] | list[dict[str, Any]] | Unset | None
-        if isinstance(self.custom_proxy_config, Unset):
-            custom_proxy_config = UNSET
-        elif isinstance(self.custom_proxy_config, list):
+        custom_proxy_config: dict[str, Any] | list[dict[str, Any]] | None
+        if isinstance(self.custom_proxy_config, list):
             custom_proxy_config = []
             for custom_proxy_config_type_0_type_0_item_data in self.custom_proxy_config:
                 custom_proxy_config_type_0_type_0_item = (
@@ -143,110 +118,99 @@ class LinkedinBrowser:
         else:
             custom_proxy_config = self.custom_proxy_config
 
-        schedule: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.schedule, Unset):
+        schedule: dict[str, Any] | None
+        if isinstance(self.schedule, Schedule):
             schedule = self.schedule.to_dict()
-
-        linkedin_login: str | Unset | None
-        if isinstance(self.linkedin_login, Unset):
-            linkedin_login = UNSET
         else:
-            linkedin_login = self.linkedin_login
+            schedule = self.schedule
 
-        linkedin_password: str | Unset | None
-        if isinstance(self.linkedin_password, Unset):
-            linkedin_password = UNSET
-        else:
-            linkedin_password = self.linkedin_password
+        linkedin_login: str | None
+        linkedin_login = self.linkedin_login
 
-        ln_code: str | Unset | None
-        if isinstance(self.ln_code, Unset):
-            ln_code = UNSET
-        else:
-            ln_code = self.ln_code
+        linkedin_password: str | None
+        linkedin_password = self.linkedin_password
 
-        browser_owner: str | Unset | None
-        if isinstance(self.browser_owner, Unset):
-            browser_owner = UNSET
-        else:
-            browser_owner = self.browser_owner
+        ln_code: str | None
+        ln_code = self.ln_code
 
+        browser_owner: str | None
+        browser_owner = self.browser_owner
+
+        status: str | None
         status = self.status
 
-        error_reason: str | Unset | None
-        if isinstance(self.error_reason, Unset):
-            error_reason = UNSET
-        else:
-            error_reason = self.error_reason
+        error_reason: str | None
+        error_reason = self.error_reason
 
-        user_id: int | Unset | None
-        if isinstance(self.user_id, Unset):
-            user_id = UNSET
-        else:
-            user_id = self.user_id
+        user_id: int | None
+        user_id = self.user_id
 
-        last_start_at: str | Unset | None
-        if isinstance(self.last_start_at, Unset):
-            last_start_at = UNSET
-        elif isinstance(self.last_start_at, datetime.datetime):
+        last_start_at: str | None
+        if isinstance(self.last_start_at, datetime.datetime):
             last_start_at = self.last_start_at.isoformat()
         else:
             last_start_at = self.last_start_at
 
-        created_at: str | Unset = UNSET
-        if not isinstance(self.created_at, Unset):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
+        else:
+            created_at = self.created_at
 
-        updated_at: str | Unset = UNSET
-        if not isinstance(self.updated_at, Unset):
+        updated_at: str | None
+        if isinstance(self.updated_at, datetime.datetime):
             updated_at = self.updated_at.isoformat()
+        else:
+            updated_at = self.updated_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if id is not UNSET:
-            field_dict["id"] = id
-        if team_id is not UNSET:
+        field_dict.update(
+            {
+                "id": id,
+            }
+        )
+        if team_id is not None:
             field_dict["team_id"] = team_id
-        if sender_profile_uuid is not UNSET:
+        if sender_profile_uuid is not None:
             field_dict["sender_profile_uuid"] = sender_profile_uuid
-        if linkedin_account_uuid is not UNSET:
+        if linkedin_account_uuid is not None:
             field_dict["linkedin_account_uuid"] = linkedin_account_uuid
-        if external_id is not UNSET:
+        if external_id is not None:
             field_dict["external_id"] = external_id
-        if name is not UNSET:
+        if name is not None:
             field_dict["name"] = name
-        if shared_emails is not UNSET:
+        if shared_emails is not None:
             field_dict["shared_emails"] = shared_emails
-        if linkedin_automation_server_id is not UNSET:
+        if linkedin_automation_server_id is not None:
             field_dict["linkedin_automation_server_id"] = linkedin_automation_server_id
-        if linkedin_proxy_id is not UNSET:
+        if linkedin_proxy_id is not None:
             field_dict["linkedin_proxy_id"] = linkedin_proxy_id
-        if proxy_country_code is not UNSET:
+        if proxy_country_code is not None:
             field_dict["proxy_country_code"] = proxy_country_code
-        if custom_proxy_config is not UNSET:
+        if custom_proxy_config is not None:
             field_dict["custom_proxy_config"] = custom_proxy_config
-        if schedule is not UNSET:
+        if schedule is not None:
             field_dict["schedule"] = schedule
-        if linkedin_login is not UNSET:
+        if linkedin_login is not None:
             field_dict["linkedin_login"] = linkedin_login
-        if linkedin_password is not UNSET:
+        if linkedin_password is not None:
             field_dict["linkedin_password"] = linkedin_password
-        if ln_code is not UNSET:
+        if ln_code is not None:
             field_dict["ln_code"] = ln_code
-        if browser_owner is not UNSET:
+        if browser_owner is not None:
             field_dict["browser_owner"] = browser_owner
-        if status is not UNSET:
+        if status is not None:
             field_dict["status"] = status
-        if error_reason is not UNSET:
+        if error_reason is not None:
             field_dict["error_reason"] = error_reason
-        if user_id is not UNSET:
+        if user_id is not None:
             field_dict["user_id"] = user_id
-        if last_start_at is not UNSET:
+        if last_start_at is not None:
             field_dict["last_start_at"] = last_start_at
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
+        if updated_at is not None:
             field_dict["updated_at"] = updated_at
 
         return field_dict
@@ -254,49 +218,41 @@ class LinkedinBrowser:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        id = d.pop("id", UNSET)
+        id = d.pop("id", None)
+        if not isinstance(id, int):
+            raise ResponseFieldError("LinkedinBrowser", "id", id)
 
-        team_id = d.pop("team_id", UNSET)
+        team_id = cast("int | None", d.pop("team_id", None))
 
-        sender_profile_uuid = cast("None | str | Unset", d.pop("sender_profile_uuid", UNSET))
+        sender_profile_uuid = cast("None | str", d.pop("sender_profile_uuid", None))
 
-        linkedin_account_uuid = cast("None | str | Unset", d.pop("linkedin_account_uuid", UNSET))
+        linkedin_account_uuid = cast("None | str", d.pop("linkedin_account_uuid", None))
 
-        external_id = cast("None | str | Unset", d.pop("external_id", UNSET))
+        external_id = cast("None | str", d.pop("external_id", None))
 
-        name = cast("None | str | Unset", d.pop("name", UNSET))
+        name = cast("None | str", d.pop("name", None))
 
-        def _parse_shared_emails(data: object) -> list[str] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                shared_emails_type_0 = cast(list[str], data)
+        _shared_emails = d.pop("shared_emails", None)
+        shared_emails: list[str] | None
+        if _shared_emails is None:
+            shared_emails = None
+        else:
+            shared_emails_shared_emails = cast(list[str], _shared_emails)
 
-                return shared_emails_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
-
-        shared_emails = _parse_shared_emails(d.pop("shared_emails", UNSET))
+            shared_emails = shared_emails_shared_emails
 
         linkedin_automation_server_id = cast(
-            "int | None | Unset", d.pop("linkedin_automation_server_id", UNSET)
+            "int | None", d.pop("linkedin_automation_server_id", None)
         )
 
-        linkedin_proxy_id = cast("int | None | Unset", d.pop("linkedin_proxy_id", UNSET))
+        linkedin_proxy_id = cast("int | None", d.pop("linkedin_proxy_id", None))
 
-        proxy_country_code = cast("None | str | Unset", d.pop("proxy_country_code", UNSET))
+        proxy_country_code = cast("None | str", d.pop("proxy_country_code", None))
 
         def _parse_custom_proxy_config(
             data: object,
-        ) -> BrowserProxyConfig | list[BrowserProxyConfig] | Unset | None:
+        ) -> BrowserProxyConfig | list[BrowserProxyConfig] | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, list):
@@ -323,61 +279,74 @@ class LinkedinBrowser:
                 return custom_proxy_config_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(BrowserProxyConfig | list[BrowserProxyConfig] | None | Unset, data)
+            return cast(BrowserProxyConfig | list[BrowserProxyConfig] | None, data)
 
-        custom_proxy_config = _parse_custom_proxy_config(d.pop("custom_proxy_config", UNSET))
+        custom_proxy_config = _parse_custom_proxy_config(d.pop("custom_proxy_config", None))
 
-        _schedule = d.pop("schedule", UNSET)
-        schedule: Schedule | Unset
-        if isinstance(_schedule, Unset):
-            schedule = UNSET
+        _schedule = d.pop("schedule", None)
+        schedule: Schedule | None
+        if _schedule is None:
+            schedule = None
         else:
-            schedule = Schedule.from_dict(_schedule)
+            schedule_type_1 = Schedule.from_dict(_schedule)
 
-        linkedin_login = cast("None | str | Unset", d.pop("linkedin_login", UNSET))
+            schedule = schedule_type_1
 
-        linkedin_password = cast("None | str | Unset", d.pop("linkedin_password", UNSET))
+        linkedin_login = cast("None | str", d.pop("linkedin_login", None))
 
-        ln_code = cast("None | str | Unset", d.pop("ln_code", UNSET))
+        linkedin_password = cast("None | str", d.pop("linkedin_password", None))
 
-        browser_owner = cast("None | str | Unset", d.pop("browser_owner", UNSET))
+        ln_code = cast("None | str", d.pop("ln_code", None))
 
-        status = d.pop("status", UNSET)
+        browser_owner = cast("None | str", d.pop("browser_owner", None))
 
-        error_reason = cast("None | str | Unset", d.pop("error_reason", UNSET))
+        status = cast("None | str", d.pop("status", None))
 
-        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
+        error_reason = cast("None | str", d.pop("error_reason", None))
 
-        def _parse_last_start_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        user_id = cast("int | None", d.pop("user_id", None))
+
+        _last_start_at = d.pop("last_start_at", None)
+        last_start_at: datetime.datetime | None
+        if _last_start_at is None:
+            last_start_at = None
+        else:
             try:
-                if not isinstance(data, str):
+                if not isinstance(_last_start_at, str):
                     raise TypeError()
-                last_start_at_type_0 = datetime.datetime.fromisoformat(data)
+                last_start_at_type_0 = datetime.datetime.fromisoformat(_last_start_at)
 
-                return last_start_at_type_0
+                last_start_at = last_start_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
+                last_start_at = cast("datetime.datetime | None", _last_start_at)
 
-        last_start_at = _parse_last_start_at(d.pop("last_start_at", UNSET))
-
-        _created_at = d.pop("created_at", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
         else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
+            try:
+                if not isinstance(_created_at, str):
+                    raise TypeError()
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
 
-        _updated_at = d.pop("updated_at", UNSET)
-        updated_at: datetime.datetime | Unset
-        if isinstance(_updated_at, Unset):
-            updated_at = UNSET
+                created_at = created_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                created_at = cast("datetime.datetime | None", _created_at)
+
+        _updated_at = d.pop("updated_at", None)
+        updated_at: datetime.datetime | None
+        if _updated_at is None:
+            updated_at = None
         else:
-            updated_at = datetime.datetime.fromisoformat(_updated_at)
+            try:
+                if not isinstance(_updated_at, str):
+                    raise TypeError()
+                updated_at_type_0 = datetime.datetime.fromisoformat(_updated_at)
+
+                updated_at = updated_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                updated_at = cast("datetime.datetime | None", _updated_at)
 
         _instance = cls(
             id=id,

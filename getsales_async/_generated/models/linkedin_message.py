@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="LinkedinMessage")
 
@@ -19,236 +19,205 @@ class LinkedinMessage:
     """A LinkedIn message, connection note or InMail, received (inbox) or sent (outbox).
 
     Attributes:
-        uuid (str | Unset):
-        id (int | Unset): Numeric id (observed alongside `uuid`).
-        team_id (int | Unset):
-        sender_profile_uuid (None | str | Unset):
-        linkedin_account_uuid (None | str | Unset):
-        linkedin_conversation_uuid (None | str | Unset):
-        lead_uuid (None | str | Unset):
-        task_pipeline_uuid (None | str | Unset):
-        template_uuid (None | str | Unset):
-        message_hash (None | str | Unset):
-        subject (None | str | Unset):
-        text (None | str | Unset):
-        custom_content (list[Any] | None | Unset):
-        attachments (list[LinkedinMessageAttachmentsType0Item] | None | Unset): Attachment references (`{uuid, ...}`).
-        type_ (str | Unset): Direction. Known values: inbox, outbox.
-        automation (Any | Unset): Origin of the message. Either a string (known values: auto, manual, synced,
-            amo_synced,
+        uuid (str):
+        id (int | None): Numeric id (observed alongside `uuid`).
+        team_id (int | None):
+        sender_profile_uuid (None | str):
+        linkedin_account_uuid (None | str):
+        linkedin_conversation_uuid (None | str):
+        lead_uuid (None | str):
+        task_pipeline_uuid (None | str):
+        template_uuid (None | str):
+        message_hash (None | str):
+        subject (None | str):
+        text (None | str):
+        custom_content (list[Any] | None):
+        attachments (list[LinkedinMessageAttachmentsItem] | None): Attachment references (`{uuid, ...}`).
+        type_ (None | str): Direction. Known values: inbox, outbox.
+        automation (Any): Origin of the message. Either a string (known values: auto, manual, synced, amo_synced,
             connect) or an object `{uuid, name}` naming the automation.
-        linkedin_type (str | Unset): Known values: connection_note, message, InMail, inmail, MEMBER_TO_MEMBER.
-        status (str | Unset): Known values: new, in_progress, done, failed.
-        fail_reason (None | str | Unset):
-        read_at (datetime.datetime | None | Unset):
-        sent_at (datetime.datetime | None | Unset):
-        user_id (int | None | Unset):
-        created_at (datetime.datetime | Unset):
-        updated_at (datetime.datetime | Unset):
+        linkedin_type (None | str): Known values: connection_note, message, InMail, inmail, MEMBER_TO_MEMBER.
+        status (None | str): Known values: new, in_progress, done, failed.
+        fail_reason (None | str):
+        read_at (datetime.datetime | None):
+        sent_at (datetime.datetime | None):
+        user_id (int | None):
+        created_at (datetime.datetime | None):
+        updated_at (datetime.datetime | None):
     """
 
-    uuid: str | Unset = UNSET
-    id: int | Unset = UNSET
-    team_id: int | Unset = UNSET
-    sender_profile_uuid: str | Unset | None = UNSET
-    linkedin_account_uuid: str | Unset | None = UNSET
-    linkedin_conversation_uuid: str | Unset | None = UNSET
-    lead_uuid: str | Unset | None = UNSET
-    task_pipeline_uuid: str | Unset | None = UNSET
-    template_uuid: str | Unset | None = UNSET
-    message_hash: str | Unset | None = UNSET
-    subject: str | Unset | None = UNSET
-    text: str | Unset | None = UNSET
-    custom_content: list[Any] | Unset | None = UNSET
-    attachments: list[LinkedinMessageAttachmentsType0Item] | Unset | None = UNSET
-    type_: str | Unset = UNSET
-    automation: Any | Unset = UNSET
-    linkedin_type: str | Unset = UNSET
-    status: str | Unset = UNSET
-    fail_reason: str | Unset | None = UNSET
-    read_at: datetime.datetime | Unset | None = UNSET
-    sent_at: datetime.datetime | Unset | None = UNSET
-    user_id: int | Unset | None = UNSET
-    created_at: datetime.datetime | Unset = UNSET
-    updated_at: datetime.datetime | Unset = UNSET
+    uuid: str
+    id: int | None = None
+    team_id: int | None = None
+    sender_profile_uuid: str | None = None
+    linkedin_account_uuid: str | None = None
+    linkedin_conversation_uuid: str | None = None
+    lead_uuid: str | None = None
+    task_pipeline_uuid: str | None = None
+    template_uuid: str | None = None
+    message_hash: str | None = None
+    subject: str | None = None
+    text: str | None = None
+    custom_content: list[Any] | None = None
+    attachments: list[LinkedinMessageAttachmentsItem] | None = None
+    type_: str | None = None
+    automation: Any = None
+    linkedin_type: str | None = None
+    status: str | None = None
+    fail_reason: str | None = None
+    read_at: datetime.datetime | None = None
+    sent_at: datetime.datetime | None = None
+    user_id: int | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
+        id: int | None
         id = self.id
 
+        team_id: int | None
         team_id = self.team_id
 
-        sender_profile_uuid: str | Unset | None
-        if isinstance(self.sender_profile_uuid, Unset):
-            sender_profile_uuid = UNSET
-        else:
-            sender_profile_uuid = self.sender_profile_uuid
+        sender_profile_uuid: str | None
+        sender_profile_uuid = self.sender_profile_uuid
 
-        linkedin_account_uuid: str | Unset | None
-        if isinstance(self.linkedin_account_uuid, Unset):
-            linkedin_account_uuid = UNSET
-        else:
-            linkedin_account_uuid = self.linkedin_account_uuid
+        linkedin_account_uuid: str | None
+        linkedin_account_uuid = self.linkedin_account_uuid
 
-        linkedin_conversation_uuid: str | Unset | None
-        if isinstance(self.linkedin_conversation_uuid, Unset):
-            linkedin_conversation_uuid = UNSET
-        else:
-            linkedin_conversation_uuid = self.linkedin_conversation_uuid
+        linkedin_conversation_uuid: str | None
+        linkedin_conversation_uuid = self.linkedin_conversation_uuid
 
-        lead_uuid: str | Unset | None
-        if isinstance(self.lead_uuid, Unset):
-            lead_uuid = UNSET
-        else:
-            lead_uuid = self.lead_uuid
+        lead_uuid: str | None
+        lead_uuid = self.lead_uuid
 
-        task_pipeline_uuid: str | Unset | None
-        if isinstance(self.task_pipeline_uuid, Unset):
-            task_pipeline_uuid = UNSET
-        else:
-            task_pipeline_uuid = self.task_pipeline_uuid
+        task_pipeline_uuid: str | None
+        task_pipeline_uuid = self.task_pipeline_uuid
 
-        template_uuid: str | Unset | None
-        if isinstance(self.template_uuid, Unset):
-            template_uuid = UNSET
-        else:
-            template_uuid = self.template_uuid
+        template_uuid: str | None
+        template_uuid = self.template_uuid
 
-        message_hash: str | Unset | None
-        if isinstance(self.message_hash, Unset):
-            message_hash = UNSET
-        else:
-            message_hash = self.message_hash
+        message_hash: str | None
+        message_hash = self.message_hash
 
-        subject: str | Unset | None
-        if isinstance(self.subject, Unset):
-            subject = UNSET
-        else:
-            subject = self.subject
+        subject: str | None
+        subject = self.subject
 
-        text: str | Unset | None
-        if isinstance(self.text, Unset):
-            text = UNSET
-        else:
-            text = self.text
+        text: str | None
+        text = self.text
 
-        custom_content: list[Any] | Unset | None
-        if isinstance(self.custom_content, Unset):
-            custom_content = UNSET
-        elif isinstance(self.custom_content, list):
+        custom_content: list[Any] | None
+        if isinstance(self.custom_content, list):
             custom_content = self.custom_content
 
         else:
             custom_content = self.custom_content
 
-        attachments: list[dict[str, Any]] | Unset | None
-        if isinstance(self.attachments, Unset):
-            attachments = UNSET
-        elif isinstance(self.attachments, list):
+        attachments: list[dict[str, Any]] | None
+        if isinstance(self.attachments, list):
             attachments = []
-            for attachments_type_0_item_data in self.attachments:
-                attachments_type_0_item = attachments_type_0_item_data.to_dict()
-                attachments.append(attachments_type_0_item)
+            for attachments_attachments_item_data in self.attachments:
+                attachments_attachments_item = attachments_attachments_item_data.to_dict()
+                attachments.append(attachments_attachments_item)
 
         else:
             attachments = self.attachments
 
+        type_: str | None
         type_ = self.type_
 
         automation = self.automation
 
+        linkedin_type: str | None
         linkedin_type = self.linkedin_type
 
+        status: str | None
         status = self.status
 
-        fail_reason: str | Unset | None
-        if isinstance(self.fail_reason, Unset):
-            fail_reason = UNSET
-        else:
-            fail_reason = self.fail_reason
+        fail_reason: str | None
+        fail_reason = self.fail_reason
 
-        read_at: str | Unset | None
-        if isinstance(self.read_at, Unset):
-            read_at = UNSET
-        elif isinstance(self.read_at, datetime.datetime):
+        read_at: str | None
+        if isinstance(self.read_at, datetime.datetime):
             read_at = self.read_at.isoformat()
         else:
             read_at = self.read_at
 
-        sent_at: str | Unset | None
-        if isinstance(self.sent_at, Unset):
-            sent_at = UNSET
-        elif isinstance(self.sent_at, datetime.datetime):
+        sent_at: str | None
+        if isinstance(self.sent_at, datetime.datetime):
             sent_at = self.sent_at.isoformat()
         else:
             sent_at = self.sent_at
 
-        user_id: int | Unset | None
-        if isinstance(self.user_id, Unset):
-            user_id = UNSET
-        else:
-            user_id = self.user_id
+        user_id: int | None
+        user_id = self.user_id
 
-        created_at: str | Unset = UNSET
-        if not isinstance(self.created_at, Unset):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
+        else:
+            created_at = self.created_at
 
-        updated_at: str | Unset = UNSET
-        if not isinstance(self.updated_at, Unset):
+        updated_at: str | None
+        if isinstance(self.updated_at, datetime.datetime):
             updated_at = self.updated_at.isoformat()
+        else:
+            updated_at = self.updated_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if id is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if id is not None:
             field_dict["id"] = id
-        if team_id is not UNSET:
+        if team_id is not None:
             field_dict["team_id"] = team_id
-        if sender_profile_uuid is not UNSET:
+        if sender_profile_uuid is not None:
             field_dict["sender_profile_uuid"] = sender_profile_uuid
-        if linkedin_account_uuid is not UNSET:
+        if linkedin_account_uuid is not None:
             field_dict["linkedin_account_uuid"] = linkedin_account_uuid
-        if linkedin_conversation_uuid is not UNSET:
+        if linkedin_conversation_uuid is not None:
             field_dict["linkedin_conversation_uuid"] = linkedin_conversation_uuid
-        if lead_uuid is not UNSET:
+        if lead_uuid is not None:
             field_dict["lead_uuid"] = lead_uuid
-        if task_pipeline_uuid is not UNSET:
+        if task_pipeline_uuid is not None:
             field_dict["task_pipeline_uuid"] = task_pipeline_uuid
-        if template_uuid is not UNSET:
+        if template_uuid is not None:
             field_dict["template_uuid"] = template_uuid
-        if message_hash is not UNSET:
+        if message_hash is not None:
             field_dict["message_hash"] = message_hash
-        if subject is not UNSET:
+        if subject is not None:
             field_dict["subject"] = subject
-        if text is not UNSET:
+        if text is not None:
             field_dict["text"] = text
-        if custom_content is not UNSET:
+        if custom_content is not None:
             field_dict["custom_content"] = custom_content
-        if attachments is not UNSET:
+        if attachments is not None:
             field_dict["attachments"] = attachments
-        if type_ is not UNSET:
+        if type_ is not None:
             field_dict["type"] = type_
-        if automation is not UNSET:
+        if automation is not None:
             field_dict["automation"] = automation
-        if linkedin_type is not UNSET:
+        if linkedin_type is not None:
             field_dict["linkedin_type"] = linkedin_type
-        if status is not UNSET:
+        if status is not None:
             field_dict["status"] = status
-        if fail_reason is not UNSET:
+        if fail_reason is not None:
             field_dict["fail_reason"] = fail_reason
-        if read_at is not UNSET:
+        if read_at is not None:
             field_dict["read_at"] = read_at
-        if sent_at is not UNSET:
+        if sent_at is not None:
             field_dict["sent_at"] = sent_at
-        if user_id is not UNSET:
+        if user_id is not None:
             field_dict["user_id"] = user_id
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
+        if updated_at is not None:
             field_dict["updated_at"] = updated_at
 
         return field_dict
@@ -256,134 +225,124 @@ class LinkedinMessage:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("LinkedinMessage", "uuid", uuid)
 
-        id = d.pop("id", UNSET)
+        id = cast("int | None", d.pop("id", None))
 
-        team_id = d.pop("team_id", UNSET)
+        team_id = cast("int | None", d.pop("team_id", None))
 
-        sender_profile_uuid = cast("None | str | Unset", d.pop("sender_profile_uuid", UNSET))
+        sender_profile_uuid = cast("None | str", d.pop("sender_profile_uuid", None))
 
-        linkedin_account_uuid = cast("None | str | Unset", d.pop("linkedin_account_uuid", UNSET))
+        linkedin_account_uuid = cast("None | str", d.pop("linkedin_account_uuid", None))
 
-        linkedin_conversation_uuid = cast(
-            "None | str | Unset", d.pop("linkedin_conversation_uuid", UNSET)
-        )
+        linkedin_conversation_uuid = cast("None | str", d.pop("linkedin_conversation_uuid", None))
 
-        lead_uuid = cast("None | str | Unset", d.pop("lead_uuid", UNSET))
+        lead_uuid = cast("None | str", d.pop("lead_uuid", None))
 
-        task_pipeline_uuid = cast("None | str | Unset", d.pop("task_pipeline_uuid", UNSET))
+        task_pipeline_uuid = cast("None | str", d.pop("task_pipeline_uuid", None))
 
-        template_uuid = cast("None | str | Unset", d.pop("template_uuid", UNSET))
+        template_uuid = cast("None | str", d.pop("template_uuid", None))
 
-        message_hash = cast("None | str | Unset", d.pop("message_hash", UNSET))
+        message_hash = cast("None | str", d.pop("message_hash", None))
 
-        subject = cast("None | str | Unset", d.pop("subject", UNSET))
+        subject = cast("None | str", d.pop("subject", None))
 
-        text = cast("None | str | Unset", d.pop("text", UNSET))
+        text = cast("None | str", d.pop("text", None))
 
-        def _parse_custom_content(data: object) -> list[Any] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                custom_content_type_0 = cast(list[Any], data)
-
-                return custom_content_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[Any] | None | Unset, data)
-
-        custom_content = _parse_custom_content(d.pop("custom_content", UNSET))
-
-        def _parse_attachments(
-            data: object,
-        ) -> list[LinkedinMessageAttachmentsType0Item] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                attachments_type_0 = []
-                _attachments_type_0 = data
-                for attachments_type_0_item_data in _attachments_type_0:
-                    attachments_type_0_item = LinkedinMessageAttachmentsType0Item.from_dict(
-                        attachments_type_0_item_data
-                    )
-
-                    attachments_type_0.append(attachments_type_0_item)
-
-                return attachments_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[LinkedinMessageAttachmentsType0Item] | None | Unset, data)
-
-        attachments = _parse_attachments(d.pop("attachments", UNSET))
-
-        type_ = d.pop("type", UNSET)
-
-        automation = d.pop("automation", UNSET)
-
-        linkedin_type = d.pop("linkedin_type", UNSET)
-
-        status = d.pop("status", UNSET)
-
-        fail_reason = cast("None | str | Unset", d.pop("fail_reason", UNSET))
-
-        def _parse_read_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                read_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return read_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        read_at = _parse_read_at(d.pop("read_at", UNSET))
-
-        def _parse_sent_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                sent_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return sent_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        sent_at = _parse_sent_at(d.pop("sent_at", UNSET))
-
-        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
-
-        _created_at = d.pop("created_at", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
+        _custom_content = d.pop("custom_content", None)
+        custom_content: list[Any] | None
+        if _custom_content is None:
+            custom_content = None
         else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
+            custom_content_custom_content = cast(list[Any], _custom_content)
 
-        _updated_at = d.pop("updated_at", UNSET)
-        updated_at: datetime.datetime | Unset
-        if isinstance(_updated_at, Unset):
-            updated_at = UNSET
+            custom_content = custom_content_custom_content
+
+        _attachments = d.pop("attachments", None)
+        attachments: list[LinkedinMessageAttachmentsItem] | None
+        if _attachments is None:
+            attachments = None
         else:
-            updated_at = datetime.datetime.fromisoformat(_updated_at)
+            attachments_attachments = []
+            _attachments_attachments = _attachments
+            for attachments_attachments_item_data in _attachments_attachments:
+                attachments_attachments_item = LinkedinMessageAttachmentsItem.from_dict(
+                    attachments_attachments_item_data
+                )
+
+                attachments_attachments.append(attachments_attachments_item)
+
+            attachments = attachments_attachments
+
+        type_ = cast("None | str", d.pop("type", None))
+
+        automation = d.pop("automation", None)
+
+        linkedin_type = cast("None | str", d.pop("linkedin_type", None))
+
+        status = cast("None | str", d.pop("status", None))
+
+        fail_reason = cast("None | str", d.pop("fail_reason", None))
+
+        _read_at = d.pop("read_at", None)
+        read_at: datetime.datetime | None
+        if _read_at is None:
+            read_at = None
+        else:
+            try:
+                if not isinstance(_read_at, str):
+                    raise TypeError()
+                read_at_type_0 = datetime.datetime.fromisoformat(_read_at)
+
+                read_at = read_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                read_at = cast("datetime.datetime | None", _read_at)
+
+        _sent_at = d.pop("sent_at", None)
+        sent_at: datetime.datetime | None
+        if _sent_at is None:
+            sent_at = None
+        else:
+            try:
+                if not isinstance(_sent_at, str):
+                    raise TypeError()
+                sent_at_type_0 = datetime.datetime.fromisoformat(_sent_at)
+
+                sent_at = sent_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                sent_at = cast("datetime.datetime | None", _sent_at)
+
+        user_id = cast("int | None", d.pop("user_id", None))
+
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
+        else:
+            try:
+                if not isinstance(_created_at, str):
+                    raise TypeError()
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
+
+                created_at = created_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                created_at = cast("datetime.datetime | None", _created_at)
+
+        _updated_at = d.pop("updated_at", None)
+        updated_at: datetime.datetime | None
+        if _updated_at is None:
+            updated_at = None
+        else:
+            try:
+                if not isinstance(_updated_at, str):
+                    raise TypeError()
+                updated_at_type_0 = datetime.datetime.fromisoformat(_updated_at)
+
+                updated_at = updated_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                updated_at = cast("datetime.datetime | None", _updated_at)
 
         _instance = cls(
             uuid=uuid,
@@ -434,4 +393,4 @@ class LinkedinMessage:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.linkedin_message_attachments_type_0_item import LinkedinMessageAttachmentsType0Item
+from ..models.linkedin_message_attachments_item import LinkedinMessageAttachmentsItem

@@ -8,8 +8,6 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="LlmConfigOptions")
 
 
@@ -19,14 +17,14 @@ class LlmConfigOptions:
     constraints (temperature ranges, max tokens, ...). Shapes of the members are not documented.
 
         Attributes:
-            providers (Any | Unset): Available LLM providers.
-            models (Any | Unset): Supported models per provider.
-            parameters (Any | Unset): Configuration parameters and their constraints (temperature range, max tokens, ...).
+            providers (Any): Available LLM providers.
+            models (Any): Supported models per provider.
+            parameters (Any): Configuration parameters and their constraints (temperature range, max tokens, ...).
     """
 
-    providers: Any | Unset = UNSET
-    models: Any | Unset = UNSET
-    parameters: Any | Unset = UNSET
+    providers: Any = None
+    models: Any = None
+    parameters: Any = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -39,11 +37,11 @@ class LlmConfigOptions:
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if providers is not UNSET:
+        if providers is not None:
             field_dict["providers"] = providers
-        if models is not UNSET:
+        if models is not None:
             field_dict["models"] = models
-        if parameters is not UNSET:
+        if parameters is not None:
             field_dict["parameters"] = parameters
 
         return field_dict
@@ -51,11 +49,11 @@ class LlmConfigOptions:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        providers = d.pop("providers", UNSET)
+        providers = d.pop("providers", None)
 
-        models = d.pop("models", UNSET)
+        models = d.pop("models", None)
 
-        parameters = d.pop("parameters", UNSET)
+        parameters = d.pop("parameters", None)
 
         _instance = cls(
             providers=providers,

@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="LlmConnection")
 
@@ -20,85 +20,75 @@ class LlmConnection:
     Only the fields below are documented; others are kept as extra properties.
 
         Attributes:
-            uuid (str | Unset):
-            name (None | str | Unset):
-            provider (str | Unset): LLM provider. Known providers: OpenAI, Anthropic, Google, DeepSeek, XAI.
-            api_token (None | str | Unset): The API token, masked (only the last 4 characters shown).
-            status (None | str | Unset):
-            owner (Any | Unset): Owner of the connection (shape not documented).
-            created_at (datetime.datetime | None | Unset):
-            updated_at (datetime.datetime | None | Unset):
+            uuid (str):
+            name (None | str):
+            provider (None | str): LLM provider. Known providers: OpenAI, Anthropic, Google, DeepSeek, XAI.
+            api_token (None | str): The API token, masked (only the last 4 characters shown).
+            status (None | str):
+            owner (Any): Owner of the connection (shape not documented).
+            created_at (datetime.datetime | None):
+            updated_at (datetime.datetime | None):
     """
 
-    uuid: str | Unset = UNSET
-    name: str | Unset | None = UNSET
-    provider: str | Unset = UNSET
-    api_token: str | Unset | None = UNSET
-    status: str | Unset | None = UNSET
-    owner: Any | Unset = UNSET
-    created_at: datetime.datetime | Unset | None = UNSET
-    updated_at: datetime.datetime | Unset | None = UNSET
+    uuid: str
+    name: str | None = None
+    provider: str | None = None
+    api_token: str | None = None
+    status: str | None = None
+    owner: Any = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
-        name: str | Unset | None
-        if isinstance(self.name, Unset):
-            name = UNSET
-        else:
-            name = self.name
+        name: str | None
+        name = self.name
 
+        provider: str | None
         provider = self.provider
 
-        api_token: str | Unset | None
-        if isinstance(self.api_token, Unset):
-            api_token = UNSET
-        else:
-            api_token = self.api_token
+        api_token: str | None
+        api_token = self.api_token
 
-        status: str | Unset | None
-        if isinstance(self.status, Unset):
-            status = UNSET
-        else:
-            status = self.status
+        status: str | None
+        status = self.status
 
         owner = self.owner
 
-        created_at: str | Unset | None
-        if isinstance(self.created_at, Unset):
-            created_at = UNSET
-        elif isinstance(self.created_at, datetime.datetime):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
         else:
             created_at = self.created_at
 
-        updated_at: str | Unset | None
-        if isinstance(self.updated_at, Unset):
-            updated_at = UNSET
-        elif isinstance(self.updated_at, datetime.datetime):
+        updated_at: str | None
+        if isinstance(self.updated_at, datetime.datetime):
             updated_at = self.updated_at.isoformat()
         else:
             updated_at = self.updated_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if name is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if name is not None:
             field_dict["name"] = name
-        if provider is not UNSET:
+        if provider is not None:
             field_dict["provider"] = provider
-        if api_token is not UNSET:
+        if api_token is not None:
             field_dict["api_token"] = api_token
-        if status is not UNSET:
+        if status is not None:
             field_dict["status"] = status
-        if owner is not UNSET:
+        if owner is not None:
             field_dict["owner"] = owner
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
+        if updated_at is not None:
             field_dict["updated_at"] = updated_at
 
         return field_dict
@@ -106,51 +96,47 @@ class LlmConnection:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("LlmConnection", "uuid", uuid)
 
-        name = cast("None | str | Unset", d.pop("name", UNSET))
+        name = cast("None | str", d.pop("name", None))
 
-        provider = d.pop("provider", UNSET)
+        provider = cast("None | str", d.pop("provider", None))
 
-        api_token = cast("None | str | Unset", d.pop("api_token", UNSET))
+        api_token = cast("None | str", d.pop("api_token", None))
 
-        status = cast("None | str | Unset", d.pop("status", UNSET))
+        status = cast("None | str", d.pop("status", None))
 
-        owner = d.pop("owner", UNSET)
+        owner = d.pop("owner", None)
 
-        def _parse_created_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
+        else:
             try:
-                if not isinstance(data, str):
+                if not isinstance(_created_at, str):
                     raise TypeError()
-                created_at_type_0 = datetime.datetime.fromisoformat(data)
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
 
-                return created_at_type_0
+                created_at = created_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
+                created_at = cast("datetime.datetime | None", _created_at)
 
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
-
-        def _parse_updated_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _updated_at = d.pop("updated_at", None)
+        updated_at: datetime.datetime | None
+        if _updated_at is None:
+            updated_at = None
+        else:
             try:
-                if not isinstance(data, str):
+                if not isinstance(_updated_at, str):
                     raise TypeError()
-                updated_at_type_0 = datetime.datetime.fromisoformat(data)
+                updated_at_type_0 = datetime.datetime.fromisoformat(_updated_at)
 
-                return updated_at_type_0
+                updated_at = updated_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        updated_at = _parse_updated_at(d.pop("updated_at", UNSET))
+                updated_at = cast("datetime.datetime | None", _updated_at)
 
         _instance = cls(
             uuid=uuid,

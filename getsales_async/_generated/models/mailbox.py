@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="Mailbox")
 
@@ -19,143 +19,121 @@ class Mailbox:
     """A connected email account (SMTP/IMAP, Gmail, Outlook) of a sender profile.
 
     Attributes:
-        uuid (str | Unset):
-        team_id (int | Unset):
-        user_id (int | None | Unset):
-        sender_profile_uuid (None | str | Unset):
-        email (str | Unset):
-        sender_name (None | str | Unset):
-        provider (None | str | Unset):
-        status (None | str | Unset):
-        automation_daily_limit (int | None | Unset):
-        automation_task_interval (int | None | Unset):
-        custom_tracking_domain_uuid (None | str | Unset):
-        connection_settings (list[Any] | MailboxConnectionSettingsType0Type0 | None | Unset): Connection settings (`[]`
-            when empty).
-        created_at (datetime.datetime | Unset):
-        updated_at (datetime.datetime | Unset):
+        uuid (str):
+        team_id (int | None):
+        user_id (int | None):
+        sender_profile_uuid (None | str):
+        email (None | str):
+        sender_name (None | str):
+        provider (None | str):
+        status (None | str):
+        automation_daily_limit (int | None):
+        automation_task_interval (int | None):
+        custom_tracking_domain_uuid (None | str):
+        connection_settings (MailboxConnectionSettingsType0 | None): Connection settings (`[]` when empty).
+        created_at (datetime.datetime | None):
+        updated_at (datetime.datetime | None):
     """
 
-    uuid: str | Unset = UNSET
-    team_id: int | Unset = UNSET
-    user_id: int | Unset | None = UNSET
-    sender_profile_uuid: str | Unset | None = UNSET
-    email: str | Unset = UNSET
-    sender_name: str | Unset | None = UNSET
-    provider: str | Unset | None = UNSET
-    status: str | Unset | None = UNSET
-    automation_daily_limit: int | Unset | None = UNSET
-    automation_task_interval: int | Unset | None = UNSET
-    custom_tracking_domain_uuid: str | Unset | None = UNSET
-    connection_settings: list[Any] | MailboxConnectionSettingsType0Type0 | Unset | None = UNSET
-    created_at: datetime.datetime | Unset = UNSET
-    updated_at: datetime.datetime | Unset = UNSET
+    uuid: str
+    team_id: int | None = None
+    user_id: int | None = None
+    sender_profile_uuid: str | None = None
+    email: str | None = None
+    sender_name: str | None = None
+    provider: str | None = None
+    status: str | None = None
+    automation_daily_limit: int | None = None
+    automation_task_interval: int | None = None
+    custom_tracking_domain_uuid: str | None = None
+    connection_settings: MailboxConnectionSettingsType0 | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
+        team_id: int | None
         team_id = self.team_id
 
-        user_id: int | Unset | None
-        if isinstance(self.user_id, Unset):
-            user_id = UNSET
-        else:
-            user_id = self.user_id
+        user_id: int | None
+        user_id = self.user_id
 
-        sender_profile_uuid: str | Unset | None
-        if isinstance(self.sender_profile_uuid, Unset):
-            sender_profile_uuid = UNSET
-        else:
-            sender_profile_uuid = self.sender_profile_uuid
+        sender_profile_uuid: str | None
+        sender_profile_uuid = self.sender_profile_uuid
 
+        email: str | None
         email = self.email
 
-        sender_name: str | Unset | None
-        if isinstance(self.sender_name, Unset):
-            sender_name = UNSET
-        else:
-            sender_name = self.sender_name
+        sender_name: str | None
+        sender_name = self.sender_name
 
-        provider: str | Unset | None
-        if isinstance(self.provider, Unset):
-            provider = UNSET
-        else:
-            provider = self.provider
+        provider: str | None
+        provider = self.provider
 
-        status: str | Unset | None
-        if isinstance(self.status, Unset):
-            status = UNSET
-        else:
-            status = self.status
+        status: str | None
+        status = self.status
 
-        automation_daily_limit: int | Unset | None
-        if isinstance(self.automation_daily_limit, Unset):
-            automation_daily_limit = UNSET
-        else:
-            automation_daily_limit = self.automation_daily_limit
+        automation_daily_limit: int | None
+        automation_daily_limit = self.automation_daily_limit
 
-        automation_task_interval: int | Unset | None
-        if isinstance(self.automation_task_interval, Unset):
-            automation_task_interval = UNSET
-        else:
-            automation_task_interval = self.automation_task_interval
+        automation_task_interval: int | None
+        automation_task_interval = self.automation_task_interval
 
-        custom_tracking_domain_uuid: str | Unset | None
-        if isinstance(self.custom_tracking_domain_uuid, Unset):
-            custom_tracking_domain_uuid = UNSET
-        else:
-            custom_tracking_domain_uuid = self.custom_tracking_domain_uuid
+        custom_tracking_domain_uuid: str | None
+        custom_tracking_domain_uuid = self.custom_tracking_domain_uuid
 
-        connection_settings: dict[str, Any] | list[Any] | Unset | None
-        if isinstance(self.connection_settings, Unset):
-            connection_settings = UNSET
-        elif isinstance(self.connection_settings, MailboxConnectionSettingsType0Type0):
+        connection_settings: dict[str, Any] | None
+        if isinstance(self.connection_settings, MailboxConnectionSettingsType0):
             connection_settings = self.connection_settings.to_dict()
-        elif isinstance(self.connection_settings, list):
-            connection_settings = self.connection_settings
-
         else:
             connection_settings = self.connection_settings
 
-        created_at: str | Unset = UNSET
-        if not isinstance(self.created_at, Unset):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
+        else:
+            created_at = self.created_at
 
-        updated_at: str | Unset = UNSET
-        if not isinstance(self.updated_at, Unset):
+        updated_at: str | None
+        if isinstance(self.updated_at, datetime.datetime):
             updated_at = self.updated_at.isoformat()
+        else:
+            updated_at = self.updated_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if team_id is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if team_id is not None:
             field_dict["team_id"] = team_id
-        if user_id is not UNSET:
+        if user_id is not None:
             field_dict["user_id"] = user_id
-        if sender_profile_uuid is not UNSET:
+        if sender_profile_uuid is not None:
             field_dict["sender_profile_uuid"] = sender_profile_uuid
-        if email is not UNSET:
+        if email is not None:
             field_dict["email"] = email
-        if sender_name is not UNSET:
+        if sender_name is not None:
             field_dict["sender_name"] = sender_name
-        if provider is not UNSET:
+        if provider is not None:
             field_dict["provider"] = provider
-        if status is not UNSET:
+        if status is not None:
             field_dict["status"] = status
-        if automation_daily_limit is not UNSET:
+        if automation_daily_limit is not None:
             field_dict["automation_daily_limit"] = automation_daily_limit
-        if automation_task_interval is not UNSET:
+        if automation_task_interval is not None:
             field_dict["automation_task_interval"] = automation_task_interval
-        if custom_tracking_domain_uuid is not UNSET:
+        if custom_tracking_domain_uuid is not None:
             field_dict["custom_tracking_domain_uuid"] = custom_tracking_domain_uuid
-        if connection_settings is not UNSET:
+        if connection_settings is not None:
             field_dict["connection_settings"] = connection_settings
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
+        if updated_at is not None:
             field_dict["updated_at"] = updated_at
 
         return field_dict
@@ -163,74 +141,68 @@ class Mailbox:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("Mailbox", "uuid", uuid)
 
-        team_id = d.pop("team_id", UNSET)
+        team_id = cast("int | None", d.pop("team_id", None))
 
-        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
+        user_id = cast("int | None", d.pop("user_id", None))
 
-        sender_profile_uuid = cast("None | str | Unset", d.pop("sender_profile_uuid", UNSET))
+        sender_profile_uuid = cast("None | str", d.pop("sender_profile_uuid", None))
 
-        email = d.pop("email", UNSET)
+        email = cast("None | str", d.pop("email", None))
 
-        sender_name = cast("None | str | Unset", d.pop("sender_name", UNSET))
+        sender_name = cast("None | str", d.pop("sender_name", None))
 
-        provider = cast("None | str | Unset", d.pop("provider", UNSET))
+        provider = cast("None | str", d.pop("provider", None))
 
-        status = cast("None | str | Unset", d.pop("status", UNSET))
+        status = cast("None | str", d.pop("status", None))
 
-        automation_daily_limit = cast("int | None | Unset", d.pop("automation_daily_limit", UNSET))
+        automation_daily_limit = cast("int | None", d.pop("automation_daily_limit", None))
 
-        automation_task_interval = cast(
-            "int | None | Unset", d.pop("automation_task_interval", UNSET)
-        )
+        automation_task_interval = cast("int | None", d.pop("automation_task_interval", None))
 
-        custom_tracking_domain_uuid = cast(
-            "None | str | Unset", d.pop("custom_tracking_domain_uuid", UNSET)
-        )
+        custom_tracking_domain_uuid = cast("None | str", d.pop("custom_tracking_domain_uuid", None))
 
-        def _parse_connection_settings(
-            data: object,
-        ) -> list[Any] | MailboxConnectionSettingsType0Type0 | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                connection_settings_type_0_type_0 = MailboxConnectionSettingsType0Type0.from_dict(
-                    data
-                )
-
-                return connection_settings_type_0_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                connection_settings_type_1 = cast(list[Any], data)
-
-                return connection_settings_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[Any] | MailboxConnectionSettingsType0Type0 | None | Unset, data)
-
-        connection_settings = _parse_connection_settings(d.pop("connection_settings", UNSET))
-
-        _created_at = d.pop("created_at", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
+        _connection_settings = d.pop("connection_settings", None)
+        connection_settings: MailboxConnectionSettingsType0 | None
+        if _connection_settings is None:
+            connection_settings = None
         else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
+            connection_settings_type_0 = MailboxConnectionSettingsType0.from_dict(
+                _connection_settings
+            )
 
-        _updated_at = d.pop("updated_at", UNSET)
-        updated_at: datetime.datetime | Unset
-        if isinstance(_updated_at, Unset):
-            updated_at = UNSET
+            connection_settings = connection_settings_type_0
+
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
         else:
-            updated_at = datetime.datetime.fromisoformat(_updated_at)
+            try:
+                if not isinstance(_created_at, str):
+                    raise TypeError()
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
+
+                created_at = created_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                created_at = cast("datetime.datetime | None", _created_at)
+
+        _updated_at = d.pop("updated_at", None)
+        updated_at: datetime.datetime | None
+        if _updated_at is None:
+            updated_at = None
+        else:
+            try:
+                if not isinstance(_updated_at, str):
+                    raise TypeError()
+                updated_at_type_0 = datetime.datetime.fromisoformat(_updated_at)
+
+                updated_at = updated_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                updated_at = cast("datetime.datetime | None", _updated_at)
 
         _instance = cls(
             uuid=uuid,
@@ -271,4 +243,4 @@ class Mailbox:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.mailbox_connection_settings_type_0_type_0 import MailboxConnectionSettingsType0Type0
+from ..models.mailbox_connection_settings_type_0 import MailboxConnectionSettingsType0

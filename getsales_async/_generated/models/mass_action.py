@@ -2,7 +2,7 @@
 # ALL EDITS WILL BE LOST. Fix problems in overrides/ and run `make generate`.
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
@@ -12,7 +12,7 @@ T = TypeVar("T", bound="MassAction")
 
 
 @_attrs_define
-class MassAction:
+class MassAction(Mapping[str, "Any"]):
     """Result of a bulk action: an acknowledgement when executed immediately, or a queued mass_action tracking object for
     large sets. Fields are not documented.
 
@@ -48,5 +48,11 @@ class MassAction:
     def __delitem__(self, key: str) -> None:
         del self.additional_properties[key]
 
-    def __contains__(self, key: str) -> bool:
+    def __contains__(self, key: object) -> bool:
         return key in self.additional_properties
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.additional_properties)
+
+    def __len__(self) -> int:
+        return len(self.additional_properties)

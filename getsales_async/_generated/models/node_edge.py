@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="NodeEdge")
 
@@ -20,26 +18,28 @@ class NodeEdge:
     `branch_id` 0; Grinfi's docs say 1 — supply the value your flow uses.
 
         Attributes:
-            node_id (int | Unset): ID of the node at the other end of the edge.
-            branch_id (int | Unset): Branch the edge belongs to; for branching nodes it matches a branch in the node's
+            node_id (int | None): ID of the node at the other end of the edge.
+            branch_id (int | None): Branch the edge belongs to; for branching nodes it matches a branch in the node's
                 payload.
     """
 
-    node_id: int | Unset = UNSET
-    branch_id: int | Unset = UNSET
+    node_id: int | None = None
+    branch_id: int | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        node_id: int | None
         node_id = self.node_id
 
+        branch_id: int | None
         branch_id = self.branch_id
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if node_id is not UNSET:
+        if node_id is not None:
             field_dict["node_id"] = node_id
-        if branch_id is not UNSET:
+        if branch_id is not None:
             field_dict["branch_id"] = branch_id
 
         return field_dict
@@ -47,9 +47,9 @@ class NodeEdge:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        node_id = d.pop("node_id", UNSET)
+        node_id = cast("int | None", d.pop("node_id", None))
 
-        branch_id = d.pop("branch_id", UNSET)
+        branch_id = cast("int | None", d.pop("branch_id", None))
 
         _instance = cls(
             node_id=node_id,

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="PageMeta")
 
@@ -19,37 +17,41 @@ class PageMeta:
     clients stop on `offset + len(data) >= total` or a short page then.
 
         Attributes:
-            limit (int | Unset):  Example: 20.
-            offset (int | Unset):  Example: 0.
-            total (int | Unset):  Example: 150.
-            has_more (bool | Unset):  Example: True.
+            limit (int | None):  Example: 20.
+            offset (int | None):  Example: 0.
+            total (int | None):  Example: 150.
+            has_more (bool | None):  Example: True.
     """
 
-    limit: int | Unset = UNSET
-    offset: int | Unset = UNSET
-    total: int | Unset = UNSET
-    has_more: bool | Unset = UNSET
+    limit: int | None = None
+    offset: int | None = None
+    total: int | None = None
+    has_more: bool | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        limit: int | None
         limit = self.limit
 
+        offset: int | None
         offset = self.offset
 
+        total: int | None
         total = self.total
 
+        has_more: bool | None
         has_more = self.has_more
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if limit is not UNSET:
+        if limit is not None:
             field_dict["limit"] = limit
-        if offset is not UNSET:
+        if offset is not None:
             field_dict["offset"] = offset
-        if total is not UNSET:
+        if total is not None:
             field_dict["total"] = total
-        if has_more is not UNSET:
+        if has_more is not None:
             field_dict["has_more"] = has_more
 
         return field_dict
@@ -57,13 +59,13 @@ class PageMeta:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        limit = d.pop("limit", UNSET)
+        limit = cast("int | None", d.pop("limit", None))
 
-        offset = d.pop("offset", UNSET)
+        offset = cast("int | None", d.pop("offset", None))
 
-        total = d.pop("total", UNSET)
+        total = cast("int | None", d.pop("total", None))
 
-        has_more = d.pop("has_more", UNSET)
+        has_more = cast("bool | None", d.pop("has_more", None))
 
         _instance = cls(
             limit=limit,

@@ -8,7 +8,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="PipelineStage")
 
@@ -18,79 +18,63 @@ class PipelineStage:
     """A pipeline stage for contacts or companies.
 
     Attributes:
-        uuid (str | Unset):
-        team_id (int | None | Unset):
-        name (None | str | Unset):
-        object_ (None | str | Unset): Known values: lead, company.
-        type_ (None | str | Unset): Known values: custom, new, approaching, engaging, replied.
-        category (None | str | Unset): Known values: cold, engaging, positive, negative.
-        order (int | None | Unset):
+        uuid (str):
+        team_id (int | None):
+        name (None | str):
+        object_ (None | str): Known values: lead, company.
+        type_ (None | str): Known values: custom, new, approaching, engaging, replied.
+        category (None | str): Known values: cold, engaging, positive, negative.
+        order (int | None):
     """
 
-    uuid: str | Unset = UNSET
-    team_id: int | Unset | None = UNSET
-    name: str | Unset | None = UNSET
-    object_: str | Unset | None = UNSET
-    type_: str | Unset | None = UNSET
-    category: str | Unset | None = UNSET
-    order: int | Unset | None = UNSET
+    uuid: str
+    team_id: int | None = None
+    name: str | None = None
+    object_: str | None = None
+    type_: str | None = None
+    category: str | None = None
+    order: int | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
-        team_id: int | Unset | None
-        if isinstance(self.team_id, Unset):
-            team_id = UNSET
-        else:
-            team_id = self.team_id
+        team_id: int | None
+        team_id = self.team_id
 
-        name: str | Unset | None
-        if isinstance(self.name, Unset):
-            name = UNSET
-        else:
-            name = self.name
+        name: str | None
+        name = self.name
 
-        object_: str | Unset | None
-        if isinstance(self.object_, Unset):
-            object_ = UNSET
-        else:
-            object_ = self.object_
+        object_: str | None
+        object_ = self.object_
 
-        type_: str | Unset | None
-        if isinstance(self.type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = self.type_
+        type_: str | None
+        type_ = self.type_
 
-        category: str | Unset | None
-        if isinstance(self.category, Unset):
-            category = UNSET
-        else:
-            category = self.category
+        category: str | None
+        category = self.category
 
-        order: int | Unset | None
-        if isinstance(self.order, Unset):
-            order = UNSET
-        else:
-            order = self.order
+        order: int | None
+        order = self.order
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if team_id is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if team_id is not None:
             field_dict["team_id"] = team_id
-        if name is not UNSET:
+        if name is not None:
             field_dict["name"] = name
-        if object_ is not UNSET:
+        if object_ is not None:
             field_dict["object"] = object_
-        if type_ is not UNSET:
+        if type_ is not None:
             field_dict["type"] = type_
-        if category is not UNSET:
+        if category is not None:
             field_dict["category"] = category
-        if order is not UNSET:
+        if order is not None:
             field_dict["order"] = order
 
         return field_dict
@@ -98,19 +82,21 @@ class PipelineStage:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("PipelineStage", "uuid", uuid)
 
-        team_id = cast("int | None | Unset", d.pop("team_id", UNSET))
+        team_id = cast("int | None", d.pop("team_id", None))
 
-        name = cast("None | str | Unset", d.pop("name", UNSET))
+        name = cast("None | str", d.pop("name", None))
 
-        object_ = cast("None | str | Unset", d.pop("object", UNSET))
+        object_ = cast("None | str", d.pop("object", None))
 
-        type_ = cast("None | str | Unset", d.pop("type", UNSET))
+        type_ = cast("None | str", d.pop("type", None))
 
-        category = cast("None | str | Unset", d.pop("category", UNSET))
+        category = cast("None | str", d.pop("category", None))
 
-        order = cast("int | None | Unset", d.pop("order", UNSET))
+        order = cast("int | None", d.pop("order", None))
 
         _instance = cls(
             uuid=uuid,

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Schedule")
 
@@ -18,36 +16,41 @@ class Schedule:
     """When automation may act. Each timeblock is a day of week (0=Sunday) and a window in minutes from midnight.
 
     Attributes:
-        timezone (str | Unset):  Example: Europe/Berlin.
-        use_lead_timezone (bool | Unset):  Default: False.
-        timeblocks (list[Timeblock] | Unset):
+        timezone (None | str):  Example: Europe/Berlin.
+        use_lead_timezone (bool | None):
+        timeblocks (list[Timeblock] | None):
     """
 
-    timezone: str | Unset = UNSET
-    use_lead_timezone: bool | Unset = False
-    timeblocks: list[Timeblock] | Unset = UNSET
+    timezone: str | None = None
+    use_lead_timezone: bool | None = None
+    timeblocks: list[Timeblock] | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        timezone: str | None
         timezone = self.timezone
 
+        use_lead_timezone: bool | None
         use_lead_timezone = self.use_lead_timezone
 
-        timeblocks: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.timeblocks, Unset):
+        timeblocks: list[dict[str, Any]] | None
+        if isinstance(self.timeblocks, list):
             timeblocks = []
-            for timeblocks_item_data in self.timeblocks:
-                timeblocks_item = timeblocks_item_data.to_dict()
-                timeblocks.append(timeblocks_item)
+            for timeblocks_timeblocks_item_data in self.timeblocks:
+                timeblocks_timeblocks_item = timeblocks_timeblocks_item_data.to_dict()
+                timeblocks.append(timeblocks_timeblocks_item)
+
+        else:
+            timeblocks = self.timeblocks
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if timezone is not UNSET:
+        if timezone is not None:
             field_dict["timezone"] = timezone
-        if use_lead_timezone is not UNSET:
+        if use_lead_timezone is not None:
             field_dict["use_lead_timezone"] = use_lead_timezone
-        if timeblocks is not UNSET:
+        if timeblocks is not None:
             field_dict["timeblocks"] = timeblocks
 
         return field_dict
@@ -55,18 +58,23 @@ class Schedule:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        timezone = d.pop("timezone", UNSET)
+        timezone = cast("None | str", d.pop("timezone", None))
 
-        use_lead_timezone = d.pop("use_lead_timezone", UNSET)
+        use_lead_timezone = cast("bool | None", d.pop("use_lead_timezone", None))
 
-        _timeblocks = d.pop("timeblocks", UNSET)
-        timeblocks: list[Timeblock] | Unset = UNSET
-        if _timeblocks is not UNSET:
-            timeblocks = []
-            for timeblocks_item_data in _timeblocks:
-                timeblocks_item = Timeblock.from_dict(timeblocks_item_data)
+        _timeblocks = d.pop("timeblocks", None)
+        timeblocks: list[Timeblock] | None
+        if _timeblocks is None:
+            timeblocks = None
+        else:
+            timeblocks_timeblocks = []
+            _timeblocks_timeblocks = _timeblocks
+            for timeblocks_timeblocks_item_data in _timeblocks_timeblocks:
+                timeblocks_timeblocks_item = Timeblock.from_dict(timeblocks_timeblocks_item_data)
 
-                timeblocks.append(timeblocks_item)
+                timeblocks_timeblocks.append(timeblocks_timeblocks_item)
+
+            timeblocks = timeblocks_timeblocks
 
         _instance = cls(
             timezone=timezone,

@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="SenderProfile")
 
@@ -19,176 +19,159 @@ class SenderProfile:
     """A person (SDR/AE) who sends outreach; links a LinkedIn account and/or mailboxes and has its own limits and schedule.
 
     Attributes:
-        uuid (str | Unset):
-        team_id (int | Unset):
-        linkedin_browser_id (int | None | Unset): ID of the linked LinkedIn browser.
-        linkedin_account_uuid (None | str | Unset):
-        mailbox_uuid (None | str | Unset):
-        assignee_user_id (int | None | Unset):
-        first_name (str | Unset):
-        last_name (str | Unset):
-        label (None | str | Unset):
-        avatar_url (None | str | Unset):
-        schedule (Schedule | Unset): When automation may act. Each timeblock is a day of week (0=Sunday) and a window in
-            minutes from midnight.
-        smart_limits_enabled (bool | Unset):
-        status (str | Unset): Known values: enabled, disabled.
-        hold_tasks_till (datetime.datetime | None | Unset): Tasks are held until this time.
-        last_automation_server_id (int | None | Unset):
-        notification_emails (None | str | Unset):
-        user_id (int | None | Unset):
-        created_at (datetime.datetime | Unset):
-        updated_at (datetime.datetime | Unset):
+        uuid (str):
+        team_id (int | None):
+        linkedin_browser_id (int | None): ID of the linked LinkedIn browser.
+        linkedin_account_uuid (None | str):
+        mailbox_uuid (None | str):
+        assignee_user_id (int | None):
+        first_name (None | str):
+        last_name (None | str):
+        label (None | str):
+        avatar_url (None | str):
+        schedule (None | Schedule):
+        smart_limits_enabled (bool | None):
+        status (None | str): Known values: enabled, disabled.
+        hold_tasks_till (datetime.datetime | None): Tasks are held until this time.
+        last_automation_server_id (int | None):
+        notification_emails (None | str):
+        user_id (int | None):
+        created_at (datetime.datetime | None):
+        updated_at (datetime.datetime | None):
     """
 
-    uuid: str | Unset = UNSET
-    team_id: int | Unset = UNSET
-    linkedin_browser_id: int | Unset | None = UNSET
-    linkedin_account_uuid: str | Unset | None = UNSET
-    mailbox_uuid: str | Unset | None = UNSET
-    assignee_user_id: int | Unset | None = UNSET
-    first_name: str | Unset = UNSET
-    last_name: str | Unset = UNSET
-    label: str | Unset | None = UNSET
-    avatar_url: str | Unset | None = UNSET
-    schedule: Schedule | Unset = UNSET
-    smart_limits_enabled: bool | Unset = UNSET
-    status: str | Unset = UNSET
-    hold_tasks_till: datetime.datetime | Unset | None = UNSET
-    last_automation_server_id: int | Unset | None = UNSET
-    notification_emails: str | Unset | None = UNSET
-    user_id: int | Unset | None = UNSET
-    created_at: datetime.datetime | Unset = UNSET
-    updated_at: datetime.datetime | Unset = UNSET
+    uuid: str
+    team_id: int | None = None
+    linkedin_browser_id: int | None = None
+    linkedin_account_uuid: str | None = None
+    mailbox_uuid: str | None = None
+    assignee_user_id: int | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    label: str | None = None
+    avatar_url: str | None = None
+    schedule: Schedule | None = None
+    smart_limits_enabled: bool | None = None
+    status: str | None = None
+    hold_tasks_till: datetime.datetime | None = None
+    last_automation_server_id: int | None = None
+    notification_emails: str | None = None
+    user_id: int | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
+        team_id: int | None
         team_id = self.team_id
 
-        linkedin_browser_id: int | Unset | None
-        if isinstance(self.linkedin_browser_id, Unset):
-            linkedin_browser_id = UNSET
-        else:
-            linkedin_browser_id = self.linkedin_browser_id
+        linkedin_browser_id: int | None
+        linkedin_browser_id = self.linkedin_browser_id
 
-        linkedin_account_uuid: str | Unset | None
-        if isinstance(self.linkedin_account_uuid, Unset):
-            linkedin_account_uuid = UNSET
-        else:
-            linkedin_account_uuid = self.linkedin_account_uuid
+        linkedin_account_uuid: str | None
+        linkedin_account_uuid = self.linkedin_account_uuid
 
-        mailbox_uuid: str | Unset | None
-        if isinstance(self.mailbox_uuid, Unset):
-            mailbox_uuid = UNSET
-        else:
-            mailbox_uuid = self.mailbox_uuid
+        mailbox_uuid: str | None
+        mailbox_uuid = self.mailbox_uuid
 
-        assignee_user_id: int | Unset | None
-        if isinstance(self.assignee_user_id, Unset):
-            assignee_user_id = UNSET
-        else:
-            assignee_user_id = self.assignee_user_id
+        assignee_user_id: int | None
+        assignee_user_id = self.assignee_user_id
 
+        first_name: str | None
         first_name = self.first_name
 
+        last_name: str | None
         last_name = self.last_name
 
-        label: str | Unset | None
-        if isinstance(self.label, Unset):
-            label = UNSET
-        else:
-            label = self.label
+        label: str | None
+        label = self.label
 
-        avatar_url: str | Unset | None
-        if isinstance(self.avatar_url, Unset):
-            avatar_url = UNSET
-        else:
-            avatar_url = self.avatar_url
+        avatar_url: str | None
+        avatar_url = self.avatar_url
 
-        schedule: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.schedule, Unset):
+        schedule: dict[str, Any] | None
+        if isinstance(self.schedule, Schedule):
             schedule = self.schedule.to_dict()
+        else:
+            schedule = self.schedule
 
+        smart_limits_enabled: bool | None
         smart_limits_enabled = self.smart_limits_enabled
 
+        status: str | None
         status = self.status
 
-        hold_tasks_till: str | Unset | None
-        if isinstance(self.hold_tasks_till, Unset):
-            hold_tasks_till = UNSET
-        elif isinstance(self.hold_tasks_till, datetime.datetime):
+        hold_tasks_till: str | None
+        if isinstance(self.hold_tasks_till, datetime.datetime):
             hold_tasks_till = self.hold_tasks_till.isoformat()
         else:
             hold_tasks_till = self.hold_tasks_till
 
-        last_automation_server_id: int | Unset | None
-        if isinstance(self.last_automation_server_id, Unset):
-            last_automation_server_id = UNSET
-        else:
-            last_automation_server_id = self.last_automation_server_id
+        last_automation_server_id: int | None
+        last_automation_server_id = self.last_automation_server_id
 
-        notification_emails: str | Unset | None
-        if isinstance(self.notification_emails, Unset):
-            notification_emails = UNSET
-        else:
-            notification_emails = self.notification_emails
+        notification_emails: str | None
+        notification_emails = self.notification_emails
 
-        user_id: int | Unset | None
-        if isinstance(self.user_id, Unset):
-            user_id = UNSET
-        else:
-            user_id = self.user_id
+        user_id: int | None
+        user_id = self.user_id
 
-        created_at: str | Unset = UNSET
-        if not isinstance(self.created_at, Unset):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
+        else:
+            created_at = self.created_at
 
-        updated_at: str | Unset = UNSET
-        if not isinstance(self.updated_at, Unset):
+        updated_at: str | None
+        if isinstance(self.updated_at, datetime.datetime):
             updated_at = self.updated_at.isoformat()
+        else:
+            updated_at = self.updated_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if team_id is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if team_id is not None:
             field_dict["team_id"] = team_id
-        if linkedin_browser_id is not UNSET:
+        if linkedin_browser_id is not None:
             field_dict["linkedin_browser_id"] = linkedin_browser_id
-        if linkedin_account_uuid is not UNSET:
+        if linkedin_account_uuid is not None:
             field_dict["linkedin_account_uuid"] = linkedin_account_uuid
-        if mailbox_uuid is not UNSET:
+        if mailbox_uuid is not None:
             field_dict["mailbox_uuid"] = mailbox_uuid
-        if assignee_user_id is not UNSET:
+        if assignee_user_id is not None:
             field_dict["assignee_user_id"] = assignee_user_id
-        if first_name is not UNSET:
+        if first_name is not None:
             field_dict["first_name"] = first_name
-        if last_name is not UNSET:
+        if last_name is not None:
             field_dict["last_name"] = last_name
-        if label is not UNSET:
+        if label is not None:
             field_dict["label"] = label
-        if avatar_url is not UNSET:
+        if avatar_url is not None:
             field_dict["avatar_url"] = avatar_url
-        if schedule is not UNSET:
+        if schedule is not None:
             field_dict["schedule"] = schedule
-        if smart_limits_enabled is not UNSET:
+        if smart_limits_enabled is not None:
             field_dict["smart_limits_enabled"] = smart_limits_enabled
-        if status is not UNSET:
+        if status is not None:
             field_dict["status"] = status
-        if hold_tasks_till is not UNSET:
+        if hold_tasks_till is not None:
             field_dict["hold_tasks_till"] = hold_tasks_till
-        if last_automation_server_id is not UNSET:
+        if last_automation_server_id is not None:
             field_dict["last_automation_server_id"] = last_automation_server_id
-        if notification_emails is not UNSET:
+        if notification_emails is not None:
             field_dict["notification_emails"] = notification_emails
-        if user_id is not UNSET:
+        if user_id is not None:
             field_dict["user_id"] = user_id
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
+        if updated_at is not None:
             field_dict["updated_at"] = updated_at
 
         return field_dict
@@ -196,75 +179,88 @@ class SenderProfile:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("SenderProfile", "uuid", uuid)
 
-        team_id = d.pop("team_id", UNSET)
+        team_id = cast("int | None", d.pop("team_id", None))
 
-        linkedin_browser_id = cast("int | None | Unset", d.pop("linkedin_browser_id", UNSET))
+        linkedin_browser_id = cast("int | None", d.pop("linkedin_browser_id", None))
 
-        linkedin_account_uuid = cast("None | str | Unset", d.pop("linkedin_account_uuid", UNSET))
+        linkedin_account_uuid = cast("None | str", d.pop("linkedin_account_uuid", None))
 
-        mailbox_uuid = cast("None | str | Unset", d.pop("mailbox_uuid", UNSET))
+        mailbox_uuid = cast("None | str", d.pop("mailbox_uuid", None))
 
-        assignee_user_id = cast("int | None | Unset", d.pop("assignee_user_id", UNSET))
+        assignee_user_id = cast("int | None", d.pop("assignee_user_id", None))
 
-        first_name = d.pop("first_name", UNSET)
+        first_name = cast("None | str", d.pop("first_name", None))
 
-        last_name = d.pop("last_name", UNSET)
+        last_name = cast("None | str", d.pop("last_name", None))
 
-        label = cast("None | str | Unset", d.pop("label", UNSET))
+        label = cast("None | str", d.pop("label", None))
 
-        avatar_url = cast("None | str | Unset", d.pop("avatar_url", UNSET))
+        avatar_url = cast("None | str", d.pop("avatar_url", None))
 
-        _schedule = d.pop("schedule", UNSET)
-        schedule: Schedule | Unset
-        if isinstance(_schedule, Unset):
-            schedule = UNSET
+        _schedule = d.pop("schedule", None)
+        schedule: Schedule | None
+        if _schedule is None:
+            schedule = None
         else:
-            schedule = Schedule.from_dict(_schedule)
+            schedule_type_1 = Schedule.from_dict(_schedule)
 
-        smart_limits_enabled = d.pop("smart_limits_enabled", UNSET)
+            schedule = schedule_type_1
 
-        status = d.pop("status", UNSET)
+        smart_limits_enabled = cast("bool | None", d.pop("smart_limits_enabled", None))
 
-        def _parse_hold_tasks_till(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        status = cast("None | str", d.pop("status", None))
+
+        _hold_tasks_till = d.pop("hold_tasks_till", None)
+        hold_tasks_till: datetime.datetime | None
+        if _hold_tasks_till is None:
+            hold_tasks_till = None
+        else:
             try:
-                if not isinstance(data, str):
+                if not isinstance(_hold_tasks_till, str):
                     raise TypeError()
-                hold_tasks_till_type_0 = datetime.datetime.fromisoformat(data)
+                hold_tasks_till_type_0 = datetime.datetime.fromisoformat(_hold_tasks_till)
 
-                return hold_tasks_till_type_0
+                hold_tasks_till = hold_tasks_till_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
+                hold_tasks_till = cast("datetime.datetime | None", _hold_tasks_till)
 
-        hold_tasks_till = _parse_hold_tasks_till(d.pop("hold_tasks_till", UNSET))
+        last_automation_server_id = cast("int | None", d.pop("last_automation_server_id", None))
 
-        last_automation_server_id = cast(
-            "int | None | Unset", d.pop("last_automation_server_id", UNSET)
-        )
+        notification_emails = cast("None | str", d.pop("notification_emails", None))
 
-        notification_emails = cast("None | str | Unset", d.pop("notification_emails", UNSET))
+        user_id = cast("int | None", d.pop("user_id", None))
 
-        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
-
-        _created_at = d.pop("created_at", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
         else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
+            try:
+                if not isinstance(_created_at, str):
+                    raise TypeError()
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
 
-        _updated_at = d.pop("updated_at", UNSET)
-        updated_at: datetime.datetime | Unset
-        if isinstance(_updated_at, Unset):
-            updated_at = UNSET
+                created_at = created_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                created_at = cast("datetime.datetime | None", _created_at)
+
+        _updated_at = d.pop("updated_at", None)
+        updated_at: datetime.datetime | None
+        if _updated_at is None:
+            updated_at = None
         else:
-            updated_at = datetime.datetime.fromisoformat(_updated_at)
+            try:
+                if not isinstance(_updated_at, str):
+                    raise TypeError()
+                updated_at_type_0 = datetime.datetime.fromisoformat(_updated_at)
+
+                updated_at = updated_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                updated_at = cast("datetime.datetime | None", _updated_at)
 
         _instance = cls(
             uuid=uuid,

@@ -24,12 +24,12 @@ class SenderProfileInput:
             last_name (str | Unset):
             assignee_user_id (int | Unset): User the profile is assigned to (e.g. your own id from `/id/api/users/current`).
             label (str | Unset):
-            linkedin_schedule (Schedule | Unset): When automation may act. Each timeblock is a day of week (0=Sunday) and a
+            linkedin_schedule (ScheduleParam | Unset): When automation may act. Each timeblock is a day of week (0=Sunday)
+                and a window in minutes from midnight.
+            email_schedule (ScheduleParam | Unset): When automation may act. Each timeblock is a day of week (0=Sunday) and
+                a window in minutes from midnight.
+            schedule (ScheduleParam | Unset): When automation may act. Each timeblock is a day of week (0=Sunday) and a
                 window in minutes from midnight.
-            email_schedule (Schedule | Unset): When automation may act. Each timeblock is a day of week (0=Sunday) and a
-                window in minutes from midnight.
-            schedule (Schedule | Unset): When automation may act. Each timeblock is a day of week (0=Sunday) and a window in
-                minutes from midnight.
             notification_emails (None | str | Unset):
     """
 
@@ -37,9 +37,9 @@ class SenderProfileInput:
     last_name: str | Unset = UNSET
     assignee_user_id: int | Unset = UNSET
     label: str | Unset = UNSET
-    linkedin_schedule: Schedule | Unset = UNSET
-    email_schedule: Schedule | Unset = UNSET
-    schedule: Schedule | Unset = UNSET
+    linkedin_schedule: ScheduleParam | Unset = UNSET
+    email_schedule: ScheduleParam | Unset = UNSET
+    schedule: ScheduleParam | Unset = UNSET
     notification_emails: str | Unset | None = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -104,25 +104,25 @@ class SenderProfileInput:
         label = d.pop("label", UNSET)
 
         _linkedin_schedule = d.pop("linkedin_schedule", UNSET)
-        linkedin_schedule: Schedule | Unset
+        linkedin_schedule: ScheduleParam | Unset
         if isinstance(_linkedin_schedule, Unset):
             linkedin_schedule = UNSET
         else:
-            linkedin_schedule = Schedule.from_dict(_linkedin_schedule)
+            linkedin_schedule = ScheduleParam.from_dict(_linkedin_schedule)
 
         _email_schedule = d.pop("email_schedule", UNSET)
-        email_schedule: Schedule | Unset
+        email_schedule: ScheduleParam | Unset
         if isinstance(_email_schedule, Unset):
             email_schedule = UNSET
         else:
-            email_schedule = Schedule.from_dict(_email_schedule)
+            email_schedule = ScheduleParam.from_dict(_email_schedule)
 
         _schedule = d.pop("schedule", UNSET)
-        schedule: Schedule | Unset
+        schedule: ScheduleParam | Unset
         if isinstance(_schedule, Unset):
             schedule = UNSET
         else:
-            schedule = Schedule.from_dict(_schedule)
+            schedule = ScheduleParam.from_dict(_schedule)
 
         notification_emails = cast("None | str | Unset", d.pop("notification_emails", UNSET))
 
@@ -159,4 +159,4 @@ class SenderProfileInput:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.schedule import Schedule
+from ..models.schedule_param import ScheduleParam

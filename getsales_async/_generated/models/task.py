@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="Task")
 
@@ -19,288 +19,244 @@ class Task:
     """One outreach action (one contact, one flow step, or a manual task).
 
     Attributes:
-        uuid (str | Unset):
-        parent_task_pipeline_uuid (None | str | Unset): UUID of the parent task (chained tasks).
-        team_id (int | Unset):
-        assigned_to (int | None | Unset): User the task is assigned to.
-        user_id (int | None | Unset):
-        lead_uuid (str | Unset):
-        company_uuid (None | str | Unset):
-        sender_profile_uuid (None | str | Unset):
-        mailbox_uuid (None | str | Unset):
-        flow_uuid (None | str | Unset):
-        flow_lead_uuid (None | str | Unset):
-        flow_origin (None | str | Unset): Known values: automation.
-        flow_node_id (int | None | Unset):
-        type_ (str | Unset): Task type. Known values: linkedin_send_message, linkedin_send_connection_request,
+        uuid (str):
+        parent_task_pipeline_uuid (None | str): UUID of the parent task (chained tasks).
+        team_id (int | None):
+        assigned_to (int | None): User the task is assigned to.
+        user_id (int | None):
+        lead_uuid (None | str):
+        company_uuid (None | str):
+        sender_profile_uuid (None | str):
+        mailbox_uuid (None | str):
+        flow_uuid (None | str):
+        flow_lead_uuid (None | str):
+        flow_origin (None | str): Known values: automation.
+        flow_node_id (int | None):
+        type_ (None | str): Task type. Known values: linkedin_send_message, linkedin_send_connection_request,
             linkedin_send_inmail, linkedin_like_latest_post, linkedin_endorse_skills, linkedin_withdraw_connection_request,
             email_send_message, trigger_linkedin_connection_request_accepted.
-        automation (str | Unset): Known values: manual, auto.
-        automation_error_code (None | str | Unset):
-        status (str | Unset): Known values: in_progress, closed, canceled, failed, skipped.
-        fork_result (int | None | Unset):
-        payload (list[Any] | TaskPayload | Unset): Task-specific data (`[]` when empty).
-        attempts (int | Unset): Number of execution attempts.
-        error_msg (None | str | Unset): Error or skip reason.
-        priority (int | Unset): Lower is higher priority.
-        number_in_line (int | None | Unset):
-        note (None | str | Unset):
-        timezone (None | str | Unset):
-        schedule_at (datetime.datetime | None | Unset): When the task is scheduled to run (often null for executed
-            tasks).
-        executed_at (datetime.datetime | None | Unset):
-        taken_to_execute_at (datetime.datetime | None | Unset):
-        created_at (datetime.datetime | Unset):
-        updated_at (datetime.datetime | Unset):
+        automation (None | str): Known values: manual, auto.
+        automation_error_code (None | str):
+        status (None | str): Known values: in_progress, closed, canceled, failed, skipped.
+        fork_result (int | None):
+        payload (None | TaskPayload): Task-specific data (`[]` when empty).
+        attempts (int | None): Number of execution attempts.
+        error_msg (None | str): Error or skip reason.
+        priority (int | None): Lower is higher priority.
+        number_in_line (int | None):
+        note (None | str):
+        timezone (None | str):
+        schedule_at (datetime.datetime | None): When the task is scheduled to run (often null for executed tasks).
+        executed_at (datetime.datetime | None):
+        taken_to_execute_at (datetime.datetime | None):
+        created_at (datetime.datetime | None):
+        updated_at (datetime.datetime | None):
     """
 
-    uuid: str | Unset = UNSET
-    parent_task_pipeline_uuid: str | Unset | None = UNSET
-    team_id: int | Unset = UNSET
-    assigned_to: int | Unset | None = UNSET
-    user_id: int | Unset | None = UNSET
-    lead_uuid: str | Unset = UNSET
-    company_uuid: str | Unset | None = UNSET
-    sender_profile_uuid: str | Unset | None = UNSET
-    mailbox_uuid: str | Unset | None = UNSET
-    flow_uuid: str | Unset | None = UNSET
-    flow_lead_uuid: str | Unset | None = UNSET
-    flow_origin: str | Unset | None = UNSET
-    flow_node_id: int | Unset | None = UNSET
-    type_: str | Unset = UNSET
-    automation: str | Unset = UNSET
-    automation_error_code: str | Unset | None = UNSET
-    status: str | Unset = UNSET
-    fork_result: int | Unset | None = UNSET
-    payload: list[Any] | TaskPayload | Unset = UNSET
-    attempts: int | Unset = UNSET
-    error_msg: str | Unset | None = UNSET
-    priority: int | Unset = UNSET
-    number_in_line: int | Unset | None = UNSET
-    note: str | Unset | None = UNSET
-    timezone: str | Unset | None = UNSET
-    schedule_at: datetime.datetime | Unset | None = UNSET
-    executed_at: datetime.datetime | Unset | None = UNSET
-    taken_to_execute_at: datetime.datetime | Unset | None = UNSET
-    created_at: datetime.datetime | Unset = UNSET
-    updated_at: datetime.datetime | Unset = UNSET
+    uuid: str
+    parent_task_pipeline_uuid: str | None = None
+    team_id: int | None = None
+    assigned_to: int | None = None
+    user_id: int | None = None
+    lead_uuid: str | None = None
+    company_uuid: str | None = None
+    sender_profile_uuid: str | None = None
+    mailbox_uuid: str | None = None
+    flow_uuid: str | None = None
+    flow_lead_uuid: str | None = None
+    flow_origin: str | None = None
+    flow_node_id: int | None = None
+    type_: str | None = None
+    automation: str | None = None
+    automation_error_code: str | None = None
+    status: str | None = None
+    fork_result: int | None = None
+    payload: TaskPayload | None = None
+    attempts: int | None = None
+    error_msg: str | None = None
+    priority: int | None = None
+    number_in_line: int | None = None
+    note: str | None = None
+    timezone: str | None = None
+    schedule_at: datetime.datetime | None = None
+    executed_at: datetime.datetime | None = None
+    taken_to_execute_at: datetime.datetime | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
-        parent_task_pipeline_uuid: str | Unset | None
-        if isinstance(self.parent_task_pipeline_uuid, Unset):
-            parent_task_pipeline_uuid = UNSET
-        else:
-            parent_task_pipeline_uuid = self.parent_task_pipeline_uuid
+        parent_task_pipeline_uuid: str | None
+        parent_task_pipeline_uuid = self.parent_task_pipeline_uuid
 
+        team_id: int | None
         team_id = self.team_id
 
-        assigned_to: int | Unset | None
-        if isinstance(self.assigned_to, Unset):
-            assigned_to = UNSET
-        else:
-            assigned_to = self.assigned_to
+        assigned_to: int | None
+        assigned_to = self.assigned_to
 
-        user_id: int | Unset | None
-        if isinstance(self.user_id, Unset):
-            user_id = UNSET
-        else:
-            user_id = self.user_id
+        user_id: int | None
+        user_id = self.user_id
 
+        lead_uuid: str | None
         lead_uuid = self.lead_uuid
 
-        company_uuid: str | Unset | None
-        if isinstance(self.company_uuid, Unset):
-            company_uuid = UNSET
-        else:
-            company_uuid = self.company_uuid
+        company_uuid: str | None
+        company_uuid = self.company_uuid
 
-        sender_profile_uuid: str | Unset | None
-        if isinstance(self.sender_profile_uuid, Unset):
-            sender_profile_uuid = UNSET
-        else:
-            sender_profile_uuid = self.sender_profile_uuid
+        sender_profile_uuid: str | None
+        sender_profile_uuid = self.sender_profile_uuid
 
-        mailbox_uuid: str | Unset | None
-        if isinstance(self.mailbox_uuid, Unset):
-            mailbox_uuid = UNSET
-        else:
-            mailbox_uuid = self.mailbox_uuid
+        mailbox_uuid: str | None
+        mailbox_uuid = self.mailbox_uuid
 
-        flow_uuid: str | Unset | None
-        if isinstance(self.flow_uuid, Unset):
-            flow_uuid = UNSET
-        else:
-            flow_uuid = self.flow_uuid
+        flow_uuid: str | None
+        flow_uuid = self.flow_uuid
 
-        flow_lead_uuid: str | Unset | None
-        if isinstance(self.flow_lead_uuid, Unset):
-            flow_lead_uuid = UNSET
-        else:
-            flow_lead_uuid = self.flow_lead_uuid
+        flow_lead_uuid: str | None
+        flow_lead_uuid = self.flow_lead_uuid
 
-        flow_origin: str | Unset | None
-        if isinstance(self.flow_origin, Unset):
-            flow_origin = UNSET
-        else:
-            flow_origin = self.flow_origin
+        flow_origin: str | None
+        flow_origin = self.flow_origin
 
-        flow_node_id: int | Unset | None
-        if isinstance(self.flow_node_id, Unset):
-            flow_node_id = UNSET
-        else:
-            flow_node_id = self.flow_node_id
+        flow_node_id: int | None
+        flow_node_id = self.flow_node_id
 
+        type_: str | None
         type_ = self.type_
 
+        automation: str | None
         automation = self.automation
 
-        automation_error_code: str | Unset | None
-        if isinstance(self.automation_error_code, Unset):
-            automation_error_code = UNSET
-        else:
-            automation_error_code = self.automation_error_code
+        automation_error_code: str | None
+        automation_error_code = self.automation_error_code
 
+        status: str | None
         status = self.status
 
-        fork_result: int | Unset | None
-        if isinstance(self.fork_result, Unset):
-            fork_result = UNSET
-        else:
-            fork_result = self.fork_result
+        fork_result: int | None
+        fork_result = self.fork_result
 
-        payload: dict[str, Any] | list[Any] | Unset
-        if isinstance(self.payload, Unset):
-            payload = UNSET
-        elif isinstance(self.payload, TaskPayload):
+        payload: dict[str, Any] | None
+        if isinstance(self.payload, TaskPayload):
             payload = self.payload.to_dict()
         else:
             payload = self.payload
 
+        attempts: int | None
         attempts = self.attempts
 
-        error_msg: str | Unset | None
-        if isinstance(self.error_msg, Unset):
-            error_msg = UNSET
-        else:
-            error_msg = self.error_msg
+        error_msg: str | None
+        error_msg = self.error_msg
 
+        priority: int | None
         priority = self.priority
 
-        number_in_line: int | Unset | None
-        if isinstance(self.number_in_line, Unset):
-            number_in_line = UNSET
-        else:
-            number_in_line = self.number_in_line
+        number_in_line: int | None
+        number_in_line = self.number_in_line
 
-        note: str | Unset | None
-        if isinstance(self.note, Unset):
-            note = UNSET
-        else:
-            note = self.note
+        note: str | None
+        note = self.note
 
-        timezone: str | Unset | None
-        if isinstance(self.timezone, Unset):
-            timezone = UNSET
-        else:
-            timezone = self.timezone
+        timezone: str | None
+        timezone = self.timezone
 
-        schedule_at: str | Unset | None
-        if isinstance(self.schedule_at, Unset):
-            schedule_at = UNSET
-        elif isinstance(self.schedule_at, datetime.datetime):
+        schedule_at: str | None
+        if isinstance(self.schedule_at, datetime.datetime):
             schedule_at = self.schedule_at.isoformat()
         else:
             schedule_at = self.schedule_at
 
-        executed_at: str | Unset | None
-        if isinstance(self.executed_at, Unset):
-            executed_at = UNSET
-        elif isinstance(self.executed_at, datetime.datetime):
+        executed_at: str | None
+        if isinstance(self.executed_at, datetime.datetime):
             executed_at = self.executed_at.isoformat()
         else:
             executed_at = self.executed_at
 
-        taken_to_execute_at: str | Unset | None
-        if isinstance(self.taken_to_execute_at, Unset):
-            taken_to_execute_at = UNSET
-        elif isinstance(self.taken_to_execute_at, datetime.datetime):
+        taken_to_execute_at: str | None
+        if isinstance(self.taken_to_execute_at, datetime.datetime):
             taken_to_execute_at = self.taken_to_execute_at.isoformat()
         else:
             taken_to_execute_at = self.taken_to_execute_at
 
-        created_at: str | Unset = UNSET
-        if not isinstance(self.created_at, Unset):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
+        else:
+            created_at = self.created_at
 
-        updated_at: str | Unset = UNSET
-        if not isinstance(self.updated_at, Unset):
+        updated_at: str | None
+        if isinstance(self.updated_at, datetime.datetime):
             updated_at = self.updated_at.isoformat()
+        else:
+            updated_at = self.updated_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if parent_task_pipeline_uuid is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if parent_task_pipeline_uuid is not None:
             field_dict["parent_task_pipeline_uuid"] = parent_task_pipeline_uuid
-        if team_id is not UNSET:
+        if team_id is not None:
             field_dict["team_id"] = team_id
-        if assigned_to is not UNSET:
+        if assigned_to is not None:
             field_dict["assigned_to"] = assigned_to
-        if user_id is not UNSET:
+        if user_id is not None:
             field_dict["user_id"] = user_id
-        if lead_uuid is not UNSET:
+        if lead_uuid is not None:
             field_dict["lead_uuid"] = lead_uuid
-        if company_uuid is not UNSET:
+        if company_uuid is not None:
             field_dict["company_uuid"] = company_uuid
-        if sender_profile_uuid is not UNSET:
+        if sender_profile_uuid is not None:
             field_dict["sender_profile_uuid"] = sender_profile_uuid
-        if mailbox_uuid is not UNSET:
+        if mailbox_uuid is not None:
             field_dict["mailbox_uuid"] = mailbox_uuid
-        if flow_uuid is not UNSET:
+        if flow_uuid is not None:
             field_dict["flow_uuid"] = flow_uuid
-        if flow_lead_uuid is not UNSET:
+        if flow_lead_uuid is not None:
             field_dict["flow_lead_uuid"] = flow_lead_uuid
-        if flow_origin is not UNSET:
+        if flow_origin is not None:
             field_dict["flow_origin"] = flow_origin
-        if flow_node_id is not UNSET:
+        if flow_node_id is not None:
             field_dict["flow_node_id"] = flow_node_id
-        if type_ is not UNSET:
+        if type_ is not None:
             field_dict["type"] = type_
-        if automation is not UNSET:
+        if automation is not None:
             field_dict["automation"] = automation
-        if automation_error_code is not UNSET:
+        if automation_error_code is not None:
             field_dict["automation_error_code"] = automation_error_code
-        if status is not UNSET:
+        if status is not None:
             field_dict["status"] = status
-        if fork_result is not UNSET:
+        if fork_result is not None:
             field_dict["fork_result"] = fork_result
-        if payload is not UNSET:
+        if payload is not None:
             field_dict["payload"] = payload
-        if attempts is not UNSET:
+        if attempts is not None:
             field_dict["attempts"] = attempts
-        if error_msg is not UNSET:
+        if error_msg is not None:
             field_dict["error_msg"] = error_msg
-        if priority is not UNSET:
+        if priority is not None:
             field_dict["priority"] = priority
-        if number_in_line is not UNSET:
+        if number_in_line is not None:
             field_dict["number_in_line"] = number_in_line
-        if note is not UNSET:
+        if note is not None:
             field_dict["note"] = note
-        if timezone is not UNSET:
+        if timezone is not None:
             field_dict["timezone"] = timezone
-        if schedule_at is not UNSET:
+        if schedule_at is not None:
             field_dict["schedule_at"] = schedule_at
-        if executed_at is not UNSET:
+        if executed_at is not None:
             field_dict["executed_at"] = executed_at
-        if taken_to_execute_at is not UNSET:
+        if taken_to_execute_at is not None:
             field_dict["taken_to_execute_at"] = taken_to_execute_at
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
+        if updated_at is not None:
             field_dict["updated_at"] = updated_at
 
         return field_dict
@@ -308,139 +264,134 @@ class Task:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("Task", "uuid", uuid)
 
-        parent_task_pipeline_uuid = cast(
-            "None | str | Unset", d.pop("parent_task_pipeline_uuid", UNSET)
-        )
+        parent_task_pipeline_uuid = cast("None | str", d.pop("parent_task_pipeline_uuid", None))
 
-        team_id = d.pop("team_id", UNSET)
+        team_id = cast("int | None", d.pop("team_id", None))
 
-        assigned_to = cast("int | None | Unset", d.pop("assigned_to", UNSET))
+        assigned_to = cast("int | None", d.pop("assigned_to", None))
 
-        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
+        user_id = cast("int | None", d.pop("user_id", None))
 
-        lead_uuid = d.pop("lead_uuid", UNSET)
+        lead_uuid = cast("None | str", d.pop("lead_uuid", None))
 
-        company_uuid = cast("None | str | Unset", d.pop("company_uuid", UNSET))
+        company_uuid = cast("None | str", d.pop("company_uuid", None))
 
-        sender_profile_uuid = cast("None | str | Unset", d.pop("sender_profile_uuid", UNSET))
+        sender_profile_uuid = cast("None | str", d.pop("sender_profile_uuid", None))
 
-        mailbox_uuid = cast("None | str | Unset", d.pop("mailbox_uuid", UNSET))
+        mailbox_uuid = cast("None | str", d.pop("mailbox_uuid", None))
 
-        flow_uuid = cast("None | str | Unset", d.pop("flow_uuid", UNSET))
+        flow_uuid = cast("None | str", d.pop("flow_uuid", None))
 
-        flow_lead_uuid = cast("None | str | Unset", d.pop("flow_lead_uuid", UNSET))
+        flow_lead_uuid = cast("None | str", d.pop("flow_lead_uuid", None))
 
-        flow_origin = cast("None | str | Unset", d.pop("flow_origin", UNSET))
+        flow_origin = cast("None | str", d.pop("flow_origin", None))
 
-        flow_node_id = cast("int | None | Unset", d.pop("flow_node_id", UNSET))
+        flow_node_id = cast("int | None", d.pop("flow_node_id", None))
 
-        type_ = d.pop("type", UNSET)
+        type_ = cast("None | str", d.pop("type", None))
 
-        automation = d.pop("automation", UNSET)
+        automation = cast("None | str", d.pop("automation", None))
 
-        automation_error_code = cast("None | str | Unset", d.pop("automation_error_code", UNSET))
+        automation_error_code = cast("None | str", d.pop("automation_error_code", None))
 
-        status = d.pop("status", UNSET)
+        status = cast("None | str", d.pop("status", None))
 
-        fork_result = cast("int | None | Unset", d.pop("fork_result", UNSET))
+        fork_result = cast("int | None", d.pop("fork_result", None))
 
-        def _parse_payload(data: object) -> list[Any] | TaskPayload | Unset:
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                payload_type_0 = TaskPayload.from_dict(data)
-
-                return payload_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, list):
-                raise TypeError()
-            payload_type_1 = cast(list[Any], data)
-
-            return payload_type_1
-
-        payload = _parse_payload(d.pop("payload", UNSET))
-
-        attempts = d.pop("attempts", UNSET)
-
-        error_msg = cast("None | str | Unset", d.pop("error_msg", UNSET))
-
-        priority = d.pop("priority", UNSET)
-
-        number_in_line = cast("int | None | Unset", d.pop("number_in_line", UNSET))
-
-        note = cast("None | str | Unset", d.pop("note", UNSET))
-
-        timezone = cast("None | str | Unset", d.pop("timezone", UNSET))
-
-        def _parse_schedule_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                schedule_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return schedule_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        schedule_at = _parse_schedule_at(d.pop("schedule_at", UNSET))
-
-        def _parse_executed_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                executed_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return executed_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        executed_at = _parse_executed_at(d.pop("executed_at", UNSET))
-
-        def _parse_taken_to_execute_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                taken_to_execute_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return taken_to_execute_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        taken_to_execute_at = _parse_taken_to_execute_at(d.pop("taken_to_execute_at", UNSET))
-
-        _created_at = d.pop("created_at", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
+        _payload = d.pop("payload", None)
+        payload: TaskPayload | None
+        if _payload is None:
+            payload = None
         else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
+            payload_type_1 = TaskPayload.from_dict(_payload)
 
-        _updated_at = d.pop("updated_at", UNSET)
-        updated_at: datetime.datetime | Unset
-        if isinstance(_updated_at, Unset):
-            updated_at = UNSET
+            payload = payload_type_1
+
+        attempts = cast("int | None", d.pop("attempts", None))
+
+        error_msg = cast("None | str", d.pop("error_msg", None))
+
+        priority = cast("int | None", d.pop("priority", None))
+
+        number_in_line = cast("int | None", d.pop("number_in_line", None))
+
+        note = cast("None | str", d.pop("note", None))
+
+        timezone = cast("None | str", d.pop("timezone", None))
+
+        _schedule_at = d.pop("schedule_at", None)
+        schedule_at: datetime.datetime | None
+        if _schedule_at is None:
+            schedule_at = None
         else:
-            updated_at = datetime.datetime.fromisoformat(_updated_at)
+            try:
+                if not isinstance(_schedule_at, str):
+                    raise TypeError()
+                schedule_at_type_0 = datetime.datetime.fromisoformat(_schedule_at)
+
+                schedule_at = schedule_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                schedule_at = cast("datetime.datetime | None", _schedule_at)
+
+        _executed_at = d.pop("executed_at", None)
+        executed_at: datetime.datetime | None
+        if _executed_at is None:
+            executed_at = None
+        else:
+            try:
+                if not isinstance(_executed_at, str):
+                    raise TypeError()
+                executed_at_type_0 = datetime.datetime.fromisoformat(_executed_at)
+
+                executed_at = executed_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                executed_at = cast("datetime.datetime | None", _executed_at)
+
+        _taken_to_execute_at = d.pop("taken_to_execute_at", None)
+        taken_to_execute_at: datetime.datetime | None
+        if _taken_to_execute_at is None:
+            taken_to_execute_at = None
+        else:
+            try:
+                if not isinstance(_taken_to_execute_at, str):
+                    raise TypeError()
+                taken_to_execute_at_type_0 = datetime.datetime.fromisoformat(_taken_to_execute_at)
+
+                taken_to_execute_at = taken_to_execute_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                taken_to_execute_at = cast("datetime.datetime | None", _taken_to_execute_at)
+
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
+        else:
+            try:
+                if not isinstance(_created_at, str):
+                    raise TypeError()
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
+
+                created_at = created_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                created_at = cast("datetime.datetime | None", _created_at)
+
+        _updated_at = d.pop("updated_at", None)
+        updated_at: datetime.datetime | None
+        if _updated_at is None:
+            updated_at = None
+        else:
+            try:
+                if not isinstance(_updated_at, str):
+                    raise TypeError()
+                updated_at_type_0 = datetime.datetime.fromisoformat(_updated_at)
+
+                updated_at = updated_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                updated_at = cast("datetime.datetime | None", _updated_at)
 
         _instance = cls(
             uuid=uuid,

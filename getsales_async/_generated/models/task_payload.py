@@ -9,8 +9,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="TaskPayload")
 
 
@@ -19,55 +17,42 @@ class TaskPayload:
     """Task-specific data; message tasks carry the fields below, other task types other keys.
 
     Attributes:
-        template (None | str | Unset): Message template with variables.
-        rendered_text (None | str | Unset): Final text after variable substitution.
-        attachments (list[TaskPayloadAttachmentsType0Item] | None | Unset):
-        stop_on_reply_level (None | str | Unset): When to stop the sequence on reply. Known values: always.
-        last_message_at (datetime.datetime | None | Unset):
+        template (None | str): Message template with variables.
+        rendered_text (None | str): Final text after variable substitution.
+        attachments (list[TaskPayloadAttachmentsItem] | None):
+        stop_on_reply_level (None | str): When to stop the sequence on reply. Known values: always.
+        last_message_at (datetime.datetime | None):
     """
 
-    template: str | Unset | None = UNSET
-    rendered_text: str | Unset | None = UNSET
-    attachments: list[TaskPayloadAttachmentsType0Item] | Unset | None = UNSET
-    stop_on_reply_level: str | Unset | None = UNSET
-    last_message_at: datetime.datetime | Unset | None = UNSET
+    template: str | None = None
+    rendered_text: str | None = None
+    attachments: list[TaskPayloadAttachmentsItem] | None = None
+    stop_on_reply_level: str | None = None
+    last_message_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        template: str | Unset | None
-        if isinstance(self.template, Unset):
-            template = UNSET
-        else:
-            template = self.template
+        template: str | None
+        template = self.template
 
-        rendered_text: str | Unset | None
-        if isinstance(self.rendered_text, Unset):
-            rendered_text = UNSET
-        else:
-            rendered_text = self.rendered_text
+        rendered_text: str | None
+        rendered_text = self.rendered_text
 
-        attachments: list[dict[str, Any]] | Unset | None
-        if isinstance(self.attachments, Unset):
-            attachments = UNSET
-        elif isinstance(self.attachments, list):
+        attachments: list[dict[str, Any]] | None
+        if isinstance(self.attachments, list):
             attachments = []
-            for attachments_type_0_item_data in self.attachments:
-                attachments_type_0_item = attachments_type_0_item_data.to_dict()
-                attachments.append(attachments_type_0_item)
+            for attachments_attachments_item_data in self.attachments:
+                attachments_attachments_item = attachments_attachments_item_data.to_dict()
+                attachments.append(attachments_attachments_item)
 
         else:
             attachments = self.attachments
 
-        stop_on_reply_level: str | Unset | None
-        if isinstance(self.stop_on_reply_level, Unset):
-            stop_on_reply_level = UNSET
-        else:
-            stop_on_reply_level = self.stop_on_reply_level
+        stop_on_reply_level: str | None
+        stop_on_reply_level = self.stop_on_reply_level
 
-        last_message_at: str | Unset | None
-        if isinstance(self.last_message_at, Unset):
-            last_message_at = UNSET
-        elif isinstance(self.last_message_at, datetime.datetime):
+        last_message_at: str | None
+        if isinstance(self.last_message_at, datetime.datetime):
             last_message_at = self.last_message_at.isoformat()
         else:
             last_message_at = self.last_message_at
@@ -75,15 +60,15 @@ class TaskPayload:
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if template is not UNSET:
+        if template is not None:
             field_dict["template"] = template
-        if rendered_text is not UNSET:
+        if rendered_text is not None:
             field_dict["rendered_text"] = rendered_text
-        if attachments is not UNSET:
+        if attachments is not None:
             field_dict["attachments"] = attachments
-        if stop_on_reply_level is not UNSET:
+        if stop_on_reply_level is not None:
             field_dict["stop_on_reply_level"] = stop_on_reply_level
-        if last_message_at is not UNSET:
+        if last_message_at is not None:
             field_dict["last_message_at"] = last_message_at
 
         return field_dict
@@ -91,54 +76,41 @@ class TaskPayload:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        template = cast("None | str | Unset", d.pop("template", UNSET))
+        template = cast("None | str", d.pop("template", None))
 
-        rendered_text = cast("None | str | Unset", d.pop("rendered_text", UNSET))
+        rendered_text = cast("None | str", d.pop("rendered_text", None))
 
-        def _parse_attachments(
-            data: object,
-        ) -> list[TaskPayloadAttachmentsType0Item] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _attachments = d.pop("attachments", None)
+        attachments: list[TaskPayloadAttachmentsItem] | None
+        if _attachments is None:
+            attachments = None
+        else:
+            attachments_attachments = []
+            _attachments_attachments = _attachments
+            for attachments_attachments_item_data in _attachments_attachments:
+                attachments_attachments_item = TaskPayloadAttachmentsItem.from_dict(
+                    attachments_attachments_item_data
+                )
+
+                attachments_attachments.append(attachments_attachments_item)
+
+            attachments = attachments_attachments
+
+        stop_on_reply_level = cast("None | str", d.pop("stop_on_reply_level", None))
+
+        _last_message_at = d.pop("last_message_at", None)
+        last_message_at: datetime.datetime | None
+        if _last_message_at is None:
+            last_message_at = None
+        else:
             try:
-                if not isinstance(data, list):
+                if not isinstance(_last_message_at, str):
                     raise TypeError()
-                attachments_type_0 = []
-                _attachments_type_0 = data
-                for attachments_type_0_item_data in _attachments_type_0:
-                    attachments_type_0_item = TaskPayloadAttachmentsType0Item.from_dict(
-                        attachments_type_0_item_data
-                    )
+                last_message_at_type_0 = datetime.datetime.fromisoformat(_last_message_at)
 
-                    attachments_type_0.append(attachments_type_0_item)
-
-                return attachments_type_0
+                last_message_at = last_message_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[TaskPayloadAttachmentsType0Item] | None | Unset, data)
-
-        attachments = _parse_attachments(d.pop("attachments", UNSET))
-
-        stop_on_reply_level = cast("None | str | Unset", d.pop("stop_on_reply_level", UNSET))
-
-        def _parse_last_message_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                last_message_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return last_message_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        last_message_at = _parse_last_message_at(d.pop("last_message_at", UNSET))
+                last_message_at = cast("datetime.datetime | None", _last_message_at)
 
         _instance = cls(
             template=template,
@@ -170,4 +142,4 @@ class TaskPayload:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.task_payload_attachments_type_0_item import TaskPayloadAttachmentsType0Item
+from ..models.task_payload_attachments_item import TaskPayloadAttachmentsItem

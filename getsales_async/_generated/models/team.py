@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="Team")
 
@@ -19,141 +19,120 @@ class Team:
     """A team (workspace) with its feature limits and credit balances.
 
     Attributes:
-        id (int | Unset):
-        cluster_id (int | None | Unset):
-        subscription_id (int | None | Unset):
-        license_uuid (None | str | Unset):
-        name (None | str | Unset):
-        color (None | str | Unset):
-        status (None | str | Unset): Known values: active.
-        features (TeamFeatures | Unset): Feature limits of the team (null means unlimited or not set).
-        credits_ (TeamCredits | Unset): Credit balances of the team.
-        config (list[Any] | TeamConfig | Unset): Team configuration (the API may send `[]` when empty).
-        user_id (int | None | Unset):
-        created_at (datetime.datetime | None | Unset):
-        updated_at (datetime.datetime | None | Unset):
+        id (int):
+        cluster_id (int | None):
+        subscription_id (int | None):
+        license_uuid (None | str):
+        name (None | str):
+        color (None | str):
+        status (None | str): Known values: active.
+        features (None | TeamFeatures):
+        credits_ (None | TeamCredits):
+        config (None | TeamConfig): Team configuration (the API may send `[]` when empty).
+        user_id (int | None):
+        created_at (datetime.datetime | None):
+        updated_at (datetime.datetime | None):
     """
 
-    id: int | Unset = UNSET
-    cluster_id: int | Unset | None = UNSET
-    subscription_id: int | Unset | None = UNSET
-    license_uuid: str | Unset | None = UNSET
-    name: str | Unset | None = UNSET
-    color: str | Unset | None = UNSET
-    status: str | Unset | None = UNSET
-    features: TeamFeatures | Unset = UNSET
-    credits_: TeamCredits | Unset = UNSET
-    config: list[Any] | TeamConfig | Unset = UNSET
-    user_id: int | Unset | None = UNSET
-    created_at: datetime.datetime | Unset | None = UNSET
-    updated_at: datetime.datetime | Unset | None = UNSET
+    id: int
+    cluster_id: int | None = None
+    subscription_id: int | None = None
+    license_uuid: str | None = None
+    name: str | None = None
+    color: str | None = None
+    status: str | None = None
+    features: TeamFeatures | None = None
+    credits_: TeamCredits | None = None
+    config: TeamConfig | None = None
+    user_id: int | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
-        cluster_id: int | Unset | None
-        if isinstance(self.cluster_id, Unset):
-            cluster_id = UNSET
-        else:
-            cluster_id = self.cluster_id
+        cluster_id: int | None
+        cluster_id = self.cluster_id
 
-        subscription_id: int | Unset | None
-        if isinstance(self.subscription_id, Unset):
-            subscription_id = UNSET
-        else:
-            subscription_id = self.subscription_id
+        subscription_id: int | None
+        subscription_id = self.subscription_id
 
-        license_uuid: str | Unset | None
-        if isinstance(self.license_uuid, Unset):
-            license_uuid = UNSET
-        else:
-            license_uuid = self.license_uuid
+        license_uuid: str | None
+        license_uuid = self.license_uuid
 
-        name: str | Unset | None
-        if isinstance(self.name, Unset):
-            name = UNSET
-        else:
-            name = self.name
+        name: str | None
+        name = self.name
 
-        color: str | Unset | None
-        if isinstance(self.color, Unset):
-            color = UNSET
-        else:
-            color = self.color
+        color: str | None
+        color = self.color
 
-        status: str | Unset | None
-        if isinstance(self.status, Unset):
-            status = UNSET
-        else:
-            status = self.status
+        status: str | None
+        status = self.status
 
-        features: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.features, Unset):
+        features: dict[str, Any] | None
+        if isinstance(self.features, TeamFeatures):
             features = self.features.to_dict()
+        else:
+            features = self.features
 
-        credits_: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.credits_, Unset):
+        credits_: dict[str, Any] | None
+        if isinstance(self.credits_, TeamCredits):
             credits_ = self.credits_.to_dict()
+        else:
+            credits_ = self.credits_
 
-        config: dict[str, Any] | list[Any] | Unset
-        if isinstance(self.config, Unset):
-            config = UNSET
-        elif isinstance(self.config, TeamConfig):
+        config: dict[str, Any] | None
+        if isinstance(self.config, TeamConfig):
             config = self.config.to_dict()
         else:
             config = self.config
 
-        user_id: int | Unset | None
-        if isinstance(self.user_id, Unset):
-            user_id = UNSET
-        else:
-            user_id = self.user_id
+        user_id: int | None
+        user_id = self.user_id
 
-        created_at: str | Unset | None
-        if isinstance(self.created_at, Unset):
-            created_at = UNSET
-        elif isinstance(self.created_at, datetime.datetime):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
         else:
             created_at = self.created_at
 
-        updated_at: str | Unset | None
-        if isinstance(self.updated_at, Unset):
-            updated_at = UNSET
-        elif isinstance(self.updated_at, datetime.datetime):
+        updated_at: str | None
+        if isinstance(self.updated_at, datetime.datetime):
             updated_at = self.updated_at.isoformat()
         else:
             updated_at = self.updated_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if id is not UNSET:
-            field_dict["id"] = id
-        if cluster_id is not UNSET:
+        field_dict.update(
+            {
+                "id": id,
+            }
+        )
+        if cluster_id is not None:
             field_dict["cluster_id"] = cluster_id
-        if subscription_id is not UNSET:
+        if subscription_id is not None:
             field_dict["subscription_id"] = subscription_id
-        if license_uuid is not UNSET:
+        if license_uuid is not None:
             field_dict["license_uuid"] = license_uuid
-        if name is not UNSET:
+        if name is not None:
             field_dict["name"] = name
-        if color is not UNSET:
+        if color is not None:
             field_dict["color"] = color
-        if status is not UNSET:
+        if status is not None:
             field_dict["status"] = status
-        if features is not UNSET:
+        if features is not None:
             field_dict["features"] = features
-        if credits_ is not UNSET:
+        if credits_ is not None:
             field_dict["credits"] = credits_
-        if config is not UNSET:
+        if config is not None:
             field_dict["config"] = config
-        if user_id is not UNSET:
+        if user_id is not None:
             field_dict["user_id"] = user_id
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
+        if updated_at is not None:
             field_dict["updated_at"] = updated_at
 
         return field_dict
@@ -161,88 +140,78 @@ class Team:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        id = d.pop("id", UNSET)
+        id = d.pop("id", None)
+        if not isinstance(id, int):
+            raise ResponseFieldError("Team", "id", id)
 
-        cluster_id = cast("int | None | Unset", d.pop("cluster_id", UNSET))
+        cluster_id = cast("int | None", d.pop("cluster_id", None))
 
-        subscription_id = cast("int | None | Unset", d.pop("subscription_id", UNSET))
+        subscription_id = cast("int | None", d.pop("subscription_id", None))
 
-        license_uuid = cast("None | str | Unset", d.pop("license_uuid", UNSET))
+        license_uuid = cast("None | str", d.pop("license_uuid", None))
 
-        name = cast("None | str | Unset", d.pop("name", UNSET))
+        name = cast("None | str", d.pop("name", None))
 
-        color = cast("None | str | Unset", d.pop("color", UNSET))
+        color = cast("None | str", d.pop("color", None))
 
-        status = cast("None | str | Unset", d.pop("status", UNSET))
+        status = cast("None | str", d.pop("status", None))
 
-        _features = d.pop("features", UNSET)
-        features: TeamFeatures | Unset
-        if isinstance(_features, Unset):
-            features = UNSET
+        _features = d.pop("features", None)
+        features: TeamFeatures | None
+        if _features is None:
+            features = None
         else:
-            features = TeamFeatures.from_dict(_features)
+            features_type_1 = TeamFeatures.from_dict(_features)
 
-        _credits_ = d.pop("credits", UNSET)
-        credits_: TeamCredits | Unset
-        if isinstance(_credits_, Unset):
-            credits_ = UNSET
+            features = features_type_1
+
+        _credits_ = d.pop("credits", None)
+        credits_: TeamCredits | None
+        if _credits_ is None:
+            credits_ = None
         else:
-            credits_ = TeamCredits.from_dict(_credits_)
+            credits_type_1 = TeamCredits.from_dict(_credits_)
 
-        def _parse_config(data: object) -> list[Any] | TeamConfig | Unset:
-            if isinstance(data, Unset):
-                return data
+            credits_ = credits_type_1
+
+        _config = d.pop("config", None)
+        config: TeamConfig | None
+        if _config is None:
+            config = None
+        else:
+            config_type_1 = TeamConfig.from_dict(_config)
+
+            config = config_type_1
+
+        user_id = cast("int | None", d.pop("user_id", None))
+
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
+        else:
             try:
-                if not isinstance(data, dict):
+                if not isinstance(_created_at, str):
                     raise TypeError()
-                config_type_0 = TeamConfig.from_dict(data)
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
 
-                return config_type_0
+                created_at = created_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, list):
-                raise TypeError()
-            config_type_1 = cast(list[Any], data)
+                created_at = cast("datetime.datetime | None", _created_at)
 
-            return config_type_1
-
-        config = _parse_config(d.pop("config", UNSET))
-
-        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
-
-        def _parse_created_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _updated_at = d.pop("updated_at", None)
+        updated_at: datetime.datetime | None
+        if _updated_at is None:
+            updated_at = None
+        else:
             try:
-                if not isinstance(data, str):
+                if not isinstance(_updated_at, str):
                     raise TypeError()
-                created_at_type_0 = datetime.datetime.fromisoformat(data)
+                updated_at_type_0 = datetime.datetime.fromisoformat(_updated_at)
 
-                return created_at_type_0
+                updated_at = updated_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
-
-        def _parse_updated_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                updated_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return updated_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        updated_at = _parse_updated_at(d.pop("updated_at", UNSET))
+                updated_at = cast("datetime.datetime | None", _updated_at)
 
         _instance = cls(
             id=id,

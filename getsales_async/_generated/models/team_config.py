@@ -8,8 +8,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="TeamConfig")
 
 
@@ -17,33 +15,27 @@ T = TypeVar("T", bound="TeamConfig")
 class TeamConfig:
     """
     Attributes:
-        is_onboarding_completed (bool | None | Unset):
-        is_cloud_browser_disabled (bool | None | Unset):
+        is_onboarding_completed (bool | None):
+        is_cloud_browser_disabled (bool | None):
     """
 
-    is_onboarding_completed: bool | Unset | None = UNSET
-    is_cloud_browser_disabled: bool | Unset | None = UNSET
+    is_onboarding_completed: bool | None = None
+    is_cloud_browser_disabled: bool | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        is_onboarding_completed: bool | Unset | None
-        if isinstance(self.is_onboarding_completed, Unset):
-            is_onboarding_completed = UNSET
-        else:
-            is_onboarding_completed = self.is_onboarding_completed
+        is_onboarding_completed: bool | None
+        is_onboarding_completed = self.is_onboarding_completed
 
-        is_cloud_browser_disabled: bool | Unset | None
-        if isinstance(self.is_cloud_browser_disabled, Unset):
-            is_cloud_browser_disabled = UNSET
-        else:
-            is_cloud_browser_disabled = self.is_cloud_browser_disabled
+        is_cloud_browser_disabled: bool | None
+        is_cloud_browser_disabled = self.is_cloud_browser_disabled
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if is_onboarding_completed is not UNSET:
+        if is_onboarding_completed is not None:
             field_dict["is_onboarding_completed"] = is_onboarding_completed
-        if is_cloud_browser_disabled is not UNSET:
+        if is_cloud_browser_disabled is not None:
             field_dict["is_cloud_browser_disabled"] = is_cloud_browser_disabled
 
         return field_dict
@@ -51,13 +43,9 @@ class TeamConfig:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        is_onboarding_completed = cast(
-            "bool | None | Unset", d.pop("is_onboarding_completed", UNSET)
-        )
+        is_onboarding_completed = cast("bool | None", d.pop("is_onboarding_completed", None))
 
-        is_cloud_browser_disabled = cast(
-            "bool | None | Unset", d.pop("is_cloud_browser_disabled", UNSET)
-        )
+        is_cloud_browser_disabled = cast("bool | None", d.pop("is_cloud_browser_disabled", None))
 
         _instance = cls(
             is_onboarding_completed=is_onboarding_completed,

@@ -8,8 +8,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="TeamCredits")
 
 
@@ -18,43 +16,34 @@ class TeamCredits:
     """Credit balances of the team.
 
     Attributes:
-        activities (int | None | Unset):
-        advanced_enrichment (int | None | Unset):
-        llm (int | None | Unset):
+        activities (int | None):
+        advanced_enrichment (int | None):
+        llm (int | None):
     """
 
-    activities: int | Unset | None = UNSET
-    advanced_enrichment: int | Unset | None = UNSET
-    llm: int | Unset | None = UNSET
+    activities: int | None = None
+    advanced_enrichment: int | None = None
+    llm: int | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        activities: int | Unset | None
-        if isinstance(self.activities, Unset):
-            activities = UNSET
-        else:
-            activities = self.activities
+        activities: int | None
+        activities = self.activities
 
-        advanced_enrichment: int | Unset | None
-        if isinstance(self.advanced_enrichment, Unset):
-            advanced_enrichment = UNSET
-        else:
-            advanced_enrichment = self.advanced_enrichment
+        advanced_enrichment: int | None
+        advanced_enrichment = self.advanced_enrichment
 
-        llm: int | Unset | None
-        if isinstance(self.llm, Unset):
-            llm = UNSET
-        else:
-            llm = self.llm
+        llm: int | None
+        llm = self.llm
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if activities is not UNSET:
+        if activities is not None:
             field_dict["activities"] = activities
-        if advanced_enrichment is not UNSET:
+        if advanced_enrichment is not None:
             field_dict["advanced_enrichment"] = advanced_enrichment
-        if llm is not UNSET:
+        if llm is not None:
             field_dict["llm"] = llm
 
         return field_dict
@@ -62,11 +51,11 @@ class TeamCredits:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        activities = cast("int | None | Unset", d.pop("activities", UNSET))
+        activities = cast("int | None", d.pop("activities", None))
 
-        advanced_enrichment = cast("int | None | Unset", d.pop("advanced_enrichment", UNSET))
+        advanced_enrichment = cast("int | None", d.pop("advanced_enrichment", None))
 
-        llm = cast("int | None | Unset", d.pop("llm", UNSET))
+        llm = cast("int | None", d.pop("llm", None))
 
         _instance = cls(
             activities=activities,

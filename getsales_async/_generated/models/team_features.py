@@ -8,8 +8,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="TeamFeatures")
 
 
@@ -18,73 +16,55 @@ class TeamFeatures:
     """Feature limits of the team (null means unlimited or not set).
 
     Attributes:
-        sender_profiles (int | None | Unset):
-        cloud_browsers (int | None | Unset):
-        contacts (int | None | Unset):
-        linkedin_accounts (int | None | Unset):
-        email_accounts (int | None | Unset):
-        users (int | None | Unset):
+        sender_profiles (int | None):
+        cloud_browsers (int | None):
+        contacts (int | None):
+        linkedin_accounts (int | None):
+        email_accounts (int | None):
+        users (int | None):
     """
 
-    sender_profiles: int | Unset | None = UNSET
-    cloud_browsers: int | Unset | None = UNSET
-    contacts: int | Unset | None = UNSET
-    linkedin_accounts: int | Unset | None = UNSET
-    email_accounts: int | Unset | None = UNSET
-    users: int | Unset | None = UNSET
+    sender_profiles: int | None = None
+    cloud_browsers: int | None = None
+    contacts: int | None = None
+    linkedin_accounts: int | None = None
+    email_accounts: int | None = None
+    users: int | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        sender_profiles: int | Unset | None
-        if isinstance(self.sender_profiles, Unset):
-            sender_profiles = UNSET
-        else:
-            sender_profiles = self.sender_profiles
+        sender_profiles: int | None
+        sender_profiles = self.sender_profiles
 
-        cloud_browsers: int | Unset | None
-        if isinstance(self.cloud_browsers, Unset):
-            cloud_browsers = UNSET
-        else:
-            cloud_browsers = self.cloud_browsers
+        cloud_browsers: int | None
+        cloud_browsers = self.cloud_browsers
 
-        contacts: int | Unset | None
-        if isinstance(self.contacts, Unset):
-            contacts = UNSET
-        else:
-            contacts = self.contacts
+        contacts: int | None
+        contacts = self.contacts
 
-        linkedin_accounts: int | Unset | None
-        if isinstance(self.linkedin_accounts, Unset):
-            linkedin_accounts = UNSET
-        else:
-            linkedin_accounts = self.linkedin_accounts
+        linkedin_accounts: int | None
+        linkedin_accounts = self.linkedin_accounts
 
-        email_accounts: int | Unset | None
-        if isinstance(self.email_accounts, Unset):
-            email_accounts = UNSET
-        else:
-            email_accounts = self.email_accounts
+        email_accounts: int | None
+        email_accounts = self.email_accounts
 
-        users: int | Unset | None
-        if isinstance(self.users, Unset):
-            users = UNSET
-        else:
-            users = self.users
+        users: int | None
+        users = self.users
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if sender_profiles is not UNSET:
+        if sender_profiles is not None:
             field_dict["sender_profiles"] = sender_profiles
-        if cloud_browsers is not UNSET:
+        if cloud_browsers is not None:
             field_dict["cloud_browsers"] = cloud_browsers
-        if contacts is not UNSET:
+        if contacts is not None:
             field_dict["contacts"] = contacts
-        if linkedin_accounts is not UNSET:
+        if linkedin_accounts is not None:
             field_dict["linkedin_accounts"] = linkedin_accounts
-        if email_accounts is not UNSET:
+        if email_accounts is not None:
             field_dict["email_accounts"] = email_accounts
-        if users is not UNSET:
+        if users is not None:
             field_dict["users"] = users
 
         return field_dict
@@ -92,17 +72,17 @@ class TeamFeatures:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        sender_profiles = cast("int | None | Unset", d.pop("sender_profiles", UNSET))
+        sender_profiles = cast("int | None", d.pop("sender_profiles", None))
 
-        cloud_browsers = cast("int | None | Unset", d.pop("cloud_browsers", UNSET))
+        cloud_browsers = cast("int | None", d.pop("cloud_browsers", None))
 
-        contacts = cast("int | None | Unset", d.pop("contacts", UNSET))
+        contacts = cast("int | None", d.pop("contacts", None))
 
-        linkedin_accounts = cast("int | None | Unset", d.pop("linkedin_accounts", UNSET))
+        linkedin_accounts = cast("int | None", d.pop("linkedin_accounts", None))
 
-        email_accounts = cast("int | None | Unset", d.pop("email_accounts", UNSET))
+        email_accounts = cast("int | None", d.pop("email_accounts", None))
 
-        users = cast("int | None | Unset", d.pop("users", UNSET))
+        users = cast("int | None", d.pop("users", None))
 
         _instance = cls(
             sender_profiles=sender_profiles,

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Timeblock")
 
@@ -17,31 +15,34 @@ T = TypeVar("T", bound="Timeblock")
 class Timeblock:
     """
     Attributes:
-        dow (int | Unset): Day of week, 0=Sunday … 6=Saturday.
-        min_ (int | Unset): Window start, minutes from midnight (540 = 9:00).
-        max_ (int | Unset): Window end, minutes from midnight (1020 = 17:00).
+        dow (int | None): Day of week, 0=Sunday … 6=Saturday.
+        min_ (int | None): Window start, minutes from midnight (540 = 9:00).
+        max_ (int | None): Window end, minutes from midnight (1020 = 17:00).
     """
 
-    dow: int | Unset = UNSET
-    min_: int | Unset = UNSET
-    max_: int | Unset = UNSET
+    dow: int | None = None
+    min_: int | None = None
+    max_: int | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        dow: int | None
         dow = self.dow
 
+        min_: int | None
         min_ = self.min_
 
+        max_: int | None
         max_ = self.max_
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if dow is not UNSET:
+        if dow is not None:
             field_dict["dow"] = dow
-        if min_ is not UNSET:
+        if min_ is not None:
             field_dict["min"] = min_
-        if max_ is not UNSET:
+        if max_ is not None:
             field_dict["max"] = max_
 
         return field_dict
@@ -49,11 +50,11 @@ class Timeblock:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        dow = d.pop("dow", UNSET)
+        dow = cast("int | None", d.pop("dow", None))
 
-        min_ = d.pop("min", UNSET)
+        min_ = cast("int | None", d.pop("min", None))
 
-        max_ = d.pop("max", UNSET)
+        max_ = cast("int | None", d.pop("max", None))
 
         _instance = cls(
             dow=dow,

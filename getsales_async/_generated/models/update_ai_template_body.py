@@ -23,7 +23,7 @@ class UpdateAiTemplateBody:
         body (None | str | Unset):
         prompt (None | str | Unset):
         llm_uuid (None | str | Unset):
-        llm_config (None | Unset | UpdateAiTemplateBodyLlmConfigType0):
+        llm_config (None | Unset | UpdateAiTemplateBodyLlmConfig):
         enable_validation (bool | Unset):
         enable_fallback (bool | Unset):
         settings (UpdateAiTemplateBodySettings | Unset):
@@ -34,7 +34,7 @@ class UpdateAiTemplateBody:
     body: str | Unset | None = UNSET
     prompt: str | Unset | None = UNSET
     llm_uuid: str | Unset | None = UNSET
-    llm_config: Unset | UpdateAiTemplateBodyLlmConfigType0 | None = UNSET
+    llm_config: Unset | UpdateAiTemplateBodyLlmConfig | None = UNSET
     enable_validation: bool | Unset = UNSET
     enable_fallback: bool | Unset = UNSET
     settings: UpdateAiTemplateBodySettings | Unset = UNSET
@@ -70,7 +70,7 @@ class UpdateAiTemplateBody:
         llm_config: dict[str, Any] | Unset | None
         if isinstance(self.llm_config, Unset):
             llm_config = UNSET
-        elif isinstance(self.llm_config, UpdateAiTemplateBodyLlmConfigType0):
+        elif isinstance(self.llm_config, UpdateAiTemplateBodyLlmConfig):
             llm_config = self.llm_config.to_dict()
         else:
             llm_config = self.llm_config
@@ -120,22 +120,16 @@ class UpdateAiTemplateBody:
 
         llm_uuid = cast("None | str | Unset", d.pop("llm_uuid", UNSET))
 
-        def _parse_llm_config(data: object) -> Unset | UpdateAiTemplateBodyLlmConfigType0 | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                llm_config_type_0 = UpdateAiTemplateBodyLlmConfigType0.from_dict(data)
+        _llm_config = d.pop("llm_config", UNSET)
+        llm_config: Unset | UpdateAiTemplateBodyLlmConfig | None
+        if _llm_config is None:
+            llm_config = None
+        elif isinstance(_llm_config, Unset):
+            llm_config = UNSET
+        else:
+            llm_config_llm_config = UpdateAiTemplateBodyLlmConfig.from_dict(_llm_config)
 
-                return llm_config_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | UpdateAiTemplateBodyLlmConfigType0, data)
-
-        llm_config = _parse_llm_config(d.pop("llm_config", UNSET))
+            llm_config = llm_config_llm_config
 
         enable_validation = d.pop("enable_validation", UNSET)
 
@@ -182,5 +176,5 @@ class UpdateAiTemplateBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.update_ai_template_body_llm_config_type_0 import UpdateAiTemplateBodyLlmConfigType0
+from ..models.update_ai_template_body_llm_config import UpdateAiTemplateBodyLlmConfig
 from ..models.update_ai_template_body_settings import UpdateAiTemplateBodySettings

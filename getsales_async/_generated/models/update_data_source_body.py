@@ -108,22 +108,16 @@ class UpdateDataSourceBody:
         else:
             payload = UpdateDataSourceBodyPayload.from_dict(_payload)
 
-        def _parse_tags(data: object) -> list[str] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                tags_type_0 = cast(list[str], data)
+        _tags = d.pop("tags", UNSET)
+        tags: list[str] | Unset | None
+        if _tags is None:
+            tags = None
+        elif isinstance(_tags, Unset):
+            tags = UNSET
+        else:
+            tags_tags = cast(list[str], _tags)
 
-                return tags_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
-
-        tags = _parse_tags(d.pop("tags", UNSET))
+            tags = tags_tags
 
         _status = d.pop("status", UNSET)
         status: UpdateDataSourceBodyStatus | Unset

@@ -33,7 +33,7 @@ class UpdateLeadBody:
         work_phone_number (None | str | Unset):
         personal_phone_number (None | str | Unset):
         raw_address (None | str | Unset):
-        location (list[LeadLocation] | None | Unset):
+        location (list[LeadLocationParam] | None | Unset):
         status (str | Unset): Known values: ok, failed_validation, no_contact_data, duplicate.
         linkedin_status (str | Unset): Known values: need_enrichment, enrichment_failed, no_data, blocked, ok.
         email_status (None | str | Unset): Known values: need_search, no_data, unsubscribed, ok.
@@ -56,7 +56,7 @@ class UpdateLeadBody:
     work_phone_number: str | Unset | None = UNSET
     personal_phone_number: str | Unset | None = UNSET
     raw_address: str | Unset | None = UNSET
-    location: list[LeadLocation] | Unset | None = UNSET
+    location: list[LeadLocationParam] | Unset | None = UNSET
     status: str | Unset = UNSET
     linkedin_status: str | Unset = UNSET
     email_status: str | Unset | None = UNSET
@@ -139,9 +139,9 @@ class UpdateLeadBody:
             location = UNSET
         elif isinstance(self.location, list):
             location = []
-            for location_type_0_item_data in self.location:
-                location_type_0_item = location_type_0_item_data.to_dict()
-                location.append(location_type_0_item)
+            for location_location_item_data in self.location:
+                location_location_item = location_location_item_data.to_dict()
+                location.append(location_location_item)
 
         else:
             location = self.location
@@ -239,27 +239,21 @@ class UpdateLeadBody:
 
         raw_address = cast("None | str | Unset", d.pop("raw_address", UNSET))
 
-        def _parse_location(data: object) -> list[LeadLocation] | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                location_type_0 = []
-                _location_type_0 = data
-                for location_type_0_item_data in _location_type_0:
-                    location_type_0_item = LeadLocation.from_dict(location_type_0_item_data)
+        _location = d.pop("location", UNSET)
+        location: list[LeadLocationParam] | Unset | None
+        if _location is None:
+            location = None
+        elif isinstance(_location, Unset):
+            location = UNSET
+        else:
+            location_location = []
+            _location_location = _location
+            for location_location_item_data in _location_location:
+                location_location_item = LeadLocationParam.from_dict(location_location_item_data)
 
-                    location_type_0.append(location_type_0_item)
+                location_location.append(location_location_item)
 
-                return location_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[LeadLocation] | None | Unset, data)
-
-        location = _parse_location(d.pop("location", UNSET))
+            location = location_location
 
         status = d.pop("status", UNSET)
 
@@ -319,5 +313,5 @@ class UpdateLeadBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.lead_location import LeadLocation
+from ..models.lead_location_param import LeadLocationParam
 from ..models.update_lead_body_custom_fields import UpdateLeadBodyCustomFields

@@ -23,8 +23,8 @@ class UpdateLinkedinBrowserBody:
             linkedin_password (None | str | Unset): LinkedIn password.
             ln_code (None | str | Unset): LinkedIn verification code.
             linkedin_account_uuid (None | str | Unset): LinkedIn account UUID. Cannot be reset to null once set.
-            schedule (Schedule | Unset): When automation may act. Each timeblock is a day of week (0=Sunday) and a window in
-                minutes from midnight.
+            schedule (ScheduleParam | Unset): When automation may act. Each timeblock is a day of week (0=Sunday) and a
+                window in minutes from midnight.
             status (str | Unset): Browser status. Known values: running, stopped, idle, start_issue, running_issue,
                 login_issue, initializing.
     """
@@ -33,7 +33,7 @@ class UpdateLinkedinBrowserBody:
     linkedin_password: str | Unset | None = UNSET
     ln_code: str | Unset | None = UNSET
     linkedin_account_uuid: str | Unset | None = UNSET
-    schedule: Schedule | Unset = UNSET
+    schedule: ScheduleParam | Unset = UNSET
     status: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -98,11 +98,11 @@ class UpdateLinkedinBrowserBody:
         linkedin_account_uuid = cast("None | str | Unset", d.pop("linkedin_account_uuid", UNSET))
 
         _schedule = d.pop("schedule", UNSET)
-        schedule: Schedule | Unset
+        schedule: ScheduleParam | Unset
         if isinstance(_schedule, Unset):
             schedule = UNSET
         else:
-            schedule = Schedule.from_dict(_schedule)
+            schedule = ScheduleParam.from_dict(_schedule)
 
         status = d.pop("status", UNSET)
 
@@ -137,4 +137,4 @@ class UpdateLinkedinBrowserBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.schedule import Schedule
+from ..models.schedule_param import ScheduleParam

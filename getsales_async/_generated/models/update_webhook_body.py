@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -26,8 +26,8 @@ class UpdateWebhookBody:
             reference plus
             `account_exported` and `sender_profile_issue`, which integrations register and receive.
         request_method (WebhookRequestMethod | Unset): HTTP method GetSales uses to call the target URL.
-        filters (None | Unset | UpdateWebhookBodyFiltersType0): Optional filter tree narrowing which contacts trigger
-            the webhook.
+        filters (None | Unset | UpdateWebhookBodyFilters): Optional filter tree narrowing which contacts trigger the
+            webhook.
         status (WebhookStatus | Unset): Whether the webhook is active.
     """
 
@@ -35,7 +35,7 @@ class UpdateWebhookBody:
     name: str | Unset = UNSET
     event: WebhookEvent | Unset = UNSET
     request_method: WebhookRequestMethod | Unset = UNSET
-    filters: Unset | UpdateWebhookBodyFiltersType0 | None = UNSET
+    filters: Unset | UpdateWebhookBodyFilters | None = UNSET
     status: WebhookStatus | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -55,7 +55,7 @@ class UpdateWebhookBody:
         filters: dict[str, Any] | Unset | None
         if isinstance(self.filters, Unset):
             filters = UNSET
-        elif isinstance(self.filters, UpdateWebhookBodyFiltersType0):
+        elif isinstance(self.filters, UpdateWebhookBodyFilters):
             filters = self.filters.to_dict()
         else:
             filters = self.filters
@@ -105,22 +105,16 @@ class UpdateWebhookBody:
         else:
             request_method = WebhookRequestMethod(_request_method)
 
-        def _parse_filters(data: object) -> Unset | UpdateWebhookBodyFiltersType0 | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                filters_type_0 = UpdateWebhookBodyFiltersType0.from_dict(data)
+        _filters = d.pop("filters", UNSET)
+        filters: Unset | UpdateWebhookBodyFilters | None
+        if _filters is None:
+            filters = None
+        elif isinstance(_filters, Unset):
+            filters = UNSET
+        else:
+            filters_filters = UpdateWebhookBodyFilters.from_dict(_filters)
 
-                return filters_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | UpdateWebhookBodyFiltersType0, data)
-
-        filters = _parse_filters(d.pop("filters", UNSET))
+            filters = filters_filters
 
         _status = d.pop("status", UNSET)
         status: WebhookStatus | Unset
@@ -160,4 +154,4 @@ class UpdateWebhookBody:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.update_webhook_body_filters_type_0 import UpdateWebhookBodyFiltersType0
+from ..models.update_webhook_body_filters import UpdateWebhookBodyFilters

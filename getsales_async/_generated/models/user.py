@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="User")
 
@@ -19,117 +19,100 @@ class User:
     """The authenticated user's profile.
 
     Attributes:
-        id (int | Unset):
-        uuid (str | Unset):
-        first_name (None | str | Unset):
-        last_name (None | str | Unset):
-        email (str | Unset):
-        email_status (None | str | Unset):
-        image_url (None | str | Unset):
-        timezone (None | str | Unset):
-        config (list[Any] | Unset | UserConfig): User preferences (the API may send `[]` when empty).
-        created_at (datetime.datetime | None | Unset):
-        updated_at (datetime.datetime | None | Unset):
+        id (int | None):
+        uuid (str):
+        first_name (None | str):
+        last_name (None | str):
+        email (None | str):
+        email_status (None | str):
+        image_url (None | str):
+        timezone (None | str):
+        config (None | UserConfig): User preferences (the API may send `[]` when empty).
+        created_at (datetime.datetime | None):
+        updated_at (datetime.datetime | None):
     """
 
-    id: int | Unset = UNSET
-    uuid: str | Unset = UNSET
-    first_name: str | Unset | None = UNSET
-    last_name: str | Unset | None = UNSET
-    email: str | Unset = UNSET
-    email_status: str | Unset | None = UNSET
-    image_url: str | Unset | None = UNSET
-    timezone: str | Unset | None = UNSET
-    config: list[Any] | Unset | UserConfig = UNSET
-    created_at: datetime.datetime | Unset | None = UNSET
-    updated_at: datetime.datetime | Unset | None = UNSET
+    uuid: str
+    id: int | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    email_status: str | None = None
+    image_url: str | None = None
+    timezone: str | None = None
+    config: UserConfig | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        id: int | None
         id = self.id
 
         uuid = self.uuid
 
-        first_name: str | Unset | None
-        if isinstance(self.first_name, Unset):
-            first_name = UNSET
-        else:
-            first_name = self.first_name
+        first_name: str | None
+        first_name = self.first_name
 
-        last_name: str | Unset | None
-        if isinstance(self.last_name, Unset):
-            last_name = UNSET
-        else:
-            last_name = self.last_name
+        last_name: str | None
+        last_name = self.last_name
 
+        email: str | None
         email = self.email
 
-        email_status: str | Unset | None
-        if isinstance(self.email_status, Unset):
-            email_status = UNSET
-        else:
-            email_status = self.email_status
+        email_status: str | None
+        email_status = self.email_status
 
-        image_url: str | Unset | None
-        if isinstance(self.image_url, Unset):
-            image_url = UNSET
-        else:
-            image_url = self.image_url
+        image_url: str | None
+        image_url = self.image_url
 
-        timezone: str | Unset | None
-        if isinstance(self.timezone, Unset):
-            timezone = UNSET
-        else:
-            timezone = self.timezone
+        timezone: str | None
+        timezone = self.timezone
 
-        config: dict[str, Any] | list[Any] | Unset
-        if isinstance(self.config, Unset):
-            config = UNSET
-        elif isinstance(self.config, UserConfig):
+        config: dict[str, Any] | None
+        if isinstance(self.config, UserConfig):
             config = self.config.to_dict()
         else:
             config = self.config
 
-        created_at: str | Unset | None
-        if isinstance(self.created_at, Unset):
-            created_at = UNSET
-        elif isinstance(self.created_at, datetime.datetime):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
         else:
             created_at = self.created_at
 
-        updated_at: str | Unset | None
-        if isinstance(self.updated_at, Unset):
-            updated_at = UNSET
-        elif isinstance(self.updated_at, datetime.datetime):
+        updated_at: str | None
+        if isinstance(self.updated_at, datetime.datetime):
             updated_at = self.updated_at.isoformat()
         else:
             updated_at = self.updated_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if id is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if id is not None:
             field_dict["id"] = id
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if first_name is not UNSET:
+        if first_name is not None:
             field_dict["first_name"] = first_name
-        if last_name is not UNSET:
+        if last_name is not None:
             field_dict["last_name"] = last_name
-        if email is not UNSET:
+        if email is not None:
             field_dict["email"] = email
-        if email_status is not UNSET:
+        if email_status is not None:
             field_dict["email_status"] = email_status
-        if image_url is not UNSET:
+        if image_url is not None:
             field_dict["image_url"] = image_url
-        if timezone is not UNSET:
+        if timezone is not None:
             field_dict["timezone"] = timezone
-        if config is not UNSET:
+        if config is not None:
             field_dict["config"] = config
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
+        if updated_at is not None:
             field_dict["updated_at"] = updated_at
 
         return field_dict
@@ -137,74 +120,60 @@ class User:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        id = d.pop("id", UNSET)
+        id = cast("int | None", d.pop("id", None))
 
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("User", "uuid", uuid)
 
-        first_name = cast("None | str | Unset", d.pop("first_name", UNSET))
+        first_name = cast("None | str", d.pop("first_name", None))
 
-        last_name = cast("None | str | Unset", d.pop("last_name", UNSET))
+        last_name = cast("None | str", d.pop("last_name", None))
 
-        email = d.pop("email", UNSET)
+        email = cast("None | str", d.pop("email", None))
 
-        email_status = cast("None | str | Unset", d.pop("email_status", UNSET))
+        email_status = cast("None | str", d.pop("email_status", None))
 
-        image_url = cast("None | str | Unset", d.pop("image_url", UNSET))
+        image_url = cast("None | str", d.pop("image_url", None))
 
-        timezone = cast("None | str | Unset", d.pop("timezone", UNSET))
+        timezone = cast("None | str", d.pop("timezone", None))
 
-        def _parse_config(data: object) -> list[Any] | Unset | UserConfig:
-            if isinstance(data, Unset):
-                return data
+        _config = d.pop("config", None)
+        config: UserConfig | None
+        if _config is None:
+            config = None
+        else:
+            config_type_1 = UserConfig.from_dict(_config)
+
+            config = config_type_1
+
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
+        else:
             try:
-                if not isinstance(data, dict):
+                if not isinstance(_created_at, str):
                     raise TypeError()
-                config_type_0 = UserConfig.from_dict(data)
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
 
-                return config_type_0
+                created_at = created_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, list):
-                raise TypeError()
-            config_type_1 = cast(list[Any], data)
+                created_at = cast("datetime.datetime | None", _created_at)
 
-            return config_type_1
-
-        config = _parse_config(d.pop("config", UNSET))
-
-        def _parse_created_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _updated_at = d.pop("updated_at", None)
+        updated_at: datetime.datetime | None
+        if _updated_at is None:
+            updated_at = None
+        else:
             try:
-                if not isinstance(data, str):
+                if not isinstance(_updated_at, str):
                     raise TypeError()
-                created_at_type_0 = datetime.datetime.fromisoformat(data)
+                updated_at_type_0 = datetime.datetime.fromisoformat(_updated_at)
 
-                return created_at_type_0
+                updated_at = updated_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
-
-        def _parse_updated_at(data: object) -> datetime.datetime | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                updated_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return updated_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        updated_at = _parse_updated_at(d.pop("updated_at", UNSET))
+                updated_at = cast("datetime.datetime | None", _updated_at)
 
         _instance = cls(
             id=id,

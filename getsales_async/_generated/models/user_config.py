@@ -8,8 +8,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="UserConfig")
 
 
@@ -18,23 +16,20 @@ class UserConfig:
     """Free-form user configuration.
 
     Attributes:
-        latest_team_id (int | None | Unset): The team last used; a good default for the `Team-ID` header.
+        latest_team_id (int | None): The team last used; a good default for the `Team-ID` header.
     """
 
-    latest_team_id: int | Unset | None = UNSET
+    latest_team_id: int | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        latest_team_id: int | Unset | None
-        if isinstance(self.latest_team_id, Unset):
-            latest_team_id = UNSET
-        else:
-            latest_team_id = self.latest_team_id
+        latest_team_id: int | None
+        latest_team_id = self.latest_team_id
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if latest_team_id is not UNSET:
+        if latest_team_id is not None:
             field_dict["latest_team_id"] = latest_team_id
 
         return field_dict
@@ -42,7 +37,7 @@ class UserConfig:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        latest_team_id = cast("int | None | Unset", d.pop("latest_team_id", UNSET))
+        latest_team_id = cast("int | None", d.pop("latest_team_id", None))
 
         _instance = cls(
             latest_team_id=latest_team_id,

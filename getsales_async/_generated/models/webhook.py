@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import ResponseFieldError
 
 T = TypeVar("T", bound="Webhook")
 
@@ -19,101 +19,101 @@ class Webhook:
     """A webhook subscription.
 
     Attributes:
-        uuid (str | Unset):
-        team_id (int | Unset):
-        user_id (int | None | Unset):
-        name (None | str | Unset):
-        event (str | Unset): The subscribed event. Known values: those of `webhook-event`.
-        request_method (str | Unset): HTTP method used for deliveries. Known values: POST, GET, PUT, PATCH, DELETE.
-        target_url (str | Unset):
-        filters (list[Any] | None | Unset | WebhookFiltersType0Type0): Filter tree (`jsonLogic`, `elasticQuery`,
-            `filter_tree_format` keys); may be `[]` when empty.
-        status (str | Unset): Known values: 'on', 'off'.
-        created_at (datetime.datetime | Unset):
-        updated_at (datetime.datetime | Unset):
+        uuid (str):
+        team_id (int | None):
+        user_id (int | None):
+        name (None | str):
+        event (None | str): The subscribed event. Known values: those of `webhook-event`.
+        request_method (None | str): HTTP method used for deliveries. Known values: POST, GET, PUT, PATCH, DELETE.
+        target_url (None | str):
+        filters (None | WebhookFilters): Filter tree (`jsonLogic`, `elasticQuery`, `filter_tree_format` keys); may be
+            `[]` when empty.
+        status (None | str): Known values: 'on', 'off'.
+        created_at (datetime.datetime | None):
+        updated_at (datetime.datetime | None):
     """
 
-    uuid: str | Unset = UNSET
-    team_id: int | Unset = UNSET
-    user_id: int | Unset | None = UNSET
-    name: str | Unset | None = UNSET
-    event: str | Unset = UNSET
-    request_method: str | Unset = UNSET
-    target_url: str | Unset = UNSET
-    filters: list[Any] | Unset | WebhookFiltersType0Type0 | None = UNSET
-    status: str | Unset = UNSET
-    created_at: datetime.datetime | Unset = UNSET
-    updated_at: datetime.datetime | Unset = UNSET
+    uuid: str
+    team_id: int | None = None
+    user_id: int | None = None
+    name: str | None = None
+    event: str | None = None
+    request_method: str | None = None
+    target_url: str | None = None
+    filters: WebhookFilters | None = None
+    status: str | None = None
+    created_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
 
+        team_id: int | None
         team_id = self.team_id
 
-        user_id: int | Unset | None
-        if isinstance(self.user_id, Unset):
-            user_id = UNSET
-        else:
-            user_id = self.user_id
+        user_id: int | None
+        user_id = self.user_id
 
-        name: str | Unset | None
-        if isinstance(self.name, Unset):
-            name = UNSET
-        else:
-            name = self.name
+        name: str | None
+        name = self.name
 
+        event: str | None
         event = self.event
 
+        request_method: str | None
         request_method = self.request_method
 
+        target_url: str | None
         target_url = self.target_url
 
-        filters: dict[str, Any] | list[Any] | Unset | None
-        if isinstance(self.filters, Unset):
-            filters = UNSET
-        elif isinstance(self.filters, WebhookFiltersType0Type0):
+        filters: dict[str, Any] | None
+        if isinstance(self.filters, WebhookFilters):
             filters = self.filters.to_dict()
-        elif isinstance(self.filters, list):
-            filters = self.filters
-
         else:
             filters = self.filters
 
+        status: str | None
         status = self.status
 
-        created_at: str | Unset = UNSET
-        if not isinstance(self.created_at, Unset):
+        created_at: str | None
+        if isinstance(self.created_at, datetime.datetime):
             created_at = self.created_at.isoformat()
+        else:
+            created_at = self.created_at
 
-        updated_at: str | Unset = UNSET
-        if not isinstance(self.updated_at, Unset):
+        updated_at: str | None
+        if isinstance(self.updated_at, datetime.datetime):
             updated_at = self.updated_at.isoformat()
+        else:
+            updated_at = self.updated_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
-        if team_id is not UNSET:
+        field_dict.update(
+            {
+                "uuid": uuid,
+            }
+        )
+        if team_id is not None:
             field_dict["team_id"] = team_id
-        if user_id is not UNSET:
+        if user_id is not None:
             field_dict["user_id"] = user_id
-        if name is not UNSET:
+        if name is not None:
             field_dict["name"] = name
-        if event is not UNSET:
+        if event is not None:
             field_dict["event"] = event
-        if request_method is not UNSET:
+        if request_method is not None:
             field_dict["request_method"] = request_method
-        if target_url is not UNSET:
+        if target_url is not None:
             field_dict["target_url"] = target_url
-        if filters is not UNSET:
+        if filters is not None:
             field_dict["filters"] = filters
-        if status is not UNSET:
+        if status is not None:
             field_dict["status"] = status
-        if created_at is not UNSET:
+        if created_at is not None:
             field_dict["created_at"] = created_at
-        if updated_at is not UNSET:
+        if updated_at is not None:
             field_dict["updated_at"] = updated_at
 
         return field_dict
@@ -121,60 +121,60 @@ class Webhook:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.pop("uuid", None)
+        if not isinstance(uuid, str):
+            raise ResponseFieldError("Webhook", "uuid", uuid)
 
-        team_id = d.pop("team_id", UNSET)
+        team_id = cast("int | None", d.pop("team_id", None))
 
-        user_id = cast("int | None | Unset", d.pop("user_id", UNSET))
+        user_id = cast("int | None", d.pop("user_id", None))
 
-        name = cast("None | str | Unset", d.pop("name", UNSET))
+        name = cast("None | str", d.pop("name", None))
 
-        event = d.pop("event", UNSET)
+        event = cast("None | str", d.pop("event", None))
 
-        request_method = d.pop("request_method", UNSET)
+        request_method = cast("None | str", d.pop("request_method", None))
 
-        target_url = d.pop("target_url", UNSET)
+        target_url = cast("None | str", d.pop("target_url", None))
 
-        def _parse_filters(data: object) -> list[Any] | Unset | WebhookFiltersType0Type0 | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                filters_type_0_type_0 = WebhookFiltersType0Type0.from_dict(data)
-
-                return filters_type_0_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                filters_type_1 = cast(list[Any], data)
-
-                return filters_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[Any] | None | Unset | WebhookFiltersType0Type0, data)
-
-        filters = _parse_filters(d.pop("filters", UNSET))
-
-        status = d.pop("status", UNSET)
-
-        _created_at = d.pop("created_at", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
+        _filters = d.pop("filters", None)
+        filters: WebhookFilters | None
+        if _filters is None:
+            filters = None
         else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
+            filters_filters = WebhookFilters.from_dict(_filters)
 
-        _updated_at = d.pop("updated_at", UNSET)
-        updated_at: datetime.datetime | Unset
-        if isinstance(_updated_at, Unset):
-            updated_at = UNSET
+            filters = filters_filters
+
+        status = cast("None | str", d.pop("status", None))
+
+        _created_at = d.pop("created_at", None)
+        created_at: datetime.datetime | None
+        if _created_at is None:
+            created_at = None
         else:
-            updated_at = datetime.datetime.fromisoformat(_updated_at)
+            try:
+                if not isinstance(_created_at, str):
+                    raise TypeError()
+                created_at_type_0 = datetime.datetime.fromisoformat(_created_at)
+
+                created_at = created_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                created_at = cast("datetime.datetime | None", _created_at)
+
+        _updated_at = d.pop("updated_at", None)
+        updated_at: datetime.datetime | None
+        if _updated_at is None:
+            updated_at = None
+        else:
+            try:
+                if not isinstance(_updated_at, str):
+                    raise TypeError()
+                updated_at_type_0 = datetime.datetime.fromisoformat(_updated_at)
+
+                updated_at = updated_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                updated_at = cast("datetime.datetime | None", _updated_at)
 
         _instance = cls(
             uuid=uuid,
@@ -212,4 +212,4 @@ class Webhook:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.webhook_filters_type_0_type_0 import WebhookFiltersType0Type0
+from ..models.webhook_filters import WebhookFilters

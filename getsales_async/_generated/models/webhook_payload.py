@@ -8,8 +8,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="WebhookPayload")
 
 
@@ -21,188 +19,150 @@ class WebhookPayload:
     Unknown values are null. There is no signature; acknowledge with any 2xx.
 
         Attributes:
-            event_name (str | Unset): The event that fired. Known values: those of `webhook-event`, plus e.g.
+            event_name (None | str): The event that fired. Known values: those of `webhook-event`, plus e.g.
                 account_exported, sender_profile_issue.
-            contact (None | Unset | WebhookPayloadContactType0): The contact: uuid, first_name, last_name, name, position,
-                headline, company_name, company_uuid,
+            contact (None | WebhookPayloadContact): The contact: uuid, first_name, last_name, name, position, headline,
+                company_name, company_uuid,
                 linkedin_url, linkedin, sales_navigator_url, ln_id, sn_id, work_email, personal_email,
                 pipeline_stage_uuid, pipeline_stage_name, list_name, tags, status, getsales_url, and more.
-            account (None | Unset | WebhookPayloadAccountType0): The contact's company (name, domain, website, industry,
-                linkedin_url, size, ...).
-            sender_profile (None | Unset | WebhookPayloadSenderProfileType0): The sender profile involved: uuid, first_name,
-                last_name, label, assignee_user_id, team_id.
-            automation (None | Unset | WebhookPayloadAutomationType0): The automation (flow) involved: uuid, name, status,
-                priority.
-            contact_markers (list[Any] | None | Unset | WebhookPayloadContactMarkersType0Type0): Activity timestamps and
-                counters for the contact, e.g. linkedin_last_connection_sent_at,
+            account (None | WebhookPayloadAccount): The contact's company (name, domain, website, industry, linkedin_url,
+                size, ...).
+            sender_profile (None | WebhookPayloadSenderProfile): The sender profile involved: uuid, first_name, last_name,
+                label, assignee_user_id, team_id.
+            automation (None | WebhookPayloadAutomation): The automation (flow) involved: uuid, name, status, priority.
+            contact_markers (None | WebhookPayloadContactMarkers): Activity timestamps and counters for the contact, e.g.
+                linkedin_last_connection_sent_at,
                 linkedin_last_connection_accepted_at, linkedin_messages_sent_count, email_sent_count,
                 last_messaging_activity_at.
-            linkedin_connection (None | Unset | WebhookPayloadLinkedinConnectionType0): On
-                contact_accepted_linkedin_connection_request: full_name, nickname, connected_at.
-            linkedin_connection_request (None | Unset | WebhookPayloadLinkedinConnectionRequestType0): On
+            linkedin_connection (None | WebhookPayloadLinkedinConnection): On contact_accepted_linkedin_connection_request:
+                full_name, nickname, connected_at.
+            linkedin_connection_request (None | WebhookPayloadLinkedinConnectionRequest): On
                 sender_profile_sent_linkedin_connection_request: ln_id, nickname, sent_at.
-            linkedin_message (None | Unset | WebhookPayloadLinkedinMessageType0): On LinkedIn message and InMail events:
-                subject, text, type, status, sent_at, read_at.
-            email (None | Unset | WebhookPayloadEmailType0): On email events; subject, body, status and timestamps of the
-                email.
-            latest_linkedin_conversation_thread (list[Any] | None | Unset |
-                WebhookPayloadLatestLinkedinConversationThreadType0Type0): Latest LinkedIn conversation thread with the contact.
-            latest_email_conversation_thread (list[Any] | None | Unset |
-                WebhookPayloadLatestEmailConversationThreadType0Type0): Latest email conversation thread with the contact.
+            linkedin_message (None | WebhookPayloadLinkedinMessage): On LinkedIn message and InMail events: subject, text,
+                type, status, sent_at, read_at.
+            email (None | WebhookPayloadEmail): On email events; subject, body, status and timestamps of the email.
+            latest_linkedin_conversation_thread (None | WebhookPayloadLatestLinkedinConversationThread): Latest LinkedIn
+                conversation thread with the contact.
+            latest_email_conversation_thread (None | WebhookPayloadLatestEmailConversationThread): Latest email conversation
+                thread with the contact.
     """
 
-    event_name: str | Unset = UNSET
-    contact: Unset | WebhookPayloadContactType0 | None = UNSET
-    account: Unset | WebhookPayloadAccountType0 | None = UNSET
-    sender_profile: Unset | WebhookPayloadSenderProfileType0 | None = UNSET
-    automation: Unset | WebhookPayloadAutomationType0 | None = UNSET
-    contact_markers: list[Any] | Unset | WebhookPayloadContactMarkersType0Type0 | None = UNSET
-    linkedin_connection: Unset | WebhookPayloadLinkedinConnectionType0 | None = UNSET
-    linkedin_connection_request: Unset | WebhookPayloadLinkedinConnectionRequestType0 | None = UNSET
-    linkedin_message: Unset | WebhookPayloadLinkedinMessageType0 | None = UNSET
-    email: Unset | WebhookPayloadEmailType0 | None = UNSET
-    latest_linkedin_conversation_thread: (
-        list[Any] | Unset | WebhookPayloadLatestLinkedinConversationThreadType0Type0 | None
-    ) = UNSET
-    latest_email_conversation_thread: (
-        list[Any] | Unset | WebhookPayloadLatestEmailConversationThreadType0Type0 | None
-    ) = UNSET
+    event_name: str | None = None
+    contact: WebhookPayloadContact | None = None
+    account: WebhookPayloadAccount | None = None
+    sender_profile: WebhookPayloadSenderProfile | None = None
+    automation: WebhookPayloadAutomation | None = None
+    contact_markers: WebhookPayloadContactMarkers | None = None
+    linkedin_connection: WebhookPayloadLinkedinConnection | None = None
+    linkedin_connection_request: WebhookPayloadLinkedinConnectionRequest | None = None
+    linkedin_message: WebhookPayloadLinkedinMessage | None = None
+    email: WebhookPayloadEmail | None = None
+    latest_linkedin_conversation_thread: WebhookPayloadLatestLinkedinConversationThread | None = (
+        None
+    )
+    latest_email_conversation_thread: WebhookPayloadLatestEmailConversationThread | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        event_name: str | None
         event_name = self.event_name
 
-        contact: dict[str, Any] | Unset | None
-        if isinstance(self.contact, Unset):
-            contact = UNSET
-        elif isinstance(self.contact, WebhookPayloadContactType0):
+        contact: dict[str, Any] | None
+        if isinstance(self.contact, WebhookPayloadContact):
             contact = self.contact.to_dict()
         else:
             contact = self.contact
 
-        account: dict[str, Any] | Unset | None
-        if isinstance(self.account, Unset):
-            account = UNSET
-        elif isinstance(self.account, WebhookPayloadAccountType0):
+        account: dict[str, Any] | None
+        if isinstance(self.account, WebhookPayloadAccount):
             account = self.account.to_dict()
         else:
             account = self.account
 
-        sender_profile: dict[str, Any] | Unset | None
-        if isinstance(self.sender_profile, Unset):
-            sender_profile = UNSET
-        elif isinstance(self.sender_profile, WebhookPayloadSenderProfileType0):
+        sender_profile: dict[str, Any] | None
+        if isinstance(self.sender_profile, WebhookPayloadSenderProfile):
             sender_profile = self.sender_profile.to_dict()
         else:
             sender_profile = self.sender_profile
 
-        automation: dict[str, Any] | Unset | None
-        if isinstance(self.automation, Unset):
-            automation = UNSET
-        elif isinstance(self.automation, WebhookPayloadAutomationType0):
+        automation: dict[str, Any] | None
+        if isinstance(self.automation, WebhookPayloadAutomation):
             automation = self.automation.to_dict()
         else:
             automation = self.automation
 
-        contact_markers: dict[str, Any] | list[Any] | Unset | None
-        if isinstance(self.contact_markers, Unset):
-            contact_markers = UNSET
-        elif isinstance(self.contact_markers, WebhookPayloadContactMarkersType0Type0):
+        contact_markers: dict[str, Any] | None
+        if isinstance(self.contact_markers, WebhookPayloadContactMarkers):
             contact_markers = self.contact_markers.to_dict()
-        elif isinstance(self.contact_markers, list):
-            contact_markers = self.contact_markers
-
         else:
             contact_markers = self.contact_markers
 
-        linkedin_connection: dict[str, Any] | Unset | None
-        if isinstance(self.linkedin_connection, Unset):
-            linkedin_connection = UNSET
-        elif isinstance(self.linkedin_connection, WebhookPayloadLinkedinConnectionType0):
+        linkedin_connection: dict[str, Any] | None
+        if isinstance(self.linkedin_connection, WebhookPayloadLinkedinConnection):
             linkedin_connection = self.linkedin_connection.to_dict()
         else:
             linkedin_connection = self.linkedin_connection
 
-        linkedin_connection_request: dict[str, Any] | Unset | None
-        if isinstance(self.linkedin_connection_request, Unset):
-            linkedin_connection_request = UNSET
-        elif isinstance(
-            self.linkedin_connection_request, WebhookPayloadLinkedinConnectionRequestType0
-        ):
+        linkedin_connection_request: dict[str, Any] | None
+        if isinstance(self.linkedin_connection_request, WebhookPayloadLinkedinConnectionRequest):
             linkedin_connection_request = self.linkedin_connection_request.to_dict()
         else:
             linkedin_connection_request = self.linkedin_connection_request
 
-        linkedin_message: dict[str, Any] | Unset | None
-        if isinstance(self.linkedin_message, Unset):
-            linkedin_message = UNSET
-        elif isinstance(self.linkedin_message, WebhookPayloadLinkedinMessageType0):
+        linkedin_message: dict[str, Any] | None
+        if isinstance(self.linkedin_message, WebhookPayloadLinkedinMessage):
             linkedin_message = self.linkedin_message.to_dict()
         else:
             linkedin_message = self.linkedin_message
 
-        email: dict[str, Any] | Unset | None
-        if isinstance(self.email, Unset):
-            email = UNSET
-        elif isinstance(self.email, WebhookPayloadEmailType0):
+        email: dict[str, Any] | None
+        if isinstance(self.email, WebhookPayloadEmail):
             email = self.email.to_dict()
         else:
             email = self.email
 
-        latest_linkedin_conversation_thread: dict[str, Any] | list[Any] | Unset | None
-        if isinstance(self.latest_linkedin_conversation_thread, Unset):
-            latest_linkedin_conversation_thread = UNSET
-        elif isinstance(
-            self.latest_linkedin_conversation_thread,
-            WebhookPayloadLatestLinkedinConversationThreadType0Type0,
+        latest_linkedin_conversation_thread: dict[str, Any] | None
+        if isinstance(
+            self.latest_linkedin_conversation_thread, WebhookPayloadLatestLinkedinConversationThread
         ):
             latest_linkedin_conversation_thread = self.latest_linkedin_conversation_thread.to_dict()
-        elif isinstance(self.latest_linkedin_conversation_thread, list):
-            latest_linkedin_conversation_thread = self.latest_linkedin_conversation_thread
-
         else:
             latest_linkedin_conversation_thread = self.latest_linkedin_conversation_thread
 
-        latest_email_conversation_thread: dict[str, Any] | list[Any] | Unset | None
-        if isinstance(self.latest_email_conversation_thread, Unset):
-            latest_email_conversation_thread = UNSET
-        elif isinstance(
-            self.latest_email_conversation_thread,
-            WebhookPayloadLatestEmailConversationThreadType0Type0,
+        latest_email_conversation_thread: dict[str, Any] | None
+        if isinstance(
+            self.latest_email_conversation_thread, WebhookPayloadLatestEmailConversationThread
         ):
             latest_email_conversation_thread = self.latest_email_conversation_thread.to_dict()
-        elif isinstance(self.latest_email_conversation_thread, list):
-            latest_email_conversation_thread = self.latest_email_conversation_thread
-
         else:
             latest_email_conversation_thread = self.latest_email_conversation_thread
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if event_name is not UNSET:
+        if event_name is not None:
             field_dict["event_name"] = event_name
-        if contact is not UNSET:
+        if contact is not None:
             field_dict["contact"] = contact
-        if account is not UNSET:
+        if account is not None:
             field_dict["account"] = account
-        if sender_profile is not UNSET:
+        if sender_profile is not None:
             field_dict["sender_profile"] = sender_profile
-        if automation is not UNSET:
+        if automation is not None:
             field_dict["automation"] = automation
-        if contact_markers is not UNSET:
+        if contact_markers is not None:
             field_dict["contact_markers"] = contact_markers
-        if linkedin_connection is not UNSET:
+        if linkedin_connection is not None:
             field_dict["linkedin_connection"] = linkedin_connection
-        if linkedin_connection_request is not UNSET:
+        if linkedin_connection_request is not None:
             field_dict["linkedin_connection_request"] = linkedin_connection_request
-        if linkedin_message is not UNSET:
+        if linkedin_message is not None:
             field_dict["linkedin_message"] = linkedin_message
-        if email is not UNSET:
+        if email is not None:
             field_dict["email"] = email
-        if latest_linkedin_conversation_thread is not UNSET:
+        if latest_linkedin_conversation_thread is not None:
             field_dict["latest_linkedin_conversation_thread"] = latest_linkedin_conversation_thread
-        if latest_email_conversation_thread is not UNSET:
+        if latest_email_conversation_thread is not None:
             field_dict["latest_email_conversation_thread"] = latest_email_conversation_thread
 
         return field_dict
@@ -210,250 +170,126 @@ class WebhookPayload:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        event_name = d.pop("event_name", UNSET)
+        event_name = cast("None | str", d.pop("event_name", None))
 
-        def _parse_contact(data: object) -> Unset | WebhookPayloadContactType0 | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                contact_type_0 = WebhookPayloadContactType0.from_dict(data)
+        _contact = d.pop("contact", None)
+        contact: WebhookPayloadContact | None
+        if _contact is None:
+            contact = None
+        else:
+            contact_contact = WebhookPayloadContact.from_dict(_contact)
 
-                return contact_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | WebhookPayloadContactType0, data)
+            contact = contact_contact
 
-        contact = _parse_contact(d.pop("contact", UNSET))
+        _account = d.pop("account", None)
+        account: WebhookPayloadAccount | None
+        if _account is None:
+            account = None
+        else:
+            account_account = WebhookPayloadAccount.from_dict(_account)
 
-        def _parse_account(data: object) -> Unset | WebhookPayloadAccountType0 | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                account_type_0 = WebhookPayloadAccountType0.from_dict(data)
+            account = account_account
 
-                return account_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | WebhookPayloadAccountType0, data)
+        _sender_profile = d.pop("sender_profile", None)
+        sender_profile: WebhookPayloadSenderProfile | None
+        if _sender_profile is None:
+            sender_profile = None
+        else:
+            sender_profile_sender_profile = WebhookPayloadSenderProfile.from_dict(_sender_profile)
 
-        account = _parse_account(d.pop("account", UNSET))
+            sender_profile = sender_profile_sender_profile
 
-        def _parse_sender_profile(data: object) -> Unset | WebhookPayloadSenderProfileType0 | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                sender_profile_type_0 = WebhookPayloadSenderProfileType0.from_dict(data)
+        _automation = d.pop("automation", None)
+        automation: WebhookPayloadAutomation | None
+        if _automation is None:
+            automation = None
+        else:
+            automation_automation = WebhookPayloadAutomation.from_dict(_automation)
 
-                return sender_profile_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | WebhookPayloadSenderProfileType0, data)
+            automation = automation_automation
 
-        sender_profile = _parse_sender_profile(d.pop("sender_profile", UNSET))
-
-        def _parse_automation(data: object) -> Unset | WebhookPayloadAutomationType0 | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                automation_type_0 = WebhookPayloadAutomationType0.from_dict(data)
-
-                return automation_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | WebhookPayloadAutomationType0, data)
-
-        automation = _parse_automation(d.pop("automation", UNSET))
-
-        def _parse_contact_markers(
-            data: object,
-        ) -> list[Any] | Unset | WebhookPayloadContactMarkersType0Type0 | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                contact_markers_type_0_type_0 = WebhookPayloadContactMarkersType0Type0.from_dict(
-                    data
-                )
-
-                return contact_markers_type_0_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                contact_markers_type_1 = cast(list[Any], data)
-
-                return contact_markers_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[Any] | None | Unset | WebhookPayloadContactMarkersType0Type0, data)
-
-        contact_markers = _parse_contact_markers(d.pop("contact_markers", UNSET))
-
-        def _parse_linkedin_connection(
-            data: object,
-        ) -> Unset | WebhookPayloadLinkedinConnectionType0 | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                linkedin_connection_type_0 = WebhookPayloadLinkedinConnectionType0.from_dict(data)
-
-                return linkedin_connection_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | WebhookPayloadLinkedinConnectionType0, data)
-
-        linkedin_connection = _parse_linkedin_connection(d.pop("linkedin_connection", UNSET))
-
-        def _parse_linkedin_connection_request(
-            data: object,
-        ) -> Unset | WebhookPayloadLinkedinConnectionRequestType0 | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                linkedin_connection_request_type_0 = (
-                    WebhookPayloadLinkedinConnectionRequestType0.from_dict(data)
-                )
-
-                return linkedin_connection_request_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | WebhookPayloadLinkedinConnectionRequestType0, data)
-
-        linkedin_connection_request = _parse_linkedin_connection_request(
-            d.pop("linkedin_connection_request", UNSET)
-        )
-
-        def _parse_linkedin_message(
-            data: object,
-        ) -> Unset | WebhookPayloadLinkedinMessageType0 | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                linkedin_message_type_0 = WebhookPayloadLinkedinMessageType0.from_dict(data)
-
-                return linkedin_message_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | WebhookPayloadLinkedinMessageType0, data)
-
-        linkedin_message = _parse_linkedin_message(d.pop("linkedin_message", UNSET))
-
-        def _parse_email(data: object) -> Unset | WebhookPayloadEmailType0 | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                email_type_0 = WebhookPayloadEmailType0.from_dict(data)
-
-                return email_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | WebhookPayloadEmailType0, data)
-
-        email = _parse_email(d.pop("email", UNSET))
-
-        def _parse_latest_linkedin_conversation_thread(
-            data: object,
-        ) -> list[Any] | Unset | WebhookPayloadLatestLinkedinConversationThreadType0Type0 | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                latest_linkedin_conversation_thread_type_0_type_0 = (
-                    WebhookPayloadLatestLinkedinConversationThreadType0Type0.from_dict(data)
-                )
-
-                return latest_linkedin_conversation_thread_type_0_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                latest_linkedin_conversation_thread_type_1 = cast(list[Any], data)
-
-                return latest_linkedin_conversation_thread_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(
-                list[Any] | None | Unset | WebhookPayloadLatestLinkedinConversationThreadType0Type0,
-                data,
+        _contact_markers = d.pop("contact_markers", None)
+        contact_markers: WebhookPayloadContactMarkers | None
+        if _contact_markers is None:
+            contact_markers = None
+        else:
+            contact_markers_contact_markers = WebhookPayloadContactMarkers.from_dict(
+                _contact_markers
             )
 
-        latest_linkedin_conversation_thread = _parse_latest_linkedin_conversation_thread(
-            d.pop("latest_linkedin_conversation_thread", UNSET)
-        )
+            contact_markers = contact_markers_contact_markers
 
-        def _parse_latest_email_conversation_thread(
-            data: object,
-        ) -> list[Any] | Unset | WebhookPayloadLatestEmailConversationThreadType0Type0 | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                latest_email_conversation_thread_type_0_type_0 = (
-                    WebhookPayloadLatestEmailConversationThreadType0Type0.from_dict(data)
-                )
-
-                return latest_email_conversation_thread_type_0_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                latest_email_conversation_thread_type_1 = cast(list[Any], data)
-
-                return latest_email_conversation_thread_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(
-                list[Any] | None | Unset | WebhookPayloadLatestEmailConversationThreadType0Type0,
-                data,
+        _linkedin_connection = d.pop("linkedin_connection", None)
+        linkedin_connection: WebhookPayloadLinkedinConnection | None
+        if _linkedin_connection is None:
+            linkedin_connection = None
+        else:
+            linkedin_connection_linkedin_connection = WebhookPayloadLinkedinConnection.from_dict(
+                _linkedin_connection
             )
 
-        latest_email_conversation_thread = _parse_latest_email_conversation_thread(
-            d.pop("latest_email_conversation_thread", UNSET)
-        )
+            linkedin_connection = linkedin_connection_linkedin_connection
+
+        _linkedin_connection_request = d.pop("linkedin_connection_request", None)
+        linkedin_connection_request: WebhookPayloadLinkedinConnectionRequest | None
+        if _linkedin_connection_request is None:
+            linkedin_connection_request = None
+        else:
+            linkedin_connection_request_linkedin_connection_request = (
+                WebhookPayloadLinkedinConnectionRequest.from_dict(_linkedin_connection_request)
+            )
+
+            linkedin_connection_request = linkedin_connection_request_linkedin_connection_request
+
+        _linkedin_message = d.pop("linkedin_message", None)
+        linkedin_message: WebhookPayloadLinkedinMessage | None
+        if _linkedin_message is None:
+            linkedin_message = None
+        else:
+            linkedin_message_linkedin_message = WebhookPayloadLinkedinMessage.from_dict(
+                _linkedin_message
+            )
+
+            linkedin_message = linkedin_message_linkedin_message
+
+        _email = d.pop("email", None)
+        email: WebhookPayloadEmail | None
+        if _email is None:
+            email = None
+        else:
+            email_email = WebhookPayloadEmail.from_dict(_email)
+
+            email = email_email
+
+        _latest_linkedin_conversation_thread = d.pop("latest_linkedin_conversation_thread", None)
+        latest_linkedin_conversation_thread: WebhookPayloadLatestLinkedinConversationThread | None
+        if _latest_linkedin_conversation_thread is None:
+            latest_linkedin_conversation_thread = None
+        else:
+            latest_linkedin_conversation_thread_latest_linkedin_conversation_thread = (
+                WebhookPayloadLatestLinkedinConversationThread.from_dict(
+                    _latest_linkedin_conversation_thread
+                )
+            )
+
+            latest_linkedin_conversation_thread = (
+                latest_linkedin_conversation_thread_latest_linkedin_conversation_thread
+            )
+
+        _latest_email_conversation_thread = d.pop("latest_email_conversation_thread", None)
+        latest_email_conversation_thread: WebhookPayloadLatestEmailConversationThread | None
+        if _latest_email_conversation_thread is None:
+            latest_email_conversation_thread = None
+        else:
+            latest_email_conversation_thread_latest_email_conversation_thread = (
+                WebhookPayloadLatestEmailConversationThread.from_dict(
+                    _latest_email_conversation_thread
+                )
+            )
+
+            latest_email_conversation_thread = (
+                latest_email_conversation_thread_latest_email_conversation_thread
+            )
 
         _instance = cls(
             event_name=event_name,
@@ -492,24 +328,20 @@ class WebhookPayload:
 
 # Imported below the class, not inside its methods: models that refer to each other still import
 # cleanly, and from_dict/to_dict find these as globals instead of running an import per call.
-from ..models.webhook_payload_account_type_0 import WebhookPayloadAccountType0
-from ..models.webhook_payload_automation_type_0 import WebhookPayloadAutomationType0
-from ..models.webhook_payload_contact_markers_type_0_type_0 import (
-    WebhookPayloadContactMarkersType0Type0,
+from ..models.webhook_payload_account import WebhookPayloadAccount
+from ..models.webhook_payload_automation import WebhookPayloadAutomation
+from ..models.webhook_payload_contact import WebhookPayloadContact
+from ..models.webhook_payload_contact_markers import WebhookPayloadContactMarkers
+from ..models.webhook_payload_email import WebhookPayloadEmail
+from ..models.webhook_payload_latest_email_conversation_thread import (
+    WebhookPayloadLatestEmailConversationThread,
 )
-from ..models.webhook_payload_contact_type_0 import WebhookPayloadContactType0
-from ..models.webhook_payload_email_type_0 import WebhookPayloadEmailType0
-from ..models.webhook_payload_latest_email_conversation_thread_type_0_type_0 import (
-    WebhookPayloadLatestEmailConversationThreadType0Type0,
+from ..models.webhook_payload_latest_linkedin_conversation_thread import (
+    WebhookPayloadLatestLinkedinConversationThread,
 )
-from ..models.webhook_payload_latest_linkedin_conversation_thread_type_0_type_0 import (
-    WebhookPayloadLatestLinkedinConversationThreadType0Type0,
+from ..models.webhook_payload_linkedin_connection import WebhookPayloadLinkedinConnection
+from ..models.webhook_payload_linkedin_connection_request import (
+    WebhookPayloadLinkedinConnectionRequest,
 )
-from ..models.webhook_payload_linkedin_connection_request_type_0 import (
-    WebhookPayloadLinkedinConnectionRequestType0,
-)
-from ..models.webhook_payload_linkedin_connection_type_0 import (
-    WebhookPayloadLinkedinConnectionType0,
-)
-from ..models.webhook_payload_linkedin_message_type_0 import WebhookPayloadLinkedinMessageType0
-from ..models.webhook_payload_sender_profile_type_0 import WebhookPayloadSenderProfileType0
+from ..models.webhook_payload_linkedin_message import WebhookPayloadLinkedinMessage
+from ..models.webhook_payload_sender_profile import WebhookPayloadSenderProfile

@@ -2,7 +2,7 @@
 # ALL EDITS WILL BE LOST. Fix problems in overrides/ and run `make generate`.
 import datetime
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 
 import httpx
 
@@ -39,25 +39,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiErrorBody | list[Any] | TaskSchedule | None:
+) -> ApiErrorBody | TaskSchedule | None:
     if response.status_code == 200:
-
-        def _parse_response_200(data: object) -> list[Any] | TaskSchedule:
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                response_200_type_0 = TaskSchedule.from_dict(data)
-
-                return response_200_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, list):
-                raise TypeError()
-            response_200_type_1 = cast(list[Any], data)
-
-            return response_200_type_1
-
-        response_200 = _parse_response_200(response.json())
+        response_200 = TaskSchedule.from_dict(response.json())
 
         return response_200
 
@@ -104,7 +88,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiErrorBody | list[Any] | TaskSchedule]:
+) -> Response[ApiErrorBody | TaskSchedule]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -118,7 +102,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     sender_profile_uuid: str,
     date: datetime.date,
-) -> Response[ApiErrorBody | list[Any] | TaskSchedule]:
+) -> Response[ApiErrorBody | TaskSchedule]:
     """Get task schedule
 
      Retrieve the upcoming task schedule for a specific sender profile and date. Returns tasks scheduled
@@ -134,7 +118,7 @@ async def asyncio_detailed(
             connection failure or timeout (after the retry policy).
 
     Returns:
-        Response[ApiErrorBody | list[Any] | TaskSchedule]
+        Response[ApiErrorBody | TaskSchedule]
     """
 
     kwargs = _get_kwargs(
@@ -152,7 +136,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     sender_profile_uuid: str,
     date: datetime.date,
-) -> ApiErrorBody | list[Any] | TaskSchedule | None:
+) -> ApiErrorBody | TaskSchedule | None:
     """Get task schedule
 
      Retrieve the upcoming task schedule for a specific sender profile and date. Returns tasks scheduled
@@ -168,7 +152,7 @@ async def asyncio(
             connection failure or timeout (after the retry policy).
 
     Returns:
-        ApiErrorBody | list[Any] | TaskSchedule
+        ApiErrorBody | TaskSchedule
     """
 
     return (
