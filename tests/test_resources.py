@@ -849,3 +849,26 @@ class TestLenientModels:
         (message,) = await client.linkedin_messages.list().to_list()
         assert message.linkedin_type == "MEMBER_TO_MEMBER"
         assert message.additional_properties == {"brand_new": 1}
+
+
+class TestParseFailures:
+    @pytest.mark.parametrize(
+        "content",
+        [
+            b"[" * 10_000 + b"]" * 10_000,
+            b'{"uuid": "\xff\xfe"}',
+            b"{not json",
+            b"[1, 2]",
+            b'"just a string"',
+        ],
+        ids=["nested-10000", "invalid-utf8", "not-json", "list-for-object", "string-for-object"],
+    )
+    async def test_any_parse_failure_is_a_validation_error(
+        self, client: AsyncGetSales, httpx_mock: HTTPXMock, content: bytes
+    ) -> None:
+        """Decoding and model errors of every kind (RecursionError too) become one typed error."""
+        httpx_mock.add_response(content=content, headers={"content-type": "application/json"})
+        with pytest.raises(APIResponseValidationError) as info:
+            await client.leads.get("l1")
+        assert (info.value.status_code, info.value.method) == (200, "GET")
+        assert info.value.path == "/leads/api/leads/l1"
