@@ -24,6 +24,7 @@ __all__ = ["GEN", "Op", "Param", "ResourceConfig", "collect", "pascal"]
 GEN = "getsales_async._generated"
 PAGINATION_FIELDS = ("limit", "offset")
 NOT_LISTED = "not listed in overrides/resources.yaml: never repeated"
+RESERVED_METHODS = frozenset({"with_raw_response"})
 
 
 @dataclass
@@ -444,6 +445,44 @@ def build_op(tag_id: str, facts: SpecOperation, endpoint: Any, config: ResourceC
     return op
 
 
+def default_nouns(attribute: str) -> list[str]:
+    """Nouns dropped from method names in a section ``resources.yaml`` does not configure yet."""
+    words = attribute.split("_")
+    return words + [w[:-1] for w in words if w.endswith("s") and len(w) > 3]
+
+
+def assign_method_names(ops: list[Op], nouns: list[str], overrides: dict[str, str]) -> None:
+    """Short method names, kept unique and valid whatever operations upstream adds.
+
+    Where derived names collide (``deleteLead`` and a new ``deleteLeads`` both give ``delete``),
+    the operation named in ``methods`` or else the one with the shortest operationId keeps the
+    short name; the others use their full snake_case operationId, so existing names stay stable.
+    """
+    for op in ops:
+        op.method_name = method_name(op.operation_id, nouns, overrides)
+    groups: dict[str, list[Op]] = {}
+    for op in ops:
+        groups.setdefault(op.method_name, []).append(op)
+    for name, group in groups.items():
+        if len(group) == 1 and name not in RESERVED_METHODS:
+            continue
+        ranked = sorted(
+            group,
+            key=lambda o: (o.operation_id not in overrides, len(o.operation_id), o.operation_id),
+        )
+        keep = ranked[:1] if name not in RESERVED_METHODS else []
+        for op in ranked[len(keep) :]:
+            op.method_name = snake(op.operation_id)
+    seen: set[str] = set()
+    for op in sorted(ops, key=lambda o: o.operation_id):
+        if keyword.iskeyword(op.method_name) or op.method_name in RESERVED_METHODS:
+            op.method_name += "_"
+        base, n = op.method_name, 2
+        while op.method_name in seen:
+            op.method_name, n = f"{base}_{n}", n + 1
+        seen.add(op.method_name)
+
+
 def collect(
     project: Any, doc: dict[str, Any], config: ResourceConfig
 ) -> dict[str, tuple[str, list[Op]]]:
@@ -461,17 +500,10 @@ def collect(
                 else snake(re.sub(r"\(.*?\)", "", facts.tag)) or "default"
             )
             op.resource = attribute
-            op.method_name = method_name(
-                op.operation_id, (entry or {}).get("nouns", []), config.methods
-            )
             result.setdefault(attribute, (facts.tag, []))[1].append(op)
-    for attribute, (_tag, ops) in result.items():
-        names = [op.method_name for op in ops]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(
-                f"resource {attribute}: method names {dupes} are not unique; "
-                "add entries to `methods` in overrides/resources.yaml"
-            )
+    for attribute, (tag, ops) in result.items():
+        entry = config.resources.get(tag)
+        nouns = entry.get("nouns", []) if entry else default_nouns(attribute)
+        assign_method_names(ops, nouns, config.methods)
         ops.sort(key=lambda o: o.method_name)
     return dict(sorted(result.items()))

@@ -250,6 +250,46 @@ def mutations() -> Iterator[tuple[str, Any]]:
             },
         }
 
+    def new_tag(doc: dict[str, Any]) -> None:
+        # a new section of the API: a resource namespace nobody configured yet
+        doc["paths"]["/flows/api/sequences/{uuid}"] = {
+            "get": {
+                "operationId": "getSequence",
+                "tags": ["Sequences (Beta)"],
+                "summary": "Get a sequence",
+                "parameters": [{"$ref": "#/components/parameters/uuid"}],
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "uuid": {"type": "string"},
+                                        "steps": {"type": "integer", "nullable": True},
+                                    },
+                                }
+                            }
+                        },
+                    }
+                },
+            }
+        }
+
+    def colliding_method_name(doc: dict[str, Any]) -> None:
+        # `deleteLeads` derives `delete` like the existing `deleteLead`, and `importLeads` a keyword
+        for path, op_id in (("/leads/api/leads/bulk-delete", "deleteLeads"),
+                            ("/leads/api/leads/import", "importLeads")):  # fmt: skip
+            doc["paths"][path] = {
+                "post": {
+                    "operationId": op_id,
+                    "tags": ["Leads (Contacts)"],
+                    "summary": op_id,
+                    "responses": {"204": {"description": "done"}},
+                }
+            }
+
     def no_operation_id(doc: dict[str, Any]) -> None:
         del doc["paths"]["/leads/api/custom-fields"]["get"]["operationId"]
 
@@ -292,6 +332,8 @@ def mutations() -> Iterator[tuple[str, Any]]:
         nullable_enum_listing_null,
         json_query_parameter,
         optional_delete_body,
+        new_tag,
+        colliding_method_name,
         no_operation_id,
         hyphenated_schema,
         reserved_and_colliding_names,
@@ -368,12 +410,19 @@ async def optional_delete_body_only_when_given():
     assert json.loads(given.content) == {"reason": "duplicate"}
     assert given.headers["content-type"] == "application/json"
 
+async def new_section_has_its_namespace():
+    async with client() as c:
+        answers[("GET", "/flows/api/sequences/s1")] = (200, {"data": {"uuid": "s1", "steps": None}})
+        sequence = await c.sequences.get("s1")
+    assert (sequence.uuid, sequence.steps) == ("s1", None), sequence
+
 async def main():
     results = {}
     for probe in [
         null_in_nullable_field, unknown_enum_value_kept, null_in_enum_listing_null,
         union_response_both_shapes, one_of_required_lists_checked_locally,
         json_query_parameter_is_one_json_string, optional_delete_body_only_when_given,
+        new_section_has_its_namespace,
     ]:
         try:
             await probe()
@@ -474,6 +523,9 @@ class TestUpstreamChange:
         assert "Team-ID" not in (api / "user_team" / "list_teams.py").read_text()
         operations = (upstream_project / "docs" / "operations.md").read_text()
         assert "client.leads.archive" in operations and "`getLeadsCustomFields`" in operations
+        assert "client.sequences.get" in operations
+        assert "`client.leads.delete` | DELETE" in operations  # the existing name is kept
+        assert "client.leads.delete_leads" in operations and "client.leads.import_`" in operations
 
     @pytest.mark.parametrize(
         "probe",
@@ -491,6 +543,7 @@ class TestUpstreamChange:
             "one_of_required_lists_checked_locally",
             "json_query_parameter_is_one_json_string",
             "optional_delete_body_only_when_given",
+            "new_section_has_its_namespace",
         ],
     )
     def test_realistic_payloads_through_models_and_methods(

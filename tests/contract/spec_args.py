@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import keyword
 import re
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -181,8 +183,32 @@ def kwarg_name(name: str) -> str:
     return f"{name}_" if keyword.iskeyword(name) else name
 
 
+def generator_operation_ids(doc: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(method, path) -> operationId as the generator names it (derived where the spec has none)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "codegen"))
+    from normalize import rule_operation_ids
+
+    skeleton = {
+        "paths": {
+            path: {
+                method: {"operationId": op.get("operationId")}
+                for method, op in item.items()
+                if method in HTTP_METHODS and isinstance(op, dict)
+            }
+            for path, item in doc["paths"].items()
+        }
+    }
+    rule_operation_ids(skeleton, lambda _message: None)
+    return {
+        (method, path): str(op["operationId"])
+        for path, item in skeleton["paths"].items()
+        for method, op in item.items()
+    }
+
+
 def iter_operations(doc: dict[str, Any]) -> dict[str, OperationSpec]:
-    """Every operation of the spec by operationId."""
+    """Every operation of the spec by operationId (the generator's, also where the spec has none)."""
+    ids = generator_operation_ids(doc)
     out: dict[str, OperationSpec] = {}
     for path, item in doc["paths"].items():
         shared = [resolve(doc, p) for p in item.get("parameters", [])]
@@ -192,9 +218,8 @@ def iter_operations(doc: dict[str, Any]) -> dict[str, OperationSpec]:
             own = [resolve(doc, p) for p in operation.get("parameters", [])]
             overridden = {(p["in"], p["name"]) for p in own}
             parameters = [p for p in shared if (p["in"], p["name"]) not in overridden] + own
-            out[operation["operationId"]] = OperationSpec(
-                operation["operationId"], method, path, operation, parameters
-            )
+            op_id = ids[(method, path)]
+            out[op_id] = OperationSpec(op_id, method, path, operation, parameters)
     return out
 
 
