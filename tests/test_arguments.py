@@ -29,11 +29,14 @@ from getsales_async import (
 )
 from getsales_async._arguments import (
     MAX_ARGUMENT_DEPTH,
+    build_body,
     check_filter_keys,
     coerce_enum,
+    coerce_model,
     to_jsonable,
 )
 from getsales_async._errors import APIStatusError
+from getsales_async._resource import resolve_request_options
 from getsales_async._resources import OPERATIONS, Operation
 from getsales_async.models import ListListsFilter, OrderType, WebhookEvent
 from getsales_async.testing import VirtualClock
@@ -467,3 +470,46 @@ class TestSearchWindow:
         httpx_mock.add_response(json={"data": [], "total": 0})
         await client.leads.with_raw_response.search(offset=9_900, limit=100)
         assert json.loads(only_request(httpx_mock).content)["offset"] == 9_900
+
+
+class _StrictModel:
+    """A stand-in generated model whose from_dict rejects a value the way a date field would."""
+
+    @classmethod
+    def from_dict(cls, src: dict[str, Any]) -> _StrictModel:
+        if "when" not in src:
+            raise KeyError("when")
+        if src["when"] != "2024-01-01":
+            raise ValueError(f"Invalid isoformat string: {src['when']!r}")
+        return cls()
+
+
+class TestCoercionErrors:
+    def test_missing_field_names_it(self) -> None:
+        """A mapping without a field the model requires names that field."""
+        with pytest.raises(ArgumentError, match="needs the field 'when'"):
+            coerce_model(_StrictModel, {}, name="filter")
+
+    def test_invalid_value_says_why(self) -> None:
+        """A value the model rejects gives the model's reason, as an ArgumentError."""
+        with pytest.raises(ArgumentError, match="Invalid isoformat string"):
+            build_body(_StrictModel, {"when": "soon"}, None)
+
+    def test_neither_model_nor_mapping_is_refused(self) -> None:
+        """Another type for a model-typed parameter is refused with the expected types."""
+        value: Any = 5
+        with pytest.raises(ArgumentError, match="must be a _StrictModel or a mapping, got int"):
+            coerce_model(_StrictModel, value, name="filter")
+
+    def test_request_options_of_another_type_is_refused(self) -> None:
+        """request_options must be RequestOptions, a dict or None."""
+        value: Any = 5
+        with pytest.raises(ArgumentError, match="RequestOptions or a dict"):
+            resolve_request_options(value)
+
+    def test_optional_body_with_nothing_given_is_unset(self) -> None:
+        """An optional body with no field and no extra_body is not built at all."""
+        from getsales_async import UNSET
+
+        assert build_body(_StrictModel, {}, {}, optional=True) is UNSET
+        assert isinstance(build_body(_StrictModel, {"when": "2024-01-01"}, None), _StrictModel)
