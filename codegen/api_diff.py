@@ -201,18 +201,20 @@ def run_differ(old: dict[str, Json], new: dict[str, Json]) -> tuple[str, list[di
 
 
 def method_namer() -> Any:
-    """operation object -> ``client.<resource>.<method>``, named as ``codegen/resources.py`` does."""
-    from resources import ResourceConfig, method_name, snake
+    """operation object -> ``client.<resource>.<method>``, named as ``codegen/resources.py`` does.
+
+    Collisions between derived names are not resolved here (the report names each operation on
+    its own); ``assign_method_names`` does that for the generated code.
+    """
+    from operation_facts import ResourceConfig, method_name, resource_attribute, resource_nouns
 
     config = ResourceConfig.load(OVERRIDES / "resources.yaml")
 
     def name(op: dict[str, Json]) -> str:
         tag = str((op.get("tags") or ["default"])[0])
-        entry = config.resources.get(tag)
-        attribute = entry["attribute"] if entry else snake(re.sub(r"\(.*?\)", "", tag)) or "default"
-        nouns = entry.get("nouns", []) if entry else []
         operation_id = str(op.get("operationId") or "unnamed")
-        return f"client.{attribute}.{method_name(operation_id, nouns, config.methods)}"
+        method = method_name(operation_id, resource_nouns(tag, config), config.methods)
+        return f"client.{resource_attribute(tag, config)}.{method}"
 
     return name
 

@@ -93,6 +93,7 @@ def run_generator(spec_json: Path, doc: dict[str, object], out_root: Path, docs_
     from openapi_python_client import _get_project_for_url_or_path
     from openapi_python_client.config import Config, ConfigFile, MetaType
     from resources import ResourceConfig, render_resources
+    from spec_facts import install_template_globals
 
     config = Config.from_sources(
         ConfigFile.load_from_path(OVERRIDES / "config.yaml"),
@@ -109,6 +110,7 @@ def run_generator(spec_json: Path, doc: dict[str, object], out_root: Path, docs_
         )
         if not hasattr(project, "build"):
             raise GenerationError(f"openapi-python-client could not read the spec: {project}")
+        install_template_globals(project.env, doc)  # query_content_type() for the templates
         errors = project.build()
     if errors:
         details = "\n".join(f"{e.level}: {e.header}\n  {e.detail}" for e in errors)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from spec_facts import CONTENT_TYPE_KEY, REQUIRED_ALTERNATIVES_KEY
 
 __all__ = ["load_spec", "main", "normalize"]
 
@@ -172,9 +173,7 @@ def rule_parameters(doc: dict[str, Json], log: Log) -> None:
                     log(f"{where}: dropped header parameter {param['name']!r} (set by the client)")
                     continue
                 if "content" in param and "schema" not in param:
-                    media = next(iter(param["content"].values()), {}) or {}
-                    param["schema"] = media.get("schema", {"type": "string"})
-                    del param["content"]
+                    content_parameter_to_schema(param)
             out.append(param)
         return out
 
@@ -199,6 +198,19 @@ def rule_parameters(doc: dict[str, Json], log: Log) -> None:
                     ]
 
             walk(doc.get("paths"), drop)
+
+
+def content_parameter_to_schema(param: dict[str, Json]) -> None:
+    """A ``content:`` parameter becomes a ``schema:`` one that remembers its media type.
+
+    openapi-python-client drops ``content:`` parameters silently (#1464); the endpoint template
+    reads ``x-getsales-content-type`` back (``codegen/spec_facts.py``) and serialises the value per
+    its media type (``application/json``: one JSON string, ``p={"a":1}``).
+    """
+    media_type, media = next(iter(param["content"].items()), ("", {}))
+    param["schema"] = (media or {}).get("schema", {"type": "string"})
+    param[CONTENT_TYPE_KEY] = str(media_type)
+    del param["content"]
 
 
 def rule_array_items(doc: dict[str, Json], log: Log) -> None:
@@ -241,13 +253,25 @@ def rule_validation_only_anyof(doc: dict[str, Json], log: Log) -> None:
                     isinstance(m, dict) and set(m) <= {"required", "description"} for m in members
                 )
             ):
-                alternatives = " | ".join("+".join(m.get("required", [])) for m in members)
-                node.pop(key)
-                node["description"] = (
-                    node.get("description", "") + f"\n\nProvide at least one of: {alternatives}."
-                ).strip()
+                record_required_alternatives(node, key, members)
 
     walk(doc, visit)
+
+
+def record_required_alternatives(node: dict[str, Json], key: str, members: list[Json]) -> None:
+    """Move a validation-only ``anyOf``/``oneOf`` into ``x-getsales-required-alternatives``.
+
+    The resource generator turns it into a local check (``Operation.require_any_of`` /
+    ``require_one_of``) and the description states the rule for the docs.
+    """
+    groups = [[str(f) for f in m.get("required", [])] for m in members]
+    node.pop(key)
+    node.setdefault(REQUIRED_ALTERNATIVES_KEY, {})[key] = groups
+    alternatives = " | ".join("+".join(g) for g in groups)
+    how_many = "exactly" if key == "oneOf" else "at least"
+    node["description"] = (
+        node.get("description", "") + f"\n\nProvide {how_many} one of: {alternatives}."
+    ).strip()
 
 
 def rule_enums(doc: dict[str, Json], log: Log) -> None:

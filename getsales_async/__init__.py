@@ -36,7 +36,7 @@ from ._errors import (
 from ._generated.types import UNSET, File, Unset
 from ._limiter import AsyncRateLimiter, LimiterStatistics, RateLimit
 from ._pagination import AsyncPaginator, Checkpoint, Page
-from ._resource import RawResponse, RequestOptions
+from ._resource import RawResponse, RequestOptions, RequestOptionsDict
 from ._retry import RetryPolicy
 from ._transport import TransportStatistics
 from ._version import __version__
@@ -146,6 +146,7 @@ __all__ = [
     "RedisRateLimit",
     "RedisRateLimiter",
     "RequestOptions",
+    "RequestOptionsDict",
     "RetryPolicy",
     "RowResult",
     "RowStatus",

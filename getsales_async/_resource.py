@@ -1,67 +1,103 @@
 """What every generated resource method runs on: request options, sending, and lenient parsing.
 
-The generated methods (``getsales_async/_resources/``) build the request with the generated
-endpoint's ``_get_kwargs``, send it through the client's rate-limited, retrying transport, and parse
-the success body with the endpoint's ``_parse_response`` after normalising the shapes the real API
-is known to vary (``api-facts.md`` facts 5, 20-22):
-
-- an object wrapped in ``{"data": {...}}`` or bare;
-- a search item flat or wrapped (``{"lead": {...}, "markers": ...}``);
-- ``[]`` for an empty map;
-- an empty body or ``null`` (``None`` where the operation may return nothing).
+A generated method (``getsales_async/_resources/``) coerces its arguments
+(:mod:`getsales_async._arguments`) and hands them, with its operation's descriptor
+(:class:`~getsales_async._operation.Operation`), to :meth:`BaseResource._gs_send`. That one call
+checks the path parameters, builds the request with the generated endpoint's ``_get_kwargs``,
+checks the built request (required alternatives, search window), sends it through the client's
+rate-limited, retrying transport with the descriptor's idempotency, and parses the answer: the
+descriptor's named normalisers (:mod:`getsales_async._shapes`) first, then the endpoint's
+``_parse_response``. Any failure to decode or parse a 2xx body is an
+:class:`~getsales_async.APIResponseValidationError`.
 """
 
 from __future__ import annotations
 
-import datetime
-import enum
-import io
+import importlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from functools import cache
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypedDict, TypeVar
 
-import attrs
 import httpx
 
+from ._arguments import check_path_params, check_request, to_jsonable
 from ._errors import APIResponseValidationError, ArgumentError, NotFoundError
 from ._generated.client import Client as _GeneratedClient
-from ._generated.types import File, Unset
+from ._generated.types import Unset
+from ._operation import Operation
+from ._shapes import apply_shapes
 
 if TYPE_CHECKING:
     from ._client import AsyncGetSales
-    from ._pagination import AsyncPaginator, PageFetcher
+    from ._pagination import AsyncPaginator
 
 __all__ = [
     "BaseResource",
     "RawResponse",
     "RequestOptions",
-    "build_body",
-    "coerce_body",
-    "coerce_enum",
-    "coerce_file",
-    "coerce_model",
-    "require_one_of",
-    "to_jsonable",
+    "RequestOptionsArg",
+    "RequestOptionsDict",
+    "resolve_request_options",
 ]
 
 T = TypeVar("T")
-M = TypeVar("M")
+ENDPOINTS_PACKAGE = "getsales_async._generated.api"
+ERROR_BODY_CHARS = 2000  # of a body that failed to decode, kept on the error
 
 
 @dataclass(frozen=True)
 class RequestOptions:
-    """Per-call overrides.
+    """Per-call overrides (or pass the same keys as a dict, :class:`RequestOptionsDict`).
 
     Args:
         timeout: seconds for each HTTP attempt of this call.
         max_retries: retries for this call (0 disables retrying).
         deadline: seconds from now after which no retry is started.
+
+    Example::
+
+        await client.lists.get(uuid, request_options=RequestOptions(timeout=5, max_retries=0))
+        await client.lists.get(uuid, request_options={"timeout": 5, "max_retries": 0})
     """
 
     timeout: float | None = None
     max_retries: int | None = None
     deadline: float | None = None
+
+
+class RequestOptionsDict(TypedDict, total=False):
+    """:class:`RequestOptions` as a dict: ``{"timeout": 5, "max_retries": 0}``."""
+
+    timeout: float | None
+    max_retries: int | None
+    deadline: float | None
+
+
+RequestOptionsArg: TypeAlias = RequestOptions | RequestOptionsDict | None
+_OPTION_NAMES = frozenset(RequestOptionsDict.__annotations__)
+
+
+def resolve_request_options(value: RequestOptions | Mapping[str, Any] | None) -> RequestOptions:
+    """A :class:`RequestOptions` from the object, a dict of its fields, or ``None`` (defaults).
+
+    Raises:
+        ArgumentError: an unknown key, or a value that is neither of those.
+    """
+    if value is None:
+        return RequestOptions()
+    if isinstance(value, RequestOptions):
+        return value
+    if isinstance(value, Mapping):
+        unknown = sorted(str(k) for k in value if k not in _OPTION_NAMES)
+        if unknown:
+            raise ArgumentError(f"unknown request option(s) {unknown}; use {sorted(_OPTION_NAMES)}")
+        return RequestOptions(**value)
+    raise ArgumentError(
+        f"request_options must be a RequestOptions or a dict, got {type(value).__name__}"
+    )
 
 
 @dataclass(frozen=True)
@@ -80,111 +116,10 @@ class RawResponse(Generic[T]):
         return int(value) if isinstance(value, int) else 0
 
 
-def to_jsonable(value: Any) -> Any:
-    """Models -> dicts (``to_dict``), mappings and sequences recursively; ``UNSET`` entries dropped."""
-    if attrs.has(type(value)) and hasattr(value, "to_dict"):
-        return value.to_dict()
-    if isinstance(value, (datetime.datetime, datetime.date)):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items() if not isinstance(v, Unset)}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    return value
-
-
-def build_body(model: type[M], fields: Mapping[str, Any], extra: Mapping[str, Any] | None) -> M:
-    """Build a generated body model from keyword fields (models or plain mappings) plus extras."""
-    payload = {k: to_jsonable(v) for k, v in fields.items() if not isinstance(v, Unset)}
-    if extra:
-        clash = sorted(set(extra) & set(payload))
-        if clash:
-            raise ArgumentError(f"extra_body repeats {clash}; pass those as keyword arguments only")
-        payload.update(to_jsonable(extra))
-    from_dict: Callable[[Mapping[str, Any]], M] = model.from_dict  # type: ignore[attr-defined]
-    try:
-        return from_dict(payload)
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise ArgumentError(f"invalid request body for {model.__name__}: {exc!r}") from exc
-
-
-def require_one_of(
-    values: Mapping[str, Any], groups: list[list[str]], extra: Mapping[str, Any] | None
-) -> None:
-    """Raise ArgumentError unless every field of at least one group has a value (no request sent)."""
-    given = {k for k, v in values.items() if v is not None and not isinstance(v, Unset) and v != ""}
-    given |= {k for k, v in (extra or {}).items() if v not in (None, "")}
-    if any(all(field in given for field in group) for group in groups):
-        return
-    options = " or ".join(" + ".join(group) for group in groups)
-    raise ArgumentError(f"give at least one identifier: {options}")
-
-
-def coerce_model(model: type[M], value: M | Mapping[str, Any] | Unset) -> M | Unset:
-    """Accept a generated model or a plain mapping for a model-typed parameter."""
-    if isinstance(value, (Unset, model)):
-        return value
-    if isinstance(value, Mapping):
-        from_dict: Callable[[Mapping[str, Any]], M] = model.from_dict  # type: ignore[attr-defined]
-        return from_dict(to_jsonable(value))
-    raise ArgumentError(f"expected {model.__name__} or a mapping, got {type(value).__name__}")
-
-
-def coerce_body(model: type[M], value: Any) -> Any:
-    """Object-or-array bodies: plain mappings (alone or in a list) become ``model`` instances."""
-    if isinstance(value, Mapping):
-        return coerce_model(model, value)
-    if isinstance(value, (list, tuple)):
-        return [coerce_model(model, item) if isinstance(item, Mapping) else item for item in value]
-    return value
-
-
-E = TypeVar("E", bound=enum.Enum)
-
-
-@overload
-def coerce_enum(enum_type: type[E], value: E | str) -> E: ...
-@overload
-def coerce_enum(enum_type: type[E], value: E | str | Unset) -> E | Unset: ...
-def coerce_enum(enum_type: type[E], value: E | str | Unset) -> E | Unset:
-    """Enum parameters accept the enum member or its literal value."""
-    if isinstance(value, (Unset, enum_type)):
-        return value
-    allowed = [m.value for m in enum_type]
-    if value not in allowed:  # generated enums are open for responses; requests stay strict
-        choices = ", ".join(repr(v) for v in allowed)
-        raise ArgumentError(f"{value!r} is not a valid {enum_type.__name__}; use one of {choices}")
-    return enum_type(value)
-
-
-@overload
-def coerce_file(value: File | bytes) -> File: ...
-@overload
-def coerce_file(value: File | bytes | Unset) -> File | Unset: ...
-def coerce_file(value: File | bytes | Unset) -> File | Unset:
-    """Upload parts: raw bytes are sent as ``upload.csv`` (``text/csv``); pass a ``File`` to name them."""
-    if isinstance(value, bytes):
-        return File(payload=io.BytesIO(value), file_name="upload.csv", mime_type="text/csv")
-    return value
-
-
-def _normalise(
-    data: Any,
-    *,
-    unwrap_data: bool,
-    aggregate_key: str | None,
-    empty_list_as_map: bool,
-) -> Any:
-    if unwrap_data and isinstance(data, dict) and isinstance(data.get("data"), dict):
-        data = data["data"]
-    if empty_list_as_map and data == []:
-        data = {}
-    if aggregate_key and isinstance(data, dict) and isinstance(data.get("data"), list):
-        data["data"] = [
-            {aggregate_key: item} if isinstance(item, dict) and aggregate_key not in item else item
-            for item in data["data"]
-        ]
-    return data
+@cache
+def endpoint_module(name: str) -> ModuleType:
+    """The generated endpoint module ``name`` (``lists.create_list``), imported on first use."""
+    return importlib.import_module(f"{ENDPOINTS_PACKAGE}.{name}")
 
 
 class _DecodedResponse(httpx.Response):
@@ -203,6 +138,17 @@ class _DecodedResponse(httpx.Response):
         return self._decoded
 
 
+def _validation_error(response: httpx.Response, message: str, body: object) -> Exception:
+    request = response.request
+    return APIResponseValidationError(
+        message,
+        status_code=response.status_code,
+        body=body,
+        method=request.method,
+        path=request.url.path,
+    )
+
+
 class BaseResource:
     """Base of the generated resource classes; holds the client."""
 
@@ -211,141 +157,108 @@ class BaseResource:
 
     async def _gs_send(
         self,
-        kwargs: dict[str, Any],
-        parse: Callable[..., Any],
-        *,
-        operation_id: str,
-        idempotent: bool,
-        expect_body: bool,
-        nullable: bool,
-        unwrap_data: bool = False,
-        returns_file: bool = False,
-        aggregate_key: str | None = None,
-        empty_list_as_map: bool = False,
-        accept: str | None = None,
-        declared_status: int = 200,
-        none_when_not_found: bool = False,
-        pairs_to_map: tuple[str, str] | None = None,
-        request_options: RequestOptions | None = None,
+        op: Operation,
+        path: tuple[Any, ...],
+        arguments: dict[str, Any],
+        request_options: RequestOptions | Mapping[str, Any] | None,
     ) -> RawResponse[Any]:
-        options = request_options or RequestOptions()
+        """Check, build, send and parse one call of ``op`` (nothing is sent if a check fails).
+
+        Args:
+            op: the operation's descriptor.
+            path: the path parameters, in ``op.path_params`` order.
+            arguments: keyword arguments of the endpoint's ``_get_kwargs`` (query, ``body``).
+            request_options: per-call overrides.
+        """
+        options = resolve_request_options(request_options)
+        check_path_params(op, path)
+        endpoint = endpoint_module(op.endpoint)
+        request: dict[str, Any] = endpoint._get_kwargs(*path, **arguments)
+        check_request(op, request)
+        if op.accept is not None:
+            request["headers"] = {**request.get("headers", {}), "Accept": op.accept}
         client = self._client
         extensions = client._call_options(
-            operation_id=operation_id,
-            idempotent=idempotent,
-            # an empty answer is a glitch worth retrying only where "nothing" is not an answer
-            expect_body=expect_body and not nullable,
+            operation_id=op.operation_id,
+            idempotent=op.idempotent,
+            expect_body=op.expect_body,
             max_retries=options.max_retries,
             timeout=options.timeout,
             deadline=options.deadline,
         )
-        if accept is not None:
-            kwargs["headers"] = {**kwargs.get("headers", {}), "Accept": accept}
         try:
-            response = await client._http.request(**kwargs, extensions=extensions)
+            response = await client._http.request(**request, extensions=extensions)
         except NotFoundError:
-            if not none_when_not_found:
+            if not op.none_when_not_found:
                 raise
             return RawResponse(404, httpx.Headers(), None, httpx.Response(404))
-        parsed = self._gs_parse(
-            response,
-            parse,
-            expect_body=expect_body,
-            nullable=nullable,
-            unwrap_data=unwrap_data,
-            returns_file=returns_file,
-            aggregate_key=aggregate_key,
-            empty_list_as_map=empty_list_as_map,
-            declared_status=declared_status,
-            pairs_to_map=pairs_to_map,
-        )
+        parsed = self._gs_parse(op, response, endpoint._parse_response)
         return RawResponse(response.status_code, response.headers, parsed, response)
 
-    def _gs_parse(
-        self,
-        response: httpx.Response,
-        parse: Callable[..., Any],
-        *,
-        expect_body: bool,
-        nullable: bool,
-        unwrap_data: bool,
-        returns_file: bool,
-        aggregate_key: str | None,
-        empty_list_as_map: bool,
-        declared_status: int = 200,
-        pairs_to_map: tuple[str, str] | None = None,
-    ) -> Any:
-        request = response.request
-        if returns_file:
+    def _gs_parse(self, op: Operation, response: httpx.Response, parse: Callable[..., Any]) -> Any:
+        """The parsed success body of ``response`` (``None``/bytes where the descriptor says so).
+
+        Raises:
+            APIResponseValidationError: the body is empty where data was expected, is not JSON, or
+                does not parse into the declared model (any ``Exception`` while decoding or
+                parsing: ``ValueError``, ``RecursionError``, ``UnicodeDecodeError``, ...).
+        """
+        if op.result == "file":
             return response.content
-        if response.status_code == 204 or not expect_body:
+        if response.status_code == 204 or op.result == "none":
             return None
         text = response.content.strip()
         if not text or text == b"null":
-            if nullable:
+            if op.nullable:
                 return None
-            raise APIResponseValidationError(
-                "the server answered with an empty body where data was expected",
-                status_code=response.status_code,
-                body=response.text,
-                method=request.method,
-                path=request.url.path,
+            raise _validation_error(
+                response, "the server answered with an empty body where data was expected", ""
             )
         try:
             data = json.loads(text)
-        except ValueError as exc:
-            raise APIResponseValidationError(
-                f"the response body is not JSON ({exc})",
-                status_code=response.status_code,
-                body=response.text[:2000],
-                method=request.method,
-                path=request.url.path,
+        except Exception as exc:
+            body = response.content[:ERROR_BODY_CHARS].decode("utf-8", "replace")
+            raise _validation_error(
+                response, f"the response body is not JSON ({exc!r})", body
             ) from exc
-        if data is None and nullable:
+        if data is None and op.nullable:
             return None
-        if pairs_to_map and isinstance(data, dict) and isinstance(data.get("data"), list):
-            key, count = pairs_to_map
-            data = {str(p.get(key, "")): p.get(count) for p in data["data"] if isinstance(p, dict)}
-        normalised = _normalise(
-            data,
-            unwrap_data=unwrap_data,
-            aggregate_key=aggregate_key,
-            empty_list_as_map=empty_list_as_map,
-        )
         status = response.status_code
-        if status != declared_status and 200 <= status < 300:
-            status = declared_status  # e.g. 200 where 201 is documented: same body, parse it
-        decoded = _DecodedResponse(status, normalised, request=request)
+        if status != op.declared_status and 200 <= status < 300:
+            status = op.declared_status  # e.g. 200 where 201 is documented: same body, parse it
         try:
+            normalised = apply_shapes(op.shapes, data)
+            decoded = _DecodedResponse(status, normalised, request=response.request)
             return parse(client=_GeneratedClient(self._client._http), response=decoded)
-        except (KeyError, ValueError, TypeError, AttributeError) as exc:
-            raise APIResponseValidationError(
-                f"the response does not match the declared schema ({exc!r})",
-                status_code=response.status_code,
-                body=data,
-                method=request.method,
-                path=request.url.path,
-            ) from exc
+        except Exception as exc:
+            message = f"the response does not match the declared schema ({exc!r:.300})"
+            raise _validation_error(response, message, data) from exc
 
     def _gs_paginate(
         self,
-        fetch: PageFetcher[Any],
-        *,
-        resource: str,
-        method: str,
-        page_kind: str,
+        op: Operation,
+        fetch_page: Callable[..., Any],
         arguments: Mapping[str, Any],
+        *,
         page_size: int,
         start_offset: int,
         concurrency: int,
+        request_options: RequestOptions | Mapping[str, Any] | None,
     ) -> AsyncPaginator[Any, Any]:
+        """An ``AsyncPaginator`` calling ``fetch_page(**arguments, limit=, offset=)`` per page."""
         from ._pagination import AsyncPaginator, Checkpoint
+
+        async def fetch(offset: int, limit: int) -> RawResponse[Any]:
+            page: RawResponse[Any] = await fetch_page(
+                **arguments, limit=limit, offset=offset, request_options=request_options
+            )
+            return page
 
         return AsyncPaginator(
             fetch,
             checkpoint=Checkpoint(
-                resource=resource,
-                method=method,
+                resource=op.resource,
+                method=op.method,
                 arguments={
                     k: to_jsonable(v)
                     for k, v in arguments.items()
@@ -354,6 +267,6 @@ class BaseResource:
                 offset=start_offset,
                 page_size=page_size,
             ),
-            page_kind=page_kind,
+            page_kind=op.page_kind or "envelope",
             concurrency=concurrency,
         )

@@ -25,6 +25,23 @@ def load_spec() -> dict[str, Any]:
 
 
 @cache
+def load_normalized_spec() -> dict[str, Any]:
+    """The spec as the generator reads it: patched and normalised by ``codegen/normalize.py``.
+
+    Tests that enumerate operations read this, never the raw file: an operation without an
+    operationId gets the same derived id as in the generated code.
+    """
+    import sys
+
+    sys.path.insert(0, str(ROOT / "codegen"))
+    from normalize import load_patches, normalize
+
+    patches = load_patches(ROOT / "overrides" / "patches.yaml")
+    doc: dict[str, Any] = normalize(load_spec(), patches, lambda _message: None)
+    return doc
+
+
+@cache
 def operations_table() -> list[dict[str, str]]:
     """The 153 operations of the official index (copied from the project reference)."""
     with OPERATIONS_TSV.open(encoding="utf-8") as fh:

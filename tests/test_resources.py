@@ -26,7 +26,6 @@ from typing import Any
 import attrs
 import httpx
 import pytest
-import yaml
 from pytest_httpx import HTTPXMock
 
 from getsales_async import (
@@ -58,7 +57,7 @@ from getsales_async.models import (
 )
 from getsales_async.testing import VirtualClock
 
-from .conftest import ROOT, load_spec
+from .conftest import load_normalized_spec
 
 BASE = "https://api.test"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
@@ -182,9 +181,9 @@ def minimal_value(annotation: Any) -> Any:
 
 
 def spec_operations() -> dict[str, tuple[str, str, int]]:
-    """operationId -> (HTTP method, spec path, first declared 2xx status)."""
+    """operationId -> (HTTP method, spec path, first declared 2xx status), as the generator reads them."""
     out = {}
-    for path, item in load_spec()["paths"].items():
+    for path, item in load_normalized_spec()["paths"].items():
         for method, op in item.items():
             if method in HTTP_METHODS:
                 status = min(int(code) for code in op["responses"] if str(code).startswith("2"))
@@ -193,14 +192,12 @@ def spec_operations() -> dict[str, tuple[str, str, int]]:
 
 
 SPEC_OPERATIONS = spec_operations()
-# Operations the SDK checks locally for "at least one identifier": the walk supplies the first group.
-REQUIRED_IDENTIFIERS: dict[str, list[str]] = {
-    op_id: groups[0]
-    for op_id, groups in (
-        yaml.safe_load((ROOT / "overrides" / "resources.yaml").read_text())[
-            "require_one_of"
-        ].items()
-    )
+# Operations the SDK checks locally for "at least one identifier" (from the spec's anyOf/oneOf of
+# required lists): the walk supplies the first group.
+REQUIRED_IDENTIFIERS: dict[str, tuple[str, ...]] = {
+    op_id: (op.require_any_of or op.require_one_of)[0]
+    for op_id, op in OPERATIONS.items()
+    if op.require_any_of or op.require_one_of
 }
 
 # Operations that cannot be called as their signature says (SDK gaps; strict xfail so a fix shows).
@@ -261,8 +258,11 @@ def prepare_call(
             path_values[name] = value
         elif required or (every_parameter and name not in SDK_PARAMETERS):
             kwargs[name] = minimal_value(hints[name])
-    for field in REQUIRED_IDENTIFIERS.get(operation_id, []):
+    for field in REQUIRED_IDENTIFIERS.get(operation_id, ()):
         kwargs.setdefault(field, minimal_value(hints[field]))  # the local "at least one of" rule
+    for group in op.require_one_of[1:]:  # "exactly one of": only the first group is given
+        for field in set(group) - set(op.require_one_of[0]):
+            kwargs.pop(field, None)
     placeholders = [snake(p) for p in re.findall(r"{([^}]+)}", spec_path)]
     assert placeholders == list(path_values)
     expected_path = re.sub(r"{([^}]+)}", lambda m: str(path_values[snake(m.group(1))]), spec_path)
@@ -316,8 +316,7 @@ async def run_prepared(prepared: PreparedCall, httpx_mock: HTTPXMock) -> httpx.R
 
 class TestOperationCoverage:
     def test_every_spec_operation_is_in_the_operation_table(self) -> None:
-        """The spec's 153 operationIds are exactly the table's, with the same method and path."""
-        assert len(SPEC_OPERATIONS) == 153
+        """The spec's operationIds are exactly the table's, with the same method and path."""
         assert set(OPERATIONS) == set(SPEC_OPERATIONS)
         for op_id, (method, path, _status) in SPEC_OPERATIONS.items():
             op = OPERATIONS[op_id]
@@ -850,3 +849,26 @@ class TestLenientModels:
         (message,) = await client.linkedin_messages.list().to_list()
         assert message.linkedin_type == "MEMBER_TO_MEMBER"
         assert message.additional_properties == {"brand_new": 1}
+
+
+class TestParseFailures:
+    @pytest.mark.parametrize(
+        "content",
+        [
+            b"[" * 10_000 + b"]" * 10_000,
+            b'{"uuid": "\xff\xfe"}',
+            b"{not json",
+            b"[1, 2]",
+            b'"just a string"',
+        ],
+        ids=["nested-10000", "invalid-utf8", "not-json", "list-for-object", "string-for-object"],
+    )
+    async def test_any_parse_failure_is_a_validation_error(
+        self, client: AsyncGetSales, httpx_mock: HTTPXMock, content: bytes
+    ) -> None:
+        """Decoding and model errors of every kind (RecursionError too) become one typed error."""
+        httpx_mock.add_response(content=content, headers={"content-type": "application/json"})
+        with pytest.raises(APIResponseValidationError) as info:
+            await client.leads.get("l1")
+        assert (info.value.status_code, info.value.method) == (200, "GET")
+        assert info.value.path == "/leads/api/leads/l1"

@@ -49,6 +49,31 @@ class TestUserScript:
         errors = [line for line in result.stdout.splitlines() if ": error:" in line]
         assert [line.split(":")[1] for line in errors] == ["5", "7", "8", "9"], result.stdout
 
+    def test_values_users_hold_type_check(self, tmp_path: Path) -> None:
+        """UUIDs, dates and request options as a dict type-check; a misspelt option key does not."""
+        script = tmp_path / "held.py"
+        script.write_text(
+            "import datetime\n"
+            "import uuid\n"
+            "\n"
+            "from getsales_async import AsyncGetSales, RequestOptionsDict\n"
+            "\n"
+            "\n"
+            "async def held(client: AsyncGetSales) -> None:\n"
+            "    ident = uuid.uuid4()\n"
+            "    await client.lists.get(ident, request_options={'timeout': 5.0, 'max_retries': 0})\n"
+            "    await client.flows.get_metrics(uuids=[ident, 'f2'])\n"
+            "    await client.leads.upsert(lead={'linkedin_id': 'x'}, list_uuid=ident)\n"
+            "    await client.tasks.get_schedule(sender_profile_uuid=ident, date=datetime.date.today())\n"
+            "    options: RequestOptionsDict = {'deadline': 30.0}\n"
+            "    await client.tags.delete(ident, request_options=options)\n"
+            "    await client.lists.get(ident, request_options={'timout': 5})\n",
+            encoding="utf-8",
+        )
+        result = run_mypy(script)
+        errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+        assert [line.split(":")[1] for line in errors] == ["15"], result.stdout
+
 
 class TestResponseTypes:
     def test_ids_and_optional_fields_need_no_narrowing(self) -> None:

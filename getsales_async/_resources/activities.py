@@ -7,16 +7,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from getsales_async._arguments import (
+    coerce_enum,
+    coerce_filter,
+)
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
 from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
-    coerce_enum,
-    coerce_model,
-)
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.activity import Activity
@@ -43,32 +43,23 @@ class ActivitiesResource(BaseResource):
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListActivitiesFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[ActivityCollection]:
-        from getsales_async._generated.api.activities import list_activities as _endpoint
-        from getsales_async._generated.models.list_activities_filter import (
-            ListActivitiesFilter as _filter_model,
-        )
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        """List activities (raw response)."""
+        from getsales_async._generated.models.list_activities_filter import ListActivitiesFilter
+        from getsales_async._generated.models.order_type import OrderType
 
-        _filter_value = coerce_model(_filter_model, filter)
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-            filter_=_filter_value,
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listActivities",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listActivities"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+                "filter_": coerce_filter(ListActivitiesFilter, filter, name="filter"),
+            },
+            request_options,
         )
 
     def list(
@@ -80,7 +71,7 @@ class ActivitiesResource(BaseResource):
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[Activity, ActivityCollection]:
         """List activities
 
@@ -89,35 +80,19 @@ class ActivitiesResource(BaseResource):
         Filter by lead_uuid or company_uuid to get the timeline for a specific record. Filter by type to narrow down to specific event types (e.g. all email opens, all LinkedIn replies).
 
         ``GET /leads/api/activities`` (operation ``listActivities``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-            "filter": filter,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[ActivityCollection]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                filter=filter,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="activities",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listActivities"],
+            self._list,
+            {"order_field": order_field, "order_type": order_type, "filter": filter},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
 
@@ -125,24 +100,4 @@ class ActivitiesResourceWithRawResponse:
     """`client.activities.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: ActivitiesResource) -> None:
-        self._resource = resource
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        filter: ListActivitiesFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[ActivityCollection]:
-        """List activities (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            filter=filter,
-            request_options=request_options,
-        )
+        self.list = resource._list

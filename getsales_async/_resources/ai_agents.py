@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
-from getsales_async._config import MAX_PAGE_SIZE
-from getsales_async._generated.types import UNSET, Unset
-from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
+from getsales_async._arguments import (
     build_body,
     coerce_enum,
 )
+from getsales_async._config import MAX_PAGE_SIZE
+from getsales_async._generated.types import UNSET, Unset
+from getsales_async._pagination import AsyncPaginator
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.ai_agent import AiAgent
@@ -46,42 +47,34 @@ class AiAgentsResource(BaseResource):
 
     async def _classify_lead(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[ClassifyLeadResponse200]:
-        from getsales_async._generated.api.ai_agents import classify_lead as _endpoint
-        from getsales_async._generated.models.classify_lead_body import (
-            ClassifyLeadBody as _body_model,
-        )
+        """Classify Lead (raw response)."""
+        from getsales_async._generated.models.classify_lead_body import ClassifyLeadBody
 
-        _body = build_body(_body_model, {}, extra_body)
-        _kwargs = _endpoint._get_kwargs(uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="classifyLead",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["classifyLead"],
+            (uuid,),
+            {"body": build_body(ClassifyLeadBody, {}, extra_body)},
+            request_options,
         )
 
     async def classify_lead(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> ClassifyLeadResponse200:
         """Classify Lead
 
         Submit a lead profile for asynchronous classification by the AI agent. The agent analyzes the lead information and categorizes it according to configured statuses (positive, negative, neutral, or fallback). Classification results are processed asynchronously and metrics are updated in real-time.
 
         ``POST /flows/api/ai-agents/{uuid}/classify`` (operation ``classifyLead``).
+        Repeated after an ambiguous failure: no (submits an AI classification (LLM usage); a repeat classifies again).
         """
         return (
             await self._classify_lead(uuid, extra_body=extra_body, request_options=request_options)
@@ -93,43 +86,35 @@ class AiAgentsResource(BaseResource):
         name: str,
         description: str | Unset | None = UNSET,
         avatar_url: str | Unset | None = UNSET,
-        classification_llm_uuid: str | Unset = UNSET,
+        classification_llm_uuid: str | UUID | Unset = UNSET,
         classification_llm_config: CreateAiAgentBodyClassificationLlmConfig
         | Mapping[str, Any]
         | Unset = UNSET,
         classification_prompt: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[AiAgent]:
-        from getsales_async._generated.api.ai_agents import create_ai_agent as _endpoint
-        from getsales_async._generated.models.create_ai_agent_body import (
-            CreateAiAgentBody as _body_model,
-        )
+        """Create AI Agent (raw response)."""
+        from getsales_async._generated.models.create_ai_agent_body import CreateAiAgentBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "name": name,
-                "description": description,
-                "avatar_url": avatar_url,
-                "classification_llm_uuid": classification_llm_uuid,
-                "classification_llm_config": classification_llm_config,
-                "classification_prompt": classification_prompt,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="createAiAgent",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            declared_status=201,
-            request_options=request_options,
+            _OPS["createAiAgent"],
+            (),
+            {
+                "body": build_body(
+                    CreateAiAgentBody,
+                    {
+                        "name": name,
+                        "description": description,
+                        "avatar_url": avatar_url,
+                        "classification_llm_uuid": classification_llm_uuid,
+                        "classification_llm_config": classification_llm_config,
+                        "classification_prompt": classification_prompt,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def create(
@@ -138,19 +123,20 @@ class AiAgentsResource(BaseResource):
         name: str,
         description: str | Unset | None = UNSET,
         avatar_url: str | Unset | None = UNSET,
-        classification_llm_uuid: str | Unset = UNSET,
+        classification_llm_uuid: str | UUID | Unset = UNSET,
         classification_llm_config: CreateAiAgentBodyClassificationLlmConfig
         | Mapping[str, Any]
         | Unset = UNSET,
         classification_prompt: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AiAgent:
         """Create AI Agent
 
         Create a new AI agent for your team. The agent uses configured LLM models to classify incoming leads and generate contextual responses. Classification results are categorized as positive, negative, neutral, or fallback.
 
         ``POST /flows/api/ai-agents`` (operation ``createAiAgent``).
+        Repeated after an ambiguous failure: no (creates an AI agent; a repeat creates a second one).
         """
         return (
             await self._create(
@@ -167,71 +153,49 @@ class AiAgentsResource(BaseResource):
 
     async def _delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.ai_agents import delete_ai_agent as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="deleteAiAgent",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Delete AI Agent (raw response)."""
+        return await self._gs_send(_OPS["deleteAiAgent"], (uuid,), {}, request_options)
 
     async def delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Delete AI Agent
 
         Permanently delete an AI agent and all associated configuration. This action cannot be undone. Any active classifications or automations using this agent will be disabled.
 
         ``DELETE /flows/api/ai-agents/{uuid}`` (operation ``deleteAiAgent``).
+        Repeated after an ambiguous failure: yes (deletes one AI agent).
         """
         return (await self._delete(uuid, request_options=request_options)).parsed
 
     async def _get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[AiAgent]:
-        from getsales_async._generated.api.ai_agents import get_ai_agent as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getAiAgent",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Get AI Agent (raw response)."""
+        return await self._gs_send(_OPS["getAiAgent"], (uuid,), {}, request_options)
 
     async def get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AiAgent:
         """Get AI Agent
 
         Retrieve a specific AI agent by UUID including all configuration details and associated classification statuses. Returns the complete agent configuration and status categorizations.
 
         ``GET /flows/api/ai-agents/{uuid}`` (operation ``getAiAgent``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
         """
         return (await self._get(uuid, request_options=request_options)).parsed
 
@@ -239,38 +203,30 @@ class AiAgentsResource(BaseResource):
         self,
         *,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[GetAiAgentMetricsResponse200]:
-        from getsales_async._generated.api.ai_agents import get_ai_agent_metrics as _endpoint
-        from getsales_async._generated.models.get_ai_agent_metrics_body import (
-            GetAiAgentMetricsBody as _body_model,
-        )
+        """Get AI Agent Metrics (raw response)."""
+        from getsales_async._generated.models.get_ai_agent_metrics_body import GetAiAgentMetricsBody
 
-        _body = build_body(_body_model, {}, extra_body)
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getAiAgentMetrics",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["getAiAgentMetrics"],
+            (),
+            {"body": build_body(GetAiAgentMetricsBody, {}, extra_body)},
+            request_options,
         )
 
     async def get_metrics(
         self,
         *,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> GetAiAgentMetricsResponse200:
         """Get AI Agent Metrics
 
         Retrieve classification metrics for one or more AI agents. Returns counts of classifications by category (positive, negative, neutral, fallback, no_reply) along with timestamps of the most recent classification activity.
 
         ``POST /flows/api/ai-agents/metrics`` (operation ``getAiAgentMetrics``).
+        Repeated after an ambiguous failure: yes (read only (metrics)).
         """
         return (
             await self._get_metrics(extra_body=extra_body, request_options=request_options)
@@ -283,27 +239,21 @@ class AiAgentsResource(BaseResource):
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[AiAgentPage]:
-        from getsales_async._generated.api.ai_agents import list_ai_agents as _endpoint
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        """List AI Agents (raw response)."""
+        from getsales_async._generated.models.order_type import OrderType
 
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listAiAgents",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listAiAgents"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+            },
+            request_options,
         )
 
     def list(
@@ -314,107 +264,87 @@ class AiAgentsResource(BaseResource):
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[AiAgent, AiAgentPage]:
         """List AI Agents
 
         Retrieve a paginated list of AI agents for the authenticated team. AI agents are configured to classify and respond to sales leads with customizable LLM models and instructions.
 
         ``GET /flows/api/ai-agents`` (operation ``listAiAgents``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[AiAgentPage]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="ai_agents",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listAiAgents"],
+            self._list,
+            {"order_field": order_field, "order_type": order_type},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str | Unset = UNSET,
         description: str | Unset | None = UNSET,
         avatar_url: str | Unset | None = UNSET,
-        classification_llm_uuid: str | Unset = UNSET,
+        classification_llm_uuid: str | UUID | Unset = UNSET,
         classification_llm_config: UpdateAiAgentBodyClassificationLlmConfig
         | Mapping[str, Any]
         | Unset = UNSET,
         classification_prompt: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[AiAgent]:
-        from getsales_async._generated.api.ai_agents import update_ai_agent as _endpoint
-        from getsales_async._generated.models.update_ai_agent_body import (
-            UpdateAiAgentBody as _body_model,
-        )
+        """Update AI Agent (raw response)."""
+        from getsales_async._generated.models.update_ai_agent_body import UpdateAiAgentBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "name": name,
-                "description": description,
-                "avatar_url": avatar_url,
-                "classification_llm_uuid": classification_llm_uuid,
-                "classification_llm_config": classification_llm_config,
-                "classification_prompt": classification_prompt,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="updateAiAgent",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["updateAiAgent"],
+            (uuid,),
+            {
+                "body": build_body(
+                    UpdateAiAgentBody,
+                    {
+                        "name": name,
+                        "description": description,
+                        "avatar_url": avatar_url,
+                        "classification_llm_uuid": classification_llm_uuid,
+                        "classification_llm_config": classification_llm_config,
+                        "classification_prompt": classification_prompt,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str | Unset = UNSET,
         description: str | Unset | None = UNSET,
         avatar_url: str | Unset | None = UNSET,
-        classification_llm_uuid: str | Unset = UNSET,
+        classification_llm_uuid: str | UUID | Unset = UNSET,
         classification_llm_config: UpdateAiAgentBodyClassificationLlmConfig
         | Mapping[str, Any]
         | Unset = UNSET,
         classification_prompt: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AiAgent:
         """Update AI Agent
 
         Update an existing AI agent configuration. You can modify the agent name, description, LLM models, instructions, and behavioral settings. Partial updates are supported.
 
         ``PUT /flows/api/ai-agents/{uuid}`` (operation ``updateAiAgent``).
+        Repeated after an ambiguous failure: yes (sets the given fields of one AI agent).
         """
         return (
             await self._update(
@@ -435,117 +365,10 @@ class AiAgentsResourceWithRawResponse:
     """`client.ai_agents.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: AiAgentsResource) -> None:
-        self._resource = resource
-
-    async def classify_lead(
-        self,
-        uuid: str,
-        *,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[ClassifyLeadResponse200]:
-        """Classify Lead (raw response)."""
-        return await self._resource._classify_lead(
-            uuid, extra_body=extra_body, request_options=request_options
-        )
-
-    async def create(
-        self,
-        *,
-        name: str,
-        description: str | Unset | None = UNSET,
-        avatar_url: str | Unset | None = UNSET,
-        classification_llm_uuid: str | Unset = UNSET,
-        classification_llm_config: CreateAiAgentBodyClassificationLlmConfig
-        | Mapping[str, Any]
-        | Unset = UNSET,
-        classification_prompt: str | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[AiAgent]:
-        """Create AI Agent (raw response)."""
-        return await self._resource._create(
-            name=name,
-            description=description,
-            avatar_url=avatar_url,
-            classification_llm_uuid=classification_llm_uuid,
-            classification_llm_config=classification_llm_config,
-            classification_prompt=classification_prompt,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def delete(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Delete AI Agent (raw response)."""
-        return await self._resource._delete(uuid, request_options=request_options)
-
-    async def get(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[AiAgent]:
-        """Get AI Agent (raw response)."""
-        return await self._resource._get(uuid, request_options=request_options)
-
-    async def get_metrics(
-        self,
-        *,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[GetAiAgentMetricsResponse200]:
-        """Get AI Agent Metrics (raw response)."""
-        return await self._resource._get_metrics(
-            extra_body=extra_body, request_options=request_options
-        )
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[AiAgentPage]:
-        """List AI Agents (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            request_options=request_options,
-        )
-
-    async def update(
-        self,
-        uuid: str,
-        *,
-        name: str | Unset = UNSET,
-        description: str | Unset | None = UNSET,
-        avatar_url: str | Unset | None = UNSET,
-        classification_llm_uuid: str | Unset = UNSET,
-        classification_llm_config: UpdateAiAgentBodyClassificationLlmConfig
-        | Mapping[str, Any]
-        | Unset = UNSET,
-        classification_prompt: str | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[AiAgent]:
-        """Update AI Agent (raw response)."""
-        return await self._resource._update(
-            uuid,
-            name=name,
-            description=description,
-            avatar_url=avatar_url,
-            classification_llm_uuid=classification_llm_uuid,
-            classification_llm_config=classification_llm_config,
-            classification_prompt=classification_prompt,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
+        self.classify_lead = resource._classify_lead
+        self.create = resource._create
+        self.delete = resource._delete
+        self.get = resource._get
+        self.get_metrics = resource._get_metrics
+        self.list = resource._list
+        self.update = resource._update

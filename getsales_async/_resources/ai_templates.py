@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
-from getsales_async._config import MAX_PAGE_SIZE
-from getsales_async._generated.types import UNSET, Unset
-from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
+from getsales_async._arguments import (
     build_body,
     coerce_enum,
 )
+from getsales_async._config import MAX_PAGE_SIZE
+from getsales_async._generated.types import UNSET, Unset
+from getsales_async._pagination import AsyncPaginator
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.ai_template import AiTemplate
@@ -69,48 +70,40 @@ class AiTemplatesResource(BaseResource):
         subject: str | Unset | None = UNSET,
         body: str | Unset | None = UNSET,
         prompt: str | Unset | None = UNSET,
-        llm_uuid: str | Unset | None = UNSET,
+        llm_uuid: str | UUID | Unset | None = UNSET,
         llm_config: CreateAiTemplateBodyLlmConfig | Unset | None = UNSET,
         enable_validation: bool | Unset = UNSET,
         enable_fallback: bool | Unset = UNSET,
         settings: CreateAiTemplateBodySettings | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[AiTemplate]:
-        from getsales_async._generated.api.ai_templates import create_ai_template as _endpoint
-        from getsales_async._generated.models.create_ai_template_body import (
-            CreateAiTemplateBody as _body_model,
-        )
+        """Create AI Template (raw response)."""
+        from getsales_async._generated.models.create_ai_template_body import CreateAiTemplateBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "name": name,
-                "type": type,
-                "is_public": is_public,
-                "subject": subject,
-                "body": body,
-                "prompt": prompt,
-                "llm_uuid": llm_uuid,
-                "llm_config": llm_config,
-                "enable_validation": enable_validation,
-                "enable_fallback": enable_fallback,
-                "settings": settings,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="createAiTemplate",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            declared_status=201,
-            request_options=request_options,
+            _OPS["createAiTemplate"],
+            (),
+            {
+                "body": build_body(
+                    CreateAiTemplateBody,
+                    {
+                        "name": name,
+                        "type": type,
+                        "is_public": is_public,
+                        "subject": subject,
+                        "body": body,
+                        "prompt": prompt,
+                        "llm_uuid": llm_uuid,
+                        "llm_config": llm_config,
+                        "enable_validation": enable_validation,
+                        "enable_fallback": enable_fallback,
+                        "settings": settings,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def create(
@@ -123,19 +116,20 @@ class AiTemplatesResource(BaseResource):
         subject: str | Unset | None = UNSET,
         body: str | Unset | None = UNSET,
         prompt: str | Unset | None = UNSET,
-        llm_uuid: str | Unset | None = UNSET,
+        llm_uuid: str | UUID | Unset | None = UNSET,
         llm_config: CreateAiTemplateBodyLlmConfig | Unset | None = UNSET,
         enable_validation: bool | Unset = UNSET,
         enable_fallback: bool | Unset = UNSET,
         settings: CreateAiTemplateBodySettings | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AiTemplate:
         """Create AI Template
 
         Create a new AI template for your team. Templates support variable interpolation, AI-powered content generation with validation, and fallback message handling for multiple communication channels.
 
         ``POST /flows/api/ai-templates`` (operation ``createAiTemplate``).
+        Repeated after an ambiguous failure: no (creates an AI template; a repeat creates a second one).
         """
         return (
             await self._create(
@@ -157,71 +151,49 @@ class AiTemplatesResource(BaseResource):
 
     async def _delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.ai_templates import delete_ai_template as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="deleteAiTemplate",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Delete AI Template (raw response)."""
+        return await self._gs_send(_OPS["deleteAiTemplate"], (uuid,), {}, request_options)
 
     async def delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Delete AI Template
 
         Permanently delete an AI template. This action cannot be undone. Any workflows or campaigns using this template will need to be updated with an alternative template.
 
         ``DELETE /flows/api/ai-templates/{uuid}`` (operation ``deleteAiTemplate``).
+        Repeated after an ambiguous failure: yes (deletes one AI template).
         """
         return (await self._delete(uuid, request_options=request_options)).parsed
 
     async def _get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[AiTemplate]:
-        from getsales_async._generated.api.ai_templates import get_ai_template as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getAiTemplate",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Get AI Template (raw response)."""
+        return await self._gs_send(_OPS["getAiTemplate"], (uuid,), {}, request_options)
 
     async def get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AiTemplate:
         """Get AI Template
 
         Retrieve a specific AI template by UUID including all configuration details, LLM settings, validation rules, and fallback messages.
 
         ``GET /flows/api/ai-templates/{uuid}`` (operation ``getAiTemplate``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
         """
         return (await self._get(uuid, request_options=request_options)).parsed
 
@@ -232,27 +204,21 @@ class AiTemplatesResource(BaseResource):
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[AiTemplatePage]:
-        from getsales_async._generated.api.ai_templates import list_ai_templates as _endpoint
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        """List AI Templates (raw response)."""
+        from getsales_async._generated.models.order_type import OrderType
 
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listAiTemplates",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listAiTemplates"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+            },
+            request_options,
         )
 
     def list(
@@ -263,119 +229,99 @@ class AiTemplatesResource(BaseResource):
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[AiTemplate, AiTemplatePage]:
         """List AI Templates
 
         Retrieve a paginated list of AI templates for your team. Templates define outreach messages, validation rules, and fallback behaviors for different communication channels (email, LinkedIn, connection notes, etc.).
 
         ``GET /flows/api/ai-templates`` (operation ``listAiTemplates``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[AiTemplatePage]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="ai_templates",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listAiTemplates"],
+            self._list,
+            {"order_field": order_field, "order_type": order_type},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _render(
         self,
         *,
-        lead_uuid: str,
-        sender_profile_uuid: str,
-        uuid: str | Unset = UNSET,
+        lead_uuid: str | UUID,
+        sender_profile_uuid: str | UUID,
+        uuid: str | UUID | Unset = UNSET,
         subject: str | Unset = UNSET,
         body: str | Unset = UNSET,
         type: str | Unset = UNSET,
-        llm_uuid: str | Unset = UNSET,
+        llm_uuid: str | UUID | Unset = UNSET,
         llm_config: RenderAiTemplateBodyLlmConfig | Mapping[str, Any] | Unset = UNSET,
         prompt: str | Unset = UNSET,
         enable_validation: bool | Unset = UNSET,
         enable_fallback: bool | Unset = UNSET,
         settings: RenderAiTemplateBodySettings | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[AiTemplateRenderResult]:
-        from getsales_async._generated.api.ai_templates import render_ai_template as _endpoint
-        from getsales_async._generated.models.render_ai_template_body import (
-            RenderAiTemplateBody as _body_model,
-        )
+        """Render AI Template (raw response)."""
+        from getsales_async._generated.models.render_ai_template_body import RenderAiTemplateBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "lead_uuid": lead_uuid,
-                "sender_profile_uuid": sender_profile_uuid,
-                "uuid": uuid,
-                "subject": subject,
-                "body": body,
-                "type": type,
-                "llm_uuid": llm_uuid,
-                "llm_config": llm_config,
-                "prompt": prompt,
-                "enable_validation": enable_validation,
-                "enable_fallback": enable_fallback,
-                "settings": settings,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="renderAiTemplate",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["renderAiTemplate"],
+            (),
+            {
+                "body": build_body(
+                    RenderAiTemplateBody,
+                    {
+                        "lead_uuid": lead_uuid,
+                        "sender_profile_uuid": sender_profile_uuid,
+                        "uuid": uuid,
+                        "subject": subject,
+                        "body": body,
+                        "type": type,
+                        "llm_uuid": llm_uuid,
+                        "llm_config": llm_config,
+                        "prompt": prompt,
+                        "enable_validation": enable_validation,
+                        "enable_fallback": enable_fallback,
+                        "settings": settings,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def render(
         self,
         *,
-        lead_uuid: str,
-        sender_profile_uuid: str,
-        uuid: str | Unset = UNSET,
+        lead_uuid: str | UUID,
+        sender_profile_uuid: str | UUID,
+        uuid: str | UUID | Unset = UNSET,
         subject: str | Unset = UNSET,
         body: str | Unset = UNSET,
         type: str | Unset = UNSET,
-        llm_uuid: str | Unset = UNSET,
+        llm_uuid: str | UUID | Unset = UNSET,
         llm_config: RenderAiTemplateBodyLlmConfig | Mapping[str, Any] | Unset = UNSET,
         prompt: str | Unset = UNSET,
         enable_validation: bool | Unset = UNSET,
         enable_fallback: bool | Unset = UNSET,
         settings: RenderAiTemplateBodySettings | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AiTemplateRenderResult:
         """Render AI Template
 
         Render an AI template by UUID or inline definition. Returns the rendered message with variable interpolation, AI-generated content (if enabled), validation results, and fallback handling. Useful for previewing templates before deployment.
 
         ``POST /flows/api/ai-templates/render`` (operation ``renderAiTemplate``).
+        Repeated after an ambiguous failure: no (may generate AI content (LLM usage) on every call).
         """
         return (
             await self._render(
@@ -398,74 +344,68 @@ class AiTemplatesResource(BaseResource):
 
     async def _update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str | Unset = UNSET,
         subject: str | Unset | None = UNSET,
         body: str | Unset | None = UNSET,
         prompt: str | Unset | None = UNSET,
-        llm_uuid: str | Unset | None = UNSET,
+        llm_uuid: str | UUID | Unset | None = UNSET,
         llm_config: Unset | UpdateAiTemplateBodyLlmConfig | None = UNSET,
         enable_validation: bool | Unset = UNSET,
         enable_fallback: bool | Unset = UNSET,
         settings: UpdateAiTemplateBodySettings | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[AiTemplate]:
-        from getsales_async._generated.api.ai_templates import update_ai_template as _endpoint
-        from getsales_async._generated.models.update_ai_template_body import (
-            UpdateAiTemplateBody as _body_model,
-        )
+        """Update AI Template (raw response)."""
+        from getsales_async._generated.models.update_ai_template_body import UpdateAiTemplateBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "name": name,
-                "subject": subject,
-                "body": body,
-                "prompt": prompt,
-                "llm_uuid": llm_uuid,
-                "llm_config": llm_config,
-                "enable_validation": enable_validation,
-                "enable_fallback": enable_fallback,
-                "settings": settings,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="updateAiTemplate",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["updateAiTemplate"],
+            (uuid,),
+            {
+                "body": build_body(
+                    UpdateAiTemplateBody,
+                    {
+                        "name": name,
+                        "subject": subject,
+                        "body": body,
+                        "prompt": prompt,
+                        "llm_uuid": llm_uuid,
+                        "llm_config": llm_config,
+                        "enable_validation": enable_validation,
+                        "enable_fallback": enable_fallback,
+                        "settings": settings,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str | Unset = UNSET,
         subject: str | Unset | None = UNSET,
         body: str | Unset | None = UNSET,
         prompt: str | Unset | None = UNSET,
-        llm_uuid: str | Unset | None = UNSET,
+        llm_uuid: str | UUID | Unset | None = UNSET,
         llm_config: Unset | UpdateAiTemplateBodyLlmConfig | None = UNSET,
         enable_validation: bool | Unset = UNSET,
         enable_fallback: bool | Unset = UNSET,
         settings: UpdateAiTemplateBodySettings | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AiTemplate:
         """Update AI Template
 
         Update an existing AI template. You can modify the body, subject, LLM configuration, validation rules, and fallback messages. Partial updates are supported.
 
         ``PUT /flows/api/ai-templates/{uuid}`` (operation ``updateAiTemplate``).
+        Repeated after an ambiguous failure: yes (sets the given fields of one AI template).
         """
         return (
             await self._update(
@@ -489,143 +429,9 @@ class AiTemplatesResourceWithRawResponse:
     """`client.ai_templates.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: AiTemplatesResource) -> None:
-        self._resource = resource
-
-    async def create(
-        self,
-        *,
-        name: str,
-        type: CreateAiTemplateBodyType
-        | Literal["message", "connection_note", "email", "post_comment"],
-        is_public: CreateAiTemplateBodyIsPublic | Literal["0", "1"],
-        subject: str | Unset | None = UNSET,
-        body: str | Unset | None = UNSET,
-        prompt: str | Unset | None = UNSET,
-        llm_uuid: str | Unset | None = UNSET,
-        llm_config: CreateAiTemplateBodyLlmConfig | Unset | None = UNSET,
-        enable_validation: bool | Unset = UNSET,
-        enable_fallback: bool | Unset = UNSET,
-        settings: CreateAiTemplateBodySettings | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[AiTemplate]:
-        """Create AI Template (raw response)."""
-        return await self._resource._create(
-            name=name,
-            type=type,
-            is_public=is_public,
-            subject=subject,
-            body=body,
-            prompt=prompt,
-            llm_uuid=llm_uuid,
-            llm_config=llm_config,
-            enable_validation=enable_validation,
-            enable_fallback=enable_fallback,
-            settings=settings,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def delete(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Delete AI Template (raw response)."""
-        return await self._resource._delete(uuid, request_options=request_options)
-
-    async def get(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[AiTemplate]:
-        """Get AI Template (raw response)."""
-        return await self._resource._get(uuid, request_options=request_options)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[AiTemplatePage]:
-        """List AI Templates (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            request_options=request_options,
-        )
-
-    async def render(
-        self,
-        *,
-        lead_uuid: str,
-        sender_profile_uuid: str,
-        uuid: str | Unset = UNSET,
-        subject: str | Unset = UNSET,
-        body: str | Unset = UNSET,
-        type: str | Unset = UNSET,
-        llm_uuid: str | Unset = UNSET,
-        llm_config: RenderAiTemplateBodyLlmConfig | Mapping[str, Any] | Unset = UNSET,
-        prompt: str | Unset = UNSET,
-        enable_validation: bool | Unset = UNSET,
-        enable_fallback: bool | Unset = UNSET,
-        settings: RenderAiTemplateBodySettings | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[AiTemplateRenderResult]:
-        """Render AI Template (raw response)."""
-        return await self._resource._render(
-            lead_uuid=lead_uuid,
-            sender_profile_uuid=sender_profile_uuid,
-            uuid=uuid,
-            subject=subject,
-            body=body,
-            type=type,
-            llm_uuid=llm_uuid,
-            llm_config=llm_config,
-            prompt=prompt,
-            enable_validation=enable_validation,
-            enable_fallback=enable_fallback,
-            settings=settings,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def update(
-        self,
-        uuid: str,
-        *,
-        name: str | Unset = UNSET,
-        subject: str | Unset | None = UNSET,
-        body: str | Unset | None = UNSET,
-        prompt: str | Unset | None = UNSET,
-        llm_uuid: str | Unset | None = UNSET,
-        llm_config: Unset | UpdateAiTemplateBodyLlmConfig | None = UNSET,
-        enable_validation: bool | Unset = UNSET,
-        enable_fallback: bool | Unset = UNSET,
-        settings: UpdateAiTemplateBodySettings | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[AiTemplate]:
-        """Update AI Template (raw response)."""
-        return await self._resource._update(
-            uuid,
-            name=name,
-            subject=subject,
-            body=body,
-            prompt=prompt,
-            llm_uuid=llm_uuid,
-            llm_config=llm_config,
-            enable_validation=enable_validation,
-            enable_fallback=enable_fallback,
-            settings=settings,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
+        self.create = resource._create
+        self.delete = resource._delete
+        self.get = resource._get
+        self.list = resource._list
+        self.render = resource._render
+        self.update = resource._update

@@ -8,13 +8,13 @@ import builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from getsales_async._generated.types import UNSET, Unset
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
+from getsales_async._arguments import (
     build_body,
 )
+from getsales_async._generated.types import UNSET, Unset
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     import datetime
@@ -53,37 +53,30 @@ class AnalyticsResource(BaseResource):
         | Unset = UNSET,
         filter: GetLeadMetricsBodyFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[LeadMetrics]:
-        from getsales_async._generated.api.analytics import get_lead_metrics as _endpoint
-        from getsales_async._generated.models.get_lead_metrics_body import (
-            GetLeadMetricsBody as _body_model,
-        )
+        """Get lead engagement metrics (raw response)."""
+        from getsales_async._generated.models.get_lead_metrics_body import GetLeadMetricsBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "metrics": metrics,
-                "period_from": period_from,
-                "period_to": period_to,
-                "flows": flows,
-                "sender_profiles": sender_profiles,
-                "group_by": group_by,
-                "filter": filter,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getLeadMetrics",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["getLeadMetrics"],
+            (),
+            {
+                "body": build_body(
+                    GetLeadMetricsBody,
+                    {
+                        "metrics": metrics,
+                        "period_from": period_from,
+                        "period_to": period_to,
+                        "flows": flows,
+                        "sender_profiles": sender_profiles,
+                        "group_by": group_by,
+                        "filter": filter,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def get_lead_metrics(
@@ -101,7 +94,7 @@ class AnalyticsResource(BaseResource):
         | Unset = UNSET,
         filter: GetLeadMetricsBodyFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> LeadMetrics:
         """Get lead engagement metrics
 
@@ -114,6 +107,7 @@ class AnalyticsResource(BaseResource):
         Unread counts (unread_count, unread_count_linkedin, unread_count_email) are always computed in real-time regardless of period_from/period_to — they reflect the current unread state per sender profile.
 
         ``POST /leads/api/leads/metrics`` (operation ``getLeadMetrics``).
+        Repeated after an ambiguous failure: yes (read only (metrics)).
         """
         return (
             await self._get_lead_metrics(
@@ -134,34 +128,4 @@ class AnalyticsResourceWithRawResponse:
     """`client.analytics.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: AnalyticsResource) -> None:
-        self._resource = resource
-
-    async def get_lead_metrics(
-        self,
-        *,
-        metrics: builtins.list[str],
-        period_from: datetime.datetime | Unset = UNSET,
-        period_to: datetime.datetime | Unset = UNSET,
-        flows: builtins.list[str] | Unset = UNSET,
-        sender_profiles: builtins.list[str] | Unset = UNSET,
-        group_by: GetLeadMetricsBodyGroupBy
-        | Literal[
-            "sender_profiles", "flows", "lists", "tags", "pipeline_stages", "workflows", "date"
-        ]
-        | Unset = UNSET,
-        filter: GetLeadMetricsBodyFilter | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[LeadMetrics]:
-        """Get lead engagement metrics (raw response)."""
-        return await self._resource._get_lead_metrics(
-            metrics=metrics,
-            period_from=period_from,
-            period_to=period_to,
-            flows=flows,
-            sender_profiles=sender_profiles,
-            group_by=group_by,
-            filter=filter,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
+        self.get_lead_metrics = resource._get_lead_metrics

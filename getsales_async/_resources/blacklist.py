@@ -6,18 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
+from getsales_async._arguments import (
+    build_body,
+    coerce_enum,
+)
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
 from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
-    build_body,
-    coerce_enum,
-    require_one_of,
-)
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.company_blacklist_entry import CompanyBlacklistEntry
@@ -47,36 +47,24 @@ class BlacklistResource(BaseResource):
         linkedin: str | Unset = UNSET,
         ln_id: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[CompanyBlacklistEntry]:
-        from getsales_async._generated.api.blacklist import add_company_to_blacklist as _endpoint
-
-        require_one_of(
-            {"domain": domain, "linkedin": linkedin, "ln_id": ln_id, "name": name},
-            [["name"], ["domain"], ["linkedin"], ["ln_id"]],
-            extra_body,
-        )
+        """Add company to blacklist (raw response)."""
         from getsales_async._generated.models.add_company_to_blacklist_body import (
-            AddCompanyToBlacklistBody as _body_model,
+            AddCompanyToBlacklistBody,
         )
 
-        _body = build_body(
-            _body_model,
-            {"name": name, "domain": domain, "linkedin": linkedin, "ln_id": ln_id},
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="addCompanyToBlacklist",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            declared_status=201,
-            request_options=request_options,
+            _OPS["addCompanyToBlacklist"],
+            (),
+            {
+                "body": build_body(
+                    AddCompanyToBlacklistBody,
+                    {"name": name, "domain": domain, "linkedin": linkedin, "ln_id": ln_id},
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def add_company(
@@ -87,7 +75,7 @@ class BlacklistResource(BaseResource):
         linkedin: str | Unset = UNSET,
         ln_id: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> CompanyBlacklistEntry:
         """Add company to blacklist
 
@@ -96,6 +84,7 @@ class BlacklistResource(BaseResource):
         Provide at least one of: name, domain, linkedin, or ln_id.
 
         ``POST /leads/api/companies-blacklist`` (operation ``addCompanyToBlacklist``).
+        Repeated after an ambiguous failure: no (creates a blacklist entry and deletes matching contacts in the background).
         """
         return (
             await self._add_company(
@@ -119,59 +108,32 @@ class BlacklistResource(BaseResource):
         name: str | Unset = UNSET,
         company_name: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[LeadBlacklistEntry]:
-        from getsales_async._generated.api.blacklist import add_lead_to_blacklist as _endpoint
-
-        require_one_of(
-            {
-                "company_name": company_name,
-                "email": email,
-                "linkedin": linkedin,
-                "ln_id": ln_id,
-                "name": name,
-                "personal_email": personal_email,
-                "work_email": work_email,
-            },
-            [
-                ["linkedin"],
-                ["ln_id"],
-                ["work_email"],
-                ["personal_email"],
-                ["email"],
-                ["name", "company_name"],
-            ],
-            extra_body,
-        )
+        """Add contact to blacklist (raw response)."""
         from getsales_async._generated.models.add_lead_to_blacklist_body import (
-            AddLeadToBlacklistBody as _body_model,
+            AddLeadToBlacklistBody,
         )
 
-        _body = build_body(
-            _body_model,
-            {
-                "linkedin": linkedin,
-                "ln_id": ln_id,
-                "work_email": work_email,
-                "personal_email": personal_email,
-                "email": email,
-                "name": name,
-                "company_name": company_name,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="addLeadToBlacklist",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            declared_status=201,
-            request_options=request_options,
+            _OPS["addLeadToBlacklist"],
+            (),
+            {
+                "body": build_body(
+                    AddLeadToBlacklistBody,
+                    {
+                        "linkedin": linkedin,
+                        "ln_id": ln_id,
+                        "work_email": work_email,
+                        "personal_email": personal_email,
+                        "email": email,
+                        "name": name,
+                        "company_name": company_name,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def add_lead(
@@ -185,7 +147,7 @@ class BlacklistResource(BaseResource):
         name: str | Unset = UNSET,
         company_name: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> LeadBlacklistEntry:
         """Add contact to blacklist
 
@@ -194,6 +156,7 @@ class BlacklistResource(BaseResource):
         You must provide at least one unique identifier: linkedin, ln_id, work_email, or personal_email. Alternatively, you can provide both name and company_name together as a composite identifier.
 
         ``POST /leads/api/leads-blacklist`` (operation ``addLeadToBlacklist``).
+        Repeated after an ambiguous failure: no (creates a blacklist entry and deletes matching contacts in the background).
         """
         return (
             await self._add_lead(
@@ -216,27 +179,21 @@ class BlacklistResource(BaseResource):
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[CompanyBlacklistEntryPage]:
-        from getsales_async._generated.api.blacklist import list_company_blacklist as _endpoint
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        """List blacklisted companies (raw response)."""
+        from getsales_async._generated.models.order_type import OrderType
 
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listCompanyBlacklist",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listCompanyBlacklist"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+            },
+            request_options,
         )
 
     def list_companies(
@@ -247,7 +204,7 @@ class BlacklistResource(BaseResource):
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[CompanyBlacklistEntry, CompanyBlacklistEntryPage]:
         """List blacklisted companies
 
@@ -256,33 +213,19 @@ class BlacklistResource(BaseResource):
         Blacklist entries match on company name, domain, LinkedIn URL, or LinkedIn ID.
 
         ``GET /leads/api/companies-blacklist`` (operation ``listCompanyBlacklist``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[CompanyBlacklistEntryPage]:
-            return await self._list_companies(
-                order_field=order_field,
-                order_type=order_type,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="blacklist",
-            method="list_companies",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listCompanyBlacklist"],
+            self._list_companies,
+            {"order_field": order_field, "order_type": order_type},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _list_leads(
@@ -292,27 +235,21 @@ class BlacklistResource(BaseResource):
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[LeadBlacklistEntryPage]:
-        from getsales_async._generated.api.blacklist import list_lead_blacklist as _endpoint
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        """List blacklisted contacts (raw response)."""
+        from getsales_async._generated.models.order_type import OrderType
 
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listLeadBlacklist",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listLeadBlacklist"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+            },
+            request_options,
         )
 
     def list_leads(
@@ -323,7 +260,7 @@ class BlacklistResource(BaseResource):
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[LeadBlacklistEntry, LeadBlacklistEntryPage]:
         """List blacklisted contacts
 
@@ -332,104 +269,66 @@ class BlacklistResource(BaseResource):
         Blacklist entries match on LinkedIn URL, LinkedIn ID, work email, personal email, or the combination of name + company name.
 
         ``GET /leads/api/leads-blacklist`` (operation ``listLeadBlacklist``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[LeadBlacklistEntryPage]:
-            return await self._list_leads(
-                order_field=order_field,
-                order_type=order_type,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="blacklist",
-            method="list_leads",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listLeadBlacklist"],
+            self._list_leads,
+            {"order_field": order_field, "order_type": order_type},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _remove_company(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.blacklist import (
-            remove_company_from_blacklist as _endpoint,
-        )
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="removeCompanyFromBlacklist",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Remove company from blacklist (raw response)."""
+        return await self._gs_send(_OPS["removeCompanyFromBlacklist"], (uuid,), {}, request_options)
 
     async def remove_company(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Remove company from blacklist
 
         Removes a company from the blacklist. Previously deleted companies and contacts are not automatically restored.
 
         ``DELETE /leads/api/companies-blacklist/{uuid}`` (operation ``removeCompanyFromBlacklist``).
+        Repeated after an ambiguous failure: yes (removes one blacklist entry).
         """
         return (await self._remove_company(uuid, request_options=request_options)).parsed
 
     async def _remove_lead(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.blacklist import remove_lead_from_blacklist as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="removeLeadFromBlacklist",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Remove contact from blacklist (raw response)."""
+        return await self._gs_send(_OPS["removeLeadFromBlacklist"], (uuid,), {}, request_options)
 
     async def remove_lead(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Remove contact from blacklist
 
         Removes a contact from the blacklist. Previously deleted contacts are not automatically restored — you would need to re-import them.
 
         ``DELETE /leads/api/leads-blacklist/{uuid}`` (operation ``removeLeadFromBlacklist``).
+        Repeated after an ambiguous failure: yes (removes one blacklist entry).
         """
         return (await self._remove_lead(uuid, request_options=request_options)).parsed
 
@@ -438,104 +337,9 @@ class BlacklistResourceWithRawResponse:
     """`client.blacklist.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: BlacklistResource) -> None:
-        self._resource = resource
-
-    async def add_company(
-        self,
-        *,
-        name: str | Unset = UNSET,
-        domain: str | Unset = UNSET,
-        linkedin: str | Unset = UNSET,
-        ln_id: str | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[CompanyBlacklistEntry]:
-        """Add company to blacklist (raw response)."""
-        return await self._resource._add_company(
-            name=name,
-            domain=domain,
-            linkedin=linkedin,
-            ln_id=ln_id,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def add_lead(
-        self,
-        *,
-        linkedin: str | Unset = UNSET,
-        ln_id: str | Unset = UNSET,
-        work_email: str | Unset = UNSET,
-        personal_email: str | Unset = UNSET,
-        email: str | Unset = UNSET,
-        name: str | Unset = UNSET,
-        company_name: str | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[LeadBlacklistEntry]:
-        """Add contact to blacklist (raw response)."""
-        return await self._resource._add_lead(
-            linkedin=linkedin,
-            ln_id=ln_id,
-            work_email=work_email,
-            personal_email=personal_email,
-            email=email,
-            name=name,
-            company_name=company_name,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def list_companies(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[CompanyBlacklistEntryPage]:
-        """List blacklisted companies (raw response)."""
-        return await self._resource._list_companies(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            request_options=request_options,
-        )
-
-    async def list_leads(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[LeadBlacklistEntryPage]:
-        """List blacklisted contacts (raw response)."""
-        return await self._resource._list_leads(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            request_options=request_options,
-        )
-
-    async def remove_company(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Remove company from blacklist (raw response)."""
-        return await self._resource._remove_company(uuid, request_options=request_options)
-
-    async def remove_lead(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Remove contact from blacklist (raw response)."""
-        return await self._resource._remove_lead(uuid, request_options=request_options)
+        self.add_company = resource._add_company
+        self.add_lead = resource._add_lead
+        self.list_companies = resource._list_companies
+        self.list_leads = resource._list_leads
+        self.remove_company = resource._remove_company
+        self.remove_lead = resource._remove_lead

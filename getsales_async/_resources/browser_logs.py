@@ -7,15 +7,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from getsales_async._arguments import (
+    build_body,
+)
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
 from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
-    build_body,
-)
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.browser_log import BrowserLog
@@ -43,35 +43,28 @@ class BrowserLogsResource(BaseResource):
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: BrowserLogSearchFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[BrowserLogPage]:
-        from getsales_async._generated.api.browser_logs import list_browser_logs as _endpoint
-        from getsales_async._generated.models.list_browser_logs_body import (
-            ListBrowserLogsBody as _body_model,
-        )
+        """List browser logs (raw response)."""
+        from getsales_async._generated.models.list_browser_logs_body import ListBrowserLogsBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "limit": limit,
-                "offset": offset,
-                "order_field": order_field,
-                "order_type": order_type,
-                "filter": filter,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listBrowserLogs",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listBrowserLogs"],
+            (),
+            {
+                "body": build_body(
+                    ListBrowserLogsBody,
+                    {
+                        "limit": limit,
+                        "offset": offset,
+                        "order_field": order_field,
+                        "order_type": order_type,
+                        "filter": filter,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     def list(
@@ -84,44 +77,31 @@ class BrowserLogsResource(BaseResource):
         start_offset: int = 0,
         concurrency: int = 1,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[BrowserLog, BrowserLogPage]:
         """List browser logs
 
         Returns a paginated list of browser automation logs. Each log entry records an event (info or error) from the automation server. Use the linkedin_browser_id filter to get logs for a specific browser. Essential for diagnosing automation issues, login problems, and proxy errors.
 
         ``POST /browsers/api/linkedin-browser-logs/list`` (operation ``listBrowserLogs``).
+        Repeated after an ambiguous failure: yes (read only (POST carries the filter)).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-            "filter": filter,
-            "extra_body": extra_body,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[BrowserLogPage]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                filter=filter,
-                limit=_limit,
-                offset=_offset,
-                extra_body=extra_body,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="browser_logs",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listBrowserLogs"],
+            self._list,
+            {
+                "order_field": order_field,
+                "order_type": order_type,
+                "filter": filter,
+                "extra_body": extra_body,
+            },
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
 
@@ -129,26 +109,4 @@ class BrowserLogsResourceWithRawResponse:
     """`client.browser_logs.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: BrowserLogsResource) -> None:
-        self._resource = resource
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        filter: BrowserLogSearchFilter | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[BrowserLogPage]:
-        """List browser logs (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            filter=filter,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
+        self.list = resource._list

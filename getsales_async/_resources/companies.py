@@ -7,18 +7,18 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
+from getsales_async._arguments import (
+    build_body,
+    coerce_body,
+)
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
 from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
-    build_body,
-    coerce_body,
-    require_one_of,
-)
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.company import Company
@@ -46,30 +46,20 @@ class CompaniesResource(BaseResource):
         self,
         *,
         body: CompanyInput | Mapping[str, Any] | Sequence[CompanyInput | Mapping[str, Any]],
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Company | builtins.list[Company]]:
-        from getsales_async._generated.api.companies_accounts import create_company as _endpoint
-        from getsales_async._generated.models.company_input import CompanyInput as _body_model
+        """Create a company (raw response)."""
+        from getsales_async._generated.models.company_input import CompanyInput
 
-        _body = coerce_body(_body_model, body)
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="createCompany",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["createCompany"], (), {"body": coerce_body(CompanyInput, body)}, request_options
         )
 
     async def create(
         self,
         *,
         body: CompanyInput | Mapping[str, Any] | Sequence[CompanyInput | Mapping[str, Any]],
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Company | builtins.list[Company]:
         """Create a company
 
@@ -81,35 +71,24 @@ class CompaniesResource(BaseResource):
         automatically.
 
         ``POST /leads/api/companies`` (operation ``createCompany``).
+        Repeated after an ambiguous failure: no (creates companies; a repeat creates them again).
         """
         return (await self._create(body=body, request_options=request_options)).parsed
 
     async def _delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.companies_accounts import delete_company as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="deleteCompany",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Delete a company (raw response)."""
+        return await self._gs_send(_OPS["deleteCompany"], (uuid,), {}, request_options)
 
     async def delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Delete a company
 
@@ -117,37 +96,24 @@ class CompaniesResource(BaseResource):
         their company_uuid is set to null. This action cannot be undone.
 
         ``DELETE /leads/api/companies/{uuid}`` (operation ``deleteCompany``).
+        Repeated after an ambiguous failure: yes (deletes one company).
         """
         return (await self._delete(uuid, request_options=request_options)).parsed
 
     async def _get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Company]:
-        from getsales_async._generated.api.companies_accounts import (
-            get_company_by_uuid as _endpoint,
-        )
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getCompanyByUuid",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Get company by ID (raw response)."""
+        return await self._gs_send(_OPS["getCompanyByUuid"], (uuid,), {}, request_options)
 
     async def get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Company:
         """Get company by ID
 
@@ -155,6 +121,7 @@ class CompaniesResource(BaseResource):
         including activity markers and custom field values.
 
         ``GET /leads/api/companies/{uuid}`` (operation ``getCompanyByUuid``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
         """
         return (await self._get(uuid, request_options=request_options)).parsed
 
@@ -167,36 +134,28 @@ class CompaniesResource(BaseResource):
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: CompanySearchFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[CompanyPage]:
-        from getsales_async._generated.api.companies_accounts import list_companies as _endpoint
-        from getsales_async._generated.models.list_companies_body import (
-            ListCompaniesBody as _body_model,
-        )
+        """List companies (raw response)."""
+        from getsales_async._generated.models.list_companies_body import ListCompaniesBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "limit": limit,
-                "offset": offset,
-                "order_field": order_field,
-                "order_type": order_type,
-                "filter": filter,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listCompanies",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            aggregate_key="company",
-            request_options=request_options,
+            _OPS["listCompanies"],
+            (),
+            {
+                "body": build_body(
+                    ListCompaniesBody,
+                    {
+                        "limit": limit,
+                        "offset": offset,
+                        "order_field": order_field,
+                        "order_type": order_type,
+                        "filter": filter,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     def list(
@@ -209,7 +168,7 @@ class CompaniesResource(BaseResource):
         start_offset: int = 0,
         concurrency: int = 1,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[CompanySearchResult, CompanyPage]:
         """List companies
 
@@ -219,37 +178,24 @@ class CompaniesResource(BaseResource):
         The q filter performs a text search across company name and domain.
 
         ``POST /leads/api/companies/list`` (operation ``listCompanies``).
+        Repeated after an ambiguous failure: yes (read only (POST carries the search filter)).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-            "filter": filter,
-            "extra_body": extra_body,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[CompanyPage]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                filter=filter,
-                limit=_limit,
-                offset=_offset,
-                extra_body=extra_body,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="companies",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listCompanies"],
+            self._list,
+            {
+                "order_field": order_field,
+                "order_type": order_type,
+                "filter": filter,
+                "extra_body": extra_body,
+            },
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _lookup(
@@ -262,49 +208,29 @@ class CompaniesResource(BaseResource):
         name: str | Unset = UNSET,
         disable_aggregation: bool | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Company | None]:
-        from getsales_async._generated.api.companies_accounts import lookup_company as _endpoint
+        """Lookup a company (raw response)."""
+        from getsales_async._generated.models.lookup_company_body import LookupCompanyBody
 
-        require_one_of(
-            {
-                "domain": domain,
-                "linkedin": linkedin,
-                "ln_id": ln_id,
-                "name": name,
-                "website": website,
-            },
-            [["linkedin"], ["website"], ["domain"], ["ln_id"], ["name"]],
-            extra_body,
-        )
-        from getsales_async._generated.models.lookup_company_body import (
-            LookupCompanyBody as _body_model,
-        )
-
-        _body = build_body(
-            _body_model,
-            {
-                "linkedin": linkedin,
-                "website": website,
-                "domain": domain,
-                "ln_id": ln_id,
-                "name": name,
-                "disable_aggregation": disable_aggregation,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="lookupCompany",
-            idempotent=True,
-            expect_body=True,
-            nullable=True,
-            unwrap_data=True,
-            returns_file=False,
-            none_when_not_found=True,
-            request_options=request_options,
+            _OPS["lookupCompany"],
+            (),
+            {
+                "body": build_body(
+                    LookupCompanyBody,
+                    {
+                        "linkedin": linkedin,
+                        "website": website,
+                        "domain": domain,
+                        "ln_id": ln_id,
+                        "name": name,
+                        "disable_aggregation": disable_aggregation,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def lookup(
@@ -317,7 +243,7 @@ class CompaniesResource(BaseResource):
         name: str | Unset = UNSET,
         disable_aggregation: bool | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Company | None:
         """Lookup a company
 
@@ -327,6 +253,7 @@ class CompaniesResource(BaseResource):
         Returns the full company aggregation or null if not found.
 
         ``POST /leads/api/companies/lookup`` (operation ``lookupCompany``).
+        Repeated after an ambiguous failure: yes (read only (a lookup by identifier)).
         """
         return (
             await self._lookup(
@@ -343,7 +270,7 @@ class CompaniesResource(BaseResource):
 
     async def _update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str | Unset = UNSET,
         domain: str | Unset | None = UNSET,
@@ -355,50 +282,43 @@ class CompaniesResource(BaseResource):
         hq_raw_address: str | Unset | None = UNSET,
         phone: str | Unset | None = UNSET,
         about: str | Unset | None = UNSET,
-        lead_status_uuid: str | Unset | None = UNSET,
+        lead_status_uuid: str | UUID | Unset | None = UNSET,
         custom_fields: UpdateCompanyBodyCustomFields | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Company]:
-        from getsales_async._generated.api.companies_accounts import update_company as _endpoint
-        from getsales_async._generated.models.update_company_body import (
-            UpdateCompanyBody as _body_model,
-        )
+        """Update a company (raw response)."""
+        from getsales_async._generated.models.update_company_body import UpdateCompanyBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "name": name,
-                "domain": domain,
-                "website": website,
-                "linkedin": linkedin,
-                "ln_id": ln_id,
-                "industry": industry,
-                "employees_range": employees_range,
-                "hq_raw_address": hq_raw_address,
-                "phone": phone,
-                "about": about,
-                "lead_status_uuid": lead_status_uuid,
-                "custom_fields": custom_fields,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="updateCompany",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["updateCompany"],
+            (uuid,),
+            {
+                "body": build_body(
+                    UpdateCompanyBody,
+                    {
+                        "name": name,
+                        "domain": domain,
+                        "website": website,
+                        "linkedin": linkedin,
+                        "ln_id": ln_id,
+                        "industry": industry,
+                        "employees_range": employees_range,
+                        "hq_raw_address": hq_raw_address,
+                        "phone": phone,
+                        "about": about,
+                        "lead_status_uuid": lead_status_uuid,
+                        "custom_fields": custom_fields,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str | Unset = UNSET,
         domain: str | Unset | None = UNSET,
@@ -410,10 +330,10 @@ class CompaniesResource(BaseResource):
         hq_raw_address: str | Unset | None = UNSET,
         phone: str | Unset | None = UNSET,
         about: str | Unset | None = UNSET,
-        lead_status_uuid: str | Unset | None = UNSET,
+        lead_status_uuid: str | UUID | Unset | None = UNSET,
         custom_fields: UpdateCompanyBodyCustomFields | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Company:
         """Update a company
 
@@ -423,6 +343,7 @@ class CompaniesResource(BaseResource):
         Custom fields can be updated via the custom_fields object.
 
         ``PUT /leads/api/companies/{uuid}`` (operation ``updateCompany``).
+        Repeated after an ambiguous failure: yes (sets the given fields of one company; a repeat sets the same values).
         """
         return (
             await self._update(
@@ -449,115 +370,9 @@ class CompaniesResourceWithRawResponse:
     """`client.companies.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: CompaniesResource) -> None:
-        self._resource = resource
-
-    async def create(
-        self,
-        *,
-        body: CompanyInput | Mapping[str, Any] | Sequence[CompanyInput | Mapping[str, Any]],
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Company | builtins.list[Company]]:
-        """Create a company (raw response)."""
-        return await self._resource._create(body=body, request_options=request_options)
-
-    async def delete(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Delete a company (raw response)."""
-        return await self._resource._delete(uuid, request_options=request_options)
-
-    async def get(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Company]:
-        """Get company by ID (raw response)."""
-        return await self._resource._get(uuid, request_options=request_options)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        filter: CompanySearchFilter | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[CompanyPage]:
-        """List companies (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            filter=filter,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def lookup(
-        self,
-        *,
-        linkedin: str | Unset = UNSET,
-        website: str | Unset = UNSET,
-        domain: str | Unset = UNSET,
-        ln_id: str | Unset = UNSET,
-        name: str | Unset = UNSET,
-        disable_aggregation: bool | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Company | None]:
-        """Lookup a company (raw response)."""
-        return await self._resource._lookup(
-            linkedin=linkedin,
-            website=website,
-            domain=domain,
-            ln_id=ln_id,
-            name=name,
-            disable_aggregation=disable_aggregation,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def update(
-        self,
-        uuid: str,
-        *,
-        name: str | Unset = UNSET,
-        domain: str | Unset | None = UNSET,
-        website: str | Unset | None = UNSET,
-        linkedin: str | Unset | None = UNSET,
-        ln_id: int | Unset | None = UNSET,
-        industry: str | Unset | None = UNSET,
-        employees_range: str | Unset | None = UNSET,
-        hq_raw_address: str | Unset | None = UNSET,
-        phone: str | Unset | None = UNSET,
-        about: str | Unset | None = UNSET,
-        lead_status_uuid: str | Unset | None = UNSET,
-        custom_fields: UpdateCompanyBodyCustomFields | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Company]:
-        """Update a company (raw response)."""
-        return await self._resource._update(
-            uuid,
-            name=name,
-            domain=domain,
-            website=website,
-            linkedin=linkedin,
-            ln_id=ln_id,
-            industry=industry,
-            employees_range=employees_range,
-            hq_raw_address=hq_raw_address,
-            phone=phone,
-            about=about,
-            lead_status_uuid=lead_status_uuid,
-            custom_fields=custom_fields,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
+        self.create = resource._create
+        self.delete = resource._delete
+        self.get = resource._get
+        self.list = resource._list
+        self.lookup = resource._lookup
+        self.update = resource._update

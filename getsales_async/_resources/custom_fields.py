@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
-from getsales_async._config import MAX_PAGE_SIZE
-from getsales_async._generated.types import UNSET, Unset
-from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
+from getsales_async._arguments import (
     build_body,
     coerce_enum,
 )
+from getsales_async._config import MAX_PAGE_SIZE
+from getsales_async._generated.types import UNSET, Unset
+from getsales_async._pagination import AsyncPaginator
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.custom_field import CustomField
@@ -41,28 +42,22 @@ class CustomFieldsResource(BaseResource):
         object: str,
         order: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[CustomField]:
-        from getsales_async._generated.api.custom_fields import create_custom_field as _endpoint
-        from getsales_async._generated.models.create_custom_field_body import (
-            CreateCustomFieldBody as _body_model,
-        )
+        """Create a custom field (raw response)."""
+        from getsales_async._generated.models.create_custom_field_body import CreateCustomFieldBody
 
-        _body = build_body(
-            _body_model, {"name": name, "object": object, "order": order}, extra_body
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="createCustomField",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            declared_status=201,
-            request_options=request_options,
+            _OPS["createCustomField"],
+            (),
+            {
+                "body": build_body(
+                    CreateCustomFieldBody,
+                    {"name": name, "object": object, "order": order},
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def create(
@@ -72,7 +67,7 @@ class CustomFieldsResource(BaseResource):
         object: str,
         order: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> CustomField:
         """Create a custom field
 
@@ -86,6 +81,7 @@ class CustomFieldsResource(BaseResource):
         per object type.
 
         ``POST /leads/api/custom-fields`` (operation ``createCustomField``).
+        Repeated after an ambiguous failure: no (creates a custom field; a repeat fails or creates a second one).
         """
         return (
             await self._create(
@@ -99,30 +95,18 @@ class CustomFieldsResource(BaseResource):
 
     async def _delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.custom_fields import delete_custom_field as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="deleteCustomField",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Delete a custom field (raw response)."""
+        return await self._gs_send(_OPS["deleteCustomField"], (uuid,), {}, request_options)
 
     async def delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Delete a custom field
 
@@ -131,6 +115,7 @@ class CustomFieldsResource(BaseResource):
         be undone.
 
         ``DELETE /leads/api/custom-fields/{uuid}`` (operation ``deleteCustomField``).
+        Repeated after an ambiguous failure: yes (deletes one custom field).
         """
         return (await self._delete(uuid, request_options=request_options)).parsed
 
@@ -141,27 +126,21 @@ class CustomFieldsResource(BaseResource):
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[CustomFieldCollection]:
-        from getsales_async._generated.api.custom_fields import list_custom_fields as _endpoint
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        """List custom fields (raw response)."""
+        from getsales_async._generated.models.order_type import OrderType
 
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listCustomFields",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listCustomFields"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+            },
+            request_options,
         )
 
     def list(
@@ -172,7 +151,7 @@ class CustomFieldsResource(BaseResource):
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[CustomField, CustomFieldCollection]:
         """List custom fields
 
@@ -184,71 +163,48 @@ class CustomFieldsResource(BaseResource):
         efficient storage.
 
         ``GET /leads/api/custom-fields`` (operation ``listCustomFields``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[CustomFieldCollection]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="custom_fields",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listCustomFields"],
+            self._list,
+            {"order_field": order_field, "order_type": order_type},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str | Unset = UNSET,
         order: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[CustomField]:
-        from getsales_async._generated.api.custom_fields import update_custom_field as _endpoint
-        from getsales_async._generated.models.update_custom_field_body import (
-            UpdateCustomFieldBody as _body_model,
-        )
+        """Update a custom field (raw response)."""
+        from getsales_async._generated.models.update_custom_field_body import UpdateCustomFieldBody
 
-        _body = build_body(_body_model, {"name": name, "order": order}, extra_body)
-        _kwargs = _endpoint._get_kwargs(uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="updateCustomField",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["updateCustomField"],
+            (uuid,),
+            {"body": build_body(UpdateCustomFieldBody, {"name": name, "order": order}, extra_body)},
+            request_options,
         )
 
     async def update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str | Unset = UNSET,
         order: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> CustomField:
         """Update a custom field
 
@@ -256,6 +212,7 @@ class CustomFieldsResource(BaseResource):
         after creation. Existing values are preserved.
 
         ``PUT /leads/api/custom-fields/{uuid}`` (operation ``updateCustomField``).
+        Repeated after an ambiguous failure: yes (sets the given fields of one custom field).
         """
         return (
             await self._update(
@@ -268,63 +225,7 @@ class CustomFieldsResourceWithRawResponse:
     """`client.custom_fields.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: CustomFieldsResource) -> None:
-        self._resource = resource
-
-    async def create(
-        self,
-        *,
-        name: str,
-        object: str,
-        order: int | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[CustomField]:
-        """Create a custom field (raw response)."""
-        return await self._resource._create(
-            name=name,
-            object=object,
-            order=order,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def delete(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Delete a custom field (raw response)."""
-        return await self._resource._delete(uuid, request_options=request_options)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[CustomFieldCollection]:
-        """List custom fields (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            request_options=request_options,
-        )
-
-    async def update(
-        self,
-        uuid: str,
-        *,
-        name: str | Unset = UNSET,
-        order: int | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[CustomField]:
-        """Update a custom field (raw response)."""
-        return await self._resource._update(
-            uuid, name=name, order=order, extra_body=extra_body, request_options=request_options
-        )
+        self.create = resource._create
+        self.delete = resource._delete
+        self.list = resource._list
+        self.update = resource._update

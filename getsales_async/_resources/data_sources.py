@@ -5,20 +5,21 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
+from getsales_async._arguments import (
+    build_body,
+    coerce_enum,
+    coerce_filter,
+)
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
 from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
-    build_body,
-    coerce_enum,
-    coerce_model,
-)
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.create_data_source_body_payload import (
@@ -69,45 +70,35 @@ class DataSourcesResource(BaseResource):
             "post_engagement",
             "recruiter_leads_search",
         ],
-        list_uuid: str,
+        list_uuid: str | UUID,
         payload: CreateDataSourceBodyPayload | Mapping[str, Any],
-        sender_profile_uuid: str | Unset | None = UNSET,
+        sender_profile_uuid: str | UUID | Unset | None = UNSET,
         tags: builtins.list[str] | Unset | None = UNSET,
         repeat_after_minutes: int | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[DataSource]:
-        from getsales_async._generated.api.data_sources_linked_in_imports import (
-            create_data_source as _endpoint,
-        )
-        from getsales_async._generated.models.create_data_source_body import (
-            CreateDataSourceBody as _body_model,
-        )
+        """Create import (raw response)."""
+        from getsales_async._generated.models.create_data_source_body import CreateDataSourceBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "type": type,
-                "list_uuid": list_uuid,
-                "payload": payload,
-                "sender_profile_uuid": sender_profile_uuid,
-                "tags": tags,
-                "repeat_after_minutes": repeat_after_minutes,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="createDataSource",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            declared_status=201,
-            request_options=request_options,
+            _OPS["createDataSource"],
+            (),
+            {
+                "body": build_body(
+                    CreateDataSourceBody,
+                    {
+                        "type": type,
+                        "list_uuid": list_uuid,
+                        "payload": payload,
+                        "sender_profile_uuid": sender_profile_uuid,
+                        "tags": tags,
+                        "repeat_after_minutes": repeat_after_minutes,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def create(
@@ -129,13 +120,13 @@ class DataSourcesResource(BaseResource):
             "post_engagement",
             "recruiter_leads_search",
         ],
-        list_uuid: str,
+        list_uuid: str | UUID,
         payload: CreateDataSourceBodyPayload | Mapping[str, Any],
-        sender_profile_uuid: str | Unset | None = UNSET,
+        sender_profile_uuid: str | UUID | Unset | None = UNSET,
         tags: builtins.list[str] | Unset | None = UNSET,
         repeat_after_minutes: int | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> DataSource:
         """Create import
 
@@ -153,6 +144,7 @@ class DataSourcesResource(BaseResource):
         | sn_accounts_saved_search | Sales Navigator saved company search |
 
         ``POST /leads/api/data-sources`` (operation ``createDataSource``).
+        Repeated after an ambiguous failure: no (starts a LinkedIn import; a repeat starts a second one).
         """
         return (
             await self._create(
@@ -169,112 +161,75 @@ class DataSourcesResource(BaseResource):
 
     async def _delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.data_sources_linked_in_imports import (
-            delete_data_source as _endpoint,
-        )
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="deleteDataSource",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Delete import (raw response)."""
+        return await self._gs_send(_OPS["deleteDataSource"], (uuid,), {}, request_options)
 
     async def delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Delete import
 
         Delete an import and stop any active scraping. Already imported contacts remain in the list — only the import job is removed.
 
         ``DELETE /leads/api/data-sources/{uuid}`` (operation ``deleteDataSource``).
+        Repeated after an ambiguous failure: yes (deletes one data source).
         """
         return (await self._delete(uuid, request_options=request_options)).parsed
 
     async def _get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[DataSource]:
-        from getsales_async._generated.api.data_sources_linked_in_imports import (
-            get_data_source as _endpoint,
-        )
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getDataSource",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Get import (raw response)."""
+        return await self._gs_send(_OPS["getDataSource"], (uuid,), {}, request_options)
 
     async def get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> DataSource:
         """Get import
 
         Retrieve a single import by UUID. Returns full details including current status, payload (LinkedIn URL), errors, and scheduling info.
 
         ``GET /leads/api/data-sources/{uuid}`` (operation ``getDataSource``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
         """
         return (await self._get(uuid, request_options=request_options)).parsed
 
     async def _get_metrics(
         self,
         *,
-        uuids: builtins.list[str],
+        uuids: Sequence[str | UUID],
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[DataSourceMetricsResponse200]:
-        from getsales_async._generated.api.data_sources_linked_in_imports import (
-            data_source_metrics as _endpoint,
-        )
-        from getsales_async._generated.models.data_source_metrics_body import (
-            DataSourceMetricsBody as _body_model,
-        )
+        """Get import metrics (raw response)."""
+        from getsales_async._generated.models.data_source_metrics_body import DataSourceMetricsBody
 
-        _body = build_body(_body_model, {"uuids": uuids}, extra_body)
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="dataSourceMetrics",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["dataSourceMetrics"],
+            (),
+            {"body": build_body(DataSourceMetricsBody, {"uuids": uuids}, extra_body)},
+            request_options,
         )
 
     async def get_metrics(
         self,
         *,
-        uuids: builtins.list[str],
+        uuids: Sequence[str | UUID],
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> DataSourceMetricsResponse200:
         """Get import metrics
 
@@ -292,6 +247,7 @@ class DataSourcesResource(BaseResource):
         | blacklisted_records | Skipped — match a blacklist entry |
 
         ``PUT /leads/api/data-sources/metrics`` (operation ``dataSourceMetrics``).
+        Repeated after an ambiguous failure: yes (read only (PUT carries the list of data sources)).
         """
         return (
             await self._get_metrics(
@@ -307,34 +263,23 @@ class DataSourcesResource(BaseResource):
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListDataSourcesFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[DataSourcePage]:
-        from getsales_async._generated.api.data_sources_linked_in_imports import (
-            list_data_sources as _endpoint,
-        )
-        from getsales_async._generated.models.list_data_sources_filter import (
-            ListDataSourcesFilter as _filter_model,
-        )
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        """List imports (raw response)."""
+        from getsales_async._generated.models.list_data_sources_filter import ListDataSourcesFilter
+        from getsales_async._generated.models.order_type import OrderType
 
-        _filter_value = coerce_model(_filter_model, filter)
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-            filter_=_filter_value,
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listDataSources",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listDataSources"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+                "filter_": coerce_filter(ListDataSourcesFilter, filter, name="filter"),
+            },
+            request_options,
         )
 
     def list(
@@ -346,7 +291,7 @@ class DataSourcesResource(BaseResource):
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[DataSource, DataSourcePage]:
         """List imports
 
@@ -364,40 +309,24 @@ class DataSourcesResource(BaseResource):
 
 
         ``GET /leads/api/data-sources`` (operation ``listDataSources``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-            "filter": filter,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[DataSourcePage]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                filter=filter,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="data_sources",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listDataSources"],
+            self._list,
+            {"order_field": order_field, "order_type": order_type, "filter": filter},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         type: DataSourceType
         | Literal[
@@ -416,7 +345,7 @@ class DataSourcesResource(BaseResource):
             "recruiter_leads_search",
         ]
         | Unset = UNSET,
-        list_uuid: str | Unset = UNSET,
+        list_uuid: str | UUID | Unset = UNSET,
         payload: UpdateDataSourceBodyPayload | Mapping[str, Any] | Unset = UNSET,
         tags: builtins.list[str] | Unset | None = UNSET,
         status: UpdateDataSourceBodyStatus
@@ -431,43 +360,34 @@ class DataSourcesResource(BaseResource):
         | Unset = UNSET,
         repeat_after_minutes: int | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[DataSource]:
-        from getsales_async._generated.api.data_sources_linked_in_imports import (
-            update_data_source as _endpoint,
-        )
-        from getsales_async._generated.models.update_data_source_body import (
-            UpdateDataSourceBody as _body_model,
-        )
+        """Update import (raw response)."""
+        from getsales_async._generated.models.update_data_source_body import UpdateDataSourceBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "type": type,
-                "list_uuid": list_uuid,
-                "payload": payload,
-                "tags": tags,
-                "status": status,
-                "repeat_after_minutes": repeat_after_minutes,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="updateDataSource",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["updateDataSource"],
+            (uuid,),
+            {
+                "body": build_body(
+                    UpdateDataSourceBody,
+                    {
+                        "type": type,
+                        "list_uuid": list_uuid,
+                        "payload": payload,
+                        "tags": tags,
+                        "status": status,
+                        "repeat_after_minutes": repeat_after_minutes,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         type: DataSourceType
         | Literal[
@@ -486,7 +406,7 @@ class DataSourcesResource(BaseResource):
             "recruiter_leads_search",
         ]
         | Unset = UNSET,
-        list_uuid: str | Unset = UNSET,
+        list_uuid: str | UUID | Unset = UNSET,
         payload: UpdateDataSourceBodyPayload | Mapping[str, Any] | Unset = UNSET,
         tags: builtins.list[str] | Unset | None = UNSET,
         status: UpdateDataSourceBodyStatus
@@ -501,7 +421,7 @@ class DataSourcesResource(BaseResource):
         | Unset = UNSET,
         repeat_after_minutes: int | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> DataSource:
         """Update import
 
@@ -518,6 +438,7 @@ class DataSourcesResource(BaseResource):
         Only provided fields are updated — omitted fields stay unchanged.
 
         ``PUT /leads/api/data-sources/{uuid}`` (operation ``updateDataSource``).
+        Repeated after an ambiguous failure: yes (sets the given fields of one data source).
         """
         return (
             await self._update(
@@ -538,144 +459,9 @@ class DataSourcesResourceWithRawResponse:
     """`client.data_sources.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: DataSourcesResource) -> None:
-        self._resource = resource
-
-    async def create(
-        self,
-        *,
-        type: DataSourceType
-        | Literal[
-            "csv_leads",
-            "sn_leads_search",
-            "sn_leads_saved_search",
-            "sn_leads_list",
-            "sn_accounts_search",
-            "sn_accounts_saved_search",
-            "sn_accounts_list",
-            "ln_leads_search",
-            "ln_accounts_search",
-            "ln_my_network",
-            "ln_my_messenger",
-            "post_engagement",
-            "recruiter_leads_search",
-        ],
-        list_uuid: str,
-        payload: CreateDataSourceBodyPayload | Mapping[str, Any],
-        sender_profile_uuid: str | Unset | None = UNSET,
-        tags: builtins.list[str] | Unset | None = UNSET,
-        repeat_after_minutes: int | Unset | None = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[DataSource]:
-        """Create import (raw response)."""
-        return await self._resource._create(
-            type=type,
-            list_uuid=list_uuid,
-            payload=payload,
-            sender_profile_uuid=sender_profile_uuid,
-            tags=tags,
-            repeat_after_minutes=repeat_after_minutes,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def delete(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Delete import (raw response)."""
-        return await self._resource._delete(uuid, request_options=request_options)
-
-    async def get(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[DataSource]:
-        """Get import (raw response)."""
-        return await self._resource._get(uuid, request_options=request_options)
-
-    async def get_metrics(
-        self,
-        *,
-        uuids: builtins.list[str],
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[DataSourceMetricsResponse200]:
-        """Get import metrics (raw response)."""
-        return await self._resource._get_metrics(
-            uuids=uuids, extra_body=extra_body, request_options=request_options
-        )
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        filter: ListDataSourcesFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[DataSourcePage]:
-        """List imports (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            filter=filter,
-            request_options=request_options,
-        )
-
-    async def update(
-        self,
-        uuid: str,
-        *,
-        type: DataSourceType
-        | Literal[
-            "csv_leads",
-            "sn_leads_search",
-            "sn_leads_saved_search",
-            "sn_leads_list",
-            "sn_accounts_search",
-            "sn_accounts_saved_search",
-            "sn_accounts_list",
-            "ln_leads_search",
-            "ln_accounts_search",
-            "ln_my_network",
-            "ln_my_messenger",
-            "post_engagement",
-            "recruiter_leads_search",
-        ]
-        | Unset = UNSET,
-        list_uuid: str | Unset = UNSET,
-        payload: UpdateDataSourceBodyPayload | Mapping[str, Any] | Unset = UNSET,
-        tags: builtins.list[str] | Unset | None = UNSET,
-        status: UpdateDataSourceBodyStatus
-        | Literal[
-            "not_started",
-            "in_progress",
-            "on_hold",
-            "completed",
-            "failed",
-            "contacts_limit_achieved",
-        ]
-        | Unset = UNSET,
-        repeat_after_minutes: int | Unset | None = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[DataSource]:
-        """Update import (raw response)."""
-        return await self._resource._update(
-            uuid,
-            type=type,
-            list_uuid=list_uuid,
-            payload=payload,
-            tags=tags,
-            status=status,
-            repeat_after_minutes=repeat_after_minutes,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
+        self.create = resource._create
+        self.delete = resource._delete
+        self.get = resource._get
+        self.get_metrics = resource._get_metrics
+        self.list = resource._list
+        self.update = resource._update

@@ -7,18 +7,19 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
+from getsales_async._arguments import (
+    build_body,
+    coerce_enum,
+    coerce_filter,
+)
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
 from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
-    build_body,
-    coerce_enum,
-    coerce_model,
-)
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.attachment_ref import AttachmentRef
@@ -42,36 +43,25 @@ class EmailsResource(BaseResource):
 
     async def _get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Email]:
-        from getsales_async._generated.api.emails import get_email as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getEmail",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Get email details (raw response)."""
+        return await self._gs_send(_OPS["getEmail"], (uuid,), {}, request_options)
 
     async def get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Email:
         """Get email details
 
         Retrieve detailed information about a specific email including headers, thread information, and all metadata. Returns the complete email body and all associated fields.
 
         ``GET /emails/api/emails/{uuid}`` (operation ``getEmail``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
         """
         return (await self._get(uuid, request_options=request_options)).parsed
 
@@ -83,32 +73,23 @@ class EmailsResource(BaseResource):
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListEmailsFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[EmailPage]:
-        from getsales_async._generated.api.emails import list_emails as _endpoint
-        from getsales_async._generated.models.list_emails_filter import (
-            ListEmailsFilter as _filter_model,
-        )
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        """List emails (raw response)."""
+        from getsales_async._generated.models.list_emails_filter import ListEmailsFilter
+        from getsales_async._generated.models.order_type import OrderType
 
-        _filter_value = coerce_model(_filter_model, filter)
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-            filter_=_filter_value,
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listEmails",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listEmails"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+                "filter_": coerce_filter(ListEmailsFilter, filter, name="filter"),
+            },
+            request_options,
         )
 
     def list(
@@ -120,132 +101,111 @@ class EmailsResource(BaseResource):
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[Email, EmailPage]:
         """List emails
 
         Retrieve a paginated list of emails with filtering and sorting options. Supports filtering by type (inbox/outbox), status, mailbox, lead, flow, email addresses, and date range. Results can be ordered by any field in ascending or descending order.
 
         ``GET /emails/api/emails`` (operation ``listEmails``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-            "filter": filter,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[EmailPage]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                filter=filter,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="emails",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listEmails"],
+            self._list,
+            {"order_field": order_field, "order_type": order_type, "filter": filter},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _send(
         self,
         *,
-        mailbox_uuid: str | Unset = UNSET,
+        mailbox_uuid: str | UUID | Unset = UNSET,
         to: Sequence[EmailRecipient | Mapping[str, Any]] | Unset = UNSET,
         cc: builtins.list[str] | Unset = UNSET,
         bcc: builtins.list[str] | Unset = UNSET,
         subject: str | Unset = UNSET,
         body: str | Unset = UNSET,
-        lead_uuid: str | Unset = UNSET,
-        template_uuid: str | Unset = UNSET,
-        thread_uuid: str | Unset = UNSET,
-        in_reply_to_email_uuid: str | Unset = UNSET,
+        lead_uuid: str | UUID | Unset = UNSET,
+        template_uuid: str | UUID | Unset = UNSET,
+        thread_uuid: str | UUID | Unset = UNSET,
+        in_reply_to_email_uuid: str | UUID | Unset = UNSET,
         attachments: Sequence[AttachmentRef | Mapping[str, Any]] | Unset = UNSET,
-        sender_profile_uuid: str | Unset = UNSET,
+        sender_profile_uuid: str | UUID | Unset = UNSET,
         from_name: str | Unset = UNSET,
         from_email: str | Unset = UNSET,
         to_name: str | Unset = UNSET,
         to_email: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[SendEmailResult]:
-        from getsales_async._generated.api.emails import send_email as _endpoint
-        from getsales_async._generated.models.send_email_body import SendEmailBody as _body_model
+        """Send an email (raw response)."""
+        from getsales_async._generated.models.send_email_body import SendEmailBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "mailbox_uuid": mailbox_uuid,
-                "to": to,
-                "cc": cc,
-                "bcc": bcc,
-                "subject": subject,
-                "body": body,
-                "lead_uuid": lead_uuid,
-                "template_uuid": template_uuid,
-                "thread_uuid": thread_uuid,
-                "in_reply_to_email_uuid": in_reply_to_email_uuid,
-                "attachments": attachments,
-                "sender_profile_uuid": sender_profile_uuid,
-                "from_name": from_name,
-                "from_email": from_email,
-                "to_name": to_name,
-                "to_email": to_email,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="sendEmail",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            declared_status=201,
-            request_options=request_options,
+            _OPS["sendEmail"],
+            (),
+            {
+                "body": build_body(
+                    SendEmailBody,
+                    {
+                        "mailbox_uuid": mailbox_uuid,
+                        "to": to,
+                        "cc": cc,
+                        "bcc": bcc,
+                        "subject": subject,
+                        "body": body,
+                        "lead_uuid": lead_uuid,
+                        "template_uuid": template_uuid,
+                        "thread_uuid": thread_uuid,
+                        "in_reply_to_email_uuid": in_reply_to_email_uuid,
+                        "attachments": attachments,
+                        "sender_profile_uuid": sender_profile_uuid,
+                        "from_name": from_name,
+                        "from_email": from_email,
+                        "to_name": to_name,
+                        "to_email": to_email,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def send(
         self,
         *,
-        mailbox_uuid: str | Unset = UNSET,
+        mailbox_uuid: str | UUID | Unset = UNSET,
         to: Sequence[EmailRecipient | Mapping[str, Any]] | Unset = UNSET,
         cc: builtins.list[str] | Unset = UNSET,
         bcc: builtins.list[str] | Unset = UNSET,
         subject: str | Unset = UNSET,
         body: str | Unset = UNSET,
-        lead_uuid: str | Unset = UNSET,
-        template_uuid: str | Unset = UNSET,
-        thread_uuid: str | Unset = UNSET,
-        in_reply_to_email_uuid: str | Unset = UNSET,
+        lead_uuid: str | UUID | Unset = UNSET,
+        template_uuid: str | UUID | Unset = UNSET,
+        thread_uuid: str | UUID | Unset = UNSET,
+        in_reply_to_email_uuid: str | UUID | Unset = UNSET,
         attachments: Sequence[AttachmentRef | Mapping[str, Any]] | Unset = UNSET,
-        sender_profile_uuid: str | Unset = UNSET,
+        sender_profile_uuid: str | UUID | Unset = UNSET,
         from_name: str | Unset = UNSET,
         from_email: str | Unset = UNSET,
         to_name: str | Unset = UNSET,
         to_email: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> SendEmailResult:
         """Send an email
 
         Send an email from a specified mailbox to one or more recipients. Supports plain recipients, CC/BCC, templates, and thread replies. Email is validated and queued for delivery. Returns the created email record with status "waiting".
 
         ``POST /emails/api/emails/send-email`` (operation ``sendEmail``).
+        Repeated after an ambiguous failure: no (sends an email; a repeat sends it twice).
         """
         return (
             await self._send(
@@ -275,77 +235,6 @@ class EmailsResourceWithRawResponse:
     """`client.emails.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: EmailsResource) -> None:
-        self._resource = resource
-
-    async def get(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Email]:
-        """Get email details (raw response)."""
-        return await self._resource._get(uuid, request_options=request_options)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        filter: ListEmailsFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[EmailPage]:
-        """List emails (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            filter=filter,
-            request_options=request_options,
-        )
-
-    async def send(
-        self,
-        *,
-        mailbox_uuid: str | Unset = UNSET,
-        to: Sequence[EmailRecipient | Mapping[str, Any]] | Unset = UNSET,
-        cc: builtins.list[str] | Unset = UNSET,
-        bcc: builtins.list[str] | Unset = UNSET,
-        subject: str | Unset = UNSET,
-        body: str | Unset = UNSET,
-        lead_uuid: str | Unset = UNSET,
-        template_uuid: str | Unset = UNSET,
-        thread_uuid: str | Unset = UNSET,
-        in_reply_to_email_uuid: str | Unset = UNSET,
-        attachments: Sequence[AttachmentRef | Mapping[str, Any]] | Unset = UNSET,
-        sender_profile_uuid: str | Unset = UNSET,
-        from_name: str | Unset = UNSET,
-        from_email: str | Unset = UNSET,
-        to_name: str | Unset = UNSET,
-        to_email: str | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[SendEmailResult]:
-        """Send an email (raw response)."""
-        return await self._resource._send(
-            mailbox_uuid=mailbox_uuid,
-            to=to,
-            cc=cc,
-            bcc=bcc,
-            subject=subject,
-            body=body,
-            lead_uuid=lead_uuid,
-            template_uuid=template_uuid,
-            thread_uuid=thread_uuid,
-            in_reply_to_email_uuid=in_reply_to_email_uuid,
-            attachments=attachments,
-            sender_profile_uuid=sender_profile_uuid,
-            from_name=from_name,
-            from_email=from_email,
-            to_name=to_name,
-            to_email=to_email,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
+        self.get = resource._get
+        self.list = resource._list
+        self.send = resource._send

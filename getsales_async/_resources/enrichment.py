@@ -4,20 +4,20 @@
 
 from __future__ import annotations
 
-import builtins
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
-from getsales_async._config import MAX_PAGE_SIZE
-from getsales_async._generated.types import UNSET, Unset
-from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
+from getsales_async._arguments import (
     build_body,
     coerce_enum,
 )
+from getsales_async._config import MAX_PAGE_SIZE
+from getsales_async._generated.types import UNSET, Unset
+from getsales_async._pagination import AsyncPaginator
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.enrich_companies_response_200 import (
@@ -47,37 +47,32 @@ class EnrichmentResource(BaseResource):
     async def _enrich_companies(
         self,
         *,
-        uuids: builtins.list[str] | Unset = UNSET,
+        uuids: Sequence[str | UUID] | Unset = UNSET,
         filter: MassFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[EnrichCompaniesResponse200]:
-        from getsales_async._generated.api.enrichment import enrich_companies as _endpoint
-        from getsales_async._generated.models.enrich_companies_body import (
-            EnrichCompaniesBody as _body_model,
-        )
+        """Enrich companies (raw response)."""
+        from getsales_async._generated.models.enrich_companies_body import EnrichCompaniesBody
 
-        _body = build_body(_body_model, {"uuids": uuids, "filter": filter}, extra_body)
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="enrichCompanies",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["enrichCompanies"],
+            (),
+            {
+                "body": build_body(
+                    EnrichCompaniesBody, {"uuids": uuids, "filter": filter}, extra_body
+                )
+            },
+            request_options,
         )
 
     async def enrich_companies(
         self,
         *,
-        uuids: builtins.list[str] | Unset = UNSET,
+        uuids: Sequence[str | UUID] | Unset = UNSET,
         filter: MassFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> EnrichCompaniesResponse200:
         """Enrich companies
 
@@ -91,6 +86,7 @@ class EnrichmentResource(BaseResource):
         Credit system: Shares the same monthly credit pool as contact enrichment.
 
         ``PUT /leads/api/companies/advanced-enrichment`` (operation ``enrichCompanies``).
+        Repeated after an ambiguous failure: no (queues enrichment and spends credits per company).
         """
         return (
             await self._enrich_companies(
@@ -101,37 +97,28 @@ class EnrichmentResource(BaseResource):
     async def _enrich_leads(
         self,
         *,
-        uuids: builtins.list[str] | Unset = UNSET,
+        uuids: Sequence[str | UUID] | Unset = UNSET,
         filter: MassFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.enrichment import enrich_leads as _endpoint
-        from getsales_async._generated.models.enrich_leads_body import (
-            EnrichLeadsBody as _body_model,
-        )
+        """Enrich contacts (raw response)."""
+        from getsales_async._generated.models.enrich_leads_body import EnrichLeadsBody
 
-        _body = build_body(_body_model, {"uuids": uuids, "filter": filter}, extra_body)
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="enrichLeads",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["enrichLeads"],
+            (),
+            {"body": build_body(EnrichLeadsBody, {"uuids": uuids, "filter": filter}, extra_body)},
+            request_options,
         )
 
     async def enrich_leads(
         self,
         *,
-        uuids: builtins.list[str] | Unset = UNSET,
+        uuids: Sequence[str | UUID] | Unset = UNSET,
         filter: MassFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Enrich contacts
 
@@ -149,6 +136,7 @@ class EnrichmentResource(BaseResource):
         Credits are counted per calendar month. Check your remaining balance
 
         ``PUT /leads/api/leads/advanced-enrichment`` (operation ``enrichLeads``).
+        Repeated after an ambiguous failure: no (queues enrichment and spends credits per contact).
         """
         return (
             await self._enrich_leads(
@@ -160,34 +148,23 @@ class EnrichmentResource(BaseResource):
         self,
         id: int,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[EnrichmentQueueEntry]:
-        from getsales_async._generated.api.enrichment import get_enrichment_queue_entry as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(id)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getEnrichmentQueueEntry",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Get enrichment queue entry (raw response)."""
+        return await self._gs_send(_OPS["getEnrichmentQueueEntry"], (id,), {}, request_options)
 
     async def get_queue_entry(
         self,
         id: int,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> EnrichmentQueueEntry:
         """Get enrichment queue entry
 
         Retrieve a single enrichment queue entry by its ID. Use this to check the status of a specific enrichment task.
 
         ``GET /leads/api/enrichment-queue/{id}`` (operation ``getEnrichmentQueueEntry``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
         """
         return (await self._get_queue_entry(id, request_options=request_options)).parsed
 
@@ -195,32 +172,25 @@ class EnrichmentResource(BaseResource):
         self,
         *,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[EnrichmentQueueMetricsResponse200]:
-        from getsales_async._generated.api.enrichment import enrichment_queue_metrics as _endpoint
+        """Get enrichment metrics (raw response)."""
         from getsales_async._generated.models.enrichment_queue_metrics_body import (
-            EnrichmentQueueMetricsBody as _body_model,
+            EnrichmentQueueMetricsBody,
         )
 
-        _body = build_body(_body_model, {}, extra_body)
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="enrichmentQueueMetrics",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["enrichmentQueueMetrics"],
+            (),
+            {"body": build_body(EnrichmentQueueMetricsBody, {}, extra_body, optional=True)},
+            request_options,
         )
 
     async def get_queue_metrics(
         self,
         *,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> EnrichmentQueueMetricsResponse200:
         """Get enrichment metrics
 
@@ -232,6 +202,7 @@ class EnrichmentResource(BaseResource):
         returns this_month_count: 350, you have 650 enrichments remaining.
 
         ``POST /leads/api/enrichment-queue/metrics`` (operation ``enrichmentQueueMetrics``).
+        Repeated after an ambiguous failure: yes (read only (queue metrics)).
         """
         return (
             await self._get_queue_metrics(extra_body=extra_body, request_options=request_options)
@@ -244,27 +215,21 @@ class EnrichmentResource(BaseResource):
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[EnrichmentQueueEntryPage]:
-        from getsales_async._generated.api.enrichment import list_enrichment_queue as _endpoint
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        """List enrichment queue (raw response)."""
+        from getsales_async._generated.models.order_type import OrderType
 
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listEnrichmentQueue",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listEnrichmentQueue"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+            },
+            request_options,
         )
 
     def list_queue(
@@ -275,7 +240,7 @@ class EnrichmentResource(BaseResource):
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[EnrichmentQueueEntry, EnrichmentQueueEntryPage]:
         """List enrichment queue
 
@@ -286,33 +251,19 @@ class EnrichmentResource(BaseResource):
         LinkedIn account is handling it, and how many enrichment attempts have been made.
 
         ``GET /leads/api/enrichment-queue`` (operation ``listEnrichmentQueue``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[EnrichmentQueueEntryPage]:
-            return await self._list_queue(
-                order_field=order_field,
-                order_type=order_type,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="enrichment",
-            method="list_queue",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listEnrichmentQueue"],
+            self._list_queue,
+            {"order_field": order_field, "order_type": order_type},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
 
@@ -320,68 +271,8 @@ class EnrichmentResourceWithRawResponse:
     """`client.enrichment.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: EnrichmentResource) -> None:
-        self._resource = resource
-
-    async def enrich_companies(
-        self,
-        *,
-        uuids: builtins.list[str] | Unset = UNSET,
-        filter: MassFilter | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[EnrichCompaniesResponse200]:
-        """Enrich companies (raw response)."""
-        return await self._resource._enrich_companies(
-            uuids=uuids, filter=filter, extra_body=extra_body, request_options=request_options
-        )
-
-    async def enrich_leads(
-        self,
-        *,
-        uuids: builtins.list[str] | Unset = UNSET,
-        filter: MassFilter | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Enrich contacts (raw response)."""
-        return await self._resource._enrich_leads(
-            uuids=uuids, filter=filter, extra_body=extra_body, request_options=request_options
-        )
-
-    async def get_queue_entry(
-        self,
-        id: int,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[EnrichmentQueueEntry]:
-        """Get enrichment queue entry (raw response)."""
-        return await self._resource._get_queue_entry(id, request_options=request_options)
-
-    async def get_queue_metrics(
-        self,
-        *,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[EnrichmentQueueMetricsResponse200]:
-        """Get enrichment metrics (raw response)."""
-        return await self._resource._get_queue_metrics(
-            extra_body=extra_body, request_options=request_options
-        )
-
-    async def list_queue(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[EnrichmentQueueEntryPage]:
-        """List enrichment queue (raw response)."""
-        return await self._resource._list_queue(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            request_options=request_options,
-        )
+        self.enrich_companies = resource._enrich_companies
+        self.enrich_leads = resource._enrich_leads
+        self.get_queue_entry = resource._get_queue_entry
+        self.get_queue_metrics = resource._get_queue_metrics
+        self.list_queue = resource._list_queue

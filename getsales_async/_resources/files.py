@@ -7,16 +7,17 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
-from getsales_async._generated.types import UNSET, File, Unset
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
+from getsales_async._arguments import (
     build_body,
     coerce_enum,
     coerce_file,
 )
+from getsales_async._generated.types import UNSET, File, Unset
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.file_export import FileExport
@@ -47,26 +48,16 @@ class FilesResource(BaseResource):
         *,
         file_name: str,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[bytes]:
-        from getsales_async._generated.api.file_import_export import download_export as _endpoint
-        from getsales_async._generated.models.download_export_body import (
-            DownloadExportBody as _body_model,
-        )
+        """Download an exported file (raw response)."""
+        from getsales_async._generated.models.download_export_body import DownloadExportBody
 
-        _body = build_body(_body_model, {"file_name": file_name}, extra_body)
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="downloadExport",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=True,
-            accept="text/csv",
-            request_options=request_options,
+            _OPS["downloadExport"],
+            (),
+            {"body": build_body(DownloadExportBody, {"file_name": file_name}, extra_body)},
+            request_options,
         )
 
     async def download_export(
@@ -74,7 +65,7 @@ class FilesResource(BaseResource):
         *,
         file_name: str,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> bytes:
         """Download an exported file
 
@@ -83,6 +74,7 @@ class FilesResource(BaseResource):
         The export must have status: done and a non-null result.files array before you can download.
 
         ``POST /leads/api/file-exports/download`` (operation ``downloadExport``).
+        Repeated after an ambiguous failure: yes (read only (downloads a finished export file)).
         """
         return (
             await self._download_export(
@@ -95,25 +87,16 @@ class FilesResource(BaseResource):
         *,
         filter: MassFilter | Mapping[str, Any],
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[FileExport]:
-        from getsales_async._generated.api.file_import_export import export_companies as _endpoint
-        from getsales_async._generated.models.export_companies_body import (
-            ExportCompaniesBody as _body_model,
-        )
+        """Export companies to CSV (raw response)."""
+        from getsales_async._generated.models.export_companies_body import ExportCompaniesBody
 
-        _body = build_body(_body_model, {"filter": filter}, extra_body)
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="exportCompanies",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["exportCompanies"],
+            (),
+            {"body": build_body(ExportCompaniesBody, {"filter": filter}, extra_body)},
+            request_options,
         )
 
     async def export_companies(
@@ -121,13 +104,14 @@ class FilesResource(BaseResource):
         *,
         filter: MassFilter | Mapping[str, Any],
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> FileExport:
         """Export companies to CSV
 
         Starts an asynchronous CSV export of companies matching the given filter. Works the same as the contact export — runs in background batches, use download to retrieve the file when done.
 
         ``POST /leads/api/file-exports/companies`` (operation ``exportCompanies``).
+        Repeated after an ambiguous failure: no (starts an export job; a repeat starts a second one).
         """
         return (
             await self._export_companies(
@@ -140,25 +124,16 @@ class FilesResource(BaseResource):
         *,
         filter: MassFilter | Mapping[str, Any],
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[FileExport]:
-        from getsales_async._generated.api.file_import_export import export_leads as _endpoint
-        from getsales_async._generated.models.export_leads_body import (
-            ExportLeadsBody as _body_model,
-        )
+        """Export contacts to CSV (raw response)."""
+        from getsales_async._generated.models.export_leads_body import ExportLeadsBody
 
-        _body = build_body(_body_model, {"filter": filter}, extra_body)
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="exportLeads",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["exportLeads"],
+            (),
+            {"body": build_body(ExportLeadsBody, {"filter": filter}, extra_body)},
+            request_options,
         )
 
     async def export_leads(
@@ -166,7 +141,7 @@ class FilesResource(BaseResource):
         *,
         filter: MassFilter | Mapping[str, Any],
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> FileExport:
         """Export contacts to CSV
 
@@ -177,6 +152,7 @@ class FilesResource(BaseResource):
         The filter uses the same structure as the mass action filter — you can export all contacts, a specific list, contacts matching a search query, or a hand-picked set of UUIDs.
 
         ``POST /leads/api/file-exports/leads`` (operation ``exportLeads``).
+        Repeated after an ambiguous failure: no (starts an export job; a repeat starts a second one).
         """
         return (
             await self._export_leads(
@@ -186,40 +162,31 @@ class FilesResource(BaseResource):
 
     async def _import_companies(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         columns: ImportCompaniesFromFileBodyColumns | Mapping[str, Any],
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[FileImportJob]:
-        from getsales_async._generated.api.file_import_export import (
-            import_companies_from_file as _endpoint,
-        )
+        """Import companies from uploaded file (raw response)."""
         from getsales_async._generated.models.import_companies_from_file_body import (
-            ImportCompaniesFromFileBody as _body_model,
+            ImportCompaniesFromFileBody,
         )
 
-        _body = build_body(_body_model, {"columns": columns}, extra_body)
-        _kwargs = _endpoint._get_kwargs(uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="importCompaniesFromFile",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["importCompaniesFromFile"],
+            (uuid,),
+            {"body": build_body(ImportCompaniesFromFileBody, {"columns": columns}, extra_body)},
+            request_options,
         )
 
     async def import_companies(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         columns: ImportCompaniesFromFileBodyColumns | Mapping[str, Any],
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> FileImportJob:
         """Import companies from uploaded file
 
@@ -228,6 +195,7 @@ class FilesResource(BaseResource):
         Processing happens asynchronously in batches of 1,000 rows.
 
         ``POST /leads/api/file-imports/{uuid}/import-companies`` (operation ``importCompaniesFromFile``).
+        Repeated after an ambiguous failure: no (starts an import job; a repeat imports again).
         """
         return (
             await self._import_companies(
@@ -237,46 +205,41 @@ class FilesResource(BaseResource):
 
     async def _import_leads(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         columns: ImportLeadsFromFileBodyColumns | Mapping[str, Any],
-        list_uuid: str | Unset = UNSET,
+        list_uuid: str | UUID | Unset = UNSET,
         tags: builtins.list[str] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[FileImportJob]:
-        from getsales_async._generated.api.file_import_export import (
-            import_leads_from_file as _endpoint,
-        )
+        """Import contacts from uploaded file (raw response)."""
         from getsales_async._generated.models.import_leads_from_file_body import (
-            ImportLeadsFromFileBody as _body_model,
+            ImportLeadsFromFileBody,
         )
 
-        _body = build_body(
-            _body_model, {"columns": columns, "list_uuid": list_uuid, "tags": tags}, extra_body
-        )
-        _kwargs = _endpoint._get_kwargs(uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="importLeadsFromFile",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["importLeadsFromFile"],
+            (uuid,),
+            {
+                "body": build_body(
+                    ImportLeadsFromFileBody,
+                    {"columns": columns, "list_uuid": list_uuid, "tags": tags},
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def import_leads(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         columns: ImportLeadsFromFileBodyColumns | Mapping[str, Any],
-        list_uuid: str | Unset = UNSET,
+        list_uuid: str | UUID | Unset = UNSET,
         tags: builtins.list[str] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> FileImportJob:
         """Import contacts from uploaded file
 
@@ -287,6 +250,7 @@ class FilesResource(BaseResource):
         Processing happens asynchronously in batches of 1,000 rows. The returned object has status: in_progress — poll by UUID or use webhooks to track completion.
 
         ``POST /leads/api/file-imports/{uuid}/import-leads`` (operation ``importLeadsFromFile``).
+        Repeated after an ambiguous failure: no (starts an import job; a repeat imports again).
         """
         return (
             await self._import_leads(
@@ -305,29 +269,16 @@ class FilesResource(BaseResource):
         file: File | bytes,
         type: UploadCsvBodyType | Literal["csv_leads", "csv_accounts"],
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[FileImport]:
-        from getsales_async._generated.api.file_import_export import upload_csv as _endpoint
-        from getsales_async._generated.models.upload_csv_body import UploadCsvBody as _body_model
-        from getsales_async._generated.models.upload_csv_body_type import (
-            UploadCsvBodyType as _type_enum,
-        )
+        """Upload a CSV file (raw response)."""
+        from getsales_async._generated.models.upload_csv_body import UploadCsvBody
+        from getsales_async._generated.models.upload_csv_body_type import UploadCsvBodyType
 
-        _body = _body_model(file=coerce_file(file), type_=coerce_enum(_type_enum, type))
+        _body = UploadCsvBody(file=coerce_file(file), type_=coerce_enum(UploadCsvBodyType, type))
         if extra_body:
             _body.additional_properties.update(extra_body)
-        _kwargs = _endpoint._get_kwargs(body=_body)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="uploadCsv",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        return await self._gs_send(_OPS["uploadCsv"], (), {"body": _body}, request_options)
 
     async def upload_csv(
         self,
@@ -335,7 +286,7 @@ class FilesResource(BaseResource):
         file: File | bytes,
         type: UploadCsvBodyType | Literal["csv_leads", "csv_accounts"],
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> FileImport:
         """Upload a CSV file
 
@@ -353,6 +304,7 @@ class FilesResource(BaseResource):
         Max file size is 15 MB. The CSV is parsed with auto-detected delimiters (comma, semicolon, or pipe).
 
         ``POST /leads/api/file-imports/upload-csv`` (operation ``uploadCsv``).
+        Repeated after an ambiguous failure: no (uploads a file; a repeat creates a second upload).
         """
         return (
             await self._upload_csv(
@@ -365,86 +317,9 @@ class FilesResourceWithRawResponse:
     """`client.files.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: FilesResource) -> None:
-        self._resource = resource
-
-    async def download_export(
-        self,
-        *,
-        file_name: str,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[bytes]:
-        """Download an exported file (raw response)."""
-        return await self._resource._download_export(
-            file_name=file_name, extra_body=extra_body, request_options=request_options
-        )
-
-    async def export_companies(
-        self,
-        *,
-        filter: MassFilter | Mapping[str, Any],
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[FileExport]:
-        """Export companies to CSV (raw response)."""
-        return await self._resource._export_companies(
-            filter=filter, extra_body=extra_body, request_options=request_options
-        )
-
-    async def export_leads(
-        self,
-        *,
-        filter: MassFilter | Mapping[str, Any],
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[FileExport]:
-        """Export contacts to CSV (raw response)."""
-        return await self._resource._export_leads(
-            filter=filter, extra_body=extra_body, request_options=request_options
-        )
-
-    async def import_companies(
-        self,
-        uuid: str,
-        *,
-        columns: ImportCompaniesFromFileBodyColumns | Mapping[str, Any],
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[FileImportJob]:
-        """Import companies from uploaded file (raw response)."""
-        return await self._resource._import_companies(
-            uuid, columns=columns, extra_body=extra_body, request_options=request_options
-        )
-
-    async def import_leads(
-        self,
-        uuid: str,
-        *,
-        columns: ImportLeadsFromFileBodyColumns | Mapping[str, Any],
-        list_uuid: str | Unset = UNSET,
-        tags: builtins.list[str] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[FileImportJob]:
-        """Import contacts from uploaded file (raw response)."""
-        return await self._resource._import_leads(
-            uuid,
-            columns=columns,
-            list_uuid=list_uuid,
-            tags=tags,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def upload_csv(
-        self,
-        *,
-        file: File | bytes,
-        type: UploadCsvBodyType | Literal["csv_leads", "csv_accounts"],
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[FileImport]:
-        """Upload a CSV file (raw response)."""
-        return await self._resource._upload_csv(
-            file=file, type=type, extra_body=extra_body, request_options=request_options
-        )
+        self.download_export = resource._download_export
+        self.export_companies = resource._export_companies
+        self.export_leads = resource._export_leads
+        self.import_companies = resource._import_companies
+        self.import_leads = resource._import_leads
+        self.upload_csv = resource._upload_csv

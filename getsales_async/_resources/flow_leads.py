@@ -4,19 +4,19 @@
 
 from __future__ import annotations
 
-import builtins
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
+from getsales_async._arguments import (
+    build_body,
+)
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
 from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
-    build_body,
-)
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.add_new_lead_result import AddNewLeadResult
@@ -42,42 +42,41 @@ class FlowLeadsResource(BaseResource):
 
     async def _add(
         self,
-        flow_uuid: str,
-        lead_uuid: str,
+        flow_uuid: str | UUID,
+        lead_uuid: str | UUID,
         *,
         contact_source_id: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.flow_leads_automation_contacts import (
-            add_lead_to_flow as _endpoint,
-        )
-        from getsales_async._generated.models.add_lead_to_flow_body import (
-            AddLeadToFlowBody as _body_model,
-        )
+        """Add contact to flow (raw response)."""
+        from getsales_async._generated.models.add_lead_to_flow_body import AddLeadToFlowBody
 
-        _body = build_body(_body_model, {"contact_source_id": contact_source_id}, extra_body)
-        _kwargs = _endpoint._get_kwargs(flow_uuid, lead_uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="addLeadToFlow",
-            idempotent=False,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["addLeadToFlow"],
+            (
+                flow_uuid,
+                lead_uuid,
+            ),
+            {
+                "body": build_body(
+                    AddLeadToFlowBody,
+                    {"contact_source_id": contact_source_id},
+                    extra_body,
+                    optional=True,
+                )
+            },
+            request_options,
         )
 
     async def add(
         self,
-        flow_uuid: str,
-        lead_uuid: str,
+        flow_uuid: str | UUID,
+        lead_uuid: str | UUID,
         *,
         contact_source_id: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Add contact to flow
 
@@ -86,6 +85,7 @@ class FlowLeadsResource(BaseResource):
         The flow must be active (status: on) and the contact source must have at least one enabled sender profile.
 
         ``POST /flows/api/flows/{flow_uuid}/leads/{lead_uuid}`` (operation ``addLeadToFlow``).
+        Repeated after an ambiguous failure: no (enrols a contact in a flow (outreach starts)).
         """
         return (
             await self._add(
@@ -99,64 +99,55 @@ class FlowLeadsResource(BaseResource):
 
     async def _add_new(
         self,
-        flow_uuid: str,
+        flow_uuid: str | UUID,
         *,
         lead: CreateLeadFields | Mapping[str, Any],
-        list_uuid: str,
+        list_uuid: str | UUID,
         custom_fields: AddNewLeadToFlowBodyCustomFields | Mapping[str, Any] | Unset = UNSET,
         update_lead_if_exists: bool | Unset = UNSET,
         move_to_list: bool | Unset = UNSET,
         skip_if_lead_exists: bool | Unset = UNSET,
         flow_segment_id: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[AddNewLeadResult | None]:
-        from getsales_async._generated.api.flow_leads_automation_contacts import (
-            add_new_lead_to_flow as _endpoint,
-        )
-        from getsales_async._generated.models.add_new_lead_to_flow_body import (
-            AddNewLeadToFlowBody as _body_model,
-        )
+        """Create and add contact to flow (raw response)."""
+        from getsales_async._generated.models.add_new_lead_to_flow_body import AddNewLeadToFlowBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "lead": lead,
-                "list_uuid": list_uuid,
-                "custom_fields": custom_fields,
-                "update_lead_if_exists": update_lead_if_exists,
-                "move_to_list": move_to_list,
-                "skip_if_lead_exists": skip_if_lead_exists,
-                "flow_segment_id": flow_segment_id,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(flow_uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="addNewLeadToFlow",
-            idempotent=False,
-            expect_body=True,
-            nullable=True,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["addNewLeadToFlow"],
+            (flow_uuid,),
+            {
+                "body": build_body(
+                    AddNewLeadToFlowBody,
+                    {
+                        "lead": lead,
+                        "list_uuid": list_uuid,
+                        "custom_fields": custom_fields,
+                        "update_lead_if_exists": update_lead_if_exists,
+                        "move_to_list": move_to_list,
+                        "skip_if_lead_exists": skip_if_lead_exists,
+                        "flow_segment_id": flow_segment_id,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def add_new(
         self,
-        flow_uuid: str,
+        flow_uuid: str | UUID,
         *,
         lead: CreateLeadFields | Mapping[str, Any],
-        list_uuid: str,
+        list_uuid: str | UUID,
         custom_fields: AddNewLeadToFlowBodyCustomFields | Mapping[str, Any] | Unset = UNSET,
         update_lead_if_exists: bool | Unset = UNSET,
         move_to_list: bool | Unset = UNSET,
         skip_if_lead_exists: bool | Unset = UNSET,
         flow_segment_id: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AddNewLeadResult | None:
         """Create and add contact to flow
 
@@ -165,6 +156,7 @@ class FlowLeadsResource(BaseResource):
         If skip_if_lead_exists is true and the contact already exists (created more than 10 seconds ago), the operation is skipped and returns {"reason": "skipped"}.
 
         ``POST /flows/api/flows/{flow_uuid}/add-new-lead`` (operation ``addNewLeadToFlow``).
+        Repeated after an ambiguous failure: no (creates or updates a contact and enrols it in a flow (outreach starts)).
         """
         return (
             await self._add_new(
@@ -183,46 +175,36 @@ class FlowLeadsResource(BaseResource):
 
     async def _cancel(
         self,
-        lead_uuid: str,
+        lead_uuid: str | UUID,
         *,
-        flow_uuids: builtins.list[str],
+        flow_uuids: Sequence[str | UUID],
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.flow_leads_automation_contacts import (
-            cancel_flow_lead as _endpoint,
-        )
-        from getsales_async._generated.models.cancel_flow_lead_body import (
-            CancelFlowLeadBody as _body_model,
-        )
+        """Cancel contact from specific flows (raw response)."""
+        from getsales_async._generated.models.cancel_flow_lead_body import CancelFlowLeadBody
 
-        _body = build_body(_body_model, {"flow_uuids": flow_uuids}, extra_body)
-        _kwargs = _endpoint._get_kwargs(lead_uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="cancelFlowLead",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["cancelFlowLead"],
+            (lead_uuid,),
+            {"body": build_body(CancelFlowLeadBody, {"flow_uuids": flow_uuids}, extra_body)},
+            request_options,
         )
 
     async def cancel(
         self,
-        lead_uuid: str,
+        lead_uuid: str | UUID,
         *,
-        flow_uuids: builtins.list[str],
+        flow_uuids: Sequence[str | UUID],
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Cancel contact from specific flows
 
         Cancels a contact's enrollment in one or more specific flows. The contact's status is set to canceled and any pending tasks are stopped. Completed steps are not rolled back.
 
         ``PUT /flows/api/flows/leads/{lead_uuid}/cancel`` (operation ``cancelFlowLead``).
+        Repeated after an ambiguous failure: yes (sets one contact's enrolment in the given flows to canceled).
         """
         return (
             await self._cancel(
@@ -235,38 +217,25 @@ class FlowLeadsResource(BaseResource):
 
     async def _cancel_all(
         self,
-        lead_uuid: str,
+        lead_uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.flow_leads_automation_contacts import (
-            cancel_all_flow_leads as _endpoint,
-        )
-
-        _kwargs = _endpoint._get_kwargs(lead_uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="cancelAllFlowLeads",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Cancel contact from all flows (raw response)."""
+        return await self._gs_send(_OPS["cancelAllFlowLeads"], (lead_uuid,), {}, request_options)
 
     async def cancel_all(
         self,
-        lead_uuid: str,
+        lead_uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Cancel contact from all flows
 
         Cancels a contact's enrollment in all active flows. Useful when a contact replies or opts out and should be removed from all running campaigns.
 
         ``PUT /flows/api/flows/leads/{lead_uuid}/cancel-all`` (operation ``cancelAllFlowLeads``).
+        Repeated after an ambiguous failure: yes (cancels one contact's active enrolments; a repeat finds none active).
         """
         return (await self._cancel_all(lead_uuid, request_options=request_options)).parsed
 
@@ -279,37 +248,28 @@ class FlowLeadsResource(BaseResource):
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: FlowLeadSearchFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[FlowLeadPage]:
-        from getsales_async._generated.api.flow_leads_automation_contacts import (
-            list_flow_leads as _endpoint,
-        )
-        from getsales_async._generated.models.list_flow_leads_body import (
-            ListFlowLeadsBody as _body_model,
-        )
+        """List flow contacts (raw response)."""
+        from getsales_async._generated.models.list_flow_leads_body import ListFlowLeadsBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "limit": limit,
-                "offset": offset,
-                "order_field": order_field,
-                "order_type": order_type,
-                "filter": filter,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listFlowLeads",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listFlowLeads"],
+            (),
+            {
+                "body": build_body(
+                    ListFlowLeadsBody,
+                    {
+                        "limit": limit,
+                        "offset": offset,
+                        "order_field": order_field,
+                        "order_type": order_type,
+                        "filter": filter,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     def list(
@@ -322,80 +282,54 @@ class FlowLeadsResource(BaseResource):
         start_offset: int = 0,
         concurrency: int = 1,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[FlowLead, FlowLeadPage]:
         """List flow contacts
 
         Returns contacts enrolled in flows. Filter by flow_uuid to see contacts in a specific flow, by status to find active, finished, or failed contacts, or by sender_profile_uuid to see contacts assigned to a specific sender.
 
         ``POST /flows/api/flows-leads/list`` (operation ``listFlowLeads``).
+        Repeated after an ambiguous failure: yes (read only (POST carries the filter)).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-            "filter": filter,
-            "extra_body": extra_body,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[FlowLeadPage]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                filter=filter,
-                limit=_limit,
-                offset=_offset,
-                extra_body=extra_body,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="flow_leads",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listFlowLeads"],
+            self._list,
+            {
+                "order_field": order_field,
+                "order_type": order_type,
+                "filter": filter,
+                "extra_body": extra_body,
+            },
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _remove(
         self,
-        lead_uuid: str,
+        lead_uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.flow_leads_automation_contacts import (
-            remove_flow_lead as _endpoint,
-        )
-
-        _kwargs = _endpoint._get_kwargs(lead_uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="removeFlowLead",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Remove contact flow history (raw response)."""
+        return await self._gs_send(_OPS["removeFlowLead"], (lead_uuid,), {}, request_options)
 
     async def remove(
         self,
-        lead_uuid: str,
+        lead_uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Remove contact flow history
 
         Deletes all flow lead records for a contact. This removes the contact's history across all flows (up to 100 records).
 
         ``DELETE /flows/api/flows/leads/{lead_uuid}`` (operation ``removeFlowLead``).
+        Repeated after an ambiguous failure: yes (removes one contact from one flow).
         """
         return (await self._remove(lead_uuid, request_options=request_options)).parsed
 
@@ -404,103 +338,9 @@ class FlowLeadsResourceWithRawResponse:
     """`client.flow_leads.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: FlowLeadsResource) -> None:
-        self._resource = resource
-
-    async def add(
-        self,
-        flow_uuid: str,
-        lead_uuid: str,
-        *,
-        contact_source_id: int | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Add contact to flow (raw response)."""
-        return await self._resource._add(
-            flow_uuid,
-            lead_uuid,
-            contact_source_id=contact_source_id,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def add_new(
-        self,
-        flow_uuid: str,
-        *,
-        lead: CreateLeadFields | Mapping[str, Any],
-        list_uuid: str,
-        custom_fields: AddNewLeadToFlowBodyCustomFields | Mapping[str, Any] | Unset = UNSET,
-        update_lead_if_exists: bool | Unset = UNSET,
-        move_to_list: bool | Unset = UNSET,
-        skip_if_lead_exists: bool | Unset = UNSET,
-        flow_segment_id: int | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[AddNewLeadResult | None]:
-        """Create and add contact to flow (raw response)."""
-        return await self._resource._add_new(
-            flow_uuid,
-            lead=lead,
-            list_uuid=list_uuid,
-            custom_fields=custom_fields,
-            update_lead_if_exists=update_lead_if_exists,
-            move_to_list=move_to_list,
-            skip_if_lead_exists=skip_if_lead_exists,
-            flow_segment_id=flow_segment_id,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def cancel(
-        self,
-        lead_uuid: str,
-        *,
-        flow_uuids: builtins.list[str],
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Cancel contact from specific flows (raw response)."""
-        return await self._resource._cancel(
-            lead_uuid, flow_uuids=flow_uuids, extra_body=extra_body, request_options=request_options
-        )
-
-    async def cancel_all(
-        self,
-        lead_uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Cancel contact from all flows (raw response)."""
-        return await self._resource._cancel_all(lead_uuid, request_options=request_options)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        filter: FlowLeadSearchFilter | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[FlowLeadPage]:
-        """List flow contacts (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            filter=filter,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def remove(
-        self,
-        lead_uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Remove contact flow history (raw response)."""
-        return await self._resource._remove(lead_uuid, request_options=request_options)
+        self.add = resource._add
+        self.add_new = resource._add_new
+        self.cancel = resource._cancel
+        self.cancel_all = resource._cancel_all
+        self.list = resource._list
+        self.remove = resource._remove

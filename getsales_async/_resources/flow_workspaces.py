@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
-from getsales_async._config import MAX_PAGE_SIZE
-from getsales_async._generated.types import UNSET, Unset
-from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
+from getsales_async._arguments import (
     build_body,
     coerce_enum,
 )
+from getsales_async._config import MAX_PAGE_SIZE
+from getsales_async._generated.types import UNSET, Unset
+from getsales_async._pagination import AsyncPaginator
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.flow_workspace import FlowWorkspace
@@ -40,28 +41,22 @@ class FlowWorkspacesResource(BaseResource):
         name: str,
         order: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[FlowWorkspace]:
-        from getsales_async._generated.api.flow_workspaces_automation_folders import (
-            create_flow_workspace as _endpoint,
-        )
+        """Create a flow workspace (raw response)."""
         from getsales_async._generated.models.create_flow_workspace_body import (
-            CreateFlowWorkspaceBody as _body_model,
+            CreateFlowWorkspaceBody,
         )
 
-        _body = build_body(_body_model, {"name": name, "order": order}, extra_body)
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="createFlowWorkspace",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            declared_status=201,
-            request_options=request_options,
+            _OPS["createFlowWorkspace"],
+            (),
+            {
+                "body": build_body(
+                    CreateFlowWorkspaceBody, {"name": name, "order": order}, extra_body
+                )
+            },
+            request_options,
         )
 
     async def create(
@@ -70,13 +65,14 @@ class FlowWorkspacesResource(BaseResource):
         name: str,
         order: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> FlowWorkspace:
         """Create a flow workspace
 
         Creates a new flow workspace (automation folder). Workspace names must be unique within the team.
 
         ``POST /flows/api/flow-workspaces`` (operation ``createFlowWorkspace``).
+        Repeated after an ambiguous failure: no (creates a workspace; a repeat fails on the taken name or creates another).
         """
         return (
             await self._create(
@@ -86,38 +82,25 @@ class FlowWorkspacesResource(BaseResource):
 
     async def _delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.flow_workspaces_automation_folders import (
-            delete_flow_workspace as _endpoint,
-        )
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="deleteFlowWorkspace",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Delete a flow workspace (raw response)."""
+        return await self._gs_send(_OPS["deleteFlowWorkspace"], (uuid,), {}, request_options)
 
     async def delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Delete a flow workspace
 
         Deletes a workspace. All flows inside the workspace are archived (not deleted) — their flow_workspace_uuid is cleared and their status is set to archived.
 
         ``DELETE /flows/api/flow-workspaces/{uuid}`` (operation ``deleteFlowWorkspace``).
+        Repeated after an ambiguous failure: yes (deletes one workspace).
         """
         return (await self._delete(uuid, request_options=request_options)).parsed
 
@@ -128,29 +111,21 @@ class FlowWorkspacesResource(BaseResource):
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[FlowWorkspacePage]:
-        from getsales_async._generated.api.flow_workspaces_automation_folders import (
-            list_flow_workspaces as _endpoint,
-        )
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        """List flow workspaces (raw response)."""
+        from getsales_async._generated.models.order_type import OrderType
 
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listFlowWorkspaces",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listFlowWorkspaces"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+            },
+            request_options,
         )
 
     def list(
@@ -161,86 +136,68 @@ class FlowWorkspacesResource(BaseResource):
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[FlowWorkspace, FlowWorkspacePage]:
         """List flow workspaces
 
         Returns all flow workspaces (automation folders) for the current team. Workspaces let you organise flows into logical groups such as quarterly campaigns, product lines, or team ownership.
 
         ``GET /flows/api/flow-workspaces`` (operation ``listFlowWorkspaces``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[FlowWorkspacePage]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="flow_workspaces",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listFlowWorkspaces"],
+            self._list,
+            {"order_field": order_field, "order_type": order_type},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str | Unset = UNSET,
         order: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[FlowWorkspace]:
-        from getsales_async._generated.api.flow_workspaces_automation_folders import (
-            update_flow_workspace as _endpoint,
-        )
+        """Update a flow workspace (raw response)."""
         from getsales_async._generated.models.update_flow_workspace_body import (
-            UpdateFlowWorkspaceBody as _body_model,
+            UpdateFlowWorkspaceBody,
         )
 
-        _body = build_body(_body_model, {"name": name, "order": order}, extra_body)
-        _kwargs = _endpoint._get_kwargs(uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="updateFlowWorkspace",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["updateFlowWorkspace"],
+            (uuid,),
+            {
+                "body": build_body(
+                    UpdateFlowWorkspaceBody, {"name": name, "order": order}, extra_body
+                )
+            },
+            request_options,
         )
 
     async def update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str | Unset = UNSET,
         order: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> FlowWorkspace:
         """Update a flow workspace
 
         Updates a workspace name or display order.
 
         ``PUT /flows/api/flow-workspaces/{uuid}`` (operation ``updateFlowWorkspace``).
+        Repeated after an ambiguous failure: yes (renames one workspace).
         """
         return (
             await self._update(
@@ -253,58 +210,7 @@ class FlowWorkspacesResourceWithRawResponse:
     """`client.flow_workspaces.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: FlowWorkspacesResource) -> None:
-        self._resource = resource
-
-    async def create(
-        self,
-        *,
-        name: str,
-        order: int | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[FlowWorkspace]:
-        """Create a flow workspace (raw response)."""
-        return await self._resource._create(
-            name=name, order=order, extra_body=extra_body, request_options=request_options
-        )
-
-    async def delete(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Delete a flow workspace (raw response)."""
-        return await self._resource._delete(uuid, request_options=request_options)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[FlowWorkspacePage]:
-        """List flow workspaces (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            request_options=request_options,
-        )
-
-    async def update(
-        self,
-        uuid: str,
-        *,
-        name: str | Unset = UNSET,
-        order: int | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[FlowWorkspace]:
-        """Update a flow workspace (raw response)."""
-        return await self._resource._update(
-            uuid, name=name, order=order, extra_body=extra_body, request_options=request_options
-        )
+        self.create = resource._create
+        self.delete = resource._delete
+        self.list = resource._list
+        self.update = resource._update

@@ -7,18 +7,19 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
+from getsales_async._arguments import (
+    build_body,
+    coerce_enum,
+    coerce_filter,
+)
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
 from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
-    build_body,
-    coerce_enum,
-    coerce_model,
-)
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     import datetime
@@ -59,36 +60,25 @@ class FlowsResource(BaseResource):
 
     async def _archive(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Flow]:
-        from getsales_async._generated.api.flows_automations import archive_flow as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="archiveFlow",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Archive a flow (raw response)."""
+        return await self._gs_send(_OPS["archiveFlow"], (uuid,), {}, request_options)
 
     async def archive(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Flow:
         """Archive a flow
 
         Archives a flow, hiding it from the default flow list. All active contacts in the flow are cancelled in the background. To restore an archived flow, use the unarchive endpoint.
 
         ``PUT /flows/api/flows/{uuid}/archive`` (operation ``archiveFlow``).
+        Repeated after an ambiguous failure: yes (archives one flow; a repeat finds it archived).
         """
         return (await self._archive(uuid, request_options=request_options)).parsed
 
@@ -101,38 +91,32 @@ class FlowsResource(BaseResource):
         description: str | Unset | None = UNSET,
         priority: int | Unset = UNSET,
         is_public: bool | Unset = UNSET,
-        flow_workspace_uuid: str | Unset | None = UNSET,
+        flow_workspace_uuid: str | UUID | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Flow]:
-        from getsales_async._generated.api.flows_automations import create_flow as _endpoint
-        from getsales_async._generated.models.create_flow_body import CreateFlowBody as _body_model
+        """Create a flow (automation) (raw response)."""
+        from getsales_async._generated.models.create_flow_body import CreateFlowBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "name": name,
-                "use_sender_schedule": use_sender_schedule,
-                "schedule": schedule,
-                "description": description,
-                "priority": priority,
-                "is_public": is_public,
-                "flow_workspace_uuid": flow_workspace_uuid,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="createFlow",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            declared_status=201,
-            request_options=request_options,
+            _OPS["createFlow"],
+            (),
+            {
+                "body": build_body(
+                    CreateFlowBody,
+                    {
+                        "name": name,
+                        "use_sender_schedule": use_sender_schedule,
+                        "schedule": schedule,
+                        "description": description,
+                        "priority": priority,
+                        "is_public": is_public,
+                        "flow_workspace_uuid": flow_workspace_uuid,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def create(
@@ -144,9 +128,9 @@ class FlowsResource(BaseResource):
         description: str | Unset | None = UNSET,
         priority: int | Unset = UNSET,
         is_public: bool | Unset = UNSET,
-        flow_workspace_uuid: str | Unset | None = UNSET,
+        flow_workspace_uuid: str | UUID | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Flow:
         """Create a flow (automation)
 
@@ -155,6 +139,7 @@ class FlowsResource(BaseResource):
         The schedule defines when the flow is allowed to execute actions. Each timeblock specifies a day of week (0=Sunday, 6=Saturday) and a time window in minutes from midnight (e.g. 540=9:00 AM, 1020=5:00 PM).
 
         ``POST /flows/api/flows`` (operation ``createFlow``).
+        Repeated after an ambiguous failure: no (creates a flow; a repeat creates a second one).
         """
         return (
             await self._create(
@@ -172,50 +157,43 @@ class FlowsResource(BaseResource):
 
     async def _create_version(
         self,
-        flow_uuid: str,
+        flow_uuid: str | UUID,
         *,
         nodes: Sequence[FlowNodeInput | Mapping[str, Any]],
         contact_sources: Sequence[ContactSourceParam | Mapping[str, Any]],
         first_common_node_id: int | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.flows_automations import create_flow_version as _endpoint
-        from getsales_async._generated.models.create_flow_version_body import (
-            CreateFlowVersionBody as _body_model,
-        )
+        """Create flow version (save node tree) (raw response)."""
+        from getsales_async._generated.models.create_flow_version_body import CreateFlowVersionBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "nodes": nodes,
-                "contact_sources": contact_sources,
-                "first_common_node_id": first_common_node_id,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(flow_uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="createFlowVersion",
-            idempotent=False,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["createFlowVersion"],
+            (flow_uuid,),
+            {
+                "body": build_body(
+                    CreateFlowVersionBody,
+                    {
+                        "nodes": nodes,
+                        "contact_sources": contact_sources,
+                        "first_common_node_id": first_common_node_id,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def create_version(
         self,
-        flow_uuid: str,
+        flow_uuid: str | UUID,
         *,
         nodes: Sequence[FlowNodeInput | Mapping[str, Any]],
         contact_sources: Sequence[ContactSourceParam | Mapping[str, Any]],
         first_common_node_id: int | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Create flow version (save node tree)
 
@@ -228,6 +206,7 @@ class FlowsResource(BaseResource):
         See the Node Type Reference below for all 40+ node types and their payloads.
 
         ``POST /flows/api/flows/{flow_uuid}/flow-versions`` (operation ``createFlowVersion``).
+        Repeated after an ambiguous failure: no (saves a new flow version that becomes active; a repeat saves another).
         """
         return (
             await self._create_version(
@@ -242,147 +221,106 @@ class FlowsResource(BaseResource):
 
     async def _delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.flows_automations import delete_flow as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="deleteFlow",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Delete a flow (raw response)."""
+        return await self._gs_send(_OPS["deleteFlow"], (uuid,), {}, request_options)
 
     async def delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Delete a flow
 
         Soft-deletes a flow. All contacts currently in the flow are cancelled with reason "Automation cancelled because it was deleted". This action cannot be undone via the API.
 
         ``DELETE /flows/api/flows/{uuid}`` (operation ``deleteFlow``).
+        Repeated after an ambiguous failure: yes (deletes one flow).
         """
         return (await self._delete(uuid, request_options=request_options)).parsed
 
     async def _delete_version(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.flows_automations import delete_flow_version as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="deleteFlowVersion",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Delete flow version (raw response)."""
+        return await self._gs_send(_OPS["deleteFlowVersion"], (uuid,), {}, request_options)
 
     async def delete_version(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Delete flow version
 
         Permanently delete a flow version. Cannot delete the currently active version of a running flow.
 
         ``DELETE /flows/api/flow-versions/{uuid}`` (operation ``deleteFlowVersion``).
+        Repeated after an ambiguous failure: yes (deletes one flow version).
         """
         return (await self._delete_version(uuid, request_options=request_options)).parsed
 
     async def _get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Flow]:
-        from getsales_async._generated.api.flows_automations import get_flow as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getFlow",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Get flow details (raw response)."""
+        return await self._gs_send(_OPS["getFlow"], (uuid,), {}, request_options)
 
     async def get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Flow:
         """Get flow details
 
         Retrieves a single flow by UUID, including its schedule configuration and current status.
 
         ``GET /flows/api/flows/{uuid}`` (operation ``getFlow``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
         """
         return (await self._get(uuid, request_options=request_options)).parsed
 
     async def _get_metrics(
         self,
         *,
-        uuids: builtins.list[str],
+        uuids: Sequence[str | UUID],
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[GetFlowMetricsResponse200]:
-        from getsales_async._generated.api.flows_automations import get_flow_metrics as _endpoint
-        from getsales_async._generated.models.get_flow_metrics_body import (
-            GetFlowMetricsBody as _body_model,
-        )
+        """Get flow metrics (raw response)."""
+        from getsales_async._generated.models.get_flow_metrics_body import GetFlowMetricsBody
 
-        _body = build_body(_body_model, {"uuids": uuids}, extra_body)
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getFlowMetrics",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["getFlowMetrics"],
+            (),
+            {"body": build_body(GetFlowMetricsBody, {"uuids": uuids}, extra_body)},
+            request_options,
         )
 
     async def get_metrics(
         self,
         *,
-        uuids: builtins.list[str],
+        uuids: Sequence[str | UUID],
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> GetFlowMetricsResponse200:
         """Get flow metrics
 
         Returns aggregate metrics for one or more flows — total contacts, in-progress count, finished count, and failed count.
 
         ``POST /flows/api/flows/metrics`` (operation ``getFlowMetrics``).
+        Repeated after an ambiguous failure: yes (read only (metrics by flow)).
         """
         return (
             await self._get_metrics(
@@ -392,48 +330,44 @@ class FlowsResource(BaseResource):
 
     async def _get_node_statistics(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         node_ids: builtins.list[int],
         filter: GetFlowNodeStatisticsBodyFilter | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[GetFlowNodeStatisticsResponse200]:
-        from getsales_async._generated.api.flows_automations import (
-            get_flow_node_statistics as _endpoint,
-        )
+        """Get flow node statistics (raw response)."""
         from getsales_async._generated.models.get_flow_node_statistics_body import (
-            GetFlowNodeStatisticsBody as _body_model,
+            GetFlowNodeStatisticsBody,
         )
 
-        _body = build_body(_body_model, {"node_ids": node_ids, "filter": filter}, extra_body)
-        _kwargs = _endpoint._get_kwargs(uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getFlowNodeStatistics",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["getFlowNodeStatistics"],
+            (uuid,),
+            {
+                "body": build_body(
+                    GetFlowNodeStatisticsBody, {"node_ids": node_ids, "filter": filter}, extra_body
+                )
+            },
+            request_options,
         )
 
     async def get_node_statistics(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         node_ids: builtins.list[int],
         filter: GetFlowNodeStatisticsBodyFilter | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> GetFlowNodeStatisticsResponse200:
         """Get flow node statistics
 
         Returns per-node statistics for a flow — how many contacts are at each node, conversion metrics (accepted, replied, opened, clicked, bounced), and branch distribution for condition nodes.
 
         ``POST /flows/api/flows/{uuid}/statistics/nodes`` (operation ``getFlowNodeStatistics``).
+        Repeated after an ambiguous failure: yes (read only (statistics of one flow's nodes)).
         """
         return (
             await self._get_node_statistics(
@@ -447,36 +381,25 @@ class FlowsResource(BaseResource):
 
     async def _get_version(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[FlowVersion]:
-        from getsales_async._generated.api.flows_automations import get_flow_version as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getFlowVersion",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Get flow version details (raw response)."""
+        return await self._gs_send(_OPS["getFlowVersion"], (uuid,), {}, request_options)
 
     async def get_version(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> FlowVersion:
         """Get flow version details
 
         Returns a specific flow version with the full node tree, contact sources, and connection graph.
 
         ``GET /flows/api/flow-versions/{uuid}`` (operation ``getFlowVersion``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
         """
         return (await self._get_version(uuid, request_options=request_options)).parsed
 
@@ -488,32 +411,23 @@ class FlowsResource(BaseResource):
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListFlowsFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[FlowPage]:
-        from getsales_async._generated.api.flows_automations import list_flows as _endpoint
-        from getsales_async._generated.models.list_flows_filter import (
-            ListFlowsFilter as _filter_model,
-        )
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        """List flows (automations) (raw response)."""
+        from getsales_async._generated.models.list_flows_filter import ListFlowsFilter
+        from getsales_async._generated.models.order_type import OrderType
 
-        _filter_value = coerce_model(_filter_model, filter)
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-            filter_=_filter_value,
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listFlows",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listFlows"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+                "filter_": coerce_filter(ListFlowsFilter, filter, name="filter"),
+            },
+            request_options,
         )
 
     def list(
@@ -525,7 +439,7 @@ class FlowsResource(BaseResource):
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[Flow, FlowPage]:
         """List flows (automations)
 
@@ -534,142 +448,91 @@ class FlowsResource(BaseResource):
         Filter by status to see only active, paused, or draft flows. Filter by flow_workspace_uuid to list flows in a specific campaign folder.
 
         ``GET /flows/api/flows`` (operation ``listFlows``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-            "filter": filter,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[FlowPage]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                filter=filter,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="flows",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listFlows"],
+            self._list,
+            {"order_field": order_field, "order_type": order_type, "filter": filter},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _list_versions(
         self,
-        flow_uuid: str,
+        flow_uuid: str | UUID,
         *,
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[builtins.list[FlowVersion]]:
-        from getsales_async._generated.api.flows_automations import list_flow_versions as _endpoint
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        """List flow versions (raw response)."""
+        from getsales_async._generated.models.order_type import OrderType
 
-        _kwargs = _endpoint._get_kwargs(
-            flow_uuid,
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listFlowVersions",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listFlowVersions"],
+            (flow_uuid,),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+            },
+            request_options,
         )
 
     def list_versions(
         self,
-        flow_uuid: str,
+        flow_uuid: str | UUID,
         *,
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[FlowVersion, builtins.list[FlowVersion]]:
         """List flow versions
 
         Returns all saved versions of a flow. Each version contains the complete node tree (steps), contact sources (entry points), and connection graph. The most recent version is the active one.
 
         ``GET /flows/api/flows/{flow_uuid}/flow-versions`` (operation ``listFlowVersions``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "flow_uuid": flow_uuid,
-            "order_field": order_field,
-            "order_type": order_type,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[builtins.list[FlowVersion]]:
-            return await self._list_versions(
-                flow_uuid,
-                order_field=order_field,
-                order_type=order_type,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="flows",
-            method="list_versions",
-            page_kind="list",
-            arguments=_arguments,
+            _OPS["listFlowVersions"],
+            self._list_versions,
+            {"flow_uuid": flow_uuid, "order_field": order_field, "order_type": order_type},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _start(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Flow]:
-        from getsales_async._generated.api.flows_automations import start_flow as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="startFlow",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Start a flow (raw response)."""
+        return await self._gs_send(_OPS["startFlow"], (uuid,), {}, request_options)
 
     async def start(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Flow:
         """Start a flow
 
@@ -678,47 +541,37 @@ class FlowsResource(BaseResource):
         Status transitions: draft → on, off → on. Cannot start an archived flow — unarchive it first.
 
         ``PUT /flows/api/flows/{uuid}/start`` (operation ``startFlow``).
+        Repeated after an ambiguous failure: yes (sets one flow's status to on).
         """
         return (await self._start(uuid, request_options=request_options)).parsed
 
     async def _stop(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Flow]:
-        from getsales_async._generated.api.flows_automations import stop_flow as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="stopFlow",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Stop (pause) a flow (raw response)."""
+        return await self._gs_send(_OPS["stopFlow"], (uuid,), {}, request_options)
 
     async def stop(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Flow:
         """Stop (pause) a flow
 
         Pauses a running flow, changing its status to off. Contacts currently in progress will finish their current step, but no new steps will be started. Use start to resume.
 
         ``PUT /flows/api/flows/{uuid}/stop`` (operation ``stopFlow``).
+        Repeated after an ambiguous failure: yes (sets one flow's status to off).
         """
         return (await self._stop(uuid, request_options=request_options)).parsed
 
     async def _update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str | Unset = UNSET,
         description: str | Unset | None = UNSET,
@@ -726,42 +579,37 @@ class FlowsResource(BaseResource):
         schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         priority: int | Unset = UNSET,
         is_public: bool | Unset = UNSET,
-        flow_workspace_uuid: str | Unset | None = UNSET,
+        flow_workspace_uuid: str | UUID | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Flow]:
-        from getsales_async._generated.api.flows_automations import update_flow as _endpoint
-        from getsales_async._generated.models.flow_input import FlowInput as _body_model
+        """Update a flow (raw response)."""
+        from getsales_async._generated.models.flow_input import FlowInput
 
-        _body = build_body(
-            _body_model,
-            {
-                "name": name,
-                "description": description,
-                "use_sender_schedule": use_sender_schedule,
-                "schedule": schedule,
-                "priority": priority,
-                "is_public": is_public,
-                "flow_workspace_uuid": flow_workspace_uuid,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="updateFlow",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["updateFlow"],
+            (uuid,),
+            {
+                "body": build_body(
+                    FlowInput,
+                    {
+                        "name": name,
+                        "description": description,
+                        "use_sender_schedule": use_sender_schedule,
+                        "schedule": schedule,
+                        "priority": priority,
+                        "is_public": is_public,
+                        "flow_workspace_uuid": flow_workspace_uuid,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str | Unset = UNSET,
         description: str | Unset | None = UNSET,
@@ -769,15 +617,16 @@ class FlowsResource(BaseResource):
         schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         priority: int | Unset = UNSET,
         is_public: bool | Unset = UNSET,
-        flow_workspace_uuid: str | Unset | None = UNSET,
+        flow_workspace_uuid: str | UUID | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Flow:
         """Update a flow
 
         Updates flow properties such as name, description, schedule, priority, or workspace assignment. To change the flow status, use the dedicated start, stop, or archive endpoints.
 
         ``PUT /flows/api/flows/{uuid}`` (operation ``updateFlow``).
+        Repeated after an ambiguous failure: yes (sets the given fields of one flow).
         """
         return (
             await self._update(
@@ -801,27 +650,24 @@ class FlowsResource(BaseResource):
         type: str | Unset = UNSET,
         options: ValidateContactSourceBodyOptions | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.flows_automations import (
-            validate_contact_source as _endpoint,
-        )
+        """Validate a contact source (raw response)."""
         from getsales_async._generated.models.validate_contact_source_body import (
-            ValidateContactSourceBody as _body_model,
+            ValidateContactSourceBody,
         )
 
-        _body = build_body(_body_model, {"id": id, "type": type, "options": options}, extra_body)
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="validateContactSource",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["validateContactSource"],
+            (),
+            {
+                "body": build_body(
+                    ValidateContactSourceBody,
+                    {"id": id, "type": type, "options": options},
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def validate_contact_source(
@@ -831,13 +677,14 @@ class FlowsResource(BaseResource):
         type: str | Unset = UNSET,
         options: ValidateContactSourceBodyOptions | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Validate a contact source
 
         Validate a contact source configuration (sender profiles, rotation strategy, limits) before saving.
 
         ``POST /flows/api/flow-versions/validate-contact-source`` (operation ``validateContactSource``).
+        Repeated after an ambiguous failure: yes (read only (validates a contact source, saves nothing)).
         """
         return (
             await self._validate_contact_source(
@@ -862,37 +709,32 @@ class FlowsResource(BaseResource):
         created_at: datetime.datetime | Unset | None = UNSET,
         updated_at: datetime.datetime | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.flows_automations import validate_flow_node as _endpoint
-        from getsales_async._generated.models.flow_node_input import FlowNodeInput as _body_model
+        """Validate a flow node (raw response)."""
+        from getsales_async._generated.models.flow_node_input import FlowNodeInput
 
-        _body = build_body(
-            _body_model,
-            {
-                "id": id,
-                "type": type,
-                "before": before,
-                "after": after,
-                "automation": automation,
-                "payload": payload,
-                "delay_in_seconds": delay_in_seconds,
-                "created_at": created_at,
-                "updated_at": updated_at,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="validateFlowNode",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["validateFlowNode"],
+            (),
+            {
+                "body": build_body(
+                    FlowNodeInput,
+                    {
+                        "id": id,
+                        "type": type,
+                        "before": before,
+                        "after": after,
+                        "automation": automation,
+                        "payload": payload,
+                        "delay_in_seconds": delay_in_seconds,
+                        "created_at": created_at,
+                        "updated_at": updated_at,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def validate_node(
@@ -908,13 +750,14 @@ class FlowsResource(BaseResource):
         created_at: datetime.datetime | Unset | None = UNSET,
         updated_at: datetime.datetime | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Validate a flow node
 
         Validate a single node's type and payload before saving the full flow version. Useful for real-time validation in flow builders.
 
         ``POST /flows/api/flow-versions/validate-node`` (operation ``validateFlowNode``).
+        Repeated after an ambiguous failure: yes (read only (validates a node, saves nothing)).
         """
         return (
             await self._validate_node(
@@ -937,259 +780,19 @@ class FlowsResourceWithRawResponse:
     """`client.flows.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: FlowsResource) -> None:
-        self._resource = resource
-
-    async def archive(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Flow]:
-        """Archive a flow (raw response)."""
-        return await self._resource._archive(uuid, request_options=request_options)
-
-    async def create(
-        self,
-        *,
-        name: str,
-        use_sender_schedule: bool,
-        schedule: ScheduleParam | Mapping[str, Any],
-        description: str | Unset | None = UNSET,
-        priority: int | Unset = UNSET,
-        is_public: bool | Unset = UNSET,
-        flow_workspace_uuid: str | Unset | None = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Flow]:
-        """Create a flow (automation) (raw response)."""
-        return await self._resource._create(
-            name=name,
-            use_sender_schedule=use_sender_schedule,
-            schedule=schedule,
-            description=description,
-            priority=priority,
-            is_public=is_public,
-            flow_workspace_uuid=flow_workspace_uuid,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def create_version(
-        self,
-        flow_uuid: str,
-        *,
-        nodes: Sequence[FlowNodeInput | Mapping[str, Any]],
-        contact_sources: Sequence[ContactSourceParam | Mapping[str, Any]],
-        first_common_node_id: int | Unset | None = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Create flow version (save node tree) (raw response)."""
-        return await self._resource._create_version(
-            flow_uuid,
-            nodes=nodes,
-            contact_sources=contact_sources,
-            first_common_node_id=first_common_node_id,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def delete(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Delete a flow (raw response)."""
-        return await self._resource._delete(uuid, request_options=request_options)
-
-    async def delete_version(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Delete flow version (raw response)."""
-        return await self._resource._delete_version(uuid, request_options=request_options)
-
-    async def get(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Flow]:
-        """Get flow details (raw response)."""
-        return await self._resource._get(uuid, request_options=request_options)
-
-    async def get_metrics(
-        self,
-        *,
-        uuids: builtins.list[str],
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[GetFlowMetricsResponse200]:
-        """Get flow metrics (raw response)."""
-        return await self._resource._get_metrics(
-            uuids=uuids, extra_body=extra_body, request_options=request_options
-        )
-
-    async def get_node_statistics(
-        self,
-        uuid: str,
-        *,
-        node_ids: builtins.list[int],
-        filter: GetFlowNodeStatisticsBodyFilter | Unset | None = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[GetFlowNodeStatisticsResponse200]:
-        """Get flow node statistics (raw response)."""
-        return await self._resource._get_node_statistics(
-            uuid,
-            node_ids=node_ids,
-            filter=filter,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def get_version(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[FlowVersion]:
-        """Get flow version details (raw response)."""
-        return await self._resource._get_version(uuid, request_options=request_options)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        filter: ListFlowsFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[FlowPage]:
-        """List flows (automations) (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            filter=filter,
-            request_options=request_options,
-        )
-
-    async def list_versions(
-        self,
-        flow_uuid: str,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[builtins.list[FlowVersion]]:
-        """List flow versions (raw response)."""
-        return await self._resource._list_versions(
-            flow_uuid,
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            request_options=request_options,
-        )
-
-    async def start(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Flow]:
-        """Start a flow (raw response)."""
-        return await self._resource._start(uuid, request_options=request_options)
-
-    async def stop(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Flow]:
-        """Stop (pause) a flow (raw response)."""
-        return await self._resource._stop(uuid, request_options=request_options)
-
-    async def update(
-        self,
-        uuid: str,
-        *,
-        name: str | Unset = UNSET,
-        description: str | Unset | None = UNSET,
-        use_sender_schedule: bool | Unset = UNSET,
-        schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
-        priority: int | Unset = UNSET,
-        is_public: bool | Unset = UNSET,
-        flow_workspace_uuid: str | Unset | None = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Flow]:
-        """Update a flow (raw response)."""
-        return await self._resource._update(
-            uuid,
-            name=name,
-            description=description,
-            use_sender_schedule=use_sender_schedule,
-            schedule=schedule,
-            priority=priority,
-            is_public=is_public,
-            flow_workspace_uuid=flow_workspace_uuid,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def validate_contact_source(
-        self,
-        *,
-        id: int,
-        type: str | Unset = UNSET,
-        options: ValidateContactSourceBodyOptions | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Validate a contact source (raw response)."""
-        return await self._resource._validate_contact_source(
-            id=id,
-            type=type,
-            options=options,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def validate_node(
-        self,
-        *,
-        id: int,
-        type: str,
-        before: Sequence[NodeEdgeParam | Mapping[str, Any]],
-        after: Sequence[NodeEdgeParam | Mapping[str, Any]],
-        automation: Any | Unset = UNSET,
-        payload: FlowNodeParamPayload | Mapping[str, Any] | Unset = UNSET,
-        delay_in_seconds: int | Unset | None = UNSET,
-        created_at: datetime.datetime | Unset | None = UNSET,
-        updated_at: datetime.datetime | Unset | None = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Validate a flow node (raw response)."""
-        return await self._resource._validate_node(
-            id=id,
-            type=type,
-            before=before,
-            after=after,
-            automation=automation,
-            payload=payload,
-            delay_in_seconds=delay_in_seconds,
-            created_at=created_at,
-            updated_at=updated_at,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
+        self.archive = resource._archive
+        self.create = resource._create
+        self.create_version = resource._create_version
+        self.delete = resource._delete
+        self.delete_version = resource._delete_version
+        self.get = resource._get
+        self.get_metrics = resource._get_metrics
+        self.get_node_statistics = resource._get_node_statistics
+        self.get_version = resource._get_version
+        self.list = resource._list
+        self.list_versions = resource._list_versions
+        self.start = resource._start
+        self.stop = resource._stop
+        self.update = resource._update
+        self.validate_contact_source = resource._validate_contact_source
+        self.validate_node = resource._validate_node

@@ -7,17 +7,17 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
+from getsales_async._arguments import (
+    build_body,
+)
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
 from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
-    build_body,
-    require_one_of,
-)
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.create_lead_fields import CreateLeadFields
@@ -58,23 +58,20 @@ class LeadsResource(BaseResource):
         all: bool | Unset = UNSET,
         filter: MassFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[LeadCount]:
-        from getsales_async._generated.api.leads_contacts import count_leads as _endpoint
-        from getsales_async._generated.models.count_leads_body import CountLeadsBody as _body_model
+        """Count contacts (raw response)."""
+        from getsales_async._generated.models.count_leads_body import CountLeadsBody
 
-        _body = build_body(_body_model, {"ids": ids, "all": all, "filter": filter}, extra_body)
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="countLeads",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["countLeads"],
+            (),
+            {
+                "body": build_body(
+                    CountLeadsBody, {"ids": ids, "all": all, "filter": filter}, extra_body
+                )
+            },
+            request_options,
         )
 
     async def count(
@@ -84,7 +81,7 @@ class LeadsResource(BaseResource):
         all: bool | Unset = UNSET,
         filter: MassFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> LeadCount:
         """Count contacts
 
@@ -92,6 +89,7 @@ class LeadsResource(BaseResource):
         Useful for dashboards or validating filters before bulk operations.
 
         ``POST /leads/api/leads/count`` (operation ``countLeads``).
+        Repeated after an ambiguous failure: yes (read only (counts matching contacts)).
         """
         return (
             await self._count(
@@ -105,30 +103,18 @@ class LeadsResource(BaseResource):
 
     async def _delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.leads_contacts import delete_lead as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="deleteLead",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Delete a contact (raw response)."""
+        return await self._gs_send(_OPS["deleteLead"], (uuid,), {}, request_options)
 
     async def delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Delete a contact
 
@@ -136,37 +122,31 @@ class LeadsResource(BaseResource):
         messages, tasks). This action cannot be undone.
 
         ``DELETE /leads/api/leads/{uuid}`` (operation ``deleteLead``).
+        Repeated after an ambiguous failure: yes (deletes one contact).
         """
         return (await self._delete(uuid, request_options=request_options)).parsed
 
     async def _get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         disable_aggregation: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Lead]:
-        from getsales_async._generated.api.leads_contacts import get_lead_by_uuid as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid, disable_aggregation=disable_aggregation)
+        """Get contact by ID (raw response)."""
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getLeadByUuid",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["getLeadByUuid"],
+            (uuid,),
+            {"disable_aggregation": disable_aggregation},
+            request_options,
         )
 
     async def get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         disable_aggregation: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Lead:
         """Get contact by ID
 
@@ -174,6 +154,7 @@ class LeadsResource(BaseResource):
         markers, active flows, and custom field values.
 
         ``GET /leads/api/leads/{uuid}`` (operation ``getLeadByUuid``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
         """
         return (
             await self._get(
@@ -190,47 +171,28 @@ class LeadsResource(BaseResource):
         company_name: str | Unset | None = UNSET,
         disable_aggregation: bool | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Lead | None]:
-        from getsales_async._generated.api.leads_contacts import lookup_one_lead as _endpoint
+        """Lookup a contact (raw response)."""
+        from getsales_async._generated.models.lookup_one_lead_body import LookupOneLeadBody
 
-        require_one_of(
-            {
-                "company_name": company_name,
-                "email": email,
-                "linkedin_id": linkedin_id,
-                "name": name,
-            },
-            [["linkedin_id"], ["email"], ["name", "company_name"]],
-            extra_body,
-        )
-        from getsales_async._generated.models.lookup_one_lead_body import (
-            LookupOneLeadBody as _body_model,
-        )
-
-        _body = build_body(
-            _body_model,
-            {
-                "linkedin_id": linkedin_id,
-                "email": email,
-                "name": name,
-                "company_name": company_name,
-                "disable_aggregation": disable_aggregation,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="lookupOneLead",
-            idempotent=True,
-            expect_body=True,
-            nullable=True,
-            unwrap_data=True,
-            returns_file=False,
-            none_when_not_found=True,
-            request_options=request_options,
+            _OPS["lookupOneLead"],
+            (),
+            {
+                "body": build_body(
+                    LookupOneLeadBody,
+                    {
+                        "linkedin_id": linkedin_id,
+                        "email": email,
+                        "name": name,
+                        "company_name": company_name,
+                        "disable_aggregation": disable_aggregation,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def lookup(
@@ -242,7 +204,7 @@ class LeadsResource(BaseResource):
         company_name: str | Unset | None = UNSET,
         disable_aggregation: bool | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Lead | None:
         """Lookup a contact
 
@@ -252,6 +214,7 @@ class LeadsResource(BaseResource):
         Returns null if no match is found (does not throw 404).
 
         ``POST /leads/api/leads/lookup-one`` (operation ``lookupOneLead``).
+        Repeated after an ambiguous failure: yes (read only (a lookup by identifier)).
         """
         return (
             await self._lookup(
@@ -272,27 +235,22 @@ class LeadsResource(BaseResource):
         filter: MassFilter | Mapping[str, Any],
         payload: MassActionLeadsBodyPayload | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[MassAction]:
-        from getsales_async._generated.api.leads_contacts import mass_action_leads as _endpoint
-        from getsales_async._generated.models.mass_action_leads_body import (
-            MassActionLeadsBody as _body_model,
-        )
+        """Bulk action on contacts (raw response)."""
+        from getsales_async._generated.models.mass_action_leads_body import MassActionLeadsBody
 
-        _body = build_body(
-            _body_model, {"type": type, "filter": filter, "payload": payload}, extra_body
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="massActionLeads",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["massActionLeads"],
+            (),
+            {
+                "body": build_body(
+                    MassActionLeadsBody,
+                    {"type": type, "filter": filter, "payload": payload},
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def mass_action(
@@ -302,7 +260,7 @@ class LeadsResource(BaseResource):
         filter: MassFilter | Mapping[str, Any],
         payload: MassActionLeadsBodyPayload | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> MassAction:
         """Bulk action on contacts
 
@@ -320,6 +278,7 @@ class LeadsResource(BaseResource):
         | contact_remove_tags | removed_tags: [string] | Remove tags |
 
         ``PUT /leads/api/leads/mass-action`` (operation ``massActionLeads``).
+        Repeated after an ambiguous failure: no (mass action; it may have partly run before a 504 (tags, flows, deletes, exports)).
         """
         return (
             await self._mass_action(
@@ -341,37 +300,29 @@ class LeadsResource(BaseResource):
         filter: LeadSearchFilter | Mapping[str, Any] | Unset = UNSET,
         disable_aggregation: bool | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[LeadPage]:
-        from getsales_async._generated.api.leads_contacts import search_leads as _endpoint
-        from getsales_async._generated.models.search_leads_body import (
-            SearchLeadsBody as _body_model,
-        )
+        """Search contacts (raw response)."""
+        from getsales_async._generated.models.search_leads_body import SearchLeadsBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "limit": limit,
-                "offset": offset,
-                "order_field": order_field,
-                "order_type": order_type,
-                "filter": filter,
-                "disable_aggregation": disable_aggregation,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="searchLeads",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            aggregate_key="lead",
-            request_options=request_options,
+            _OPS["searchLeads"],
+            (),
+            {
+                "body": build_body(
+                    SearchLeadsBody,
+                    {
+                        "limit": limit,
+                        "offset": offset,
+                        "order_field": order_field,
+                        "order_type": order_type,
+                        "filter": filter,
+                        "disable_aggregation": disable_aggregation,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     def search(
@@ -385,7 +336,7 @@ class LeadsResource(BaseResource):
         start_offset: int = 0,
         concurrency: int = 1,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[LeadSearchResult, LeadPage]:
         """Search contacts
 
@@ -396,44 +347,30 @@ class LeadsResource(BaseResource):
         headline, and about fields.
 
         ``POST /leads/api/leads/search`` (operation ``searchLeads``).
+        Repeated after an ambiguous failure: yes (read only (POST carries the search filter)).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-            "filter": filter,
-            "disable_aggregation": disable_aggregation,
-            "extra_body": extra_body,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[LeadPage]:
-            return await self._search(
-                order_field=order_field,
-                order_type=order_type,
-                filter=filter,
-                disable_aggregation=disable_aggregation,
-                limit=_limit,
-                offset=_offset,
-                extra_body=extra_body,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="leads",
-            method="search",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["searchLeads"],
+            self._search,
+            {
+                "order_field": order_field,
+                "order_type": order_type,
+                "filter": filter,
+                "disable_aggregation": disable_aggregation,
+                "extra_body": extra_body,
+            },
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str | Unset = UNSET,
         first_name: str | Unset = UNSET,
@@ -456,53 +393,48 @@ class LeadsResource(BaseResource):
         email_status: str | Unset | None = UNSET,
         custom_fields: UpdateLeadBodyCustomFields | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Lead]:
-        from getsales_async._generated.api.leads_contacts import update_lead as _endpoint
-        from getsales_async._generated.models.update_lead_body import UpdateLeadBody as _body_model
+        """Update a contact (raw response)."""
+        from getsales_async._generated.models.update_lead_body import UpdateLeadBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "name": name,
-                "first_name": first_name,
-                "last_name": last_name,
-                "company_name": company_name,
-                "position": position,
-                "headline": headline,
-                "about": about,
-                "linkedin": linkedin,
-                "facebook": facebook,
-                "twitter": twitter,
-                "work_email": work_email,
-                "personal_email": personal_email,
-                "work_phone_number": work_phone_number,
-                "personal_phone_number": personal_phone_number,
-                "raw_address": raw_address,
-                "location": location,
-                "status": status,
-                "linkedin_status": linkedin_status,
-                "email_status": email_status,
-                "custom_fields": custom_fields,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="updateLead",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["updateLead"],
+            (uuid,),
+            {
+                "body": build_body(
+                    UpdateLeadBody,
+                    {
+                        "name": name,
+                        "first_name": first_name,
+                        "last_name": last_name,
+                        "company_name": company_name,
+                        "position": position,
+                        "headline": headline,
+                        "about": about,
+                        "linkedin": linkedin,
+                        "facebook": facebook,
+                        "twitter": twitter,
+                        "work_email": work_email,
+                        "personal_email": personal_email,
+                        "work_phone_number": work_phone_number,
+                        "personal_phone_number": personal_phone_number,
+                        "raw_address": raw_address,
+                        "location": location,
+                        "status": status,
+                        "linkedin_status": linkedin_status,
+                        "email_status": email_status,
+                        "custom_fields": custom_fields,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str | Unset = UNSET,
         first_name: str | Unset = UNSET,
@@ -525,7 +457,7 @@ class LeadsResource(BaseResource):
         email_status: str | Unset | None = UNSET,
         custom_fields: UpdateLeadBodyCustomFields | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Lead:
         """Update a contact
 
@@ -540,6 +472,7 @@ class LeadsResource(BaseResource):
         Custom fields can be updated via the custom_fields object.
 
         ``PUT /leads/api/leads/{uuid}`` (operation ``updateLead``).
+        Repeated after an ambiguous failure: yes (sets the given fields of one contact; a repeat sets the same values).
         """
         return (
             await self._update(
@@ -573,50 +506,45 @@ class LeadsResource(BaseResource):
         self,
         *,
         lead: CreateLeadFields | Mapping[str, Any],
-        list_uuid: str,
+        list_uuid: str | UUID,
         custom_fields: UpsertLeadBodyCustomFields | Mapping[str, Any] | Unset = UNSET,
         update_if_exists: bool | Unset = UNSET,
         move_to_list: bool | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Lead]:
-        from getsales_async._generated.api.leads_contacts import upsert_lead as _endpoint
-        from getsales_async._generated.models.upsert_lead_body import UpsertLeadBody as _body_model
+        """Upsert a contact (raw response)."""
+        from getsales_async._generated.models.upsert_lead_body import UpsertLeadBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "lead": lead,
-                "list_uuid": list_uuid,
-                "custom_fields": custom_fields,
-                "update_if_exists": update_if_exists,
-                "move_to_list": move_to_list,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="upsertLead",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["upsertLead"],
+            (),
+            {
+                "body": build_body(
+                    UpsertLeadBody,
+                    {
+                        "lead": lead,
+                        "list_uuid": list_uuid,
+                        "custom_fields": custom_fields,
+                        "update_if_exists": update_if_exists,
+                        "move_to_list": move_to_list,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def upsert(
         self,
         *,
         lead: CreateLeadFields | Mapping[str, Any],
-        list_uuid: str,
+        list_uuid: str | UUID,
         custom_fields: UpsertLeadBodyCustomFields | Mapping[str, Any] | Unset = UNSET,
         update_if_exists: bool | Unset = UNSET,
         move_to_list: bool | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Lead:
         """Upsert a contact
 
@@ -634,6 +562,7 @@ class LeadsResource(BaseResource):
 
 
         ``POST /leads/api/leads/upsert`` (operation ``upsertLead``).
+        Repeated after an ambiguous failure: yes (keyed upsert (matched by LinkedIn id or email); a repeat updates the same contact).
         """
         return (
             await self._upsert(
@@ -652,179 +581,11 @@ class LeadsResourceWithRawResponse:
     """`client.leads.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: LeadsResource) -> None:
-        self._resource = resource
-
-    async def count(
-        self,
-        *,
-        ids: builtins.list[str] | Unset = UNSET,
-        all: bool | Unset = UNSET,
-        filter: MassFilter | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[LeadCount]:
-        """Count contacts (raw response)."""
-        return await self._resource._count(
-            ids=ids, all=all, filter=filter, extra_body=extra_body, request_options=request_options
-        )
-
-    async def delete(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Delete a contact (raw response)."""
-        return await self._resource._delete(uuid, request_options=request_options)
-
-    async def get(
-        self,
-        uuid: str,
-        *,
-        disable_aggregation: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Lead]:
-        """Get contact by ID (raw response)."""
-        return await self._resource._get(
-            uuid, disable_aggregation=disable_aggregation, request_options=request_options
-        )
-
-    async def lookup(
-        self,
-        *,
-        linkedin_id: str | Unset | None = UNSET,
-        email: str | Unset | None = UNSET,
-        name: str | Unset | None = UNSET,
-        company_name: str | Unset | None = UNSET,
-        disable_aggregation: bool | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Lead | None]:
-        """Lookup a contact (raw response)."""
-        return await self._resource._lookup(
-            linkedin_id=linkedin_id,
-            email=email,
-            name=name,
-            company_name=company_name,
-            disable_aggregation=disable_aggregation,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def mass_action(
-        self,
-        *,
-        type: str,
-        filter: MassFilter | Mapping[str, Any],
-        payload: MassActionLeadsBodyPayload | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[MassAction]:
-        """Bulk action on contacts (raw response)."""
-        return await self._resource._mass_action(
-            type=type,
-            filter=filter,
-            payload=payload,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def search(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        filter: LeadSearchFilter | Mapping[str, Any] | Unset = UNSET,
-        disable_aggregation: bool | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[LeadPage]:
-        """Search contacts (raw response)."""
-        return await self._resource._search(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            filter=filter,
-            disable_aggregation=disable_aggregation,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def update(
-        self,
-        uuid: str,
-        *,
-        name: str | Unset = UNSET,
-        first_name: str | Unset = UNSET,
-        last_name: str | Unset = UNSET,
-        company_name: str | Unset = UNSET,
-        position: str | Unset | None = UNSET,
-        headline: str | Unset | None = UNSET,
-        about: str | Unset = UNSET,
-        linkedin: str | Unset | None = UNSET,
-        facebook: str | Unset | None = UNSET,
-        twitter: str | Unset | None = UNSET,
-        work_email: str | Unset | None = UNSET,
-        personal_email: str | Unset | None = UNSET,
-        work_phone_number: str | Unset | None = UNSET,
-        personal_phone_number: str | Unset | None = UNSET,
-        raw_address: str | Unset | None = UNSET,
-        location: builtins.list[LeadLocationParam] | Unset | None = UNSET,
-        status: str | Unset = UNSET,
-        linkedin_status: str | Unset = UNSET,
-        email_status: str | Unset | None = UNSET,
-        custom_fields: UpdateLeadBodyCustomFields | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Lead]:
-        """Update a contact (raw response)."""
-        return await self._resource._update(
-            uuid,
-            name=name,
-            first_name=first_name,
-            last_name=last_name,
-            company_name=company_name,
-            position=position,
-            headline=headline,
-            about=about,
-            linkedin=linkedin,
-            facebook=facebook,
-            twitter=twitter,
-            work_email=work_email,
-            personal_email=personal_email,
-            work_phone_number=work_phone_number,
-            personal_phone_number=personal_phone_number,
-            raw_address=raw_address,
-            location=location,
-            status=status,
-            linkedin_status=linkedin_status,
-            email_status=email_status,
-            custom_fields=custom_fields,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def upsert(
-        self,
-        *,
-        lead: CreateLeadFields | Mapping[str, Any],
-        list_uuid: str,
-        custom_fields: UpsertLeadBodyCustomFields | Mapping[str, Any] | Unset = UNSET,
-        update_if_exists: bool | Unset = UNSET,
-        move_to_list: bool | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Lead]:
-        """Upsert a contact (raw response)."""
-        return await self._resource._upsert(
-            lead=lead,
-            list_uuid=list_uuid,
-            custom_fields=custom_fields,
-            update_if_exists=update_if_exists,
-            move_to_list=move_to_list,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
+        self.count = resource._count
+        self.delete = resource._delete
+        self.get = resource._get
+        self.lookup = resource._lookup
+        self.mass_action = resource._mass_action
+        self.search = resource._search
+        self.update = resource._update
+        self.upsert = resource._upsert

@@ -7,16 +7,17 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
+from getsales_async._arguments import (
+    build_body,
+)
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
 from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
-    build_body,
-)
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.browser_proxy_config import BrowserProxyConfig
@@ -50,27 +51,25 @@ class LinkedinBrowsersResource(BaseResource):
         proxy_country_code: str | Unset = UNSET,
         custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[CheckProxyResponse200]:
-        from getsales_async._generated.api.linked_in_browsers import check_proxy as _endpoint
-        from getsales_async._generated.models.check_proxy_body import CheckProxyBody as _body_model
+        """Check proxy connectivity (raw response)."""
+        from getsales_async._generated.models.check_proxy_body import CheckProxyBody
 
-        _body = build_body(
-            _body_model,
-            {"proxy_country_code": proxy_country_code, "custom_proxy_config": custom_proxy_config},
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="checkProxy",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["checkProxy"],
+            (),
+            {
+                "body": build_body(
+                    CheckProxyBody,
+                    {
+                        "proxy_country_code": proxy_country_code,
+                        "custom_proxy_config": custom_proxy_config,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def check_proxy(
@@ -79,13 +78,14 @@ class LinkedinBrowsersResource(BaseResource):
         proxy_country_code: str | Unset = UNSET,
         custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> CheckProxyResponse200:
         """Check proxy connectivity
 
         Tests a proxy connection by attempting to connect through it. Returns proxy details if the connection succeeds.
 
         ``POST /browsers/api/linkedin-browsers/check-proxy`` (operation ``checkProxy``).
+        Repeated after an ambiguous failure: yes (read only (tests a proxy connection, stores nothing)).
         """
         return (
             await self._check_proxy(
@@ -99,59 +99,52 @@ class LinkedinBrowsersResource(BaseResource):
     async def _create(
         self,
         *,
-        sender_profile_uuid: str,
+        sender_profile_uuid: str | UUID,
         external_id: str | Unset = UNSET,
         proxy_country_code: str | Unset = UNSET,
         custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[LinkedinBrowser]:
-        from getsales_async._generated.api.linked_in_browsers import (
-            create_linkedin_browser as _endpoint,
-        )
+        """Create browser (raw response)."""
         from getsales_async._generated.models.create_linkedin_browser_body import (
-            CreateLinkedinBrowserBody as _body_model,
+            CreateLinkedinBrowserBody,
         )
 
-        _body = build_body(
-            _body_model,
-            {
-                "sender_profile_uuid": sender_profile_uuid,
-                "external_id": external_id,
-                "proxy_country_code": proxy_country_code,
-                "custom_proxy_config": custom_proxy_config,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="createLinkedinBrowser",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            declared_status=201,
-            request_options=request_options,
+            _OPS["createLinkedinBrowser"],
+            (),
+            {
+                "body": build_body(
+                    CreateLinkedinBrowserBody,
+                    {
+                        "sender_profile_uuid": sender_profile_uuid,
+                        "external_id": external_id,
+                        "proxy_country_code": proxy_country_code,
+                        "custom_proxy_config": custom_proxy_config,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def create(
         self,
         *,
-        sender_profile_uuid: str,
+        sender_profile_uuid: str | UUID,
         external_id: str | Unset = UNSET,
         proxy_country_code: str | Unset = UNSET,
         custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> LinkedinBrowser:
         """Create browser
 
         Creates a new LinkedIn browser profile and attaches it to a sender profile. Either provide an external_id (existing GoLogin profile) or let GetSales create one by specifying a proxy_country_code or custom_proxy_config.
 
         ``POST /browsers/api/linkedin-browsers`` (operation ``createLinkedinBrowser``).
+        Repeated after an ambiguous failure: no (creates a browser; a repeat creates a second one).
         """
         return (
             await self._create(
@@ -168,36 +161,23 @@ class LinkedinBrowsersResource(BaseResource):
         self,
         id: int,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.linked_in_browsers import (
-            delete_linkedin_browser as _endpoint,
-        )
-
-        _kwargs = _endpoint._get_kwargs(id)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="deleteLinkedinBrowser",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Delete browser (raw response)."""
+        return await self._gs_send(_OPS["deleteLinkedinBrowser"], (id,), {}, request_options)
 
     async def delete(
         self,
         id: int,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Delete browser
 
         Deletes a LinkedIn browser profile. If the browser is currently running, it will be stopped first. The associated sender profile's linkedin_browser_id and linkedin_account_uuid are cleared, which means all pending LinkedIn tasks for that sender profile will fail — the sender can no longer execute connection requests, messages, InMails, or any other LinkedIn actions until a new browser is connected. If the browser is owned by GetSales, the GoLogin profile is also deleted.
 
         ``DELETE /browsers/api/linkedin-browsers/{id}`` (operation ``deleteLinkedinBrowser``).
+        Repeated after an ambiguous failure: yes (deletes one browser).
         """
         return (await self._delete(id, request_options=request_options)).parsed
 
@@ -206,23 +186,11 @@ class LinkedinBrowsersResource(BaseResource):
         id: int,
         *,
         show_all_fields: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[LinkedinBrowser]:
-        from getsales_async._generated.api.linked_in_browsers import (
-            get_linkedin_browser as _endpoint,
-        )
-
-        _kwargs = _endpoint._get_kwargs(id, show_all_fields=show_all_fields)
+        """Get browser by ID (raw response)."""
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getLinkedinBrowser",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["getLinkedinBrowser"], (id,), {"show_all_fields": show_all_fields}, request_options
         )
 
     async def get(
@@ -230,13 +198,14 @@ class LinkedinBrowsersResource(BaseResource):
         id: int,
         *,
         show_all_fields: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> LinkedinBrowser:
         """Get browser by ID
 
         Returns a single LinkedIn browser profile by its numeric ID. Sensitive fields (linkedin_login, linkedin_password, ln_code) are excluded by default. Pass show_all_fields=true to include them.
 
         ``GET /browsers/api/linkedin-browsers/{id}`` (operation ``getLinkedinBrowser``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
         """
         return (
             await self._get(id, show_all_fields=show_all_fields, request_options=request_options)
@@ -247,27 +216,18 @@ class LinkedinBrowsersResource(BaseResource):
         *,
         filter: LinkedinBrowserSearchFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[LinkedinBrowser]:
-        from getsales_async._generated.api.linked_in_browsers import (
-            get_first_linkedin_browser as _endpoint,
-        )
+        """Get first matching browser (raw response)."""
         from getsales_async._generated.models.get_first_linkedin_browser_body import (
-            GetFirstLinkedinBrowserBody as _body_model,
+            GetFirstLinkedinBrowserBody,
         )
 
-        _body = build_body(_body_model, {"filter": filter}, extra_body)
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getFirstLinkedinBrowser",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["getFirstLinkedinBrowser"],
+            (),
+            {"body": build_body(GetFirstLinkedinBrowserBody, {"filter": filter}, extra_body)},
+            request_options,
         )
 
     async def get_first(
@@ -275,13 +235,14 @@ class LinkedinBrowsersResource(BaseResource):
         *,
         filter: LinkedinBrowserSearchFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> LinkedinBrowser:
         """Get first matching browser
 
         Returns the first browser matching the given filter criteria. Useful for looking up a browser by sender profile UUID or ID without pagination.
 
         ``POST /browsers/api/linkedin-browsers/first`` (operation ``getFirstLinkedinBrowser``).
+        Repeated after an ambiguous failure: yes (read only (the first browser matching a filter)).
         """
         return (
             await self._get_first(
@@ -298,37 +259,30 @@ class LinkedinBrowsersResource(BaseResource):
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: LinkedinBrowserSearchFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[LinkedinBrowserPage]:
-        from getsales_async._generated.api.linked_in_browsers import (
-            list_linkedin_browsers as _endpoint,
-        )
+        """List LinkedIn browsers (raw response)."""
         from getsales_async._generated.models.list_linkedin_browsers_body import (
-            ListLinkedinBrowsersBody as _body_model,
+            ListLinkedinBrowsersBody,
         )
 
-        _body = build_body(
-            _body_model,
-            {
-                "limit": limit,
-                "offset": offset,
-                "order_field": order_field,
-                "order_type": order_type,
-                "filter": filter,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listLinkedinBrowsers",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listLinkedinBrowsers"],
+            (),
+            {
+                "body": build_body(
+                    ListLinkedinBrowsersBody,
+                    {
+                        "limit": limit,
+                        "offset": offset,
+                        "order_field": order_field,
+                        "order_type": order_type,
+                        "filter": filter,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     def list(
@@ -341,78 +295,52 @@ class LinkedinBrowsersResource(BaseResource):
         start_offset: int = 0,
         concurrency: int = 1,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[LinkedinBrowser, LinkedinBrowserPage]:
         """List LinkedIn browsers
 
         Returns a paginated list of LinkedIn browser profiles attached to your workspace. Each browser represents a GoLogin browser profile connected to a sender profile for LinkedIn automation. Use filters to narrow results by status, sender profile, or browser owner.
 
         ``POST /browsers/api/linkedin-browsers/list`` (operation ``listLinkedinBrowsers``).
+        Repeated after an ambiguous failure: yes (read only (POST carries the filter)).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-            "filter": filter,
-            "extra_body": extra_body,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[LinkedinBrowserPage]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                filter=filter,
-                limit=_limit,
-                offset=_offset,
-                extra_body=extra_body,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="linkedin_browsers",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listLinkedinBrowsers"],
+            self._list,
+            {
+                "order_field": order_field,
+                "order_type": order_type,
+                "filter": filter,
+                "extra_body": extra_body,
+            },
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _list_proxy_countries(
         self,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[ProxyCountryCollection]:
-        from getsales_async._generated.api.linked_in_browsers import (
-            list_proxy_countries as _endpoint,
-        )
-
-        _kwargs = _endpoint._get_kwargs()
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listProxyCountries",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """List available proxy countries (raw response)."""
+        return await self._gs_send(_OPS["listProxyCountries"], (), {}, request_options)
 
     async def list_proxy_countries(
         self,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> ProxyCountryCollection:
         """List available proxy countries
 
         Returns the list of countries where GetSales-managed proxies are available. Use a country code from this list when creating a browser with proxy_country_code or when setting a proxy via the set-proxy endpoint.
 
         ``GET /browsers/api/linkedin-proxies/countries`` (operation ``listProxyCountries``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
         """
         return (await self._list_proxy_countries(request_options=request_options)).parsed
 
@@ -420,36 +348,23 @@ class LinkedinBrowsersResource(BaseResource):
         self,
         id: int,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.linked_in_browsers import (
-            replace_get_sales_proxy as _endpoint,
-        )
-
-        _kwargs = _endpoint._get_kwargs(id)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="replaceGetSalesProxy",
-            idempotent=False,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Replace GetSales proxy (raw response)."""
+        return await self._gs_send(_OPS["replaceGetSalesProxy"], (id,), {}, request_options)
 
     async def replace_getsales_proxy(
         self,
         id: int,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Replace GetSales proxy
 
         Replaces the current GetSales-managed proxy with a new one in the same country. Only works for browsers using a GetSales proxy (linkedin_proxy_id must be set). Returns 400 if the browser uses a custom proxy.
 
         ``POST /browsers/api/linkedin-browsers/{id}/replace-getsales-proxy`` (operation ``replaceGetSalesProxy``).
+        Repeated after an ambiguous failure: no (replaces the proxy with a new one; a repeat replaces it again).
         """
         return (await self._replace_getsales_proxy(id, request_options=request_options)).parsed
 
@@ -457,36 +372,23 @@ class LinkedinBrowsersResource(BaseResource):
         self,
         id: int,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.linked_in_browsers import (
-            run_linkedin_browser as _endpoint,
-        )
-
-        _kwargs = _endpoint._get_kwargs(id)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="runLinkedinBrowser",
-            idempotent=False,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Start browser (raw response)."""
+        return await self._gs_send(_OPS["runLinkedinBrowser"], (id,), {}, request_options)
 
     async def run(
         self,
         id: int,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Start browser
 
         Starts a LinkedIn browser automation session. The browser must be in a non-running status (stopped, idle, start_issue, running_issue, login_issue, etc.). Returns 400 if the browser is already running or initializing.
 
         ``POST /browsers/api/linkedin-browsers/{id}/run`` (operation ``runLinkedinBrowser``).
+        Repeated after an ambiguous failure: no (starts a browser session; a repeat answers 400 (already running)).
         """
         return (await self._run(id, request_options=request_options)).parsed
 
@@ -497,29 +399,25 @@ class LinkedinBrowsersResource(BaseResource):
         proxy_country_code: str | Unset = UNSET,
         custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.linked_in_browsers import set_browser_proxy as _endpoint
-        from getsales_async._generated.models.set_browser_proxy_body import (
-            SetBrowserProxyBody as _body_model,
-        )
+        """Set browser proxy (raw response)."""
+        from getsales_async._generated.models.set_browser_proxy_body import SetBrowserProxyBody
 
-        _body = build_body(
-            _body_model,
-            {"proxy_country_code": proxy_country_code, "custom_proxy_config": custom_proxy_config},
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(id, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="setBrowserProxy",
-            idempotent=False,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["setBrowserProxy"],
+            (id,),
+            {
+                "body": build_body(
+                    SetBrowserProxyBody,
+                    {
+                        "proxy_country_code": proxy_country_code,
+                        "custom_proxy_config": custom_proxy_config,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def set_proxy(
@@ -529,13 +427,14 @@ class LinkedinBrowsersResource(BaseResource):
         proxy_country_code: str | Unset = UNSET,
         custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Set browser proxy
 
         Changes the proxy configuration for a LinkedIn browser. Either provide a proxy_country_code to use a GetSales-managed proxy, or a custom_proxy_config with your own proxy details. The proxy is validated before being applied.
 
         ``POST /browsers/api/linkedin-browsers/{id}/set-proxy`` (operation ``setBrowserProxy``).
+        Repeated after an ambiguous failure: no (assigns a proxy (GetSales-managed proxies are allocated per call)).
         """
         return (
             await self._set_proxy(
@@ -553,25 +452,16 @@ class LinkedinBrowsersResource(BaseResource):
         *,
         recipients: builtins.list[str],
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.linked_in_browsers import share_browser as _endpoint
-        from getsales_async._generated.models.share_browser_body import (
-            ShareBrowserBody as _body_model,
-        )
+        """Share browser profile (raw response)."""
+        from getsales_async._generated.models.share_browser_body import ShareBrowserBody
 
-        _body = build_body(_body_model, {"recipients": recipients}, extra_body)
-        _kwargs = _endpoint._get_kwargs(id, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="shareBrowser",
-            idempotent=False,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["shareBrowser"],
+            (id,),
+            {"body": build_body(ShareBrowserBody, {"recipients": recipients}, extra_body)},
+            request_options,
         )
 
     async def share(
@@ -580,13 +470,14 @@ class LinkedinBrowsersResource(BaseResource):
         *,
         recipients: builtins.list[str],
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Share browser profile
 
         Shares the GoLogin browser profile with additional email recipients. Each recipient must be a registered GoLogin user.
 
         ``POST /browsers/api/linkedin-browsers/{id}/share`` (operation ``shareBrowser``).
+        Repeated after an ambiguous failure: no (shares a browser profile with recipients (invitations)).
         """
         return (
             await self._share(
@@ -600,27 +491,18 @@ class LinkedinBrowsersResource(BaseResource):
         *,
         now: StopLinkedinBrowserBodyNow | Literal["0", "1"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.linked_in_browsers import (
-            stop_linkedin_browser as _endpoint,
-        )
+        """Stop browser (raw response)."""
         from getsales_async._generated.models.stop_linkedin_browser_body import (
-            StopLinkedinBrowserBody as _body_model,
+            StopLinkedinBrowserBody,
         )
 
-        _body = build_body(_body_model, {"now": now}, extra_body)
-        _kwargs = _endpoint._get_kwargs(id, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="stopLinkedinBrowser",
-            idempotent=False,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["stopLinkedinBrowser"],
+            (id,),
+            {"body": build_body(StopLinkedinBrowserBody, {"now": now}, extra_body, optional=True)},
+            request_options,
         )
 
     async def stop(
@@ -629,13 +511,14 @@ class LinkedinBrowsersResource(BaseResource):
         *,
         now: StopLinkedinBrowserBodyNow | Literal["0", "1"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Stop browser
 
         Stops a running LinkedIn browser automation session. By default, stops immediately (now: 1). Set now: 0 to queue a graceful stop that finishes the current action first.
 
         ``POST /browsers/api/linkedin-browsers/{id}/stop`` (operation ``stopLinkedinBrowser``).
+        Repeated after an ambiguous failure: yes (stops one browser session; a repeat finds it stopped).
         """
         return (
             await self._stop(id, now=now, extra_body=extra_body, request_options=request_options)
@@ -648,42 +531,35 @@ class LinkedinBrowsersResource(BaseResource):
         linkedin_login: str | Unset | None = UNSET,
         linkedin_password: str | Unset | None = UNSET,
         ln_code: str | Unset | None = UNSET,
-        linkedin_account_uuid: str | Unset | None = UNSET,
+        linkedin_account_uuid: str | UUID | Unset | None = UNSET,
         schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         status: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[LinkedinBrowser]:
-        from getsales_async._generated.api.linked_in_browsers import (
-            update_linkedin_browser as _endpoint,
-        )
+        """Update browser (raw response)."""
         from getsales_async._generated.models.update_linkedin_browser_body import (
-            UpdateLinkedinBrowserBody as _body_model,
+            UpdateLinkedinBrowserBody,
         )
 
-        _body = build_body(
-            _body_model,
-            {
-                "linkedin_login": linkedin_login,
-                "linkedin_password": linkedin_password,
-                "ln_code": ln_code,
-                "linkedin_account_uuid": linkedin_account_uuid,
-                "schedule": schedule,
-                "status": status,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(id, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="updateLinkedinBrowser",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["updateLinkedinBrowser"],
+            (id,),
+            {
+                "body": build_body(
+                    UpdateLinkedinBrowserBody,
+                    {
+                        "linkedin_login": linkedin_login,
+                        "linkedin_password": linkedin_password,
+                        "ln_code": ln_code,
+                        "linkedin_account_uuid": linkedin_account_uuid,
+                        "schedule": schedule,
+                        "status": status,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def update(
@@ -693,17 +569,18 @@ class LinkedinBrowsersResource(BaseResource):
         linkedin_login: str | Unset | None = UNSET,
         linkedin_password: str | Unset | None = UNSET,
         ln_code: str | Unset | None = UNSET,
-        linkedin_account_uuid: str | Unset | None = UNSET,
+        linkedin_account_uuid: str | UUID | Unset | None = UNSET,
         schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         status: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> LinkedinBrowser:
         """Update browser
 
         Update a LinkedIn browser's credentials, schedule, or status. Only provided fields are updated. You cannot set linkedin_account_uuid to null if it already has a value.
 
         ``PUT /browsers/api/linkedin-browsers/{id}`` (operation ``updateLinkedinBrowser``).
+        Repeated after an ambiguous failure: yes (sets the given fields of one browser).
         """
         return (
             await self._update(
@@ -724,191 +601,16 @@ class LinkedinBrowsersResourceWithRawResponse:
     """`client.linkedin_browsers.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: LinkedinBrowsersResource) -> None:
-        self._resource = resource
-
-    async def check_proxy(
-        self,
-        *,
-        proxy_country_code: str | Unset = UNSET,
-        custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[CheckProxyResponse200]:
-        """Check proxy connectivity (raw response)."""
-        return await self._resource._check_proxy(
-            proxy_country_code=proxy_country_code,
-            custom_proxy_config=custom_proxy_config,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def create(
-        self,
-        *,
-        sender_profile_uuid: str,
-        external_id: str | Unset = UNSET,
-        proxy_country_code: str | Unset = UNSET,
-        custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[LinkedinBrowser]:
-        """Create browser (raw response)."""
-        return await self._resource._create(
-            sender_profile_uuid=sender_profile_uuid,
-            external_id=external_id,
-            proxy_country_code=proxy_country_code,
-            custom_proxy_config=custom_proxy_config,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def delete(
-        self,
-        id: int,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Delete browser (raw response)."""
-        return await self._resource._delete(id, request_options=request_options)
-
-    async def get(
-        self,
-        id: int,
-        *,
-        show_all_fields: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[LinkedinBrowser]:
-        """Get browser by ID (raw response)."""
-        return await self._resource._get(
-            id, show_all_fields=show_all_fields, request_options=request_options
-        )
-
-    async def get_first(
-        self,
-        *,
-        filter: LinkedinBrowserSearchFilter | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[LinkedinBrowser]:
-        """Get first matching browser (raw response)."""
-        return await self._resource._get_first(
-            filter=filter, extra_body=extra_body, request_options=request_options
-        )
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        filter: LinkedinBrowserSearchFilter | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[LinkedinBrowserPage]:
-        """List LinkedIn browsers (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            filter=filter,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def list_proxy_countries(
-        self,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[ProxyCountryCollection]:
-        """List available proxy countries (raw response)."""
-        return await self._resource._list_proxy_countries(request_options=request_options)
-
-    async def replace_getsales_proxy(
-        self,
-        id: int,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Replace GetSales proxy (raw response)."""
-        return await self._resource._replace_getsales_proxy(id, request_options=request_options)
-
-    async def run(
-        self,
-        id: int,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Start browser (raw response)."""
-        return await self._resource._run(id, request_options=request_options)
-
-    async def set_proxy(
-        self,
-        id: int,
-        *,
-        proxy_country_code: str | Unset = UNSET,
-        custom_proxy_config: BrowserProxyConfig | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Set browser proxy (raw response)."""
-        return await self._resource._set_proxy(
-            id,
-            proxy_country_code=proxy_country_code,
-            custom_proxy_config=custom_proxy_config,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def share(
-        self,
-        id: int,
-        *,
-        recipients: builtins.list[str],
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Share browser profile (raw response)."""
-        return await self._resource._share(
-            id, recipients=recipients, extra_body=extra_body, request_options=request_options
-        )
-
-    async def stop(
-        self,
-        id: int,
-        *,
-        now: StopLinkedinBrowserBodyNow | Literal["0", "1"] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Stop browser (raw response)."""
-        return await self._resource._stop(
-            id, now=now, extra_body=extra_body, request_options=request_options
-        )
-
-    async def update(
-        self,
-        id: int,
-        *,
-        linkedin_login: str | Unset | None = UNSET,
-        linkedin_password: str | Unset | None = UNSET,
-        ln_code: str | Unset | None = UNSET,
-        linkedin_account_uuid: str | Unset | None = UNSET,
-        schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
-        status: str | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[LinkedinBrowser]:
-        """Update browser (raw response)."""
-        return await self._resource._update(
-            id,
-            linkedin_login=linkedin_login,
-            linkedin_password=linkedin_password,
-            ln_code=ln_code,
-            linkedin_account_uuid=linkedin_account_uuid,
-            schedule=schedule,
-            status=status,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
+        self.check_proxy = resource._check_proxy
+        self.create = resource._create
+        self.delete = resource._delete
+        self.get = resource._get
+        self.get_first = resource._get_first
+        self.list = resource._list
+        self.list_proxy_countries = resource._list_proxy_countries
+        self.replace_getsales_proxy = resource._replace_getsales_proxy
+        self.run = resource._run
+        self.set_proxy = resource._set_proxy
+        self.share = resource._share
+        self.stop = resource._stop
+        self.update = resource._update

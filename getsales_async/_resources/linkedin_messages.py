@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
+from getsales_async._arguments import (
+    build_body,
+    coerce_enum,
+    coerce_filter,
+)
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
 from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
-    build_body,
-    coerce_enum,
-    coerce_model,
-)
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.attachment_ref import AttachmentRef
@@ -63,28 +64,24 @@ class LinkedinMessagesResource(BaseResource):
         ],
         filter: GetLinkedinMessageGroupCountsBodyFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[GroupCounts]:
-        from getsales_async._generated.api.linked_in_messages import (
-            get_linkedin_message_group_counts as _endpoint,
-        )
+        """Get LinkedIn message group counts (raw response)."""
         from getsales_async._generated.models.get_linkedin_message_group_counts_body import (
-            GetLinkedinMessageGroupCountsBody as _body_model,
+            GetLinkedinMessageGroupCountsBody,
         )
 
-        _body = build_body(_body_model, {"group_field": group_field, "filter": filter}, extra_body)
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getLinkedinMessageGroupCounts",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            pairs_to_map=("value", "count"),
-            request_options=request_options,
+            _OPS["getLinkedinMessageGroupCounts"],
+            (),
+            {
+                "body": build_body(
+                    GetLinkedinMessageGroupCountsBody,
+                    {"group_field": group_field, "filter": filter},
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def get_group_counts(
@@ -101,13 +98,14 @@ class LinkedinMessagesResource(BaseResource):
         ],
         filter: GetLinkedinMessageGroupCountsBodyFilter | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> GroupCounts:
         """Get LinkedIn message group counts
 
         Returns aggregated counts of LinkedIn messages grouped by a specified field (status, type, linkedin_type, automation, etc.). Useful for dashboards and reporting on message distribution, failure analysis, and automation mode breakdown. Supports optional filtering before grouping.
 
         ``POST /flows/api/linkedin-messages/group-counts`` (operation ``getLinkedinMessageGroupCounts``).
+        Repeated after an ambiguous failure: yes (read only (group counts)).
         """
         return (
             await self._get_group_counts(
@@ -126,34 +124,25 @@ class LinkedinMessagesResource(BaseResource):
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListLinkedinMessagesFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[LinkedinMessagePage]:
-        from getsales_async._generated.api.linked_in_messages import (
-            list_linkedin_messages as _endpoint,
-        )
+        """List LinkedIn messages (raw response)."""
         from getsales_async._generated.models.list_linkedin_messages_filter import (
-            ListLinkedinMessagesFilter as _filter_model,
+            ListLinkedinMessagesFilter,
         )
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        from getsales_async._generated.models.order_type import OrderType
 
-        _filter_value = coerce_model(_filter_model, filter)
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-            filter_=_filter_value,
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listLinkedinMessages",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listLinkedinMessages"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+                "filter_": coerce_filter(ListLinkedinMessagesFilter, filter, name="filter"),
+            },
+            request_options,
         )
 
     def list(
@@ -165,113 +154,90 @@ class LinkedinMessagesResource(BaseResource):
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[LinkedinMessage, LinkedinMessagePage]:
         """List LinkedIn messages
 
         Returns paginated LinkedIn messages for the current team. Includes both inbox (received) and outbox (sent) messages. Supports filtering by type (connection note, message, InMail), status (new, in progress, done, failed), automation mode, and other criteria. Default ordering is by sent_at descending (newest first).
 
         ``GET /flows/api/linkedin-messages`` (operation ``listLinkedinMessages``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-            "filter": filter,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[LinkedinMessagePage]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                filter=filter,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="linkedin_messages",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listLinkedinMessages"],
+            self._list,
+            {"order_field": order_field, "order_type": order_type, "filter": filter},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _send(
         self,
         *,
-        sender_profile_uuid: str,
-        lead_uuid: str,
+        sender_profile_uuid: str | UUID,
+        lead_uuid: str | UUID,
         text: str,
-        template_uuid: str | Unset = UNSET,
+        template_uuid: str | UUID | Unset = UNSET,
         subject: str | Unset = UNSET,
         linkedin_messenger_type: SendLinkedinMessageBodyLinkedinMessengerType
         | Literal["basic", "sn"]
         | Unset = UNSET,
         attachments: Sequence[AttachmentRef | Mapping[str, Any]] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[LinkedinMessage]:
-        from getsales_async._generated.api.linked_in_messages import (
-            send_linkedin_message as _endpoint,
-        )
+        """Send a LinkedIn message (raw response)."""
         from getsales_async._generated.models.send_linkedin_message_body import (
-            SendLinkedinMessageBody as _body_model,
+            SendLinkedinMessageBody,
         )
 
-        _body = build_body(
-            _body_model,
-            {
-                "sender_profile_uuid": sender_profile_uuid,
-                "lead_uuid": lead_uuid,
-                "text": text,
-                "template_uuid": template_uuid,
-                "subject": subject,
-                "linkedin_messenger_type": linkedin_messenger_type,
-                "attachments": attachments,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="sendLinkedinMessage",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            declared_status=201,
-            request_options=request_options,
+            _OPS["sendLinkedinMessage"],
+            (),
+            {
+                "body": build_body(
+                    SendLinkedinMessageBody,
+                    {
+                        "sender_profile_uuid": sender_profile_uuid,
+                        "lead_uuid": lead_uuid,
+                        "text": text,
+                        "template_uuid": template_uuid,
+                        "subject": subject,
+                        "linkedin_messenger_type": linkedin_messenger_type,
+                        "attachments": attachments,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def send(
         self,
         *,
-        sender_profile_uuid: str,
-        lead_uuid: str,
+        sender_profile_uuid: str | UUID,
+        lead_uuid: str | UUID,
         text: str,
-        template_uuid: str | Unset = UNSET,
+        template_uuid: str | UUID | Unset = UNSET,
         subject: str | Unset = UNSET,
         linkedin_messenger_type: SendLinkedinMessageBodyLinkedinMessengerType
         | Literal["basic", "sn"]
         | Unset = UNSET,
         attachments: Sequence[AttachmentRef | Mapping[str, Any]] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> LinkedinMessage:
         """Send a LinkedIn message
 
         Sends a LinkedIn message or connection note on behalf of a sender profile. The lead must be connected or connected requests must be enabled. Can send a custom message, use a template, or send an InMail with a subject line. All outbound messages are tracked and can be marked as done/failed based on delivery status.
 
         ``POST /flows/api/linkedin-messages`` (operation ``sendLinkedinMessage``).
+        Repeated after an ambiguous failure: no (sends a LinkedIn message; a repeat sends it twice).
         """
         return (
             await self._send(
@@ -292,76 +258,6 @@ class LinkedinMessagesResourceWithRawResponse:
     """`client.linkedin_messages.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: LinkedinMessagesResource) -> None:
-        self._resource = resource
-
-    async def get_group_counts(
-        self,
-        *,
-        group_field: GetLinkedinMessageGroupCountsBodyGroupField
-        | Literal[
-            "status",
-            "type",
-            "sender_profile_uuid",
-            "linkedin_account_uuid",
-            "linkedin_type",
-            "automation",
-        ],
-        filter: GetLinkedinMessageGroupCountsBodyFilter | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[GroupCounts]:
-        """Get LinkedIn message group counts (raw response)."""
-        return await self._resource._get_group_counts(
-            group_field=group_field,
-            filter=filter,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        filter: ListLinkedinMessagesFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[LinkedinMessagePage]:
-        """List LinkedIn messages (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            filter=filter,
-            request_options=request_options,
-        )
-
-    async def send(
-        self,
-        *,
-        sender_profile_uuid: str,
-        lead_uuid: str,
-        text: str,
-        template_uuid: str | Unset = UNSET,
-        subject: str | Unset = UNSET,
-        linkedin_messenger_type: SendLinkedinMessageBodyLinkedinMessengerType
-        | Literal["basic", "sn"]
-        | Unset = UNSET,
-        attachments: Sequence[AttachmentRef | Mapping[str, Any]] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[LinkedinMessage]:
-        """Send a LinkedIn message (raw response)."""
-        return await self._resource._send(
-            sender_profile_uuid=sender_profile_uuid,
-            lead_uuid=lead_uuid,
-            text=text,
-            template_uuid=template_uuid,
-            subject=subject,
-            linkedin_messenger_type=linkedin_messenger_type,
-            attachments=attachments,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
+        self.get_group_counts = resource._get_group_counts
+        self.list = resource._list
+        self.send = resource._send

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
+from getsales_async._arguments import (
+    build_body,
+    coerce_enum,
+    coerce_filter,
+)
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
 from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
-    build_body,
-    coerce_enum,
-    coerce_model,
-)
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.contact_list import ContactList
@@ -41,24 +42,16 @@ class ListsResource(BaseResource):
         *,
         name: str,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[ContactList]:
-        from getsales_async._generated.api.lists import create_list as _endpoint
-        from getsales_async._generated.models.create_list_body import CreateListBody as _body_model
+        """Create a list (raw response)."""
+        from getsales_async._generated.models.create_list_body import CreateListBody
 
-        _body = build_body(_body_model, {"name": name}, extra_body)
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="createList",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            declared_status=201,
-            request_options=request_options,
+            _OPS["createList"],
+            (),
+            {"body": build_body(CreateListBody, {"name": name}, extra_body)},
+            request_options,
         )
 
     async def create(
@@ -66,13 +59,14 @@ class ListsResource(BaseResource):
         *,
         name: str,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> ContactList:
         """Create a list
 
         Creates a new contact list. List names must be unique within the team. After creating a list, you can add contacts to it using the upsert contact endpoint with list_uuid, or move existing contacts via the mass action change_list.
 
         ``POST /leads/api/lists`` (operation ``createList``).
+        Repeated after an ambiguous failure: no (creates a list; a repeat fails on the taken name or creates a second list).
         """
         return (
             await self._create(name=name, extra_body=extra_body, request_options=request_options)
@@ -80,71 +74,49 @@ class ListsResource(BaseResource):
 
     async def _delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.lists import delete_list as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="deleteList",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Delete a list (raw response)."""
+        return await self._gs_send(_OPS["deleteList"], (uuid,), {}, request_options)
 
     async def delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Delete a list
 
         Soft-deletes a list. All contacts in the list will be unlinked from this list in the background. Associated companies also lose their reference to this list. This action cannot be undone via the API.
 
         ``DELETE /leads/api/lists/{uuid}`` (operation ``deleteList``).
+        Repeated after an ambiguous failure: yes (deletes one list).
         """
         return (await self._delete(uuid, request_options=request_options)).parsed
 
     async def _get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[ContactList]:
-        from getsales_async._generated.api.lists import get_list as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getList",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Get list details (raw response)."""
+        return await self._gs_send(_OPS["getList"], (uuid,), {}, request_options)
 
     async def get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> ContactList:
         """Get list details
 
         Retrieves a single list by its UUID.
 
         ``GET /leads/api/lists/{uuid}`` (operation ``getList``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
         """
         return (await self._get(uuid, request_options=request_options)).parsed
 
@@ -156,32 +128,23 @@ class ListsResource(BaseResource):
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListListsFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[ContactListPage]:
-        from getsales_async._generated.api.lists import list_lists as _endpoint
-        from getsales_async._generated.models.list_lists_filter import (
-            ListListsFilter as _filter_model,
-        )
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        """List all lists (raw response)."""
+        from getsales_async._generated.models.list_lists_filter import ListListsFilter
+        from getsales_async._generated.models.order_type import OrderType
 
-        _filter_value = coerce_model(_filter_model, filter)
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-            filter_=_filter_value,
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listLists",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listLists"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+                "filter_": coerce_filter(ListListsFilter, filter, name="filter"),
+            },
+            request_options,
         )
 
     def list(
@@ -193,7 +156,7 @@ class ListsResource(BaseResource):
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[ContactList, ContactListPage]:
         """List all lists
 
@@ -202,75 +165,53 @@ class ListsResource(BaseResource):
         Use the filter query parameter to search by name or narrow down to specific list UUIDs.
 
         ``GET /leads/api/lists`` (operation ``listLists``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-            "filter": filter,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[ContactListPage]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                filter=filter,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="lists",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listLists"],
+            self._list,
+            {"order_field": order_field, "order_type": order_type, "filter": filter},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[ContactList]:
-        from getsales_async._generated.api.lists import update_list as _endpoint
-        from getsales_async._generated.models.update_list_body import UpdateListBody as _body_model
+        """Update a list (raw response)."""
+        from getsales_async._generated.models.update_list_body import UpdateListBody
 
-        _body = build_body(_body_model, {"name": name}, extra_body)
-        _kwargs = _endpoint._get_kwargs(uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="updateList",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["updateList"],
+            (uuid,),
+            {"body": build_body(UpdateListBody, {"name": name}, extra_body)},
+            request_options,
         )
 
     async def update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> ContactList:
         """Update a list
 
         Renames an existing list. The new name must be unique within the team.
 
         ``PUT /leads/api/lists/{uuid}`` (operation ``updateList``).
+        Repeated after an ambiguous failure: yes (renames one list; a repeat sets the same name).
         """
         return (
             await self._update(
@@ -283,67 +224,8 @@ class ListsResourceWithRawResponse:
     """`client.lists.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: ListsResource) -> None:
-        self._resource = resource
-
-    async def create(
-        self,
-        *,
-        name: str,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[ContactList]:
-        """Create a list (raw response)."""
-        return await self._resource._create(
-            name=name, extra_body=extra_body, request_options=request_options
-        )
-
-    async def delete(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Delete a list (raw response)."""
-        return await self._resource._delete(uuid, request_options=request_options)
-
-    async def get(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[ContactList]:
-        """Get list details (raw response)."""
-        return await self._resource._get(uuid, request_options=request_options)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        filter: ListListsFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[ContactListPage]:
-        """List all lists (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            filter=filter,
-            request_options=request_options,
-        )
-
-    async def update(
-        self,
-        uuid: str,
-        *,
-        name: str,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[ContactList]:
-        """Update a list (raw response)."""
-        return await self._resource._update(
-            uuid, name=name, extra_body=extra_body, request_options=request_options
-        )
+        self.create = resource._create
+        self.delete = resource._delete
+        self.get = resource._get
+        self.list = resource._list
+        self.update = resource._update

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
+from getsales_async._arguments import (
+    build_body,
+    coerce_enum,
+    coerce_filter,
+)
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
 from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
-    build_body,
-    coerce_enum,
-    coerce_model,
-)
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.list_llm_connections_filter import (
@@ -46,28 +47,24 @@ class LlmConnectionsResource(BaseResource):
         api_token: str,
         name: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[LlmConnection]:
-        from getsales_async._generated.api.llm_connections import create_llm_connection as _endpoint
+        """Create a new LLM connection (raw response)."""
         from getsales_async._generated.models.create_llm_connection_body import (
-            CreateLlmConnectionBody as _body_model,
+            CreateLlmConnectionBody,
         )
 
-        _body = build_body(
-            _body_model, {"provider": provider, "api_token": api_token, "name": name}, extra_body
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="createLlmConnection",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            declared_status=201,
-            request_options=request_options,
+            _OPS["createLlmConnection"],
+            (),
+            {
+                "body": build_body(
+                    CreateLlmConnectionBody,
+                    {"provider": provider, "api_token": api_token, "name": name},
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def create(
@@ -77,13 +74,14 @@ class LlmConnectionsResource(BaseResource):
         api_token: str,
         name: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> LlmConnection:
         """Create a new LLM connection
 
         Create a new LLM connection for your organization. This allows teams to integrate with various LLM providers (OpenAI, Anthropic, Google, DeepSeek, XAI, etc.). The API token is encrypted and stored securely. Note that API token validation is performed at creation time.
 
         ``POST /integrations/api/llms`` (operation ``createLlmConnection``).
+        Repeated after an ambiguous failure: no (creates an LLM connection; a repeat creates a second one).
         """
         return (
             await self._create(
@@ -97,106 +95,71 @@ class LlmConnectionsResource(BaseResource):
 
     async def _delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.llm_connections import delete_llm_connection as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="deleteLlmConnection",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Delete an LLM connection (raw response)."""
+        return await self._gs_send(_OPS["deleteLlmConnection"], (uuid,), {}, request_options)
 
     async def delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Delete an LLM connection
 
         Delete an LLM connection permanently. This action cannot be undone. All workflows and automations using this connection will fail if the connection is deleted. Ensure no active processes depend on this connection before deletion.
 
         ``DELETE /integrations/api/llms/{uuid}`` (operation ``deleteLlmConnection``).
+        Repeated after an ambiguous failure: yes (deletes one LLM connection).
         """
         return (await self._delete(uuid, request_options=request_options)).parsed
 
     async def _get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[LlmConnection]:
-        from getsales_async._generated.api.llm_connections import get_llm_connection as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getLlmConnection",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Get a specific LLM connection (raw response)."""
+        return await self._gs_send(_OPS["getLlmConnection"], (uuid,), {}, request_options)
 
     async def get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> LlmConnection:
         """Get a specific LLM connection
 
         Retrieve details of a specific LLM connection by UUID. The API token is returned masked for security (showing only last 4 characters).
 
         ``GET /integrations/api/llms/{uuid}`` (operation ``getLlmConnection``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
         """
         return (await self._get(uuid, request_options=request_options)).parsed
 
     async def _get_config_options(
         self,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[LlmConfigOptions]:
-        from getsales_async._generated.api.llm_connections import (
-            get_llm_config_options as _endpoint,
-        )
-
-        _kwargs = _endpoint._get_kwargs()
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getLlmConfigOptions",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Get available LLM configuration options (raw response)."""
+        return await self._gs_send(_OPS["getLlmConfigOptions"], (), {}, request_options)
 
     async def get_config_options(
         self,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> LlmConfigOptions:
         """Get available LLM configuration options
 
         Retrieve all available LLM providers, their supported models, and configuration parameters. This endpoint helps understand what models are available for each provider and their configuration constraints (temperature ranges, max tokens, etc.). Use this to validate model choices before creating connections.
 
         ``GET /integrations/api/llms/llm-config-options`` (operation ``getLlmConfigOptions``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
         """
         return (await self._get_config_options(request_options=request_options)).parsed
 
@@ -208,32 +171,25 @@ class LlmConnectionsResource(BaseResource):
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListLlmConnectionsFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[LlmConnectionPage]:
-        from getsales_async._generated.api.llm_connections import list_llm_connections as _endpoint
+        """List all LLM connections (raw response)."""
         from getsales_async._generated.models.list_llm_connections_filter import (
-            ListLlmConnectionsFilter as _filter_model,
+            ListLlmConnectionsFilter,
         )
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        from getsales_async._generated.models.order_type import OrderType
 
-        _filter_value = coerce_model(_filter_model, filter)
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-            filter_=_filter_value,
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listLlmConnections",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listLlmConnections"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+                "filter_": coerce_filter(ListLlmConnectionsFilter, filter, name="filter"),
+            },
+            request_options,
         )
 
     def list(
@@ -245,86 +201,68 @@ class LlmConnectionsResource(BaseResource):
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[LlmConnection, LlmConnectionPage]:
         """List all LLM connections
 
         Retrieve a paginated list of LLM connections with optional filtering by provider, owner, status, or search query. This endpoint allows sales teams to manage and audit their organization's configured LLM providers.
 
         ``GET /integrations/api/llms`` (operation ``listLlmConnections``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-            "filter": filter,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[LlmConnectionPage]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                filter=filter,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="llm_connections",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listLlmConnections"],
+            self._list,
+            {"order_field": order_field, "order_type": order_type, "filter": filter},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str | Unset = UNSET,
         api_token: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[LlmConnection]:
-        from getsales_async._generated.api.llm_connections import update_llm_connection as _endpoint
+        """Update an LLM connection (raw response)."""
         from getsales_async._generated.models.update_llm_connection_body import (
-            UpdateLlmConnectionBody as _body_model,
+            UpdateLlmConnectionBody,
         )
 
-        _body = build_body(_body_model, {"name": name, "api_token": api_token}, extra_body)
-        _kwargs = _endpoint._get_kwargs(uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="updateLlmConnection",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["updateLlmConnection"],
+            (uuid,),
+            {
+                "body": build_body(
+                    UpdateLlmConnectionBody, {"name": name, "api_token": api_token}, extra_body
+                )
+            },
+            request_options,
         )
 
     async def update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str | Unset = UNSET,
         api_token: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> LlmConnection:
         """Update an LLM connection
 
         Update an existing LLM connection. You can update the connection name and/or rotate the API token. If updating the API token, it will be validated against the provider's API before the update is persisted.
 
         ``PUT /integrations/api/llms/{uuid}`` (operation ``updateLlmConnection``).
+        Repeated after an ambiguous failure: yes (sets the given fields of one LLM connection).
         """
         return (
             await self._update(
@@ -341,86 +279,9 @@ class LlmConnectionsResourceWithRawResponse:
     """`client.llm_connections.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: LlmConnectionsResource) -> None:
-        self._resource = resource
-
-    async def create(
-        self,
-        *,
-        provider: str,
-        api_token: str,
-        name: str | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[LlmConnection]:
-        """Create a new LLM connection (raw response)."""
-        return await self._resource._create(
-            provider=provider,
-            api_token=api_token,
-            name=name,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def delete(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Delete an LLM connection (raw response)."""
-        return await self._resource._delete(uuid, request_options=request_options)
-
-    async def get(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[LlmConnection]:
-        """Get a specific LLM connection (raw response)."""
-        return await self._resource._get(uuid, request_options=request_options)
-
-    async def get_config_options(
-        self,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[LlmConfigOptions]:
-        """Get available LLM configuration options (raw response)."""
-        return await self._resource._get_config_options(request_options=request_options)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        filter: ListLlmConnectionsFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[LlmConnectionPage]:
-        """List all LLM connections (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            filter=filter,
-            request_options=request_options,
-        )
-
-    async def update(
-        self,
-        uuid: str,
-        *,
-        name: str | Unset = UNSET,
-        api_token: str | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[LlmConnection]:
-        """Update an LLM connection (raw response)."""
-        return await self._resource._update(
-            uuid,
-            name=name,
-            api_token=api_token,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
+        self.create = resource._create
+        self.delete = resource._delete
+        self.get = resource._get
+        self.get_config_options = resource._get_config_options
+        self.list = resource._list
+        self.update = resource._update

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
+from getsales_async._arguments import (
+    build_body,
+    coerce_enum,
+    coerce_filter,
+)
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
 from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
-    build_body,
-    coerce_enum,
-    coerce_model,
-)
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.list_mailboxes_filter import ListMailboxesFilter
@@ -41,36 +42,25 @@ class MailboxesResource(BaseResource):
 
     async def _activate(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Mailbox]:
-        from getsales_async._generated.api.mailboxes import activate_mailbox as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="activateMailbox",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Activate mailbox (raw response)."""
+        return await self._gs_send(_OPS["activateMailbox"], (uuid,), {}, request_options)
 
     async def activate(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Mailbox:
         """Activate mailbox
 
         Activate a mailbox to enable sending and syncing emails. Performs a connection test to verify the mailbox credentials are valid. Returns an error if the connection test fails.
 
         ``PUT /emails/api/mailboxes/{uuid}/activate`` (operation ``activateMailbox``).
+        Repeated after an ambiguous failure: yes (sets one mailbox active (after a connection test)).
         """
         return (await self._activate(uuid, request_options=request_options)).parsed
 
@@ -79,44 +69,38 @@ class MailboxesResource(BaseResource):
         *,
         email: str,
         sender_name: str,
-        sender_profile_uuid: str,
+        sender_profile_uuid: str | UUID,
         provider: str | Unset = UNSET,
         connection_settings: MailboxConnectionSettings | Mapping[str, Any] | Unset = UNSET,
         automation_daily_limit: int | Unset = UNSET,
         automation_task_interval: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Mailbox]:
-        from getsales_async._generated.api.mailboxes import connect_smtp_imap_mailbox as _endpoint
+        """Connect an SMTP/IMAP mailbox (raw response)."""
         from getsales_async._generated.models.connect_smtp_imap_mailbox_body import (
-            ConnectSmtpImapMailboxBody as _body_model,
+            ConnectSmtpImapMailboxBody,
         )
 
-        _body = build_body(
-            _body_model,
-            {
-                "email": email,
-                "sender_name": sender_name,
-                "sender_profile_uuid": sender_profile_uuid,
-                "provider": provider,
-                "connection_settings": connection_settings,
-                "automation_daily_limit": automation_daily_limit,
-                "automation_task_interval": automation_task_interval,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="connectSmtpImapMailbox",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            declared_status=201,
-            request_options=request_options,
+            _OPS["connectSmtpImapMailbox"],
+            (),
+            {
+                "body": build_body(
+                    ConnectSmtpImapMailboxBody,
+                    {
+                        "email": email,
+                        "sender_name": sender_name,
+                        "sender_profile_uuid": sender_profile_uuid,
+                        "provider": provider,
+                        "connection_settings": connection_settings,
+                        "automation_daily_limit": automation_daily_limit,
+                        "automation_task_interval": automation_task_interval,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def connect_smtp_imap(
@@ -124,13 +108,13 @@ class MailboxesResource(BaseResource):
         *,
         email: str,
         sender_name: str,
-        sender_profile_uuid: str,
+        sender_profile_uuid: str | UUID,
         provider: str | Unset = UNSET,
         connection_settings: MailboxConnectionSettings | Mapping[str, Any] | Unset = UNSET,
         automation_daily_limit: int | Unset = UNSET,
         automation_task_interval: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Mailbox:
         """Connect an SMTP/IMAP mailbox
 
@@ -143,6 +127,7 @@ class MailboxesResource(BaseResource):
         Each sender profile has a mailbox limit based on your plan. Attempting to add beyond the limit will return a 422 error.
 
         ``POST /emails/api/mailboxes`` (operation ``connectSmtpImapMailbox``).
+        Repeated after an ambiguous failure: no (creates a mailbox; a repeat creates a second one).
         """
         return (
             await self._connect_smtp_imap(
@@ -160,88 +145,72 @@ class MailboxesResource(BaseResource):
 
     async def _deactivate(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Mailbox]:
-        from getsales_async._generated.api.mailboxes import deactivate_mailbox as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="deactivateMailbox",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Deactivate mailbox (raw response)."""
+        return await self._gs_send(_OPS["deactivateMailbox"], (uuid,), {}, request_options)
 
     async def deactivate(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Mailbox:
         """Deactivate mailbox
 
         Deactivate a mailbox to disable sending and syncing emails. The mailbox data is retained and can be reactivated later.
 
         ``PUT /emails/api/mailboxes/{uuid}/deactivate`` (operation ``deactivateMailbox``).
+        Repeated after an ambiguous failure: yes (sets one mailbox inactive).
         """
         return (await self._deactivate(uuid, request_options=request_options)).parsed
 
     async def _delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        automation_reassign_mailboxes: bool,
+        automation_reassign_mailboxes: bool | Unset = UNSET,
         automation_mailbox_to_reassign: str | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.mailboxes import delete_mailbox as _endpoint
-        from getsales_async._generated.models.delete_mailbox_body import (
-            DeleteMailboxBody as _body_model,
-        )
+        """Delete mailbox (raw response)."""
+        from getsales_async._generated.models.delete_mailbox_body import DeleteMailboxBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "automation_reassign_mailboxes": automation_reassign_mailboxes,
-                "automation_mailbox_to_reassign": automation_mailbox_to_reassign,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="deleteMailbox",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["deleteMailbox"],
+            (uuid,),
+            {
+                "body": build_body(
+                    DeleteMailboxBody,
+                    {
+                        "automation_reassign_mailboxes": automation_reassign_mailboxes,
+                        "automation_mailbox_to_reassign": automation_mailbox_to_reassign,
+                    },
+                    extra_body,
+                    optional=True,
+                )
+            },
+            request_options,
         )
 
     async def delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        automation_reassign_mailboxes: bool,
+        automation_reassign_mailboxes: bool | Unset = UNSET,
         automation_mailbox_to_reassign: str | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Delete mailbox
 
         Permanently delete a mailbox. If the mailbox has active automation tasks, you must specify whether to reassign those tasks to another mailbox or cancel them.
 
         ``DELETE /emails/api/mailboxes/{uuid}`` (operation ``deleteMailbox``).
+        Repeated after an ambiguous failure: yes (deletes one mailbox).
         """
         return (
             await self._delete(
@@ -255,36 +224,25 @@ class MailboxesResource(BaseResource):
 
     async def _get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Mailbox]:
-        from getsales_async._generated.api.mailboxes import get_mailbox as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getMailbox",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Get mailbox details (raw response)."""
+        return await self._gs_send(_OPS["getMailbox"], (uuid,), {}, request_options)
 
     async def get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Mailbox:
         """Get mailbox details
 
         Retrieve detailed information about a specific mailbox including connection settings, error counts, and last activity timestamps.
 
         ``GET /emails/api/mailboxes/{uuid}`` (operation ``getMailbox``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
         """
         return (await self._get(uuid, request_options=request_options)).parsed
 
@@ -296,32 +254,23 @@ class MailboxesResource(BaseResource):
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListMailboxesFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[MailboxPage]:
-        from getsales_async._generated.api.mailboxes import list_mailboxes as _endpoint
-        from getsales_async._generated.models.list_mailboxes_filter import (
-            ListMailboxesFilter as _filter_model,
-        )
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        """List mailboxes (raw response)."""
+        from getsales_async._generated.models.list_mailboxes_filter import ListMailboxesFilter
+        from getsales_async._generated.models.order_type import OrderType
 
-        _filter_value = coerce_model(_filter_model, filter)
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-            filter_=_filter_value,
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listMailboxes",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listMailboxes"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+                "filter_": coerce_filter(ListMailboxesFilter, filter, name="filter"),
+            },
+            request_options,
         )
 
     def list(
@@ -333,84 +282,63 @@ class MailboxesResource(BaseResource):
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[Mailbox, MailboxPage]:
         """List mailboxes
 
         Retrieve a paginated list of mailboxes (email accounts) with filtering and sorting. Supports filtering by search query, provider type, send status, sync status, and sender profile. Results can be ordered by any field.
 
         ``GET /emails/api/mailboxes`` (operation ``listMailboxes``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-            "filter": filter,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[MailboxPage]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                filter=filter,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="mailboxes",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listMailboxes"],
+            self._list,
+            {"order_field": order_field, "order_type": order_type, "filter": filter},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _reconnect_to_smtp(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         provider: str | Unset = UNSET,
         connection_settings: MailboxConnectionSettings | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Mailbox]:
-        from getsales_async._generated.api.mailboxes import reconnect_mailbox_to_smtp as _endpoint
+        """Reconnect a mailbox to SMTP/IMAP (raw response)."""
         from getsales_async._generated.models.reconnect_mailbox_to_smtp_body import (
-            ReconnectMailboxToSmtpBody as _body_model,
+            ReconnectMailboxToSmtpBody,
         )
 
-        _body = build_body(
-            _body_model,
-            {"provider": provider, "connection_settings": connection_settings},
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="reconnectMailboxToSmtp",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["reconnectMailboxToSmtp"],
+            (uuid,),
+            {
+                "body": build_body(
+                    ReconnectMailboxToSmtpBody,
+                    {"provider": provider, "connection_settings": connection_settings},
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def reconnect_to_smtp(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         provider: str | Unset = UNSET,
         connection_settings: MailboxConnectionSettings | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Mailbox:
         """Reconnect a mailbox to SMTP/IMAP
 
@@ -419,6 +347,7 @@ class MailboxesResource(BaseResource):
         This endpoint replaces the provider and connection settings without creating a new mailbox. The mailbox UUID, email address, and sender profile association remain unchanged.
 
         ``POST /emails/api/mailboxes/{uuid}/reconnect-to-smtp`` (operation ``reconnectMailboxToSmtp``).
+        Repeated after an ambiguous failure: no (replaces credentials and reruns the connection checks).
         """
         return (
             await self._reconnect_to_smtp(
@@ -435,113 +364,10 @@ class MailboxesResourceWithRawResponse:
     """`client.mailboxes.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: MailboxesResource) -> None:
-        self._resource = resource
-
-    async def activate(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Mailbox]:
-        """Activate mailbox (raw response)."""
-        return await self._resource._activate(uuid, request_options=request_options)
-
-    async def connect_smtp_imap(
-        self,
-        *,
-        email: str,
-        sender_name: str,
-        sender_profile_uuid: str,
-        provider: str | Unset = UNSET,
-        connection_settings: MailboxConnectionSettings | Mapping[str, Any] | Unset = UNSET,
-        automation_daily_limit: int | Unset = UNSET,
-        automation_task_interval: int | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Mailbox]:
-        """Connect an SMTP/IMAP mailbox (raw response)."""
-        return await self._resource._connect_smtp_imap(
-            email=email,
-            sender_name=sender_name,
-            sender_profile_uuid=sender_profile_uuid,
-            provider=provider,
-            connection_settings=connection_settings,
-            automation_daily_limit=automation_daily_limit,
-            automation_task_interval=automation_task_interval,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def deactivate(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Mailbox]:
-        """Deactivate mailbox (raw response)."""
-        return await self._resource._deactivate(uuid, request_options=request_options)
-
-    async def delete(
-        self,
-        uuid: str,
-        *,
-        automation_reassign_mailboxes: bool,
-        automation_mailbox_to_reassign: str | Unset | None = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Delete mailbox (raw response)."""
-        return await self._resource._delete(
-            uuid,
-            automation_reassign_mailboxes=automation_reassign_mailboxes,
-            automation_mailbox_to_reassign=automation_mailbox_to_reassign,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def get(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Mailbox]:
-        """Get mailbox details (raw response)."""
-        return await self._resource._get(uuid, request_options=request_options)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        filter: ListMailboxesFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[MailboxPage]:
-        """List mailboxes (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            filter=filter,
-            request_options=request_options,
-        )
-
-    async def reconnect_to_smtp(
-        self,
-        uuid: str,
-        *,
-        provider: str | Unset = UNSET,
-        connection_settings: MailboxConnectionSettings | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Mailbox]:
-        """Reconnect a mailbox to SMTP/IMAP (raw response)."""
-        return await self._resource._reconnect_to_smtp(
-            uuid,
-            provider=provider,
-            connection_settings=connection_settings,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
+        self.activate = resource._activate
+        self.connect_smtp_imap = resource._connect_smtp_imap
+        self.deactivate = resource._deactivate
+        self.delete = resource._delete
+        self.get = resource._get
+        self.list = resource._list
+        self.reconnect_to_smtp = resource._reconnect_to_smtp

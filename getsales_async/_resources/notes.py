@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
+from getsales_async._arguments import (
+    build_body,
+    coerce_enum,
+    coerce_filter,
+)
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
 from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
-    build_body,
-    coerce_enum,
-    coerce_model,
-)
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.list_notes_filter import ListNotesFilter
@@ -41,45 +42,42 @@ class NotesResource(BaseResource):
         self,
         *,
         object: ObjectType | Literal["lead", "company"],
-        object_uuid: str,
+        object_uuid: str | UUID,
         note: str,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Note]:
-        from getsales_async._generated.api.notes import create_note as _endpoint
-        from getsales_async._generated.models.create_note_body import CreateNoteBody as _body_model
+        """Create a note (raw response)."""
+        from getsales_async._generated.models.create_note_body import CreateNoteBody
 
-        _body = build_body(
-            _body_model, {"object": object, "object_uuid": object_uuid, "note": note}, extra_body
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="createNote",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            declared_status=201,
-            request_options=request_options,
+            _OPS["createNote"],
+            (),
+            {
+                "body": build_body(
+                    CreateNoteBody,
+                    {"object": object, "object_uuid": object_uuid, "note": note},
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def create(
         self,
         *,
         object: ObjectType | Literal["lead", "company"],
-        object_uuid: str,
+        object_uuid: str | UUID,
         note: str,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Note:
         """Create a note
 
         Creates a note attached to a contact or company. A note_left activity is automatically logged on the related record.
 
         ``POST /leads/api/notes`` (operation ``createNote``).
+        Repeated after an ambiguous failure: no (creates a note; a repeat creates a second one).
         """
         return (
             await self._create(
@@ -93,36 +91,25 @@ class NotesResource(BaseResource):
 
     async def _delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.notes import delete_note as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="deleteNote",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Delete a note (raw response)."""
+        return await self._gs_send(_OPS["deleteNote"], (uuid,), {}, request_options)
 
     async def delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Delete a note
 
         Soft-deletes a note. The note will no longer appear in listing responses.
 
         ``DELETE /leads/api/notes/{uuid}`` (operation ``deleteNote``).
+        Repeated after an ambiguous failure: yes (deletes one note).
         """
         return (await self._delete(uuid, request_options=request_options)).parsed
 
@@ -134,32 +121,23 @@ class NotesResource(BaseResource):
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListNotesFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[NoteCollection]:
-        from getsales_async._generated.api.notes import list_notes as _endpoint
-        from getsales_async._generated.models.list_notes_filter import (
-            ListNotesFilter as _filter_model,
-        )
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        """List notes (raw response)."""
+        from getsales_async._generated.models.list_notes_filter import ListNotesFilter
+        from getsales_async._generated.models.order_type import OrderType
 
-        _filter_value = coerce_model(_filter_model, filter)
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-            filter_=_filter_value,
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listNotes",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listNotes"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+                "filter_": coerce_filter(ListNotesFilter, filter, name="filter"),
+            },
+            request_options,
         )
 
     def list(
@@ -171,82 +149,60 @@ class NotesResource(BaseResource):
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[Note, NoteCollection]:
         """List notes
 
         Returns notes attached to contacts or companies. Filter by object and object_uuid to fetch notes for a specific record. Notes are free-text entries created by team members — use them to log call summaries, meeting takeaways, or research insights about a prospect.
 
         ``GET /leads/api/notes`` (operation ``listNotes``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-            "filter": filter,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[NoteCollection]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                filter=filter,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="notes",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listNotes"],
+            self._list,
+            {"order_field": order_field, "order_type": order_type, "filter": filter},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         note: str,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Note]:
-        from getsales_async._generated.api.notes import update_note as _endpoint
-        from getsales_async._generated.models.update_note_body import UpdateNoteBody as _body_model
+        """Update a note (raw response)."""
+        from getsales_async._generated.models.update_note_body import UpdateNoteBody
 
-        _body = build_body(_body_model, {"note": note}, extra_body)
-        _kwargs = _endpoint._get_kwargs(uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="updateNote",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["updateNote"],
+            (uuid,),
+            {"body": build_body(UpdateNoteBody, {"note": note}, extra_body)},
+            request_options,
         )
 
     async def update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         note: str,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Note:
         """Update a note
 
         Updates the text content of an existing note. Only the note field can be modified.
 
         ``PUT /leads/api/notes/{uuid}`` (operation ``updateNote``).
+        Repeated after an ambiguous failure: yes (sets the text of one note).
         """
         return (
             await self._update(
@@ -259,64 +215,7 @@ class NotesResourceWithRawResponse:
     """`client.notes.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: NotesResource) -> None:
-        self._resource = resource
-
-    async def create(
-        self,
-        *,
-        object: ObjectType | Literal["lead", "company"],
-        object_uuid: str,
-        note: str,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Note]:
-        """Create a note (raw response)."""
-        return await self._resource._create(
-            object=object,
-            object_uuid=object_uuid,
-            note=note,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def delete(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Delete a note (raw response)."""
-        return await self._resource._delete(uuid, request_options=request_options)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        filter: ListNotesFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[NoteCollection]:
-        """List notes (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            filter=filter,
-            request_options=request_options,
-        )
-
-    async def update(
-        self,
-        uuid: str,
-        *,
-        note: str,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Note]:
-        """Update a note (raw response)."""
-        return await self._resource._update(
-            uuid, note=note, extra_body=extra_body, request_options=request_options
-        )
+        self.create = resource._create
+        self.delete = resource._delete
+        self.list = resource._list
+        self.update = resource._update

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
+from getsales_async._arguments import (
+    build_body,
+    coerce_enum,
+    coerce_filter,
+)
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
 from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
-    build_body,
-    coerce_enum,
-    coerce_model,
-)
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.list_pipeline_stages_filter import (
@@ -48,30 +49,24 @@ class PipelineStagesResource(BaseResource):
         category: PipelineCategory | Literal["cold", "engaging", "positive", "negative"],
         order: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[PipelineStage]:
-        from getsales_async._generated.api.pipeline_stages import create_pipeline_stage as _endpoint
+        """Create a pipeline stage (raw response)."""
         from getsales_async._generated.models.create_pipeline_stage_body import (
-            CreatePipelineStageBody as _body_model,
+            CreatePipelineStageBody,
         )
 
-        _body = build_body(
-            _body_model,
-            {"name": name, "object": object, "category": category, "order": order},
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="createPipelineStage",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            declared_status=201,
-            request_options=request_options,
+            _OPS["createPipelineStage"],
+            (),
+            {
+                "body": build_body(
+                    CreatePipelineStageBody,
+                    {"name": name, "object": object, "category": category, "order": order},
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def create(
@@ -82,7 +77,7 @@ class PipelineStagesResource(BaseResource):
         category: PipelineCategory | Literal["cold", "engaging", "positive", "negative"],
         order: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> PipelineStage:
         """Create a pipeline stage
 
@@ -97,6 +92,7 @@ class PipelineStagesResource(BaseResource):
         - negative — rejected / lost
 
         ``POST /leads/api/pipeline-stages`` (operation ``createPipelineStage``).
+        Repeated after an ambiguous failure: no (creates a stage; a repeat creates a second one).
         """
         return (
             await self._create(
@@ -112,49 +108,42 @@ class PipelineStagesResource(BaseResource):
     async def _list(
         self,
         *,
+        filter: ListPipelineStagesFilter | Mapping[str, Any],
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        filter: ListPipelineStagesFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[PipelineStageCollection]:
-        from getsales_async._generated.api.pipeline_stages import list_pipeline_stages as _endpoint
+        """List pipeline stages (raw response)."""
         from getsales_async._generated.models.list_pipeline_stages_filter import (
-            ListPipelineStagesFilter as _filter_model,
+            ListPipelineStagesFilter,
         )
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        from getsales_async._generated.models.order_type import OrderType
 
-        _filter_value = coerce_model(_filter_model, filter)
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-            filter_=_filter_value,
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listPipelineStages",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listPipelineStages"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+                "filter_": coerce_filter(ListPipelineStagesFilter, filter, name="filter"),
+            },
+            request_options,
         )
 
     def list(
         self,
         *,
+        filter: ListPipelineStagesFilter | Mapping[str, Any],
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        filter: ListPipelineStagesFilter | Mapping[str, Any] | Unset = UNSET,
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[PipelineStage, PipelineStageCollection]:
         """List pipeline stages
 
@@ -168,40 +157,24 @@ class PipelineStagesResource(BaseResource):
         Default stages are auto-generated when a team is created.
 
         ``GET /leads/api/pipeline-stages`` (operation ``listPipelineStages``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-            "filter": filter,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[PipelineStageCollection]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                filter=filter,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="pipeline_stages",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listPipelineStages"],
+            self._list,
+            {"order_field": order_field, "order_type": order_type, "filter": filter},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str | Unset = UNSET,
         category: PipelineCategory
@@ -209,32 +182,29 @@ class PipelineStagesResource(BaseResource):
         | Unset = UNSET,
         order: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[PipelineStage]:
-        from getsales_async._generated.api.pipeline_stages import update_pipeline_stage as _endpoint
+        """Update a pipeline stage (raw response)."""
         from getsales_async._generated.models.update_pipeline_stage_body import (
-            UpdatePipelineStageBody as _body_model,
+            UpdatePipelineStageBody,
         )
 
-        _body = build_body(
-            _body_model, {"name": name, "category": category, "order": order}, extra_body
-        )
-        _kwargs = _endpoint._get_kwargs(uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="updatePipelineStage",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["updatePipelineStage"],
+            (uuid,),
+            {
+                "body": build_body(
+                    UpdatePipelineStageBody,
+                    {"name": name, "category": category, "order": order},
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str | Unset = UNSET,
         category: PipelineCategory
@@ -242,7 +212,7 @@ class PipelineStagesResource(BaseResource):
         | Unset = UNSET,
         order: int | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> PipelineStage:
         """Update a pipeline stage
 
@@ -253,6 +223,7 @@ class PipelineStagesResource(BaseResource):
         same object type are automatically repositioned.
 
         ``PUT /leads/api/pipeline-stages/{uuid}`` (operation ``updatePipelineStage``).
+        Repeated after an ambiguous failure: yes (sets one stage's name, category or position; a repeat sets the same values).
         """
         return (
             await self._update(
@@ -270,66 +241,6 @@ class PipelineStagesResourceWithRawResponse:
     """`client.pipeline_stages.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: PipelineStagesResource) -> None:
-        self._resource = resource
-
-    async def create(
-        self,
-        *,
-        name: str,
-        object: ObjectType | Literal["lead", "company"],
-        category: PipelineCategory | Literal["cold", "engaging", "positive", "negative"],
-        order: int | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[PipelineStage]:
-        """Create a pipeline stage (raw response)."""
-        return await self._resource._create(
-            name=name,
-            object=object,
-            category=category,
-            order=order,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        filter: ListPipelineStagesFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[PipelineStageCollection]:
-        """List pipeline stages (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            filter=filter,
-            request_options=request_options,
-        )
-
-    async def update(
-        self,
-        uuid: str,
-        *,
-        name: str | Unset = UNSET,
-        category: PipelineCategory
-        | Literal["cold", "engaging", "positive", "negative"]
-        | Unset = UNSET,
-        order: int | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[PipelineStage]:
-        """Update a pipeline stage (raw response)."""
-        return await self._resource._update(
-            uuid,
-            name=name,
-            category=category,
-            order=order,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
+        self.create = resource._create
+        self.list = resource._list
+        self.update = resource._update

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
+from getsales_async._arguments import (
+    build_body,
+    coerce_enum,
+    coerce_filter,
+)
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
 from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
-    build_body,
-    coerce_enum,
-    coerce_model,
-)
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.connect_external_browser_body_daily_limits import (
@@ -58,31 +59,28 @@ class SenderProfilesResource(BaseResource):
         last_name: str | Unset = UNSET,
         daily_limits: ConnectExternalBrowserBodyDailyLimits | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[ConnectExternalBrowserResponse200 | ConnectExternalBrowserResponse201]:
-        from getsales_async._generated.api.sender_profiles import (
-            connect_external_browser as _endpoint,
-        )
+        """Connect an external browser to a sender profile (raw response)."""
         from getsales_async._generated.models.connect_external_browser_body import (
-            ConnectExternalBrowserBody as _body_model,
+            ConnectExternalBrowserBody,
         )
 
-        _body = build_body(
-            _body_model,
-            {"first_name": first_name, "last_name": last_name, "daily_limits": daily_limits},
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="connectExternalBrowser",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["connectExternalBrowser"],
+            (),
+            {
+                "body": build_body(
+                    ConnectExternalBrowserBody,
+                    {
+                        "first_name": first_name,
+                        "last_name": last_name,
+                        "daily_limits": daily_limits,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def connect_external_browser(
@@ -92,7 +90,7 @@ class SenderProfilesResource(BaseResource):
         last_name: str | Unset = UNSET,
         daily_limits: ConnectExternalBrowserBodyDailyLimits | Mapping[str, Any] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> ConnectExternalBrowserResponse200 | ConnectExternalBrowserResponse201:
         """Connect an external browser to a sender profile
 
@@ -109,6 +107,7 @@ class SenderProfilesResource(BaseResource):
         The sender profile limit is checked before creation — if your plan limit is reached, the request will be rejected with a 422 error (MirrorProfiles connections bypass this limit).
 
         ``POST /flows/client-api/sender-profiles/connect-external`` (operation ``connectExternalBrowser``).
+        Repeated after an ambiguous failure: no (creates a sender profile (reuse is documented for MirrorProfiles only)).
         """
         return (
             await self._connect_external_browser(
@@ -132,39 +131,33 @@ class SenderProfilesResource(BaseResource):
         schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         notification_emails: str | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[SenderProfile]:
-        from getsales_async._generated.api.sender_profiles import create_sender_profile as _endpoint
+        """Create a sender profile (raw response)."""
         from getsales_async._generated.models.create_sender_profile_body import (
-            CreateSenderProfileBody as _body_model,
+            CreateSenderProfileBody,
         )
 
-        _body = build_body(
-            _body_model,
-            {
-                "first_name": first_name,
-                "last_name": last_name,
-                "assignee_user_id": assignee_user_id,
-                "label": label,
-                "linkedin_schedule": linkedin_schedule,
-                "email_schedule": email_schedule,
-                "schedule": schedule,
-                "notification_emails": notification_emails,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="createSenderProfile",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            declared_status=201,
-            request_options=request_options,
+            _OPS["createSenderProfile"],
+            (),
+            {
+                "body": build_body(
+                    CreateSenderProfileBody,
+                    {
+                        "first_name": first_name,
+                        "last_name": last_name,
+                        "assignee_user_id": assignee_user_id,
+                        "label": label,
+                        "linkedin_schedule": linkedin_schedule,
+                        "email_schedule": email_schedule,
+                        "schedule": schedule,
+                        "notification_emails": notification_emails,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def create(
@@ -179,13 +172,14 @@ class SenderProfilesResource(BaseResource):
         schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         notification_emails: str | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> SenderProfile:
         """Create a sender profile
 
         Creates a new sender profile with enabled status. After creating, link a LinkedIn account and/or email mailbox to enable the profile for outreach.
 
         ``POST /flows/api/sender-profiles`` (operation ``createSenderProfile``).
+        Repeated after an ambiguous failure: no (creates a sender profile; a repeat creates a second one).
         """
         return (
             await self._create(
@@ -204,71 +198,49 @@ class SenderProfilesResource(BaseResource):
 
     async def _delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.sender_profiles import delete_sender_profile as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="deleteSenderProfile",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Delete a sender profile (raw response)."""
+        return await self._gs_send(_OPS["deleteSenderProfile"], (uuid,), {}, request_options)
 
     async def delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Delete a sender profile
 
         Deletes a sender profile and all linked accounts. The linked LinkedIn browser, LinkedIn account, and all mailboxes are removed. Pending tasks for this sender are cancelled. The profile is removed from all flow contact sources.
 
         ``DELETE /flows/api/sender-profiles/{uuid}`` (operation ``deleteSenderProfile``).
+        Repeated after an ambiguous failure: yes (deletes one sender profile).
         """
         return (await self._delete(uuid, request_options=request_options)).parsed
 
     async def _get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[SenderProfile]:
-        from getsales_async._generated.api.sender_profiles import get_sender_profile as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getSenderProfile",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Get sender profile details (raw response)."""
+        return await self._gs_send(_OPS["getSenderProfile"], (uuid,), {}, request_options)
 
     async def get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> SenderProfile:
         """Get sender profile details
 
         Retrieves a single sender profile by UUID.
 
         ``GET /flows/api/sender-profiles/{uuid}`` (operation ``getSenderProfile``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
         """
         return (await self._get(uuid, request_options=request_options)).parsed
 
@@ -276,40 +248,32 @@ class SenderProfilesResource(BaseResource):
         self,
         *,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[GetSenderProfileMetricsResponse200]:
-        from getsales_async._generated.api.sender_profiles import (
-            get_sender_profile_metrics as _endpoint,
-        )
+        """Get sender profile metrics (raw response)."""
         from getsales_async._generated.models.get_sender_profile_metrics_body import (
-            GetSenderProfileMetricsBody as _body_model,
+            GetSenderProfileMetricsBody,
         )
 
-        _body = build_body(_body_model, {}, extra_body)
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getSenderProfileMetrics",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["getSenderProfileMetrics"],
+            (),
+            {"body": build_body(GetSenderProfileMetricsBody, {}, extra_body)},
+            request_options,
         )
 
     async def get_metrics(
         self,
         *,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> GetSenderProfileMetricsResponse200:
         """Get sender profile metrics
 
         Returns metrics for one or more sender profiles, including linked mailbox status and counts.
 
         ``POST /flows/api/sender-profiles/metrics`` (operation ``getSenderProfileMetrics``).
+        Repeated after an ambiguous failure: yes (read only (metrics)).
         """
         return (
             await self._get_metrics(extra_body=extra_body, request_options=request_options)
@@ -323,32 +287,25 @@ class SenderProfilesResource(BaseResource):
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListSenderProfilesFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[SenderProfilePage]:
-        from getsales_async._generated.api.sender_profiles import list_sender_profiles as _endpoint
+        """List sender profiles (raw response)."""
         from getsales_async._generated.models.list_sender_profiles_filter import (
-            ListSenderProfilesFilter as _filter_model,
+            ListSenderProfilesFilter,
         )
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        from getsales_async._generated.models.order_type import OrderType
 
-        _filter_value = coerce_model(_filter_model, filter)
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-            filter_=_filter_value,
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listSenderProfiles",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listSenderProfiles"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+                "filter_": coerce_filter(ListSenderProfilesFilter, filter, name="filter"),
+            },
+            request_options,
         )
 
     def list(
@@ -360,7 +317,7 @@ class SenderProfilesResource(BaseResource):
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[SenderProfile, SenderProfilePage]:
         """List sender profiles
 
@@ -369,40 +326,24 @@ class SenderProfilesResource(BaseResource):
         Sender profiles are assigned to flow contact sources to distribute outreach across multiple senders.
 
         ``GET /flows/api/sender-profiles`` (operation ``listSenderProfiles``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-            "filter": filter,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[SenderProfilePage]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                filter=filter,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="sender_profiles",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listSenderProfiles"],
+            self._list,
+            {"order_field": order_field, "order_type": order_type, "filter": filter},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         first_name: str | Unset = UNSET,
         last_name: str | Unset = UNSET,
@@ -413,43 +354,36 @@ class SenderProfilesResource(BaseResource):
         schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         notification_emails: str | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[SenderProfile]:
-        from getsales_async._generated.api.sender_profiles import update_sender_profile as _endpoint
-        from getsales_async._generated.models.sender_profile_input import (
-            SenderProfileInput as _body_model,
-        )
+        """Update a sender profile (raw response)."""
+        from getsales_async._generated.models.sender_profile_input import SenderProfileInput
 
-        _body = build_body(
-            _body_model,
-            {
-                "first_name": first_name,
-                "last_name": last_name,
-                "assignee_user_id": assignee_user_id,
-                "label": label,
-                "linkedin_schedule": linkedin_schedule,
-                "email_schedule": email_schedule,
-                "schedule": schedule,
-                "notification_emails": notification_emails,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="updateSenderProfile",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["updateSenderProfile"],
+            (uuid,),
+            {
+                "body": build_body(
+                    SenderProfileInput,
+                    {
+                        "first_name": first_name,
+                        "last_name": last_name,
+                        "assignee_user_id": assignee_user_id,
+                        "label": label,
+                        "linkedin_schedule": linkedin_schedule,
+                        "email_schedule": email_schedule,
+                        "schedule": schedule,
+                        "notification_emails": notification_emails,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         first_name: str | Unset = UNSET,
         last_name: str | Unset = UNSET,
@@ -460,13 +394,14 @@ class SenderProfilesResource(BaseResource):
         schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
         notification_emails: str | Unset | None = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> SenderProfile:
         """Update a sender profile
 
         Updates sender profile fields such as name, label, schedule, notification emails, or linked accounts. Partial updates are supported.
 
         ``PUT /flows/api/sender-profiles/{uuid}`` (operation ``updateSenderProfile``).
+        Repeated after an ambiguous failure: yes (sets the given fields of one sender profile).
         """
         return (
             await self._update(
@@ -489,129 +424,10 @@ class SenderProfilesResourceWithRawResponse:
     """`client.sender_profiles.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: SenderProfilesResource) -> None:
-        self._resource = resource
-
-    async def connect_external_browser(
-        self,
-        *,
-        first_name: str | Unset = UNSET,
-        last_name: str | Unset = UNSET,
-        daily_limits: ConnectExternalBrowserBodyDailyLimits | Mapping[str, Any] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[ConnectExternalBrowserResponse200 | ConnectExternalBrowserResponse201]:
-        """Connect an external browser to a sender profile (raw response)."""
-        return await self._resource._connect_external_browser(
-            first_name=first_name,
-            last_name=last_name,
-            daily_limits=daily_limits,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def create(
-        self,
-        *,
-        first_name: str,
-        last_name: str,
-        assignee_user_id: int,
-        label: str | Unset = UNSET,
-        linkedin_schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
-        email_schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
-        schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
-        notification_emails: str | Unset | None = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[SenderProfile]:
-        """Create a sender profile (raw response)."""
-        return await self._resource._create(
-            first_name=first_name,
-            last_name=last_name,
-            assignee_user_id=assignee_user_id,
-            label=label,
-            linkedin_schedule=linkedin_schedule,
-            email_schedule=email_schedule,
-            schedule=schedule,
-            notification_emails=notification_emails,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def delete(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Delete a sender profile (raw response)."""
-        return await self._resource._delete(uuid, request_options=request_options)
-
-    async def get(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[SenderProfile]:
-        """Get sender profile details (raw response)."""
-        return await self._resource._get(uuid, request_options=request_options)
-
-    async def get_metrics(
-        self,
-        *,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[GetSenderProfileMetricsResponse200]:
-        """Get sender profile metrics (raw response)."""
-        return await self._resource._get_metrics(
-            extra_body=extra_body, request_options=request_options
-        )
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        filter: ListSenderProfilesFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[SenderProfilePage]:
-        """List sender profiles (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            filter=filter,
-            request_options=request_options,
-        )
-
-    async def update(
-        self,
-        uuid: str,
-        *,
-        first_name: str | Unset = UNSET,
-        last_name: str | Unset = UNSET,
-        assignee_user_id: int | Unset = UNSET,
-        label: str | Unset = UNSET,
-        linkedin_schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
-        email_schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
-        schedule: ScheduleParam | Mapping[str, Any] | Unset = UNSET,
-        notification_emails: str | Unset | None = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[SenderProfile]:
-        """Update a sender profile (raw response)."""
-        return await self._resource._update(
-            uuid,
-            first_name=first_name,
-            last_name=last_name,
-            assignee_user_id=assignee_user_id,
-            label=label,
-            linkedin_schedule=linkedin_schedule,
-            email_schedule=email_schedule,
-            schedule=schedule,
-            notification_emails=notification_emails,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
+        self.connect_external_browser = resource._connect_external_browser
+        self.create = resource._create
+        self.delete = resource._delete
+        self.get = resource._get
+        self.get_metrics = resource._get_metrics
+        self.list = resource._list
+        self.update = resource._update

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
-from getsales_async._config import MAX_PAGE_SIZE
-from getsales_async._generated.types import UNSET, Unset
-from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
+from getsales_async._arguments import (
     build_body,
     coerce_enum,
 )
+from getsales_async._config import MAX_PAGE_SIZE
+from getsales_async._generated.types import UNSET, Unset
+from getsales_async._pagination import AsyncPaginator
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.order_type import OrderType
@@ -40,24 +41,16 @@ class TagsResource(BaseResource):
         name: str,
         color: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Tag]:
-        from getsales_async._generated.api.tags import create_tag as _endpoint
-        from getsales_async._generated.models.create_tag_body import CreateTagBody as _body_model
+        """Create a tag (raw response)."""
+        from getsales_async._generated.models.create_tag_body import CreateTagBody
 
-        _body = build_body(_body_model, {"name": name, "color": color}, extra_body)
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="createTag",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            declared_status=201,
-            request_options=request_options,
+            _OPS["createTag"],
+            (),
+            {"body": build_body(CreateTagBody, {"name": name, "color": color}, extra_body)},
+            request_options,
         )
 
     async def create(
@@ -66,13 +59,14 @@ class TagsResource(BaseResource):
         name: str,
         color: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Tag:
         """Create a tag
 
         Creates a new tag. Tag names must be unique within the team. Tags can be applied to contacts and companies — use them for status tracking, campaign segmentation, or any custom categorisation.
 
         ``POST /leads/api/tags`` (operation ``createTag``).
+        Repeated after an ambiguous failure: no (creates a tag; a repeat fails on the taken name or creates a second tag).
         """
         return (
             await self._create(
@@ -82,36 +76,25 @@ class TagsResource(BaseResource):
 
     async def _delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.tags import delete_tag as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="deleteTag",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Delete a tag (raw response)."""
+        return await self._gs_send(_OPS["deleteTag"], (uuid,), {}, request_options)
 
     async def delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Delete a tag
 
         Soft-deletes a tag. The tag will be removed from all contacts and companies in the background. This action cannot be undone via the API.
 
         ``DELETE /leads/api/tags/{uuid}`` (operation ``deleteTag``).
+        Repeated after an ambiguous failure: yes (deletes one tag).
         """
         return (await self._delete(uuid, request_options=request_options)).parsed
 
@@ -122,27 +105,21 @@ class TagsResource(BaseResource):
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[TagCollection]:
-        from getsales_async._generated.api.tags import list_tags as _endpoint
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        """List all tags (raw response)."""
+        from getsales_async._generated.models.order_type import OrderType
 
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listTags",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listTags"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+            },
+            request_options,
         )
 
     def list(
@@ -153,7 +130,7 @@ class TagsResource(BaseResource):
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[Tag, TagCollection]:
         """List all tags
 
@@ -162,75 +139,55 @@ class TagsResource(BaseResource):
         Common uses in outreach: marking contacts as decision_maker, replied_positive, do_not_contact, or campaign-specific labels like q1_2025_outreach.
 
         ``GET /leads/api/tags`` (operation ``listTags``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[TagCollection]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="tags",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listTags"],
+            self._list,
+            {"order_field": order_field, "order_type": order_type},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str | Unset = UNSET,
         color: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Tag]:
-        from getsales_async._generated.api.tags import update_tag as _endpoint
-        from getsales_async._generated.models.update_tag_body import UpdateTagBody as _body_model
+        """Update a tag (raw response)."""
+        from getsales_async._generated.models.update_tag_body import UpdateTagBody
 
-        _body = build_body(_body_model, {"name": name, "color": color}, extra_body)
-        _kwargs = _endpoint._get_kwargs(uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="updateTag",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["updateTag"],
+            (uuid,),
+            {"body": build_body(UpdateTagBody, {"name": name, "color": color}, extra_body)},
+            request_options,
         )
 
     async def update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         name: str | Unset = UNSET,
         color: str | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Tag:
         """Update a tag
 
         Renames an existing tag. The new name must be unique within the team. All contacts and companies that have this tag will reflect the updated name automatically.
 
         ``PUT /leads/api/tags/{uuid}`` (operation ``updateTag``).
+        Repeated after an ambiguous failure: yes (renames one tag; a repeat sets the same name).
         """
         return (
             await self._update(
@@ -243,58 +200,7 @@ class TagsResourceWithRawResponse:
     """`client.tags.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: TagsResource) -> None:
-        self._resource = resource
-
-    async def create(
-        self,
-        *,
-        name: str,
-        color: str | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Tag]:
-        """Create a tag (raw response)."""
-        return await self._resource._create(
-            name=name, color=color, extra_body=extra_body, request_options=request_options
-        )
-
-    async def delete(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Delete a tag (raw response)."""
-        return await self._resource._delete(uuid, request_options=request_options)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[TagCollection]:
-        """List all tags (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            request_options=request_options,
-        )
-
-    async def update(
-        self,
-        uuid: str,
-        *,
-        name: str | Unset = UNSET,
-        color: str | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Tag]:
-        """Update a tag (raw response)."""
-        return await self._resource._update(
-            uuid, name=name, color=color, extra_body=extra_body, request_options=request_options
-        )
+        self.create = resource._create
+        self.delete = resource._delete
+        self.list = resource._list
+        self.update = resource._update

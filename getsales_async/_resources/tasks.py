@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
+from getsales_async._arguments import (
+    build_body,
+    coerce_enum,
+    coerce_filter,
+)
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
 from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
-    build_body,
-    coerce_enum,
-    coerce_model,
-)
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     import datetime
@@ -42,106 +43,73 @@ class TasksResource(BaseResource):
 
     async def _cancel(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.tasks import cancel_task as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="cancelTask",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Cancel a task (raw response)."""
+        return await self._gs_send(_OPS["cancelTask"], (uuid,), {}, request_options)
 
     async def cancel(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Cancel a task
 
         Cancels a task by changing its status to canceled. Works on tasks that are currently in_progress, delegated, or paused. Cannot cancel already closed or failed tasks.
 
         ``PUT /flows/api/tasks/{uuid}/cancel`` (operation ``cancelTask``).
+        Repeated after an ambiguous failure: yes (cancels one task; a repeat finds it canceled).
         """
         return (await self._cancel(uuid, request_options=request_options)).parsed
 
     async def _complete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.tasks import complete_task as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="completeTask",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Complete a task (raw response)."""
+        return await self._gs_send(_OPS["completeTask"], (uuid,), {}, request_options)
 
     async def complete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Complete a task
 
         Marks a task as complete (closed). Only works on manual or custom tasks that are currently in_progress, delegated, or paused. Use this endpoint to manually complete tasks that don't have automatic completion logic.
 
         ``PUT /flows/api/tasks/{uuid}/complete`` (operation ``completeTask``).
+        Repeated after an ambiguous failure: yes (closes one task; a repeat finds it closed).
         """
         return (await self._complete(uuid, request_options=request_options)).parsed
 
     async def _get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Task]:
-        from getsales_async._generated.api.tasks import get_task as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getTask",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Get task details (raw response)."""
+        return await self._gs_send(_OPS["getTask"], (uuid,), {}, request_options)
 
     async def get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Task:
         """Get task details
 
         Retrieves full details for a specific task by UUID, including payload, execution history, and all metadata. Use this to inspect a task's configuration, status, and results.
 
         ``GET /flows/api/tasks/{uuid}`` (operation ``getTask``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
         """
         return (await self._get(uuid, request_options=request_options)).parsed
 
@@ -149,38 +117,30 @@ class TasksResource(BaseResource):
         self,
         *,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[TaskMetrics]:
-        from getsales_async._generated.api.tasks import get_task_metrics as _endpoint
-        from getsales_async._generated.models.get_task_metrics_body import (
-            GetTaskMetricsBody as _body_model,
-        )
+        """Get task metrics (raw response)."""
+        from getsales_async._generated.models.get_task_metrics_body import GetTaskMetricsBody
 
-        _body = build_body(_body_model, {}, extra_body)
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getTaskMetrics",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["getTaskMetrics"],
+            (),
+            {"body": build_body(GetTaskMetricsBody, {}, extra_body)},
+            request_options,
         )
 
     async def get_metrics(
         self,
         *,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> TaskMetrics:
         """Get task metrics
 
         Retrieve aggregated metrics and statistics for tasks. Returns counts of tasks by status, type, and performance metrics. Useful for dashboards, reports, and monitoring automation performance.
 
         ``POST /flows/api/tasks/metrics`` (operation ``getTaskMetrics``).
+        Repeated after an ambiguous failure: yes (read only (metrics)).
         """
         return (
             await self._get_metrics(extra_body=extra_body, request_options=request_options)
@@ -189,37 +149,31 @@ class TasksResource(BaseResource):
     async def _get_schedule(
         self,
         *,
-        sender_profile_uuid: str,
+        sender_profile_uuid: str | UUID,
         date: datetime.date,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[TaskSchedule]:
-        from getsales_async._generated.api.tasks import get_task_schedule as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(sender_profile_uuid=sender_profile_uuid, date=date)
+        """Get task schedule (raw response)."""
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getTaskSchedule",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["getTaskSchedule"],
+            (),
+            {"sender_profile_uuid": sender_profile_uuid, "date": date},
+            request_options,
         )
 
     async def get_schedule(
         self,
         *,
-        sender_profile_uuid: str,
+        sender_profile_uuid: str | UUID,
         date: datetime.date,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> TaskSchedule:
         """Get task schedule
 
         Retrieve the upcoming task schedule for a specific sender profile and date. Returns tasks scheduled to execute on that day, grouped by time. Useful for understanding daily execution volume and planning.
 
         ``GET /flows/api/tasks/schedule`` (operation ``getTaskSchedule``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
         """
         return (
             await self._get_schedule(
@@ -235,32 +189,23 @@ class TasksResource(BaseResource):
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListTasksFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[TaskPage]:
-        from getsales_async._generated.api.tasks import list_tasks as _endpoint
-        from getsales_async._generated.models.list_tasks_filter import (
-            ListTasksFilter as _filter_model,
-        )
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        """List tasks (raw response)."""
+        from getsales_async._generated.models.list_tasks_filter import ListTasksFilter
+        from getsales_async._generated.models.order_type import OrderType
 
-        _filter_value = coerce_model(_filter_model, filter)
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-            filter_=_filter_value,
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listTasks",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listTasks"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+                "filter_": coerce_filter(ListTasksFilter, filter, name="filter"),
+            },
+            request_options,
         )
 
     def list(
@@ -272,7 +217,7 @@ class TasksResource(BaseResource):
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[Task, TaskPage]:
         """List tasks
 
@@ -281,35 +226,19 @@ class TasksResource(BaseResource):
         Filter by status to see in-progress, completed, failed, or skipped tasks. Filter by type to find specific action types. Filter by flow_uuid to see tasks within a specific automation. Filter by lead_uuid or sender_profile_uuid for targeted task searches.
 
         ``GET /flows/api/tasks`` (operation ``listTasks``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-            "filter": filter,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[TaskPage]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                filter=filter,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="tasks",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listTasks"],
+            self._list,
+            {"order_field": order_field, "order_type": order_type, "filter": filter},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
 
@@ -317,74 +246,9 @@ class TasksResourceWithRawResponse:
     """`client.tasks.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: TasksResource) -> None:
-        self._resource = resource
-
-    async def cancel(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Cancel a task (raw response)."""
-        return await self._resource._cancel(uuid, request_options=request_options)
-
-    async def complete(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Complete a task (raw response)."""
-        return await self._resource._complete(uuid, request_options=request_options)
-
-    async def get(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Task]:
-        """Get task details (raw response)."""
-        return await self._resource._get(uuid, request_options=request_options)
-
-    async def get_metrics(
-        self,
-        *,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[TaskMetrics]:
-        """Get task metrics (raw response)."""
-        return await self._resource._get_metrics(
-            extra_body=extra_body, request_options=request_options
-        )
-
-    async def get_schedule(
-        self,
-        *,
-        sender_profile_uuid: str,
-        date: datetime.date,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[TaskSchedule]:
-        """Get task schedule (raw response)."""
-        return await self._resource._get_schedule(
-            sender_profile_uuid=sender_profile_uuid, date=date, request_options=request_options
-        )
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        filter: ListTasksFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[TaskPage]:
-        """List tasks (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            filter=filter,
-            request_options=request_options,
-        )
+        self.cancel = resource._cancel
+        self.complete = resource._complete
+        self.get = resource._get
+        self.get_metrics = resource._get_metrics
+        self.get_schedule = resource._get_schedule
+        self.list = resource._list

@@ -4,17 +4,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
+from getsales_async._arguments import (
+    coerce_enum,
+)
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
 from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
-    coerce_enum,
-)
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.order_type import OrderType
@@ -37,28 +37,16 @@ class TeamsResource(BaseResource):
         self,
         id: int,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Team]:
-        from getsales_async._generated.api.user_team import get_team as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(id)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getTeam",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Get team details (raw response)."""
+        return await self._gs_send(_OPS["getTeam"], (id,), {}, request_options)
 
     async def get(
         self,
         id: int,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Team:
         """Get team details
 
@@ -69,33 +57,22 @@ class TeamsResource(BaseResource):
         Returns 403 if the user does not have access.
 
         ``GET /id/api/teams/{id}`` (operation ``getTeam``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
         """
         return (await self._get(id, request_options=request_options)).parsed
 
     async def _get_current_user(
         self,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[User]:
-        from getsales_async._generated.api.user_team import get_current_user as _endpoint
-
-        _kwargs = _endpoint._get_kwargs()
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getCurrentUser",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Get current user (raw response)."""
+        return await self._gs_send(_OPS["getCurrentUser"], (), {}, request_options)
 
     async def get_current_user(
         self,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> User:
         """Get current user
 
@@ -107,6 +84,7 @@ class TeamsResource(BaseResource):
         for subsequent requests.
 
         ``GET /id/api/users/current`` (operation ``getCurrentUser``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
         """
         return (await self._get_current_user(request_options=request_options)).parsed
 
@@ -117,27 +95,21 @@ class TeamsResource(BaseResource):
         offset: int | Unset = UNSET,
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[TeamPage]:
-        from getsales_async._generated.api.user_team import list_teams as _endpoint
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        """List teams (raw response)."""
+        from getsales_async._generated.models.order_type import OrderType
 
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listTeams",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listTeams"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+            },
+            request_options,
         )
 
     def list(
@@ -148,7 +120,7 @@ class TeamsResource(BaseResource):
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[Team, TeamPage]:
         """List teams
 
@@ -159,33 +131,19 @@ class TeamsResource(BaseResource):
         which is useful for checking quotas before performing operations.
 
         ``GET /id/api/teams`` (operation ``listTeams``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[TeamPage]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="teams",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listTeams"],
+            self._list,
+            {"order_field": order_field, "order_type": order_type},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
 
@@ -193,39 +151,6 @@ class TeamsResourceWithRawResponse:
     """`client.teams.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: TeamsResource) -> None:
-        self._resource = resource
-
-    async def get(
-        self,
-        id: int,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Team]:
-        """Get team details (raw response)."""
-        return await self._resource._get(id, request_options=request_options)
-
-    async def get_current_user(
-        self,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[User]:
-        """Get current user (raw response)."""
-        return await self._resource._get_current_user(request_options=request_options)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[TeamPage]:
-        """List teams (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            request_options=request_options,
-        )
+        self.get = resource._get
+        self.get_current_user = resource._get_current_user
+        self.list = resource._list

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
 
+from getsales_async._arguments import (
+    build_body,
+    coerce_enum,
+    coerce_filter,
+)
 from getsales_async._config import MAX_PAGE_SIZE
 from getsales_async._generated.types import UNSET, Unset
 from getsales_async._pagination import AsyncPaginator
-from getsales_async._resource import (
-    BaseResource,
-    RawResponse,
-    RequestOptions,
-    build_body,
-    coerce_enum,
-    coerce_model,
-)
+from getsales_async._resource import BaseResource, RawResponse, RequestOptionsArg
+
+from ._operations import OPERATIONS as _OPS
 
 if TYPE_CHECKING:
     from getsales_async._generated.models.create_webhook_body_filters import (
@@ -81,37 +82,29 @@ class WebhooksResource(BaseResource):
         filters: CreateWebhookBodyFilters | Unset | None = UNSET,
         status: WebhookStatus | Literal["on", "off"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Webhook]:
-        from getsales_async._generated.api.webhooks import create_webhook as _endpoint
-        from getsales_async._generated.models.create_webhook_body import (
-            CreateWebhookBody as _body_model,
-        )
+        """Create webhook (raw response)."""
+        from getsales_async._generated.models.create_webhook_body import CreateWebhookBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "name": name,
-                "event": event,
-                "target_url": target_url,
-                "request_method": request_method,
-                "filters": filters,
-                "status": status,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="createWebhook",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            declared_status=201,
-            request_options=request_options,
+            _OPS["createWebhook"],
+            (),
+            {
+                "body": build_body(
+                    CreateWebhookBody,
+                    {
+                        "name": name,
+                        "event": event,
+                        "target_url": target_url,
+                        "request_method": request_method,
+                        "filters": filters,
+                        "status": status,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def create(
@@ -149,13 +142,14 @@ class WebhooksResource(BaseResource):
         filters: CreateWebhookBodyFilters | Unset | None = UNSET,
         status: WebhookStatus | Literal["on", "off"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Webhook:
         """Create webhook
 
         Create a new webhook to receive real-time notifications for specified events. The webhook will POST (or use another HTTP method) to your target URL when events occur. Webhooks are team-scoped and require a valid event type and publicly accessible target URL.
 
         ``POST /integrations/api/webhooks`` (operation ``createWebhook``).
+        Repeated after an ambiguous failure: no (creates a webhook; a repeat creates a second one).
         """
         return (
             await self._create(
@@ -172,71 +166,49 @@ class WebhooksResource(BaseResource):
 
     async def _delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[None]:
-        from getsales_async._generated.api.webhooks import delete_webhook as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="deleteWebhook",
-            idempotent=True,
-            expect_body=False,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Delete webhook (raw response)."""
+        return await self._gs_send(_OPS["deleteWebhook"], (uuid,), {}, request_options)
 
     async def delete(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> None:
         """Delete webhook
 
         Permanently delete a webhook. This action cannot be undone. No further events will be delivered to the target URL.
 
         ``DELETE /integrations/api/webhooks/{uuid}`` (operation ``deleteWebhook``).
+        Repeated after an ambiguous failure: yes (deletes one webhook).
         """
         return (await self._delete(uuid, request_options=request_options)).parsed
 
     async def _get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Webhook]:
-        from getsales_async._generated.api.webhooks import get_webhook_details as _endpoint
-
-        _kwargs = _endpoint._get_kwargs(uuid)
-        return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="getWebhookDetails",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
-        )
+        """Get webhook details (raw response)."""
+        return await self._gs_send(_OPS["getWebhookDetails"], (uuid,), {}, request_options)
 
     async def get(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Webhook:
         """Get webhook details
 
         Retrieve detailed information about a specific webhook by its UUID. This includes all configuration details, event type, filters, and timestamps.
 
         ``GET /integrations/api/webhooks/{uuid}`` (operation ``getWebhookDetails``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
         """
         return (await self._get(uuid, request_options=request_options)).parsed
 
@@ -248,32 +220,23 @@ class WebhooksResource(BaseResource):
         order_field: str | Unset = UNSET,
         order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
         filter: ListWebhooksFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[WebhookPage]:
-        from getsales_async._generated.api.webhooks import list_webhooks as _endpoint
-        from getsales_async._generated.models.list_webhooks_filter import (
-            ListWebhooksFilter as _filter_model,
-        )
-        from getsales_async._generated.models.order_type import OrderType as _order_typeenum
+        """List webhooks (raw response)."""
+        from getsales_async._generated.models.list_webhooks_filter import ListWebhooksFilter
+        from getsales_async._generated.models.order_type import OrderType
 
-        _filter_value = coerce_model(_filter_model, filter)
-        _kwargs = _endpoint._get_kwargs(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=coerce_enum(_order_typeenum, order_type),
-            filter_=_filter_value,
-        )
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="listWebhooks",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=False,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["listWebhooks"],
+            (),
+            {
+                "limit": limit,
+                "offset": offset,
+                "order_field": order_field,
+                "order_type": coerce_enum(OrderType, order_type),
+                "filter_": coerce_filter(ListWebhooksFilter, filter, name="filter"),
+            },
+            request_options,
         )
 
     def list(
@@ -285,97 +248,75 @@ class WebhooksResource(BaseResource):
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         concurrency: int = 1,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> AsyncPaginator[Webhook, WebhookPage]:
         """List webhooks
 
         Retrieve a paginated list of all webhooks configured for your team. You can filter by event type, status, and search query. Results are ordered by creation date in descending order by default.
 
         ``GET /integrations/api/webhooks`` (operation ``listWebhooks``).
+        Repeated after an ambiguous failure: yes (GET operations read only, per the index).
 
         Returns an ``AsyncPaginator``: ``async for`` yields items across pages,
         ``await`` gives the first page, ``.pages()`` iterates pages, ``.checkpoint()`` saves a resume point.
         """
-        _arguments: dict[str, Any] = {
-            "order_field": order_field,
-            "order_type": order_type,
-            "filter": filter,
-        }
-
-        async def _fetch(_offset: int, _limit: int) -> RawResponse[WebhookPage]:
-            return await self._list(
-                order_field=order_field,
-                order_type=order_type,
-                filter=filter,
-                limit=_limit,
-                offset=_offset,
-                request_options=request_options,
-            )
-
         return self._gs_paginate(
-            _fetch,
-            resource="webhooks",
-            method="list",
-            page_kind="envelope",
-            arguments=_arguments,
+            _OPS["listWebhooks"],
+            self._list,
+            {"order_field": order_field, "order_type": order_type, "filter": filter},
             page_size=page_size,
             start_offset=start_offset,
             concurrency=concurrency,
+            request_options=request_options,
         )
 
     async def _test(
         self,
         *,
-        uuid: str,
+        uuid: str | UUID,
         event: str,
         request_method: WebhookRequestMethod | Literal["POST", "GET", "PUT", "PATCH", "DELETE"],
         target_url: str,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[WebhookTestResult]:
-        from getsales_async._generated.api.webhooks import test_webhook as _endpoint
-        from getsales_async._generated.models.test_webhook_body import (
-            TestWebhookBody as _body_model,
-        )
+        """Test webhook (raw response)."""
+        from getsales_async._generated.models.test_webhook_body import TestWebhookBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "uuid": uuid,
-                "event": event,
-                "request_method": request_method,
-                "target_url": target_url,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="testWebhook",
-            idempotent=False,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["testWebhook"],
+            (),
+            {
+                "body": build_body(
+                    TestWebhookBody,
+                    {
+                        "uuid": uuid,
+                        "event": event,
+                        "request_method": request_method,
+                        "target_url": target_url,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def test(
         self,
         *,
-        uuid: str,
+        uuid: str | UUID,
         event: str,
         request_method: WebhookRequestMethod | Literal["POST", "GET", "PUT", "PATCH", "DELETE"],
         target_url: str,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> WebhookTestResult:
         """Test webhook
 
         Send a test payload to a webhook endpoint to verify connectivity and integration without waiting for a real event to trigger. Returns execution details including response status, headers, and timing information.
 
         ``POST /integrations/api/webhooks/test`` (operation ``testWebhook``).
+        Repeated after an ambiguous failure: no (sends a test event to the target URL; a repeat sends another).
         """
         return (
             await self._test(
@@ -390,7 +331,7 @@ class WebhooksResource(BaseResource):
 
     async def _update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         target_url: str,
         name: str | Unset = UNSET,
@@ -425,41 +366,34 @@ class WebhooksResource(BaseResource):
         filters: Unset | UpdateWebhookBodyFilters | None = UNSET,
         status: WebhookStatus | Literal["on", "off"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> RawResponse[Webhook]:
-        from getsales_async._generated.api.webhooks import update_webhook as _endpoint
-        from getsales_async._generated.models.update_webhook_body import (
-            UpdateWebhookBody as _body_model,
-        )
+        """Update webhook (raw response)."""
+        from getsales_async._generated.models.update_webhook_body import UpdateWebhookBody
 
-        _body = build_body(
-            _body_model,
-            {
-                "target_url": target_url,
-                "name": name,
-                "event": event,
-                "request_method": request_method,
-                "filters": filters,
-                "status": status,
-            },
-            extra_body,
-        )
-        _kwargs = _endpoint._get_kwargs(uuid, body=_body)
         return await self._gs_send(
-            _kwargs,
-            _endpoint._parse_response,
-            operation_id="updateWebhook",
-            idempotent=True,
-            expect_body=True,
-            nullable=False,
-            unwrap_data=True,
-            returns_file=False,
-            request_options=request_options,
+            _OPS["updateWebhook"],
+            (uuid,),
+            {
+                "body": build_body(
+                    UpdateWebhookBody,
+                    {
+                        "target_url": target_url,
+                        "name": name,
+                        "event": event,
+                        "request_method": request_method,
+                        "filters": filters,
+                        "status": status,
+                    },
+                    extra_body,
+                )
+            },
+            request_options,
         )
 
     async def update(
         self,
-        uuid: str,
+        uuid: str | UUID,
         *,
         target_url: str,
         name: str | Unset = UNSET,
@@ -494,13 +428,14 @@ class WebhooksResource(BaseResource):
         filters: Unset | UpdateWebhookBodyFilters | None = UNSET,
         status: WebhookStatus | Literal["on", "off"] | Unset = UNSET,
         extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
+        request_options: RequestOptionsArg = None,
     ) -> Webhook:
         """Update webhook
 
         Update an existing webhook's configuration. You can modify the target URL, event type, HTTP method, name, filters, or enable/disable the webhook. The target_url is required, but other fields are optional.
 
         ``PUT /integrations/api/webhooks/{uuid}`` (operation ``updateWebhook``).
+        Repeated after an ambiguous failure: yes (sets the given fields of one webhook).
         """
         return (
             await self._update(
@@ -521,163 +456,9 @@ class WebhooksResourceWithRawResponse:
     """`client.webhooks.with_raw_response`: methods return ``RawResponse``."""
 
     def __init__(self, resource: WebhooksResource) -> None:
-        self._resource = resource
-
-    async def create(
-        self,
-        *,
-        name: str,
-        event: WebhookEvent
-        | Literal[
-            "account_exported",
-            "sender_profile_issue",
-            "sender_profile_sent_email",
-            "sender_profile_sent_linkedin_message",
-            "sender_profile_sent_linkedin_connection_request",
-            "sender_profile_sent_linkedin_inmail",
-            "contact_accepted_linkedin_connection_request",
-            "contact_replied_email",
-            "contact_replied_linkedin_message",
-            "contact_replied_linkedin_inmail",
-            "contact_opened_email",
-            "contact_clicked_email",
-            "contact_unsubscribed_email",
-            "email_bounced",
-            "contact_enriched",
-            "contact_exported",
-            "contact_created",
-            "contact_updated",
-            "contact_deleted",
-            "contact_tag_added",
-            "contact_pipeline_stage_changed",
-        ],
-        target_url: str,
-        request_method: WebhookRequestMethod
-        | Literal["POST", "GET", "PUT", "PATCH", "DELETE"]
-        | Unset = "POST",
-        filters: CreateWebhookBodyFilters | Unset | None = UNSET,
-        status: WebhookStatus | Literal["on", "off"] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Webhook]:
-        """Create webhook (raw response)."""
-        return await self._resource._create(
-            name=name,
-            event=event,
-            target_url=target_url,
-            request_method=request_method,
-            filters=filters,
-            status=status,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def delete(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[None]:
-        """Delete webhook (raw response)."""
-        return await self._resource._delete(uuid, request_options=request_options)
-
-    async def get(
-        self,
-        uuid: str,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Webhook]:
-        """Get webhook details (raw response)."""
-        return await self._resource._get(uuid, request_options=request_options)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        offset: int | Unset = UNSET,
-        order_field: str | Unset = UNSET,
-        order_type: OrderType | Literal["asc", "desc"] | Unset = UNSET,
-        filter: ListWebhooksFilter | Mapping[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[WebhookPage]:
-        """List webhooks (raw response)."""
-        return await self._resource._list(
-            limit=limit,
-            offset=offset,
-            order_field=order_field,
-            order_type=order_type,
-            filter=filter,
-            request_options=request_options,
-        )
-
-    async def test(
-        self,
-        *,
-        uuid: str,
-        event: str,
-        request_method: WebhookRequestMethod | Literal["POST", "GET", "PUT", "PATCH", "DELETE"],
-        target_url: str,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[WebhookTestResult]:
-        """Test webhook (raw response)."""
-        return await self._resource._test(
-            uuid=uuid,
-            event=event,
-            request_method=request_method,
-            target_url=target_url,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
-
-    async def update(
-        self,
-        uuid: str,
-        *,
-        target_url: str,
-        name: str | Unset = UNSET,
-        event: WebhookEvent
-        | Literal[
-            "account_exported",
-            "sender_profile_issue",
-            "sender_profile_sent_email",
-            "sender_profile_sent_linkedin_message",
-            "sender_profile_sent_linkedin_connection_request",
-            "sender_profile_sent_linkedin_inmail",
-            "contact_accepted_linkedin_connection_request",
-            "contact_replied_email",
-            "contact_replied_linkedin_message",
-            "contact_replied_linkedin_inmail",
-            "contact_opened_email",
-            "contact_clicked_email",
-            "contact_unsubscribed_email",
-            "email_bounced",
-            "contact_enriched",
-            "contact_exported",
-            "contact_created",
-            "contact_updated",
-            "contact_deleted",
-            "contact_tag_added",
-            "contact_pipeline_stage_changed",
-        ]
-        | Unset = UNSET,
-        request_method: WebhookRequestMethod
-        | Literal["POST", "GET", "PUT", "PATCH", "DELETE"]
-        | Unset = UNSET,
-        filters: Unset | UpdateWebhookBodyFilters | None = UNSET,
-        status: WebhookStatus | Literal["on", "off"] | Unset = UNSET,
-        extra_body: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> RawResponse[Webhook]:
-        """Update webhook (raw response)."""
-        return await self._resource._update(
-            uuid,
-            target_url=target_url,
-            name=name,
-            event=event,
-            request_method=request_method,
-            filters=filters,
-            status=status,
-            extra_body=extra_body,
-            request_options=request_options,
-        )
+        self.create = resource._create
+        self.delete = resource._delete
+        self.get = resource._get
+        self.list = resource._list
+        self.test = resource._test
+        self.update = resource._update

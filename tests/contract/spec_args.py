@@ -18,19 +18,10 @@ from __future__ import annotations
 
 import keyword
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import yaml
-
-_RESOURCES_YAML = Path(__file__).resolve().parents[2] / "overrides" / "resources.yaml"
-REQUIRED_IDENTIFIERS: dict[str, list[str]] = {
-    op_id: list(groups[0])
-    for op_id, groups in (
-        yaml.safe_load(_RESOURCES_YAML.read_text()).get("require_one_of") or {}
-    ).items()
-}
 
 __all__ = [
     "ARGUMENT_SETS",
@@ -153,7 +144,7 @@ def example_value(doc: dict[str, Any], schema: Any, *, full: bool = False, depth
     if "default" in schema:
         return schema["default"]
     for union in ("oneOf", "anyOf"):
-        if union in schema:
+        if union in schema and required_alternatives(schema) is None:
             return example_value(doc, schema[union][0], **nested)
     kind = schema.get("type")
     if kind is None:  # untyped (e.g. a filter value): any JSON value is valid
@@ -174,13 +165,50 @@ def example_value(doc: dict[str, Any], schema: Any, *, full: bool = False, depth
     return {name: example_value(doc, properties.get(name, {}), **nested) for name in names}
 
 
+def required_alternatives(schema: dict[str, Any]) -> tuple[str, list[list[str]]] | None:
+    """(``anyOf``/``oneOf``, its groups) for a validation-only union of bare ``required`` lists."""
+    for key in ("anyOf", "oneOf"):
+        members = schema.get(key)
+        if (
+            isinstance(members, list)
+            and "properties" in schema
+            and all(isinstance(m, dict) and set(m) <= {"required", "description"} for m in members)
+        ):
+            return key, [list(m.get("required", [])) for m in members]
+    return None
+
+
 def kwarg_name(name: str) -> str:
     """The SDK keyword for a spec field: unchanged, except Python keywords gain a ``_``."""
     return f"{name}_" if keyword.iskeyword(name) else name
 
 
+def generator_operation_ids(doc: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(method, path) -> operationId as the generator names it (derived where the spec has none)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "codegen"))
+    from normalize import rule_operation_ids
+
+    skeleton = {
+        "paths": {
+            path: {
+                method: {"operationId": op.get("operationId")}
+                for method, op in item.items()
+                if method in HTTP_METHODS and isinstance(op, dict)
+            }
+            for path, item in doc["paths"].items()
+        }
+    }
+    rule_operation_ids(skeleton, lambda _message: None)
+    return {
+        (method, path): str(op["operationId"])
+        for path, item in skeleton["paths"].items()
+        for method, op in item.items()
+    }
+
+
 def iter_operations(doc: dict[str, Any]) -> dict[str, OperationSpec]:
-    """Every operation of the spec by operationId."""
+    """Every operation of the spec by operationId (the generator's, also where the spec has none)."""
+    ids = generator_operation_ids(doc)
     out: dict[str, OperationSpec] = {}
     for path, item in doc["paths"].items():
         shared = [resolve(doc, p) for p in item.get("parameters", [])]
@@ -190,9 +218,8 @@ def iter_operations(doc: dict[str, Any]) -> dict[str, OperationSpec]:
             own = [resolve(doc, p) for p in operation.get("parameters", [])]
             overridden = {(p["in"], p["name"]) for p in own}
             parameters = [p for p in shared if (p["in"], p["name"]) not in overridden] + own
-            out[operation["operationId"]] = OperationSpec(
-                operation["operationId"], method, path, operation, parameters
-            )
+            op_id = ids[(method, path)]
+            out[op_id] = OperationSpec(op_id, method, path, operation, parameters)
     return out
 
 
@@ -216,13 +243,20 @@ def call_args(
         return out
     out.content_type, media = next(iter(body["content"].items()))
     schema = flatten(doc, media.get("schema", {}))
-    if "oneOf" in schema or "anyOf" in schema or schema.get("type") == "array":
+    alternatives = required_alternatives(schema)
+    if alternatives is None and (
+        "oneOf" in schema or "anyOf" in schema or schema.get("type") == "array"
+    ):
         out.body = out.kwargs["body"] = example_value(doc, schema, full=full)
         return out
     fields = example_value(doc, schema, full=full)
-    # The SDK checks "provide at least one identifier" locally (overrides/resources.yaml, from
-    # the index's descriptions): a minimal call includes the first identifier group.
-    for name in REQUIRED_IDENTIFIERS.get(op.operation_id, []):
+    # The spec's anyOf/oneOf of required lists ("provide at least one identifier") is checked
+    # locally by the SDK: a call gives exactly the first group of them.
+    mode, (first, *others) = alternatives or ("anyOf", [[]])
+    for group in others if mode == "oneOf" else []:
+        for name in set(group) - set(first):
+            fields.pop(name, None)
+    for name in first:
         if name not in fields:
             prop = schema.get("properties", {}).get(name, {"type": "string"})
             fields[name] = example_value(doc, prop, full=full)
@@ -232,4 +266,6 @@ def call_args(
         if not (paginated and name in PAGINATION_FIELDS)
     }
     out.kwargs.update({kwarg_name(name): value for name, value in out.body.items()})
+    if not out.body and not body.get("required"):
+        out.body = None  # an optional body with no field given is not sent at all
     return out

@@ -17,11 +17,13 @@ T = TypeVar("T", bound="AddCompanyToBlacklistBody")
 class AddCompanyToBlacklistBody:
     """Provide at least one of `name`, `domain`, `linkedin` or `ln_id`.
 
-    Attributes:
-        name (str | Unset):
-        domain (str | Unset): Contacts whose work email matches this domain are deleted in the background.
-        linkedin (str | Unset): LinkedIn company URL.
-        ln_id (str | Unset):
+    Provide at least one of: name | domain | linkedin | ln_id.
+
+        Attributes:
+            name (str | Unset):
+            domain (str | Unset): Contacts whose work email matches this domain are deleted in the background.
+            linkedin (str | Unset): LinkedIn company URL.
+            ln_id (str | Unset):
     """
 
     name: str | Unset = UNSET

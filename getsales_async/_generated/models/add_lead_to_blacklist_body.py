@@ -18,6 +18,8 @@ class AddLeadToBlacklistBody:
     """Provide at least one unique identifier (`linkedin`, `ln_id`, `work_email`, `personal_email`; Grinfi also documents
     `email`), or both `name` and `company_name`.
 
+    Provide at least one of: linkedin | ln_id | work_email | personal_email | email | name+company_name.
+
         Attributes:
             linkedin (str | Unset): LinkedIn profile URL.
             ln_id (str | Unset):

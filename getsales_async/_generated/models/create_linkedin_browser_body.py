@@ -18,6 +18,8 @@ class CreateLinkedinBrowserBody:
     """Either give `external_id` (an existing GoLogin profile) or let GetSales create one by
     giving `proxy_country_code` or `custom_proxy_config`.
 
+    Provide at least one of: external_id | proxy_country_code | custom_proxy_config.
+
         Attributes:
             sender_profile_uuid (str): Sender profile to attach the browser to.
             external_id (str | Unset): ID of an existing GoLogin browser profile.

@@ -17,12 +17,14 @@ T = TypeVar("T", bound="EnrichLeadsBody")
 class EnrichLeadsBody:
     """Pass `uuids` or `filter` (at least one); at least one matching contact must exist.
 
-    Attributes:
-        uuids (list[str] | Unset): Contact UUIDs to enrich. Either this or `filter` is required.
-        filter_ (MassFilter | Unset): Selects records for bulk operations, exports and counts: `{all: true}` for
-            everything,
-            `{all: false, ids: [...], excludeIds: [...]}` for a hand-picked set, plus any search
-            filter fields (same keys as the search `filter`).
+    Provide at least one of: uuids | filter.
+
+        Attributes:
+            uuids (list[str] | Unset): Contact UUIDs to enrich. Either this or `filter` is required.
+            filter_ (MassFilter | Unset): Selects records for bulk operations, exports and counts: `{all: true}` for
+                everything,
+                `{all: false, ids: [...], excludeIds: [...]}` for a hand-picked set, plus any search
+                filter fields (same keys as the search `filter`).
     """
 
     uuids: list[str] | Unset = UNSET

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.object_type import ObjectType
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ListPipelineStagesFilter")
@@ -17,30 +18,29 @@ T = TypeVar("T", bound="ListPipelineStagesFilter")
 class ListPipelineStagesFilter:
     """
     Attributes:
-        object_ (Any | Unset): One filter condition. A scalar means equals; an array means IN; an object maps operators
-            (`=`, `!=`, `<`, `<=`, `>`, `>=`, `<>`) to values; the strings `is_null` / `is_not_null`
-            test for null. In a GET query this is sent as `filter[field]=v`, `filter[field][]=a`,
-            `filter[field][>=]=v`.
+        object_ (ObjectType): The kind of CRM object a record belongs to.
         type_ (Any | Unset): One filter condition. A scalar means equals; an array means IN; an object maps operators
             (`=`, `!=`, `<`, `<=`, `>`, `>=`, `<>`) to values; the strings `is_null` / `is_not_null`
             test for null. In a GET query this is sent as `filter[field]=v`, `filter[field][]=a`,
             `filter[field][>=]=v`.
     """
 
-    object_: Any | Unset = UNSET
+    object_: ObjectType
     type_: Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        object_ = self.object_
+        object_ = self.object_.value
 
         type_ = self.type_
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if object_ is not UNSET:
-            field_dict["object"] = object_
+        field_dict.update(
+            {
+                "object": object_,
+            }
+        )
         if type_ is not UNSET:
             field_dict["type"] = type_
 
@@ -49,7 +49,7 @@ class ListPipelineStagesFilter:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        object_ = d.pop("object", UNSET)
+        object_ = ObjectType(d.pop("object"))
 
         type_ = d.pop("type", UNSET)
 

@@ -18,6 +18,8 @@ class LookupCompanyBody:
     """Provide at least one of `linkedin`, `website`, `domain`, `ln_id` or `name`. (Other sources wrap lookups in a
     `lookups` or `companies` array; send those as extra fields if needed.)
 
+    Provide at least one of: linkedin | website | domain | ln_id | name.
+
         Attributes:
             linkedin (str | Unset): LinkedIn company URL.
             website (str | Unset):

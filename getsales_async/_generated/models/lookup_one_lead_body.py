@@ -17,13 +17,15 @@ T = TypeVar("T", bound="LookupOneLeadBody")
 class LookupOneLeadBody:
     """Provide at least one of `linkedin_id`, `email`, or both `name` and `company_name`.
 
-    Attributes:
-        linkedin_id (None | str | Unset): Any LinkedIn reference (profile URL, Sales Navigator URL, nickname, ln_id,
-            sn_id).
-        email (None | str | Unset):
-        name (None | str | Unset): Full name; use together with `company_name`.
-        company_name (None | str | Unset): Company name; use together with `name`.
-        disable_aggregation (bool | Unset):
+    Provide at least one of: linkedin_id | email | name+company_name.
+
+        Attributes:
+            linkedin_id (None | str | Unset): Any LinkedIn reference (profile URL, Sales Navigator URL, nickname, ln_id,
+                sn_id).
+            email (None | str | Unset):
+            name (None | str | Unset): Full name; use together with `company_name`.
+            company_name (None | str | Unset): Company name; use together with `name`.
+            disable_aggregation (bool | Unset):
     """
 
     linkedin_id: str | Unset | None = UNSET

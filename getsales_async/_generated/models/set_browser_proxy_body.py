@@ -18,6 +18,8 @@ class SetBrowserProxyBody:
     """Give either `proxy_country_code` (GetSales-managed proxy) or `custom_proxy_config`
     (your own proxy). The proxy is validated before it is applied.
 
+    Provide exactly one of: proxy_country_code | custom_proxy_config.
+
         Attributes:
             proxy_country_code (str | Unset): Country code of a GetSales-managed proxy (see listProxyCountries). Example:
                 DE.
