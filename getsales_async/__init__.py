@@ -42,7 +42,12 @@ from ._transport import TransportStatistics
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._bulk import (
+    from ._bulk import bulk_upsert
+    from ._checkpoint import CheckpointError
+    from ._columns import ColumnMappingError
+    from ._csv import CsvFormatError, CsvProblem, LeadsCsv, read_leads_csv
+    from ._export import LeadsCsvExport, LeadSweep, SweepCheckpoint
+    from ._import_types import (
         BulkImportAborted,
         BulkImportSummary,
         ImportProgress,
@@ -50,7 +55,6 @@ if TYPE_CHECKING:
         RowResult,
         RowStatus,
     )
-    from ._csv import CsvProblem, read_leads_csv
     from ._redis_limiter import (
         RateLimiterUnavailableError,
         RedisLimiterStatistics,
@@ -59,14 +63,22 @@ if TYPE_CHECKING:
     )
 
 _LAZY = {
-    "BulkImportAborted": "._bulk",
-    "BulkImportSummary": "._bulk",
-    "ImportProgress": "._bulk",
-    "LeadRow": "._bulk",
-    "RowResult": "._bulk",
-    "RowStatus": "._bulk",
+    "BulkImportAborted": "._import_types",
+    "BulkImportSummary": "._import_types",
+    "ImportProgress": "._import_types",
+    "LeadRow": "._import_types",
+    "RowResult": "._import_types",
+    "RowStatus": "._import_types",
+    "bulk_upsert": "._bulk",
+    "CheckpointError": "._checkpoint",
+    "ColumnMappingError": "._columns",
+    "CsvFormatError": "._csv",
     "CsvProblem": "._csv",
+    "LeadsCsv": "._csv",
     "read_leads_csv": "._csv",
+    "LeadSweep": "._export",
+    "LeadsCsvExport": "._export",
+    "SweepCheckpoint": "._export",
     "RateLimiterUnavailableError": "._redis_limiter",
     "RedisLimiterStatistics": "._redis_limiter",
     "RedisRateLimit": "._redis_limiter",
@@ -100,14 +112,20 @@ __all__ = [
     "BulkImportAborted",
     "BulkImportSummary",
     "Checkpoint",
+    "CheckpointError",
     "Clock",
+    "ColumnMappingError",
     "ConflictError",
+    "CsvFormatError",
     "CsvProblem",
     "File",
     "GetSalesError",
     "ImportProgress",
     "InternalServerError",
     "LeadRow",
+    "LeadSweep",
+    "LeadsCsv",
+    "LeadsCsvExport",
     "LimiterStatistics",
     "MailboxCheckFailedError",
     "MonotonicClock",
@@ -128,9 +146,11 @@ __all__ = [
     "RetryPolicy",
     "RowResult",
     "RowStatus",
+    "SweepCheckpoint",
     "TransportStatistics",
     "UnprocessableEntityError",
     "Unset",
     "__version__",
+    "bulk_upsert",
     "read_leads_csv",
 ]

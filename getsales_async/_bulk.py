@@ -1,29 +1,33 @@
 """Quota-aware bulk upsert of contacts: ``client.leads.bulk_upsert(rows, list_uuid=...)``.
 
-Rows stream from any iterable (a CSV reader, a generator): memory stays flat whatever the row count.
-A fixed pool of workers sends one upsert per row through the client, so every request is paced by
-the shared rate limiter and retried by the transport (429, connection errors, 502/503/504: upsert
-is a keyed, idempotent operation). On top of that a row whose call still fails with a transient
-error is tried again a few times; a permanent error (422, a blacklisted contact…) fails just that
-row; an authentication, permission or payment error stops the whole job at once.
+Rows stream from any iterable (a CSV reader, a generator): memory stays flat whatever the row
+count (apart from one short digest per row when a checkpoint is kept). A fixed pool of workers
+sends one upsert per row through the client, so every request is paced by the shared rate limiter
+and retried by the transport (429, connection errors, 502/503/504: upsert is keyed by the
+contact's identifiers, so repeating it is safe). On top of that a row whose call still fails with
+a transient error is tried again a few times; a permanent error (422, a blacklisted contact…)
+fails just that row; an authentication, permission or payment error, or several rows in a row
+that cannot reach the API, stop the whole job.
 
-Every row ends in exactly one :class:`RowResult` (created, updated, skipped or failed), delivered to
-``on_result`` and appended to the optional checkpoint file. ``resume=True`` skips the rows the
-checkpoint already holds, so a crashed job restarts where it stopped: no row is lost, and none is
-reported twice. (A row whose request succeeded just before a crash, but whose result was not yet
-written, is sent again on resume; upsert deduplicates by LinkedIn id / email / name + company, so
-this updates the same contact instead of creating a second one.)
+:class:`ImportJob` does the work; each of its methods owns one guarantee:
 
-Created, updated or skipped is read from the returned contact's timestamps against the server's
-time when the job started (from the ``Date`` header; both on the server's clock): see
-:func:`_classify`. A contact created by someone else less than a second before the job started
-can be reported as created.
+- :meth:`ImportJob._next` — **reading and identity**: rows are read in input order, each gets
+  the identity of its content (``_row_identity.py``), and a resumed job skips exactly the rows
+  whose latest result succeeded (failed, new and edited rows are sent);
+- :meth:`ImportJob._attempt` — **sending**: retries of transient errors, fatal errors raised;
+- :meth:`ImportJob._finish` — **accounting**: every row read ends in exactly one
+  :class:`RowResult`, counted once, appended to the checkpoint, passed to ``on_result``;
+- :meth:`ImportJob._snapshot` — **progress** (rate over a sliding window, ETA);
+- :meth:`ImportJob._write_failed_csv` — **reporting**: the rows still failing, from every run.
+
+What a crash can cost: the rows in flight (sent, but their results not yet in the checkpoint) are
+sent again on resume, as upserts of the same contacts, and counted once. A torn last checkpoint
+record is cut on resume; any other damage stops with :class:`CheckpointError`. Created vs
+updated is judged as ``_upsert_outcome.py`` describes, with its remaining uncertainty.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import os
 from collections import deque
@@ -35,20 +39,21 @@ from collections.abc import (
     Callable,
     Iterable,
     Mapping,
+    Sequence,
 )
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
-from enum import StrEnum
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from ._checkpoint import CheckpointError
+from ._csv import AtomicCsvWriter, CsvProblem
 from ._errors import (
     APIConnectionError,
     APIResponseValidationError,
+    ArgumentError,
     AuthenticationError,
     GetSalesError,
     InternalServerError,
@@ -57,148 +62,55 @@ from ._errors import (
     RateLimitError,
 )
 from ._generated.types import UNSET
+from ._import_checkpoint import ImportCheckpoint, JobMeaning
+from ._import_types import (
+    BulkImportAborted,
+    BulkImportSummary,
+    ImportProgress,
+    LeadRow,
+    RowResult,
+    RowStatus,
+    row_identifier_problem,
+)
 from ._resources.leads import LeadsResource
+from ._row_identity import RowIdentities
+from ._upsert_outcome import OutcomeJudge, parse_time, server_time
 
 if TYPE_CHECKING:
     from ._client import AsyncGetSales
+    from ._export import LeadSweep, SweepCheckpoint
 
 __all__ = [
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_ROW_ATTEMPTS",
     "BulkImportAborted",
     "BulkImportSummary",
     "BulkLeadsResource",
+    "CheckpointError",
+    "ImportJob",
     "ImportProgress",
     "LeadRow",
     "RowResult",
     "RowStatus",
     "bulk_upsert",
     "row_identifier_problem",
+    "server_time",
 ]
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_ROW_ATTEMPTS = (
     3  # attempts per row for transient errors (each with the transport's retries)
 )
+ROW_RETRY_DELAY_CAP_S = 30.0
 PROGRESS_INTERVAL_S = 1.0
 RATE_WINDOW_S = 30.0  # the progress rate is measured over this sliding window
-IDENTIFIERS = (
-    "linkedin_id",
-    "linkedin",
-    "ln_member_id",
-    "ln_id",
-    "sn_id",
-    "work_email",
-    "personal_email",
-    "email",
-)
+CONNECTION_FAILURES_TO_ABORT = 5  # rows in a row that could not reach the API stop the job
+DEFAULT_MAX_FAILURES_KEPT = 1000
 
-
-class RowStatus(StrEnum):
-    """How one row ended."""
-
-    CREATED = "created"
-    UPDATED = "updated"
-    SKIPPED = "skipped"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class LeadRow:
-    """One contact to upsert.
-
-    Args:
-        index: the row's position in the source (reported back; checkpoints key on it).
-        lead: contact fields (``first_name``, ``linkedin_id``, ``work_email``, ``tags`` as names…).
-        custom_fields: custom field values keyed by field name or UUID.
-    """
-
-    index: int
-    lead: Mapping[str, Any]
-    custom_fields: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class RowResult:
-    """The outcome of one row."""
-
-    index: int
-    status: RowStatus
-    lead_uuid: str | None = None
-    error: str | None = None
-    error_type: str | None = None
-    attempts: int = 0
-
-
-@dataclass(frozen=True)
-class ImportProgress:
-    """A progress event (also the final one, with ``finished=True``)."""
-
-    done: int
-    created: int
-    updated: int
-    skipped: int
-    failed: int
-    in_flight: int
-    resumed: int
-    rate_per_s: float
-    rate_limited: int
-    retries: int
-    elapsed_s: float
-    eta_s: float | None
-    total: int | None
-    finished: bool = False
-
-
-@dataclass
-class BulkImportSummary:
-    """Counts of a finished (or aborted) job."""
-
-    created: int = 0
-    updated: int = 0
-    skipped: int = 0
-    failed: int = 0
-    resumed: int = 0  # rows found done in the checkpoint and not sent again
-    rate_limited: int = 0
-    retries: int = 0
-    elapsed_s: float = 0.0
-    failures: list[RowResult] = field(default_factory=list)  # the first `max_failures_kept`
-
-    @property
-    def done(self) -> int:
-        """Rows with a result in this run."""
-        return self.created + self.updated + self.skipped + self.failed
-
-    @property
-    def rows_per_second(self) -> float:
-        return self.done / self.elapsed_s if self.elapsed_s > 0 else 0.0
-
-
-class BulkImportAborted(GetSalesError):
-    """The job stopped early (authentication/permission/payment error); ``summary`` has the counts."""
-
-    def __init__(self, message: str, *, summary: BulkImportSummary, cause: GetSalesError) -> None:
-        super().__init__(message)
-        self.summary = summary
-        self.cause = cause
-
-
-def row_identifier_problem(lead: Mapping[str, Any]) -> str | None:
-    """Why a row cannot be upserted without a request (``None`` when it can).
-
-    GetSales deduplicates and requires an identifier: a LinkedIn reference, an email, or a name
-    together with a company name.
-    """
-    if any(_present(lead.get(k)) for k in IDENTIFIERS):
-        return None
-    has_name = _present(lead.get("name")) or (
-        _present(lead.get("first_name")) and _present(lead.get("last_name"))
-    )
-    if has_name and _present(lead.get("company_name")):
-        return None
-    return "no identifier: give linkedin_id, work_email/personal_email, or name + company_name"
-
-
-def _present(value: Any) -> bool:
-    return value is not None and value is not UNSET and str(value).strip() != ""
+RowSource = Iterable[LeadRow | CsvProblem | Mapping[str, Any]] | AsyncIterable[LeadRow | CsvProblem]
+ResultCallback = Callable[[RowResult], Awaitable[None] | None]
+ProgressCallback = Callable[[ImportProgress], Awaitable[None] | None]
+_FATAL = (AuthenticationError, PermissionDeniedError, PaymentRequiredError)
 
 
 def _transient(exc: GetSalesError) -> bool:
@@ -207,96 +119,36 @@ def _transient(exc: GetSalesError) -> bool:
     )
 
 
-_FATAL = (AuthenticationError, PermissionDeniedError, PaymentRequiredError)
+def _as_row(item: LeadRow | CsvProblem | Mapping[str, Any], index: int) -> LeadRow:
+    if isinstance(item, LeadRow):
+        return item
+    if isinstance(item, CsvProblem):
+        return item.to_row()
+    fields = dict(item)
+    custom = fields.pop("custom_fields", None)
+    return LeadRow(index=index, lead=fields, custom_fields=custom)
 
 
-class _Checkpoint:
-    """Append-only JSON-lines file of row results, with a header naming the job."""
-
-    def __init__(self, path: Path, job: str, *, resume: bool) -> None:
-        self.path = path
-        self.done: dict[int, RowStatus] = {}
-        if resume and path.exists():
-            with path.open(encoding="utf-8") as fh:
-                header = json.loads(fh.readline() or "{}")
-                if header.get("job") != job:
-                    raise GetSalesError(
-                        f"checkpoint {path} belongs to another job (different input, list or options); "
-                        "delete it or pass another checkpoint path"
-                    )
-                for line in fh:
-                    try:
-                        entry = json.loads(line)
-                    except ValueError:
-                        break  # a line cut by a crash: that row is redone
-                    self.done[int(entry["index"])] = RowStatus(entry["status"])
-            self._fh = path.open("a", encoding="utf-8")
-        else:
-            if path.exists() and not resume:
-                path.unlink()
-            self._fh = path.open("w", encoding="utf-8")
-            self._fh.write(json.dumps({"job": job}) + "\n")
-            self._fh.flush()
-
-    def record(self, result: RowResult) -> None:
-        entry = {k: v for k, v in asdict(result).items() if v is not None}
-        self._fh.write(json.dumps(entry, default=str) + "\n")
-        self._fh.flush()
-
-    def close(self) -> None:
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        self._fh.close()
+async def _iterate(rows: RowSource) -> AsyncGenerator[LeadRow, None]:
+    if isinstance(rows, AsyncIterable):
+        index = 0
+        async for given in rows:
+            yield _as_row(given, index)
+            index += 1
+    else:
+        for index, item in enumerate(rows):
+            yield _as_row(item, index)
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
-
-
-DATE_RESOLUTION_S = 1.0  # the HTTP Date header counts whole seconds
-
-
-def _server_time(date_header: str | None) -> datetime | None:
-    """The server's time from a ``Date`` header (timezone-aware; ``None`` if unreadable)."""
-    if not date_header:
-        return None
-    if date_header.count(",") > 1:  # a repeated header arrives joined with ", ": take the last
-        date_header = ",".join(date_header.rsplit(",", 2)[-2:]).strip()
-    try:
-        parsed = parsedate_to_datetime(date_header)
-    except (TypeError, ValueError):
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)  # "-0000" means UTC
-
-
-def _classify(lead: Any, update_if_exists: bool, job_start: datetime | None) -> RowStatus:
-    """Created, updated or skipped, from the contact's timestamps (all on the server's clock).
-
-    ``job_start`` is the server's time when the job began (the first answer's ``Date`` less its
-    one-second resolution). A contact created since then, and not changed after, was created by
-    this job; one updated since then was updated; otherwise the server left it as it was
-    (skipped). Without a ``Date`` header, ``created_at == updated_at`` decides. A file that holds
-    the same contact twice with identical data reports it created once and then skipped or
-    updated, as the server's timestamps say.
-    """
-    created = _parse_time(getattr(lead, "created_at", None))
-    updated = _parse_time(getattr(lead, "updated_at", None))
-    since = (lambda t: t is not None and t >= job_start) if job_start else (lambda t: True)
-    if created is not None and created == updated and since(created):
-        return RowStatus.CREATED
-    if not update_if_exists:
-        return RowStatus.SKIPPED
-    if job_start is not None and not since(updated):
-        return RowStatus.SKIPPED  # nothing changed, so the server kept the old timestamp
-    return RowStatus.UPDATED
+def _cells_of(row: LeadRow) -> dict[str, str]:
+    """The row as CSV cells: its source when it has one, else its fields (``cf:`` for custom)."""
+    if row.source is not None:
+        return {str(k): str(v) for k, v in row.source.items()}
+    cells = {
+        k: "; ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in row.lead.items()
+    }
+    cells.update({f"cf:{k}": str(v) for k, v in (row.custom_fields or {}).items()})
+    return cells
 
 
 @asynccontextmanager
@@ -318,274 +170,517 @@ async def _single_errors() -> AsyncIterator[None]:
         raise
 
 
-async def _iterate(
-    rows: Iterable[LeadRow] | AsyncIterable[LeadRow],
-) -> AsyncGenerator[LeadRow, None]:
-    if isinstance(rows, AsyncIterable):
-        async for row in rows:
-            yield row
-    else:
-        for row in rows:
-            yield row
+@dataclass(frozen=True)
+class _Planned:
+    """A row to send, with its identity."""
+
+    row: LeadRow
+    row_id: str
+    contact: str | None
 
 
-async def bulk_upsert(
-    client: AsyncGetSales,
-    rows: Iterable[LeadRow] | AsyncIterable[LeadRow],
-    *,
-    list_uuid: str,
-    update_if_exists: bool = True,
-    move_to_list: bool = False,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    row_attempts: int = DEFAULT_ROW_ATTEMPTS,
-    checkpoint: str | Path | None = None,
-    resume: bool = False,
-    job_id: str | None = None,
-    total: int | None = None,
-    on_result: Callable[[RowResult], Awaitable[None] | None] | None = None,
-    on_progress: Callable[[ImportProgress], Awaitable[None] | None] | None = None,
-    progress_interval: float = PROGRESS_INTERVAL_S,
-    max_failures_kept: int = 1000,
-) -> BulkImportSummary:
-    """Upsert every row into ``list_uuid``; see the module docstring for the guarantees.
+class ImportJob:
+    """One run of an import (see the module docstring for the guarantee of each method).
 
-    Args:
-        client: the client (its limiter paces the job).
-        rows: the contacts, as :class:`LeadRow` (any iterable or async iterable; streamed).
-        list_uuid: the list every contact goes to.
-        update_if_exists: update a matching contact (else it is reported "skipped").
-        move_to_list: move a matching contact into ``list_uuid``.
-        concurrency: requests in flight at most.
-        row_attempts: attempts per row for transient errors.
-        checkpoint: a file recording each row's result, for ``resume``.
-        resume: skip rows already recorded in ``checkpoint``.
-        job_id: identifies the job in the checkpoint (default: derived from the options); resuming
-            with another job id is refused.
-        total: the number of rows, if known (for the ETA).
-        on_result: called with every row's result (e.g. to write failed rows to a CSV).
-        on_progress: called every ``progress_interval`` seconds and once at the end.
-        progress_interval: seconds between progress events.
-        max_failures_kept: failed rows kept in the summary (all are passed to ``on_result``).
-
-    Returns:
-        The counts.
-
-    Raises:
-        BulkImportAborted: on an authentication, permission or payment error (remaining rows are
-            not sent; the checkpoint holds what finished, so the job can be resumed).
+    Args mirror :func:`bulk_upsert`; build it, then ``await job.run(rows)``.
     """
-    if concurrency < 1:
-        raise ValueError(f"concurrency must be at least 1, got {concurrency}")
-    if row_attempts < 1:
-        raise ValueError(f"row_attempts must be at least 1, got {row_attempts}")
-    clock = client.clock
-    job = (
-        job_id
-        or hashlib.sha256(
-            json.dumps([list_uuid, update_if_exists, move_to_list], sort_keys=True).encode()
-        ).hexdigest()[:16]
-    )
-    store = _Checkpoint(Path(checkpoint), job, resume=resume) if checkpoint is not None else None
-    summary = BulkImportSummary()
-    stats0 = client.statistics()
-    started = clock.now()
-    in_flight = 0
-    finished_times: deque[float] = deque()
-    abort: list[GetSalesError] = []
 
-    def snapshot(final: bool = False) -> ImportProgress:
-        now = clock.now()
-        while finished_times and finished_times[0] < now - RATE_WINDOW_S:
-            finished_times.popleft()
-        window = min(RATE_WINDOW_S, max(now - started, 1e-9))
-        rate = len(finished_times) / window if finished_times else 0.0
-        remaining = None if total is None else max(total - summary.done - summary.resumed, 0)
-        eta = None if remaining is None or rate <= 0 else remaining / rate
-        stats = client.statistics()
-        return ImportProgress(
-            done=summary.done,
-            created=summary.created,
-            updated=summary.updated,
-            skipped=summary.skipped,
-            failed=summary.failed,
-            in_flight=in_flight,
-            resumed=summary.resumed,
-            rate_per_s=rate,
-            rate_limited=stats.rate_limited - stats0.rate_limited,
-            retries=stats.retries - stats0.retries,
-            elapsed_s=now - started,
-            eta_s=0.0 if final else eta,
-            total=total,
-            finished=final,
+    def __init__(
+        self,
+        client: AsyncGetSales,
+        *,
+        meaning: JobMeaning,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        row_attempts: int = DEFAULT_ROW_ATTEMPTS,
+        checkpoint: str | os.PathLike[str] | None = None,
+        resume: bool = False,
+        input_name: str | None = None,
+        checkpoint_labels: Mapping[str, str] | None = None,
+        failed_csv: str | os.PathLike[str] | None = None,
+        total: int | None = None,
+        on_result: ResultCallback | None = None,
+        on_progress: ProgressCallback | None = None,
+        progress_interval: float = PROGRESS_INTERVAL_S,
+        max_failures_kept: int = DEFAULT_MAX_FAILURES_KEPT,
+    ) -> None:
+        _check_arguments(
+            concurrency, row_attempts, checkpoint, failed_csv, resume, max_failures_kept
         )
+        self._client = client
+        self._meaning = meaning
+        self._concurrency = concurrency
+        self._row_attempts = row_attempts
+        self._checkpoint_path = Path(checkpoint) if checkpoint is not None else None
+        self._resume = resume
+        self._input_name = input_name
+        self._labels = dict(checkpoint_labels or {})
+        self._failed_csv = Path(failed_csv) if failed_csv is not None else None
+        self._total = total
+        self._on_result = on_result
+        self._on_progress = on_progress
+        self._progress_interval = progress_interval
+        self._max_failures_kept = max_failures_kept
+        self.summary = BulkImportSummary()
+        self._store: ImportCheckpoint | None = None
+        self._identities = RowIdentities()
+        self._judge = OutcomeJudge(
+            update_if_exists=meaning.update_if_exists, job_start=None, created=set()
+        )
+        self._lock = anyio.Lock()
+        self._in_flight = 0
+        self._finished_times: deque[float] = deque()
+        self._abort: GetSalesError | None = None
+        self._connection_streak = 0
+        self._base_columns: list[str] | None = None
+        self._stats0 = client.statistics()
+        self._started = client.clock.now()
 
-    async def emit(callback: Callable[[Any], Awaitable[None] | None] | None, value: Any) -> None:
-        if callback is not None:
-            outcome = callback(value)
-            if outcome is not None:
-                await outcome
+    # ------------------------------------------------------------------ the run
 
-    async def finish(result: RowResult) -> None:
-        if result.status is RowStatus.CREATED:
-            summary.created += 1
-        elif result.status is RowStatus.UPDATED:
-            summary.updated += 1
-        elif result.status is RowStatus.SKIPPED:
-            summary.skipped += 1
-        else:
-            summary.failed += 1
-            if len(summary.failures) < max_failures_kept:
-                summary.failures.append(result)
-        now = clock.now()
-        finished_times.append(now)
-        while finished_times and finished_times[0] < now - RATE_WINDOW_S:
-            finished_times.popleft()  # bounded memory whether or not progress is reported
-        if store is not None:
-            store.record(result)
-        await emit(on_result, result)
+    async def run(self, rows: RowSource) -> BulkImportSummary:
+        """Send every row; returns the summary.
 
-    server_start: list[datetime] = []
+        Raises:
+            BulkImportAborted: the job stopped early (the checkpoint lets it resume).
+            CheckpointError: the checkpoint is damaged, locked, or of another job.
+        """
+        self._open_checkpoint()
+        source = _iterate(rows)
+        try:
+            async with _single_errors(), anyio.create_task_group() as tg:
+                if (
+                    self._on_progress is not None
+                    and self._progress_interval > 0
+                    and math.isfinite(self._progress_interval)
+                ):
+                    tg.start_soon(self._report_progress)
+                async with anyio.create_task_group() as workers:
+                    for _ in range(self._concurrency):
+                        workers.start_soon(self._worker, source, workers.cancel_scope)
+                tg.cancel_scope.cancel()
+            self.summary.completed = self._abort is None
+        finally:
+            with anyio.CancelScope(shield=True):
+                await source.aclose()
+            self._close()
+        await self._emit(self._on_progress, self._snapshot(final=True))
+        if self._abort is not None:
+            cause = self._abort
+            raise BulkImportAborted(
+                f"import stopped after {self.summary.done} rows: {cause}",
+                summary=self.summary,
+                cause=cause,
+            ) from cause
+        return self.summary
 
-    def job_start_of(date_header: str | None) -> datetime | None:
-        """The server's time at the job's start: the first answer's Date, less its resolution."""
-        if not server_start:
-            now = _server_time(date_header)
-            if now is None:
-                return None
-            server_start.append(now - timedelta(seconds=DATE_RESOLUTION_S))
-        return server_start[0]
+    def _open_checkpoint(self) -> None:
+        if self._checkpoint_path is None:
+            return
+        self._store = ImportCheckpoint.start(
+            self._checkpoint_path,
+            input_name=self._input_name,
+            meaning=self._meaning,
+            labels=self._labels,
+            resume=self._resume,
+        )
+        state = self._store.state
+        self._judge = OutcomeJudge(
+            update_if_exists=self._meaning.update_if_exists,
+            job_start=parse_time(state.server_start),
+            created=state.created,
+        )
+        self.summary.checkpoint_repaired = self._store.repaired
 
-    async def upsert_one(row: LeadRow) -> RowResult:
-        problem = row_identifier_problem(row.lead)
-        if problem is not None:
-            return RowResult(row.index, RowStatus.FAILED, error=problem, error_type="InvalidRow")
-        attempt = 0
-        while True:
-            attempt += 1
+    def _close(self) -> None:
+        stats = self._client.statistics()
+        self.summary.rate_limited = stats.rate_limited - self._stats0.rate_limited
+        self.summary.retries = stats.retries - self._stats0.retries
+        self.summary.elapsed_s = self._client.clock.now() - self._started
+        if self._store is None:
+            return
+        try:
+            self._write_failed_csv()
+        finally:
+            self._store.close()
+
+    async def _worker(
+        self, source: AsyncGenerator[LeadRow, None], scope: anyio.CancelScope
+    ) -> None:
+        while self._abort is None:
+            planned = await self._next(source)
+            if planned is None:
+                return
+            self._in_flight += 1
             try:
-                raw = await client.leads.with_raw_response.upsert(
-                    lead=dict(row.lead),
-                    list_uuid=list_uuid,
-                    update_if_exists=update_if_exists,
-                    move_to_list=move_to_list,
-                    custom_fields=dict(row.custom_fields) if row.custom_fields else UNSET,
-                )
-            except _FATAL:
-                raise
-            except GetSalesError as exc:
-                if _transient(exc) and attempt < row_attempts:
-                    await clock.sleep(min(2.0**attempt, 30.0))
-                    continue
-                return RowResult(
-                    row.index,
-                    RowStatus.FAILED,
-                    error=str(exc),
-                    error_type=type(exc).__name__,
-                    attempts=attempt,
-                )
-            lead = raw.parsed
-            uuid = getattr(lead, "uuid", None)
-            return RowResult(
-                row.index,
-                _classify(lead, update_if_exists, job_start_of(raw.headers.get("date"))),
-                lead_uuid=uuid if isinstance(uuid, str) else None,
-                attempts=attempt,
-            )
+                result, error = await self._attempt(planned.row)
+            except _FATAL as exc:
+                self._abort = exc
+                scope.cancel()
+                return
+            finally:
+                self._in_flight -= 1
+            await self._finish(planned, result, error)
+            if self._connection_streak >= CONNECTION_FAILURES_TO_ABORT and isinstance(
+                error, APIConnectionError
+            ):
+                self._abort = error
+                scope.cancel()
 
-    source = _iterate(rows)
-    source_lock = anyio.Lock()
+    # ------------------------------------------------------------------ reading and identity
 
-    async def next_row() -> LeadRow | None:
-        async with source_lock:
+    async def _next(self, source: AsyncGenerator[LeadRow, None]) -> _Planned | None:
+        """The next row to send, in input order; rows already done are counted and skipped."""
+        async with self._lock:
             while True:
                 try:
                     row = await source.__anext__()
                 except StopAsyncIteration:
                     return None
-                if store is not None and row.index in store.done:
-                    summary.resumed += 1
+                if self._base_columns is None and row.source is not None:
+                    self._base_columns = [str(k) for k in row.source]
+                row_id, contact = self._identities.identify(row)
+                if self._store is None:
+                    self.summary.new += 1
+                    return _Planned(row, row_id, contact)
+                state = self._store.state
+                previous = state.latest.get(row_id)
+                if previous is not None and previous.succeeded:
+                    self.summary.resumed += 1
                     continue
-                return row
+                if previous is not None:
+                    self.summary.retried += 1
+                elif contact is not None and contact in state.contacts:
+                    self.summary.changed += 1
+                else:
+                    self.summary.new += 1
+                return _Planned(row, row_id, contact)
 
-    async def worker(scope: anyio.CancelScope) -> None:
-        nonlocal in_flight
-        while not abort:
-            row = await next_row()
-            if row is None:
-                return
-            in_flight += 1
-            try:
-                result = await upsert_one(row)
-            except _FATAL as exc:
-                abort.append(exc)
-                scope.cancel()
-                return
-            finally:
-                in_flight -= 1
-            await finish(result)
+    # ------------------------------------------------------------------ sending
 
-    async def reporter() -> None:
+    async def _attempt(self, row: LeadRow) -> tuple[RowResult, GetSalesError | None]:
+        """One row's result: sent (transient errors tried again), or failed without a request."""
+        problem = row.problem or row_identifier_problem(row.lead)
+        if problem is not None:
+            return RowResult(
+                row.index,
+                RowStatus.FAILED,
+                error=problem,
+                error_type="InvalidRow",
+                line=row.line,
+                row=row,
+            ), None
+        lead = dict(row.lead)
+        if self._meaning.tags:
+            lead["tags"] = sorted({*lead.get("tags", []), *self._meaning.tags})
+        attempt = 0
         while True:
-            await clock.sleep(progress_interval)
-            await emit(on_progress, snapshot())
+            attempt += 1
+            try:
+                raw = await self._client.leads.with_raw_response.upsert(
+                    lead=lead,
+                    list_uuid=self._meaning.list_uuid,
+                    update_if_exists=self._meaning.update_if_exists,
+                    move_to_list=self._meaning.move_to_list,
+                    custom_fields=dict(row.custom_fields) if row.custom_fields else UNSET,
+                )
+            except _FATAL:
+                raise
+            except GetSalesError as exc:
+                if _transient(exc) and attempt < self._row_attempts:
+                    await self._client.clock.sleep(min(2.0**attempt, ROW_RETRY_DELAY_CAP_S))
+                    continue
+                failed = RowResult(
+                    row.index,
+                    RowStatus.FAILED,
+                    error=str(exc),
+                    error_type=type(exc).__name__,
+                    attempts=attempt,
+                    line=row.line,
+                    row=row,
+                )
+                return failed, exc
+            return self._judged(row, raw.status_code, raw.headers, raw.parsed, attempt), None
 
-    try:
-        async with _single_errors(), anyio.create_task_group() as tg:
-            if (
-                on_progress is not None
-                and progress_interval > 0
-                and math.isfinite(progress_interval)
-            ):
-                tg.start_soon(reporter)
-            async with anyio.create_task_group() as workers:
-                for _ in range(concurrency):
-                    workers.start_soon(worker, workers.cancel_scope)
-            tg.cancel_scope.cancel()
-    finally:
-        with anyio.CancelScope(shield=True):
-            await source.aclose()
-        stats = client.statistics()
-        summary.rate_limited = stats.rate_limited - stats0.rate_limited
-        summary.retries = stats.retries - stats0.retries
-        summary.elapsed_s = clock.now() - started
-        if store is not None:
-            store.close()
-    await emit(on_progress, snapshot(final=True))
-    if abort:
-        cause = abort[0]
-        raise BulkImportAborted(
-            f"import stopped after {summary.done} rows: {cause}; fix the credentials and resume",
-            summary=summary,
-            cause=cause,
-        ) from cause
-    return summary
+    def _judged(
+        self, row: LeadRow, status: int, headers: Any, lead: Any, attempts: int
+    ) -> RowResult:
+        started = self._judge.learn_start(headers.get("date"))
+        if started is not None and self._store is not None:
+            self._store.note_server_start(started.isoformat())
+        uuid = getattr(lead, "uuid", None)
+        return RowResult(
+            row.index,
+            self._judge.judge(status, headers, lead),
+            lead_uuid=uuid if isinstance(uuid, str) and uuid else None,
+            attempts=attempts,
+            line=row.line,
+            row=row,
+        )
 
+    # ------------------------------------------------------------------ accounting
 
-def _as_rows(rows: Iterable[LeadRow | Mapping[str, Any]]) -> Iterable[LeadRow]:
-    for i, row in enumerate(rows):
-        if isinstance(row, LeadRow):
-            yield row
+    async def _finish(
+        self, planned: _Planned, result: RowResult, error: GetSalesError | None
+    ) -> None:
+        """Count the row's one result, append it to the checkpoint, hand it to ``on_result``."""
+        summary = self.summary
+        if result.status is RowStatus.FAILED:
+            summary.failed += 1
+            summary.invalid += result.error_type == "InvalidRow"
+            if len(summary.failures) < self._max_failures_kept:
+                summary.failures.append(result)
+        elif result.status is RowStatus.CREATED:
+            summary.created += 1
+        elif result.status is RowStatus.UPDATED:
+            summary.updated += 1
         else:
-            fields = dict(row)
-            custom = fields.pop("custom_fields", None)
-            yield LeadRow(index=i, lead=fields, custom_fields=custom)
+            summary.skipped += 1
+        self._connection_streak = (
+            self._connection_streak + 1 if isinstance(error, APIConnectionError) else 0
+        )
+        now = self._client.clock.now()
+        self._finished_times.append(now)
+        while self._finished_times and self._finished_times[0] < now - RATE_WINDOW_S:
+            self._finished_times.popleft()  # bounded memory whether or not progress is reported
+        if self._store is not None:
+            cells = _cells_of(planned.row) if result.status is RowStatus.FAILED else None
+            self._store.record(result, row_id=planned.row_id, contact=planned.contact, cells=cells)
+        await self._emit(self._on_result, result)
+
+    # ------------------------------------------------------------------ progress
+
+    def _snapshot(self, final: bool = False) -> ImportProgress:
+        """The current progress (rate over the last ``RATE_WINDOW_S`` seconds, ETA)."""
+        s = self.summary
+        now = self._client.clock.now()
+        while self._finished_times and self._finished_times[0] < now - RATE_WINDOW_S:
+            self._finished_times.popleft()
+        window = min(RATE_WINDOW_S, max(now - self._started, 1e-9))
+        rate = len(self._finished_times) / window if self._finished_times else 0.0
+        remaining = None if self._total is None else max(self._total - s.done - s.resumed, 0)
+        eta = None if remaining is None or rate <= 0 else remaining / rate
+        stats = self._client.statistics()
+        return ImportProgress(
+            done=s.done,
+            created=s.created,
+            updated=s.updated,
+            skipped=s.skipped,
+            failed=s.failed,
+            in_flight=self._in_flight,
+            resumed=s.resumed,
+            rate_per_s=rate,
+            rate_limited=stats.rate_limited - self._stats0.rate_limited,
+            retries=stats.retries - self._stats0.retries,
+            elapsed_s=now - self._started,
+            eta_s=0.0 if final else eta,
+            total=self._total,
+            finished=final,
+        )
+
+    async def _report_progress(self) -> None:
+        while True:
+            await self._client.clock.sleep(self._progress_interval)
+            await self._emit(self._on_progress, self._snapshot())
+
+    @staticmethod
+    async def _emit(callback: Callable[[Any], Awaitable[None] | None] | None, value: Any) -> None:
+        if callback is not None:
+            outcome = callback(value)
+            if outcome is not None:
+                await outcome
+
+    # ------------------------------------------------------------------ reporting
+
+    def _write_failed_csv(self) -> None:
+        """Replace the failed CSV with every row still failing (this run's and earlier runs')."""
+        assert self._store is not None
+        listing = self._store.failed_rows(
+            completed=self.summary.completed, base_columns=self._base_columns or ()
+        )
+        self.summary.still_failing = len(listing.rows)
+        if self._failed_csv is None:
+            return
+        writer = AtomicCsvWriter(self._failed_csv, listing.columns)
+        try:
+            for values in self._store.failed_row_values(listing):
+                writer.write(values)
+        except BaseException:
+            writer.discard()
+            raise
+        writer.commit()
+
+
+def _check_arguments(
+    concurrency: int,
+    row_attempts: int,
+    checkpoint: str | os.PathLike[str] | None,
+    failed_csv: str | os.PathLike[str] | None,
+    resume: bool,
+    max_failures_kept: int,
+) -> None:
+    if concurrency < 1:
+        raise ArgumentError(f"concurrency must be at least 1, got {concurrency}")
+    if row_attempts < 1:
+        raise ArgumentError(f"row_attempts must be at least 1, got {row_attempts}")
+    if max_failures_kept < 0:
+        raise ArgumentError(f"max_failures_kept cannot be negative, got {max_failures_kept}")
+    if checkpoint is None and (resume or failed_csv is not None):
+        what = "resume" if resume else "failed_csv"
+        raise ArgumentError(
+            f"{what} needs a checkpoint file (checkpoint=...): it is read from there"
+        )
+
+
+async def bulk_upsert(
+    client: AsyncGetSales,
+    rows: RowSource,
+    *,
+    list_uuid: str,
+    update_if_exists: bool = True,
+    move_to_list: bool = False,
+    tags: Sequence[str] = (),
+    concurrency: int = DEFAULT_CONCURRENCY,
+    row_attempts: int = DEFAULT_ROW_ATTEMPTS,
+    checkpoint: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    input_name: str | None = None,
+    checkpoint_labels: Mapping[str, str] | None = None,
+    failed_csv: str | os.PathLike[str] | None = None,
+    total: int | None = None,
+    on_result: ResultCallback | None = None,
+    on_progress: ProgressCallback | None = None,
+    progress_interval: float = PROGRESS_INTERVAL_S,
+    max_failures_kept: int = DEFAULT_MAX_FAILURES_KEPT,
+) -> BulkImportSummary:
+    """Upsert every row into ``list_uuid``; see the module docstring for the guarantees.
+
+    Args:
+        client: the client (its limiter paces the job).
+        rows: :class:`LeadRow` objects, :class:`CsvProblem` rows (they fail without a request),
+            or plain mappings of contact fields (a ``custom_fields`` key is sent as the upsert's
+            custom fields); any iterable or async iterable, streamed.
+        list_uuid: the list every contact goes to.
+        update_if_exists: update a matching contact (else it is reported "skipped").
+        move_to_list: move a matching contact into ``list_uuid``.
+        tags: tag names added to every contact (created when missing).
+        concurrency: requests in flight at most.
+        row_attempts: attempts per row for transient errors.
+        checkpoint: a file recording each row's result, for ``resume`` and ``failed_csv``.
+        resume: continue the job ``checkpoint`` holds: rows that succeeded are skipped, the
+            others (failed, new, edited) are sent. Without it an existing checkpoint is replaced.
+        input_name: the input's identity (e.g. the file's path); resuming a checkpoint written
+            for another input is refused.
+        checkpoint_labels: text kept in the checkpoint's header (the CLI keeps the list's name).
+        failed_csv: write the rows still failing (from every run) to this CSV when the run ends,
+            replacing it atomically; each keeps its original cells plus ``import_line`` and
+            ``import_error``.
+        total: the number of rows, if known (for the ETA).
+        on_result: called with every row's result.
+        on_progress: called every ``progress_interval`` seconds and once at the end.
+        progress_interval: seconds between progress events.
+        max_failures_kept: failed rows kept in ``summary.failures`` (all go to ``on_result``).
+
+    Returns:
+        The counts of this run.
+
+    Raises:
+        BulkImportAborted: an authentication, permission or payment error, or the API stopped
+            answering (remaining rows are not sent; resume once fixed).
+        CheckpointError: the checkpoint is damaged, in use, or of another input or meaning.
+        ArgumentError: a bad argument (nothing is sent).
+    """
+    meaning = JobMeaning(list_uuid, update_if_exists, move_to_list, tuple(sorted(set(tags))))
+    job = ImportJob(
+        client,
+        meaning=meaning,
+        concurrency=concurrency,
+        row_attempts=row_attempts,
+        checkpoint=checkpoint,
+        resume=resume,
+        input_name=input_name,
+        checkpoint_labels=checkpoint_labels,
+        failed_csv=failed_csv,
+        total=total,
+        on_result=on_result,
+        on_progress=on_progress,
+        progress_interval=progress_interval,
+        max_failures_kept=max_failures_kept,
+    )
+    return await job.run(rows)
 
 
 class BulkLeadsResource(LeadsResource):
-    """The leads resource plus :meth:`bulk_upsert`."""
+    """The leads resource plus :meth:`bulk_upsert` and :meth:`search_all`."""
 
     async def bulk_upsert(
         self,
-        rows: Iterable[LeadRow | Mapping[str, Any]] | AsyncIterable[LeadRow],
+        rows: RowSource,
         *,
         list_uuid: str,
-        **options: Any,
+        update_if_exists: bool = True,
+        move_to_list: bool = False,
+        tags: Sequence[str] = (),
+        concurrency: int = DEFAULT_CONCURRENCY,
+        row_attempts: int = DEFAULT_ROW_ATTEMPTS,
+        checkpoint: str | os.PathLike[str] | None = None,
+        resume: bool = False,
+        input_name: str | None = None,
+        checkpoint_labels: Mapping[str, str] | None = None,
+        failed_csv: str | os.PathLike[str] | None = None,
+        total: int | None = None,
+        on_result: ResultCallback | None = None,
+        on_progress: ProgressCallback | None = None,
+        progress_interval: float = PROGRESS_INTERVAL_S,
+        max_failures_kept: int = DEFAULT_MAX_FAILURES_KEPT,
     ) -> BulkImportSummary:
-        """Upsert many contacts at the full quota; see :func:`getsales_async.bulk_upsert`.
+        """Upsert many contacts at the full quota; the arguments are those of
+        :func:`getsales_async.bulk_upsert` (see there).
 
-        ``rows`` are :class:`LeadRow` objects or plain mappings of contact fields (a
-        ``custom_fields`` key is sent as the upsert's custom fields; indexes follow the order).
+        Example::
+
+            summary = await client.leads.bulk_upsert(
+                read_leads_csv("contacts.csv"), list_uuid=crm.uuid,
+                checkpoint="contacts.checkpoint", resume=True, failed_csv="contacts.failed.csv",
+            )
         """
-        source: Iterable[LeadRow] | AsyncIterable[LeadRow]
-        source = rows if isinstance(rows, AsyncIterable) else _as_rows(rows)
-        return await bulk_upsert(self._client, source, list_uuid=list_uuid, **options)
+        return await bulk_upsert(
+            self._client,
+            rows,
+            list_uuid=list_uuid,
+            update_if_exists=update_if_exists,
+            move_to_list=move_to_list,
+            tags=tags,
+            concurrency=concurrency,
+            row_attempts=row_attempts,
+            checkpoint=checkpoint,
+            resume=resume,
+            input_name=input_name,
+            checkpoint_labels=checkpoint_labels,
+            failed_csv=failed_csv,
+            total=total,
+            on_result=on_result,
+            on_progress=on_progress,
+            progress_interval=progress_interval,
+            max_failures_kept=max_failures_kept,
+        )
+
+    def search_all(
+        self,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        page_size: int | None = None,
+        concurrency: int = 1,
+        window: int | None = None,
+        resume: SweepCheckpoint | None = None,
+    ) -> LeadSweep:
+        """Every contact matching a search, past the 10,000-row window; see :class:`LeadSweep`."""
+        from ._export import LeadSweep
+
+        return LeadSweep(
+            self,
+            filter=filter,
+            page_size=page_size,
+            concurrency=concurrency,
+            window=window,
+            resume=resume,
+        )
