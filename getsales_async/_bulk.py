@@ -231,6 +231,7 @@ class ImportJob:
         self._finished_times: deque[float] = deque()
         self._abort: GetSalesError | None = None
         self._connection_streak = 0
+        self._resuming = False  # earlier runs may have sent rows they did not record
         self._base_columns: list[str] | None = None
         self._stats0 = client.statistics()
         self._started = client.clock.now()
@@ -290,6 +291,7 @@ class ImportJob:
             created=state.created,
         )
         self.summary.checkpoint_repaired = self._store.repaired
+        self._resuming = state.runs > 0
 
     def _close(self) -> None:
         stats = self._client.statistics()
@@ -399,18 +401,19 @@ class ImportJob:
                     row=row,
                 )
                 return failed, exc
-            return self._judged(row, raw.status_code, raw.headers, raw.parsed, attempt), None
+            again = attempt > 1 or raw.retries > 0 or self._resuming
+            return self._judged(row, raw, attempt, again), None
 
-    def _judged(
-        self, row: LeadRow, status: int, headers: Any, lead: Any, attempts: int
-    ) -> RowResult:
+    def _judged(self, row: LeadRow, raw: Any, attempts: int, again: bool) -> RowResult:
+        """The result of an answered upsert (``again``: the row may have been sent before)."""
+        status, headers, lead = raw.status_code, raw.headers, raw.parsed
         started = self._judge.learn_start(headers.get("date"))
         if started is not None and self._store is not None:
             self._store.note_server_start(started.isoformat())
         uuid = getattr(lead, "uuid", None)
         return RowResult(
             row.index,
-            self._judge.judge(status, headers, lead),
+            self._judge.judge(status, headers, lead, maybe_sent_before=again),
             lead_uuid=uuid if isinstance(uuid, str) and uuid else None,
             attempts=attempts,
             line=row.line,

@@ -4,19 +4,21 @@ GetSales answers an upsert with ``200`` and the contact either way, so the SDK j
 order:
 
 1. **The answer says so.** ``201 Created``, or an ``X-Emulator-Upsert`` header (the emulator's,
-   ``created`` / ``updated`` / ``skipped``), decides for that request.
-2. **The job created it earlier.** A contact created on the server after the job started, and not
-   yet counted as created by this job, was created by this job, even when the answer at hand
-   says "updated" (a retry after a lost answer, a resumed run re-sending a row in flight at a
-   crash). The server's time at the job's start comes from the first answer's ``Date`` header
-   (less its one-second resolution) and is kept in the checkpoint, so it spans resumed runs.
-3. **Otherwise the timestamps decide**: changed since the job started means updated, unchanged
-   means skipped (``update_if_exists=False`` always skips an existing contact). Without a
-   ``Date`` header, ``created_at == updated_at`` means created.
+   ``created`` / ``updated`` / ``skipped``), decides for that request, unless rule 2 applies.
+2. **The job created it earlier.** When the row may have been sent before (the request was
+   retried, the row is tried again, or the run resumes a job whose rows may have been in flight
+   at a crash), a contact created on the server after the job started, and not yet counted as
+   created by this job, was created by this job, even if the answer at hand says "updated".
+3. **Otherwise the timestamps decide**: created since the job started (and not yet counted)
+   means created, changed since means updated, unchanged means skipped
+   (``update_if_exists=False`` always skips an existing contact). Without a ``Date`` header,
+   ``created_at == updated_at`` means created.
 
-What stays uncertain: a contact that someone else created while the job ran (or less than a
-second before it started) is reported as created by the job, and rule 3 reads ``updated_at``,
-which another writer may also move.
+The job's start is the server's time from the first answer's ``Date`` header, less its
+one-second resolution, kept in the checkpoint so it spans resumed runs. What stays uncertain
+where the API does not say (production answers 200 either way): a contact that someone else
+created while the job ran, or less than a second before it started, is reported as created by
+the job; and ``updated_at`` may also be moved by another writer.
 """
 
 from __future__ import annotations
@@ -94,8 +96,23 @@ class OutcomeJudge:
     def _since_start(self, when: datetime | None) -> bool:
         return when is not None and (self.job_start is None or when >= self.job_start)
 
-    def judge(self, status_code: int, headers: Mapping[str, str], lead: Any) -> RowStatus:
-        """The outcome of one successful upsert whose answer is ``lead``."""
+    def judge(
+        self,
+        status_code: int,
+        headers: Mapping[str, str],
+        lead: Any,
+        *,
+        maybe_sent_before: bool = False,
+    ) -> RowStatus:
+        """The outcome of one successful upsert whose answer is ``lead``.
+
+        Args:
+            status_code: the answer's status.
+            headers: the answer's headers.
+            lead: the parsed contact.
+            maybe_sent_before: whether an earlier attempt of this row may have reached the
+                server (retries, a resumed job).
+        """
         uuid = getattr(lead, "uuid", None)
         uuid = uuid if isinstance(uuid, str) and uuid else None
         created_at = parse_time(getattr(lead, "created_at", None))
@@ -109,11 +126,13 @@ class OutcomeJudge:
             said = (
                 RowStatus.CREATED if created_at is not None and created_at == updated_at else None
             )
-        if said is RowStatus.CREATED or (
-            self.job_start is not None
+        created_by_job = (
+            (said is None or maybe_sent_before)
+            and self.job_start is not None
             and self._since_start(created_at)
             and uuid not in self._created
-        ):
+        )
+        if said is RowStatus.CREATED or created_by_job:
             if uuid is None or uuid not in self._created:
                 if uuid is not None:
                     self._created.add(uuid)

@@ -33,29 +33,30 @@ def judge(
 
 class TestOutcome:
     @pytest.mark.parametrize(
-        ("status", "header", "lead", "update", "expected"),
+        ("status", "header", "lead", "update", "again", "expected"),
         [
-            (200, "created", Lead("u", AFTER, AFTER), True, RowStatus.CREATED),
-            (201, "", Lead("u", BEFORE, AFTER), True, RowStatus.CREATED),
-            (200, "updated", Lead("u", BEFORE, AFTER), True, RowStatus.UPDATED),
-            (200, "skipped", Lead("u", BEFORE, BEFORE), False, RowStatus.SKIPPED),
-            # the answer says "updated", but the contact was created after the job started:
-            # an earlier attempt of this job created it and its answer was lost
-            (200, "updated", Lead("u", AFTER, LATER), True, RowStatus.CREATED),
-            (200, "skipped", Lead("u", AFTER, AFTER), False, RowStatus.CREATED),
-            # no header: the timestamps decide
-            (200, "", Lead("u", AFTER, LATER), True, RowStatus.CREATED),
-            (200, "", Lead("u", BEFORE, AFTER), True, RowStatus.UPDATED),
-            (200, "", Lead("u", BEFORE, BEFORE), True, RowStatus.SKIPPED),
-            (200, "", Lead("u", BEFORE, AFTER), False, RowStatus.SKIPPED),
+            (200, "created", Lead("u", AFTER, AFTER), True, False, RowStatus.CREATED),
+            (201, "", Lead("u", BEFORE, AFTER), True, False, RowStatus.CREATED),
+            (200, "updated", Lead("u", BEFORE, AFTER), True, False, RowStatus.UPDATED),
+            (200, "skipped", Lead("u", BEFORE, BEFORE), False, False, RowStatus.SKIPPED),
+            # the answer says "updated" for a contact created since the job started: trusted,
+            # unless the row may have been sent before (then a lost answer hid the creation)
+            (200, "updated", Lead("u", AFTER, LATER), True, False, RowStatus.UPDATED),
+            (200, "updated", Lead("u", AFTER, LATER), True, True, RowStatus.CREATED),
+            (200, "skipped", Lead("u", AFTER, AFTER), False, True, RowStatus.CREATED),
+            # no outcome in the answer: the timestamps decide
+            (200, "", Lead("u", AFTER, LATER), True, False, RowStatus.CREATED),
+            (200, "", Lead("u", BEFORE, AFTER), True, False, RowStatus.UPDATED),
+            (200, "", Lead("u", BEFORE, BEFORE), True, False, RowStatus.SKIPPED),
+            (200, "", Lead("u", BEFORE, AFTER), False, True, RowStatus.SKIPPED),
         ],
     )
     def test_the_best_evidence_decides(
-        self, status: int, header: str, lead: Lead, update: bool, expected: RowStatus
+        self, status: int, header: str, lead: Lead, update: bool, again: bool, expected: RowStatus
     ) -> None:
-        """Status 201 or the outcome header decide, unless the job itself created the contact earlier."""
+        """Status 201 or the outcome header decide, unless a retried row's contact was created by the job."""
         headers = {"x-emulator-upsert": header} if header else {}
-        assert judge(update).judge(status, headers, lead) is expected
+        assert judge(update).judge(status, headers, lead, maybe_sent_before=again) is expected
 
     def test_a_contact_is_created_once_per_job(self) -> None:
         """The second row for a contact this job created is an update, even with the same evidence."""
