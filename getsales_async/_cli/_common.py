@@ -75,6 +75,7 @@ EXIT_CODES_HELP = """\
 exit codes:
   0    every row succeeded (or the command did what it was asked)
   1    the job ran and some rows failed: counts printed, failed rows in the failed CSV
+       (also an unexpected error, described in one line)
   2    usage or validation error, found before anything was written (a bad option, file,
        mapping, list, custom field or checkpoint; the API could not be reached for the checks)
   3    aborted by an authentication, permission or payment error (a wrong key), or the API
