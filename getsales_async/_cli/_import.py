@@ -80,6 +80,15 @@ def register(sub: Any) -> None:
     )
     imp.add_argument("file", help="the CSV file (UTF-8; comma, semicolon, tab or pipe delimited)")
     imp.add_argument("--list", required=True, help="the list's name or UUID")
+    _what_options(imp)
+    _column_options(imp)
+    _job_options(imp)
+    add_global_options(imp, after_command=True)
+    imp.set_defaults(run=run, needs_key=True)
+
+
+def _what_options(imp: argparse.ArgumentParser) -> None:
+    """Options that change what the job does to each contact (its meaning)."""
     imp.add_argument(
         "--create-list", action="store_true", help="create the list when no list has that name"
     )
@@ -100,6 +109,10 @@ def register(sub: Any) -> None:
         metavar="NAME",
         help="add this tag to every contact (repeatable)",
     )
+
+
+def _column_options(imp: argparse.ArgumentParser) -> None:
+    """Options of the column mapping and the file's format."""
     imp.add_argument(
         "--map",
         action="append",
@@ -115,6 +128,10 @@ def register(sub: Any) -> None:
     imp.add_argument(
         "--delimiter", help="comma, semicolon, tab or pipe (default: detected from the header)"
     )
+
+
+def _job_options(imp: argparse.ArgumentParser) -> None:
+    """Options of the run: pace, checks only, resume, where records go."""
     imp.add_argument(
         "--concurrency", type=positive_int, default=8, help="requests in flight (default 8)"
     )
@@ -135,8 +152,6 @@ def register(sub: Any) -> None:
     )
     imp.add_argument("--checkpoint", help="checkpoint file (default FILE.checkpoint)")
     imp.add_argument("--failed-csv", help="where rows still failing go (default FILE.failed.csv)")
-    add_global_options(imp, after_command=True)
-    imp.set_defaults(run=run, needs_key=True)
 
 
 # ----------------------------------------------------------------------------- local checks
