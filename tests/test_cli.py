@@ -326,6 +326,51 @@ class TestImport:
         assert len(emulator.state.leads) == 400
         assert read_csv(tmp_path / "big.csv.failed.csv") == []
 
+    def test_ctrl_c_exits_130_and_resume_finishes(self, served: Served, tmp_path: Path) -> None:
+        """SIGINT mid-job: exit 130, one line, checkpoint and failed CSV written; --resume finishes it."""
+        emulator, _url = served
+        source = write_csv(tmp_path / "c.csv", [[f"p{i}@x.example"] for i in range(300)], ["email"])
+        checkpoint = tmp_path / "c.csv.checkpoint"
+        cmd = [
+            sys.executable,
+            "-m",
+            "getsales_async",
+            "--rate-limit",
+            "6000",
+            "import-leads",
+            str(source),
+        ]
+        cmd += ["--list", "Int", "--create-list", "--concurrency", "2"]
+        proc = subprocess.Popen(
+            cmd, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        while proc.poll() is None and (
+            not checkpoint.exists() or checkpoint.read_bytes().count(b'"t":"row"') < 20
+        ):
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+        assert (
+            proc.returncode == 130
+            and err.splitlines()[-1]
+            == "getsales: error: interrupted; rerun with --resume to continue"
+        )
+        assert (
+            (tmp_path / "c.csv.failed.csv").read_text().startswith("import_line,import_error,email")
+        )
+        done = subprocess.run(
+            [*cmd[:4], "100000", *cmd[5:], "--resume", "--json"],
+            env=dict(os.environ),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0 and report_of(done.stdout)["already_done"] >= 20, done.stderr[
+            -2000:
+        ]
+        assert len(emulator.state.leads) == 300
+
 
 def closed_port_url() -> str:
     with socket.socket() as sock:
