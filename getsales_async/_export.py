@@ -304,8 +304,8 @@ class ContactCsvFormat:
     """
 
     def __init__(self, tag_names: Mapping[str, str], custom_fields: Mapping[str, str]) -> None:
-        self._tags = dict(tag_names)
-        self._custom_by_uuid = dict(custom_fields)
+        self.tag_names = dict(tag_names)
+        self.custom_fields = dict(custom_fields)
         self._custom = sorted(set(custom_fields.values()), key=str.casefold)
         self.columns = [*EXPORT_COLUMNS, *(f"cf:{name}" for name in self._custom)]
 
@@ -323,14 +323,14 @@ class ContactCsvFormat:
             ]
         else:
             pairs = []
-        return {self._custom_by_uuid.get(str(k), str(k)): v for k, v in pairs if k is not None}
+        return {self.custom_fields.get(str(k), str(k)): v for k, v in pairs if k is not None}
 
     def row(self, item: Any) -> list[str]:
         """The CSV cells of one search item (rendered and neutralised)."""
         lead = getattr(item, "lead", None)
         data = lead.to_dict() if lead is not None and hasattr(lead, "to_dict") else {}
         if isinstance(data.get("tags"), list):
-            data["tags"] = [self._tags.get(str(t), str(t)) for t in data["tags"]]
+            data["tags"] = [self.tag_names.get(str(t), str(t)) for t in data["tags"]]
         custom = self._custom_values(getattr(item, "custom_fields", None))
         cells = [render_cell(data.get(c)) for c in EXPORT_COLUMNS]
         cells += [render_cell(custom.get(name)) for name in self._custom]
@@ -451,8 +451,8 @@ class LeadsCsvExport:
                 "sweep": sweep.checkpoint().to_json(),
                 "bytes": fh.tell(),
                 "rows": self.rows,
-                "tags": fmt._tags,
-                "custom_fields": fmt._custom_by_uuid,
+                "tags": fmt.tag_names,
+                "custom_fields": fmt.custom_fields,
             },
         )
 

@@ -458,7 +458,7 @@ def _report(
     }
     if error is not None:
         report["error"] = error
-        note(f"error: import stopped: {error}; rerun with --resume once fixed")
+        note(f"getsales: error: import stopped: {error}; rerun with --resume once fixed")
     if summary.checkpoint_repaired:
         note(
             "note: the checkpoint's torn last record was cut (a crash mid-write); those rows were sent again"
