@@ -26,7 +26,7 @@ from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TextIO
+from typing import Any, NamedTuple, Self, TextIO
 
 from ._columns import ColumnMapping
 from ._errors import ArgumentError
@@ -47,6 +47,14 @@ __all__ = [
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 MAX_HEADER_CHARS = 1 << 20  # a first line longer than this is not a CSV header
 _FORMULA = re.compile(r"^'*[=+\-@\t\r]")
+
+
+class _Record(NamedTuple):
+    """One record of the file: the line it starts on, its cells, or why it cannot be parsed."""
+
+    line: int
+    cells: list[str]
+    error: str | None = None
 
 
 class CsvFormatError(ArgumentError):
@@ -190,7 +198,9 @@ class LeadsCsv:
             header = next(records, None)
         if header is None:
             raise CsvFormatError(f"{file} is empty: the first line must name the columns")
-        cells = [h.strip() for h in header[1]]
+        if header.error is not None:
+            raise CsvFormatError(f"{file}: the header cannot be read ({header.error})")
+        cells = [h.strip() for h in header.cells]
         if _has_bad_bytes(cells):
             raise CsvFormatError(f"{file}: the header is not UTF-8 text; save the file as UTF-8")
         return cls(
@@ -200,9 +210,9 @@ class LeadsCsv:
         )
 
     @staticmethod
-    def _records(path: Path, delimiter: str) -> Generator[tuple[int, list[str]], None, None]:
-        """(starting line, cells) of every non-blank record; a record too malformed to parse
-        is yielded as ``(line, [])`` after the parser's complaint is recorded as its only cell."""
+    def _records(path: Path, delimiter: str) -> Generator[_Record, None, None]:
+        """Every non-blank record with the line it starts on; one the parser refuses (a cell
+        over the csv module's size limit…) comes with the parser's complaint and no cells."""
         with _open_text(path) as fh:
             reader = csv.reader(fh, delimiter=delimiter)
             previous = 0
@@ -212,26 +222,25 @@ class LeadsCsv:
                 except StopIteration:
                     return
                 except csv.Error as exc:
-                    yield previous + 1, ["\x00csv-error", str(exc)]
+                    yield _Record(previous + 1, [], str(exc))
                     previous = reader.line_num
                     continue
                 start, previous = previous + 1, reader.line_num
                 if any(c.strip() for c in cells):
-                    yield start, cells
+                    yield _Record(start, cells)
 
     def rows(self) -> Iterator[LeadRow | CsvProblem]:
         """Every data row, as a :class:`LeadRow` or a :class:`CsvProblem` (streamed)."""
         header = self.mapping.header
-        records = self._records(self.path, self.delimiter)
-        next(records, None)  # the header
-        for index, (line, cells) in enumerate(records):
-            yield self._row(index, line, cells, header)
+        with contextlib.closing(self._records(self.path, self.delimiter)) as records:
+            next(records, None)  # the header
+            for index, record in enumerate(records):
+                yield self._row(index, record, header)
 
-    def _row(
-        self, index: int, line: int, cells: list[str], header: list[str]
-    ) -> LeadRow | CsvProblem:
-        if cells[:1] == ["\x00csv-error"]:
-            return CsvProblem(index, line, f"malformed row: {cells[1]}", {})
+    def _row(self, index: int, record: _Record, header: list[str]) -> LeadRow | CsvProblem:
+        line, cells = record.line, record.cells
+        if record.error is not None:
+            return CsvProblem(index, line, f"malformed row: {record.error}", {})
         while len(cells) > len(header) and not cells[-1].strip():
             cells = cells[:-1]  # trailing empty cells (a trailing delimiter)
         raw = {h: restore(c) for h, c in zip(header, cells, strict=False)}

@@ -92,6 +92,14 @@ class TestRows:
             {"first_name": "Dee", "email": ""},
         )
 
+    def test_a_cell_over_the_parser_limit_fails_alone(self, tmp_path: Path) -> None:
+        """A record the csv module refuses (a cell over its size limit) is a problem; later rows still read."""
+        huge = "x" * (csv.field_size_limit() + 10)
+        path = write(tmp_path / "c.csv", f"email,about\na@x.example,{huge}\nb@x.example,ok\n")
+        first, second = list(read_leads_csv(path))
+        assert isinstance(first, CsvProblem) and "field larger than field limit" in first.error
+        assert isinstance(second, LeadRow) and second.line == 3
+
     def test_trailing_delimiters_are_tolerated(self, tmp_path: Path) -> None:
         """Rows with extra empty cells at the end (a trailing delimiter) are not malformed."""
         [row] = list(read_leads_csv(write(tmp_path / "c.csv", "email,name\na@x.example,A,,\n")))
