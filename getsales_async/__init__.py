@@ -42,7 +42,12 @@ from ._transport import TransportStatistics
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._bulk import (
+    from ._bulk import bulk_upsert
+    from ._checkpoint import CheckpointError
+    from ._columns import ColumnMappingError
+    from ._csv import CsvFormatError, CsvProblem, LeadsCsv, read_leads_csv
+    from ._export import LeadsCsvExport, LeadSweep, SweepCheckpoint
+    from ._import_types import (
         BulkImportAborted,
         BulkImportSummary,
         ImportProgress,
@@ -50,8 +55,6 @@ if TYPE_CHECKING:
         RowResult,
         RowStatus,
     )
-    from ._csv import CsvProblem, read_leads_csv
-    from ._import_job import ServerImportJob, ServerImportProgress, ServerImportResult
     from ._mass_actions import (
         ContactMassActions,
         MassActionAnswer,
@@ -65,24 +68,33 @@ if TYPE_CHECKING:
         RedisRateLimiter,
     )
     from ._server_import import ServerImportError
+    from ._server_import_job import ServerImportJob, ServerImportProgress, ServerImportResult
 
 _LAZY = {
-    "BulkImportAborted": "._bulk",
-    "BulkImportSummary": "._bulk",
-    "ImportProgress": "._bulk",
-    "LeadRow": "._bulk",
-    "RowResult": "._bulk",
-    "RowStatus": "._bulk",
+    "BulkImportAborted": "._import_types",
+    "BulkImportSummary": "._import_types",
+    "ImportProgress": "._import_types",
+    "LeadRow": "._import_types",
+    "RowResult": "._import_types",
+    "RowStatus": "._import_types",
+    "bulk_upsert": "._bulk",
+    "CheckpointError": "._checkpoint",
+    "ColumnMappingError": "._columns",
+    "CsvFormatError": "._csv",
     "CsvProblem": "._csv",
+    "LeadsCsv": "._csv",
     "read_leads_csv": "._csv",
-    "ServerImportJob": "._import_job",
-    "ServerImportProgress": "._import_job",
-    "ServerImportResult": "._import_job",
+    "ServerImportJob": "._server_import_job",
+    "ServerImportProgress": "._server_import_job",
+    "ServerImportResult": "._server_import_job",
     "ServerImportError": "._server_import",
     "ContactMassActions": "._mass_actions",
     "MassActionAnswer": "._mass_actions",
     "MassActionError": "._mass_actions",
     "MassActionResult": "._mass_actions",
+    "LeadSweep": "._export",
+    "LeadsCsvExport": "._export",
+    "SweepCheckpoint": "._export",
     "RateLimiterUnavailableError": "._redis_limiter",
     "RedisLimiterStatistics": "._redis_limiter",
     "RedisRateLimit": "._redis_limiter",
@@ -116,16 +128,22 @@ __all__ = [
     "BulkImportAborted",
     "BulkImportSummary",
     "Checkpoint",
+    "CheckpointError",
     "ClientOptions",
     "Clock",
+    "ColumnMappingError",
     "ConflictError",
     "ContactMassActions",
+    "CsvFormatError",
     "CsvProblem",
     "File",
     "GetSalesError",
     "ImportProgress",
     "InternalServerError",
     "LeadRow",
+    "LeadSweep",
+    "LeadsCsv",
+    "LeadsCsvExport",
     "LimiterStatistics",
     "MailboxCheckFailedError",
     "MassActionAnswer",
@@ -154,9 +172,11 @@ __all__ = [
     "ServerImportJob",
     "ServerImportProgress",
     "ServerImportResult",
+    "SweepCheckpoint",
     "TransportStatistics",
     "UnprocessableEntityError",
     "Unset",
     "__version__",
+    "bulk_upsert",
     "read_leads_csv",
 ]

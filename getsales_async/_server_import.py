@@ -16,7 +16,7 @@ polls that watch it. The flow:
    about ``columns`` is retried once in the white-label shape, and the accepted shape is
    remembered by this client. Starting is never retried after an ambiguous failure (a 5xx, a
    timeout, a lost connection): that could import a part twice.
-5. Return a :class:`~getsales_async._import_job.ServerImportJob`; ``await job.wait()`` watches the
+5. Return a :class:`~getsales_async._server_import_job.ServerImportJob`; ``await job.wait()`` watches the
    list's count (per-row outcomes are not available from the API).
 """
 
@@ -40,7 +40,7 @@ from ._errors import (
     UnprocessableEntityError,
 )
 from ._generated.types import File
-from ._import_job import ImportPart, ServerImportJob, list_count
+from ._server_import_job import ImportPart, ServerImportJob, list_count
 from ._import_mapping import (
     IDENTIFIER_FIELDS,
     INDEX_SHAPE,

@@ -9,12 +9,26 @@ appended to ``state.upserts``.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
-from collections.abc import Callable, Mapping
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from ._errors import ApiError, validation_error
-from ._http import Call, Fields, Record, Reply, page_from_fields, paginate, public, value_matches
+from ._http import (
+    Call,
+    Fields,
+    Record,
+    Reply,
+    _number,
+    page_from_fields,
+    paginate,
+    public,
+    value_matches,
+)
 from ._identity import classify_linkedin_id, email_domain, lead_keys, nickname, profile_url
 from ._state import EmulatorState, UpsertEvent
 
@@ -410,6 +424,69 @@ def upsert_lead(call: Call) -> Reply:
 # ---------------------------------------------------------------------------- reads
 
 
+_LOWER = {">=": bisect.bisect_left, ">": bisect.bisect_right}
+_UPPER = {"<=": bisect.bisect_right, "<": bisect.bisect_left}
+_TIME_INDEX: weakref.WeakKeyDictionary[EmulatorState, dict[int, _TimeIndex]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@dataclass(frozen=True)
+class _TimeIndex:
+    """A team's contacts in creation order and their ``created_at`` texts (case-folded);
+    ``stamps`` is ``None`` when those do not ascend (then bisection cannot be used)."""
+
+    version: tuple[int, str | None]
+    stamps: list[str] | None
+    leads: list[Record]
+
+
+def _time_index(state: EmulatorState, team_id: int) -> _TimeIndex:
+    version = (len(state.leads), next(reversed(state.leads), None))
+    cached = _TIME_INDEX.setdefault(state, {}).get(team_id)
+    if cached is not None and cached.version == version:
+        return cached
+    leads = list(state.of_team(state.leads, team_id))
+    texts = [lead.get("created_at") for lead in leads]
+    stamps = [t.casefold() for t in texts if isinstance(t, str)]
+    ordered = len(stamps) == len(leads) and all(a <= b for a, b in itertools.pairwise(stamps))
+    index = _TimeIndex(version, stamps if ordered else None, leads)
+    _TIME_INDEX[state][team_id] = index
+    return index
+
+
+def _created_at_range(
+    state: EmulatorState, team_id: int, conditions: Mapping[str, Any]
+) -> tuple[Iterable[Record], Mapping[str, Any]]:
+    """The team's contacts, with a ``created_at`` range of text bounds already applied.
+
+    Timestamps are not numbers, so :func:`value_matches` compares them as case-folded text;
+    while a team's contacts were created in ``created_at`` order (the usual case) the range is
+    found by bisection instead, which keeps searches that split a large team by time fast.
+    Returns the contacts and the conditions still to check with :func:`lead_matches`.
+    """
+    condition = conditions.get("created_at")
+    if not (
+        isinstance(condition, dict)
+        and condition
+        and set(condition) <= {*_LOWER, *_UPPER}
+        and all(isinstance(v, str) and _number(v) is None for v in condition.values())
+    ):
+        return state.of_team(state.leads, team_id), conditions
+    index = _time_index(state, team_id)
+    stamps = index.stamps
+    if stamps is None:
+        return state.of_team(state.leads, team_id), conditions
+    low, high = 0, len(stamps)
+    for op, value in condition.items():
+        if op in _LOWER:
+            low = max(low, _LOWER[op](stamps, value.casefold()))
+        else:
+            high = min(high, _UPPER[op](stamps, value.casefold()))
+    rest = {k: v for k, v in conditions.items() if k != "created_at"}
+    return index.leads[low:high] if low < high else [], rest
+
+
 def search_leads(call: Call) -> Reply:
     """``POST /leads/api/leads/search``."""
     body = Fields(call.body)
@@ -421,9 +498,9 @@ def search_leads(call: Call) -> Reply:
     body.done()
     window_check(page.offset, page.limit)
     state = call.state
-    team_leads = state.of_team(state.leads, call.team_id)
-    if conditions:
-        found = [lead for lead in team_leads if lead_matches(state, lead, conditions)]
+    team_leads, rest = _created_at_range(state, call.team_id, conditions)
+    if rest:
+        found = [lead for lead in team_leads if lead_matches(state, lead, rest)]
     else:  # the common "read everything" walk: no per-contact filter call
         found = list(team_leads)
     render = public if flat else _aggregate(state)
