@@ -9,19 +9,25 @@ from __future__ import annotations
 from getsales_async.testing._clock import VirtualClock
 from getsales_async.testing.emulator import (
     IMPLEMENTED_OPERATIONS,
+    DeliveryAttempt,
     EmulatorState,
+    EmulatorTimings,
     FaultConfig,
     GetSalesEmulator,
     RecordedRequest,
     UpsertEvent,
+    WebhookDelivery,
 )
 
 __all__ = [
     "IMPLEMENTED_OPERATIONS",
+    "DeliveryAttempt",
     "EmulatorState",
+    "EmulatorTimings",
     "FaultConfig",
     "GetSalesEmulator",
     "RecordedRequest",
     "UpsertEvent",
     "VirtualClock",
+    "WebhookDelivery",
 ]

@@ -23,9 +23,11 @@ from ._app import (
     RecordedRequest,
 )
 from ._errors import ConnectionDropped
+from ._events import DeliveryAttempt, WebhookDelivery
 from ._faults import FaultConfig
 from ._server import serve, serve_in_thread
 from ._state import EmulatorState, UpsertEvent
+from ._timings import EmulatorTimings
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -33,11 +35,14 @@ __all__ = [
     "DEFAULT_TEAM_ID",
     "IMPLEMENTED_OPERATIONS",
     "ConnectionDropped",
+    "DeliveryAttempt",
     "EmulatorState",
+    "EmulatorTimings",
     "FaultConfig",
     "GetSalesEmulator",
     "RecordedRequest",
     "UpsertEvent",
+    "WebhookDelivery",
     "serve",
     "serve_in_thread",
 ]
