@@ -19,6 +19,7 @@ from ._app import (
     DEFAULT_QUOTA,
     DEFAULT_TEAM_ID,
     IMPLEMENTED_OPERATIONS,
+    EmulatorSnapshot,
     GetSalesEmulator,
     RecordedRequest,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "IMPLEMENTED_OPERATIONS",
     "ConnectionDropped",
     "DeliveryAttempt",
+    "EmulatorSnapshot",
     "EmulatorState",
     "EmulatorTimings",
     "FaultConfig",

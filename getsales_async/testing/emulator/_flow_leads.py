@@ -63,12 +63,12 @@ def _join(state: EmulatorState, flow: Record, lead: Record, source: Record) -> N
 def add_lead(call: Call) -> Reply:
     """``POST /flows/api/flows/{flowUuid}/leads/{leadUuid}``: 204."""
     state = call.state
-    flow = state.get(state.flows, call.team_id, call.params["flowUuid"], "Flow")
-    lead = state.get(state.leads, call.team_id, call.params["leadUuid"], "Contact")
+    flow = state.get(state.flows, call.team_id, call.params["flow_uuid"], "Flow")
+    lead = state.get(state.leads, call.team_id, call.params["lead_uuid"], "Contact")
     body = Fields(call.body)
     source_id = body.integer("contact_source_id", minimum=0)
     body.done()
-    flow = _running_flow(call, "flowUuid")
+    flow = _running_flow(call, "flow_uuid")
     _join(state, flow, lead, _source(state, flow, source_id))
     return Reply(204)
 
@@ -81,7 +81,7 @@ def _created_long_ago(state: EmulatorState, lead: Record) -> bool:
 def add_new_lead(call: Call) -> Reply:
     """``POST /flows/api/flows/{flowUuid}/add-new-lead``: upsert, then add; 204 (or 200 skipped)."""
     state, team = call.state, call.team_id
-    flow = _running_flow(call, "flowUuid")
+    flow = _running_flow(call, "flow_uuid")
     body = Fields(call.body)
     skip = body.boolean("skip_if_lead_exists", False)
     segment = body.integer("flow_segment_id", minimum=0)
@@ -117,7 +117,7 @@ def list_flow_leads(call: Call) -> Reply:
 
 
 def _lead(call: Call) -> Record:
-    return call.state.get(call.state.leads, call.team_id, call.params["leadUuid"], "Contact")
+    return call.state.get(call.state.leads, call.team_id, call.params["lead_uuid"], "Contact")
 
 
 def cancel(call: Call) -> Reply:

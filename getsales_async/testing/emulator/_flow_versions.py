@@ -117,7 +117,7 @@ def _stamp(state: EmulatorState, nodes: list[dict[str, Any]]) -> list[dict[str, 
 
 def _flow(call: Call) -> Record:
     state = call.state
-    return state.get(state.flows, call.team_id, call.params["flowUuid"], "Flow")
+    return state.get(state.flows, call.team_id, call.params["flow_uuid"], "Flow")
 
 
 def save_version(
