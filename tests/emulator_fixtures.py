@@ -2,7 +2,8 @@
 
 Each test gets a fresh emulator on a virtual clock (no quota), an SDK client on it, and a
 webhook receiver mounted from the SDK's own :class:`~getsales_async.webhooks.WebhookReceiver`
-that every delivery goes to in-process. Import the fixtures by name into a test module.
+that every delivery goes to in-process. A test module takes the fixtures with
+``from .emulator_fixtures import *`` (so linters see no redefinition) and the helpers by name.
 """
 
 from __future__ import annotations
@@ -19,20 +20,8 @@ from getsales_async.testing import GetSalesEmulator, VirtualClock
 from getsales_async.testing.emulator import DEFAULT_API_KEY
 from getsales_async.webhooks import Event, WebhookReceiver
 
-__all__ = [
-    "AUTH",
-    "BASE",
-    "HOOK_SECRET",
-    "HOOK_URL",
-    "Received",
-    "anyio_backend",
-    "client",
-    "clock",
-    "emulator",
-    "raw",
-    "received",
-    "uuid_of",
-]
+__all__ = ["anyio_backend", "client", "clock", "emulator", "raw", "received"]
+"""The fixtures (``from .emulator_fixtures import *``); import the helpers by name."""
 
 BASE = "http://emulator"
 AUTH = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}

@@ -25,6 +25,7 @@ from getsales_async import (
     UnprocessableEntityError,
 )
 from getsales_async._limiter import AsyncRateLimiter, RateLimit
+from getsales_async._resources import OPERATIONS
 from getsales_async.models import (
     CompanyInput,
     Lead,
@@ -41,7 +42,6 @@ from getsales_async.testing import (
     GetSalesEmulator,
     VirtualClock,
 )
-from getsales_async._resources import OPERATIONS
 from getsales_async.testing.emulator import DEFAULT_API_KEY
 
 from .conftest import ROOT, load_spec

@@ -10,16 +10,8 @@ import pytest
 from getsales_async import AsyncGetSales, NotFoundError, UnprocessableEntityError
 from getsales_async.testing import GetSalesEmulator
 
-from .emulator_fixtures import (  # noqa: F401
-    SCHEDULE,
-    Received,
-    anyio_backend,
-    client,
-    clock,
-    emulator,
-    received,
-    uuid_of,
-)
+from .emulator_fixtures import *  # noqa: F403
+from .emulator_fixtures import HOOK_URL, SCHEDULE, Received, uuid_of
 
 pytestmark = pytest.mark.anyio
 
@@ -122,7 +114,7 @@ class TestFlows:
         """Adding a contact creates a task; it sends a message that progresses; the flow finishes."""
         profile, lead = await sender(client), await contact(client)
         await client.webhooks.create(
-            name="sent", event="sender_profile_sent_linkedin_message", target_url=HOOK
+            name="sent", event="sender_profile_sent_linkedin_message", target_url=HOOK_URL
         )
         flow = await running_flow(client, profile)
         await client.flow_leads.add(flow, lead)
@@ -284,6 +276,3 @@ class TestTasks:
             await client.tasks.complete(uuid_of(task))
         await client.tasks.cancel(uuid_of(task))
         assert (await client.tasks.get(uuid_of(task))).status == "canceled"
-
-
-HOOK = "https://hooks.example/getsales?token=hook-secret-0123456789abcdef"
