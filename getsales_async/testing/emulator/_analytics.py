@@ -83,7 +83,7 @@ def _linkedin_facts(message: Record) -> Iterator[str]:
 
 
 def _email_facts(email: Record, text: str | None) -> Iterator[str]:
-    if email["type"] == "outbox" and email["status"] == "sent":
+    if email["type"] == "outbox" and email.get("sent_at") and email["status"] != "sync":
         yield "email_sent_count"
     if email["type"] == "inbox":
         yield "email_inbox_count"

@@ -146,7 +146,7 @@ def _markers(state: EmulatorState, lead: Record) -> dict[str, Any]:
     sent = [m for m in messages if m["type"] == "outbox" and m["status"] == "done"]
     notes = [m for m in sent if m["linkedin_type"] == "connection_note"]
     emails = [e for e in state.emails.values() if e.get("lead_uuid") == lead["uuid"]]
-    sent_emails = [e for e in emails if e["type"] == "outbox" and e["status"] == "sent"]
+    sent_emails = [e for e in emails if e["type"] == "outbox" and e.get("sent_at")]
     times = [m.get("sent_at") for m in messages] + [e.get("sent_at") for e in emails]
     return {
         "linkedin_messages_sent_count": len(sent) - len(notes),
