@@ -284,9 +284,12 @@ class GetSalesEmulator(ScenarioHelpers):
         self._clock.skip(seconds)
 
     async def run_background(self) -> None:
-        """Run the background work due on the emulator's clock, then send queued webhooks."""
-        _engine.run_due(self._state)
-        await _delivery.flush(self._state)
+        """Run the background work due on the emulator's clock and send the webhooks it causes."""
+        for _ in range(_engine.MAX_ROUNDS):
+            at = _engine.run_due(self._state)
+            await _delivery.flush(self._state, at)
+            if at is None:
+                return
 
     @property
     def app(self) -> Callable[[Scope, Receive, Send], Any]:

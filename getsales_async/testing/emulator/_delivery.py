@@ -81,19 +81,23 @@ async def _read_bounded(answer: httpx.Response) -> str:
     return b"".join(chunks).decode("utf-8", errors="replace")
 
 
-async def flush(state: EmulatorState) -> int:
-    """Send every queued delivery, in event order; returns how many attempts were made."""
+async def flush(state: EmulatorState, at: float | None = None) -> int:
+    """Send every queued delivery, in event order, as of clock time ``at`` (default now).
+
+    Returns:
+        How many attempts were made.
+    """
     attempts = 0
     outbox = state.outbox
+    when = state.clock_time() if at is None else at
     while outbox.queue:
         delivery = outbox.queue.popleft()
-        await _attempt(state, delivery)
+        await _attempt(state, delivery, when)
         attempts += 1
     return attempts
 
 
-async def _attempt(state: EmulatorState, delivery: WebhookDelivery) -> None:
-    at = state.clock_time()
+async def _attempt(state: EmulatorState, delivery: WebhookDelivery, at: float) -> None:
     answer = await send(
         state, delivery.method, delivery.url, delivery.payload, delivery_uuid=delivery.uuid
     )

@@ -2,9 +2,11 @@
 
 Every piece of work the API does later (a message being sent, a task running, an enrichment or
 export finishing, a webhook retry) is a timer in the state (:meth:`EmulatorState.schedule`).
-:func:`run_due` runs every timer due at the clock's current reading, earliest first, including
+:func:`run_due` runs the timers due at the clock's current reading, earliest first, including
 timers those create that are due too; each sees the time it was due, so the outcome does not
-depend on how often the emulator looks. The app calls it before every request and in
+depend on how often the emulator looks. It pauses when a timer queues webhook deliveries, so the
+app sends them as of that time (a retry 10 s after a failure is attempted 10 s after it, however
+far ``advance()`` jumps). The app calls it before every request and in
 :meth:`GetSalesEmulator.advance`.
 """
 
@@ -18,6 +20,9 @@ from . import _automation, _data_sources, _enrichment, _exports, _messaging
 from ._state import EmulatorState
 
 __all__ = ["MAX_TIMERS_PER_RUN", "EmulatorClock", "run_due"]
+
+MAX_ROUNDS = 10_000
+"""Rounds of timers-then-deliveries one :meth:`GetSalesEmulator.run_background` makes at most."""
 
 MAX_TIMERS_PER_RUN = 100_000
 """Timers one run handles at most (a flow whose nodes loop without delay would run forever)."""
@@ -39,18 +44,23 @@ TIMERS: dict[str, Timer] = {
 }
 
 
-def run_due(state: EmulatorState) -> int:
-    """Run every timer due now, earliest first; returns how many ran."""
+def run_due(state: EmulatorState) -> float | None:
+    """Run the timers due now, earliest first, until one queues webhook deliveries.
+
+    Returns:
+        The time that timer was due (send the deliveries as of then, then call again), or
+        ``None`` once every due timer has run.
+    """
     now = state.clock_time()
-    ran = 0
-    while ran < MAX_TIMERS_PER_RUN:
+    for _ in range(MAX_TIMERS_PER_RUN):
         due = state.pop_due(now)
         if due is None:
-            break
+            return None
         at, kind, key = due
         TIMERS[kind](state, key, at)
-        ran += 1
-    return ran
+        if state.outbox.queue:
+            return at
+    return None
 
 
 class EmulatorClock:
