@@ -331,6 +331,7 @@ def _proxy(body: dict[str, Any], r: Records, data: st.DataObject) -> None:
 def _browser_update(body: dict[str, Any], r: Records, data: st.DataObject) -> None:
     body.pop("linkedin_account_uuid", None)
     _if_present(body, "status", "idle")
+    _if_present(body, "schedule", SCHEDULE)
 
 
 def _version(body: dict[str, Any], r: Records, data: st.DataObject) -> None:
@@ -344,6 +345,27 @@ def _render(body: dict[str, Any], r: Records, data: st.DataObject) -> None:
         lead_uuid=r["/leads/api/leads"], sender_profile_uuid=r["/flows/api/sender-profiles"]
     )
     _if_present(body, "uuid", r["/flows/api/ai-templates"])
+
+
+SCHEDULE = {"timezone": "UTC", "timeblocks": [{"dow": 1, "min": 540, "max": 1020}]}
+
+
+def _flow(body: dict[str, Any], r: Records, data: st.DataObject) -> None:
+    _if_present(body, "schedule", SCHEDULE)
+    _if_present(body, "flow_workspace_uuid", r["/flows/api/flow-workspaces"])
+    if isinstance(body.get("priority"), int):
+        body["priority"] = abs(body["priority"])
+
+
+def _sender_profile(body: dict[str, Any], r: Records, data: st.DataObject) -> None:
+    _if_present(body, "assignee_user_id", DEFAULT_TEAM_ID)
+    for name in ("schedule", "linkedin_schedule", "email_schedule"):
+        _if_present(body, name, SCHEDULE)
+
+
+def _new_sender_profile(body: dict[str, Any], r: Records, data: st.DataObject) -> None:
+    body["assignee_user_id"] = DEFAULT_TEAM_ID
+    _sender_profile(body, r, data)
 
 
 def _metrics(body: dict[str, Any], r: Records, data: st.DataObject) -> None:
@@ -382,19 +404,15 @@ POINTERS: dict[str, Pointer] = {
     "massActionLeads": _mass_action,
     "createDataSource": _data_source,
     "updateDataSource": _data_source,
-    "createFlow": lambda b, r, d: _if_present(
-        b, "flow_workspace_uuid", r["/flows/api/flow-workspaces"]
-    ),
-    "updateFlow": lambda b, r, d: _if_present(
-        b, "flow_workspace_uuid", r["/flows/api/flow-workspaces"]
-    ),
+    "createFlow": _flow,
+    "updateFlow": _flow,
     "createFlowVersion": _version,
     "validateFlowNode": lambda b, r, d: b.update(NODES[1]),
     "validateContactSource": lambda b, r, d: b.pop("options", None) and None,
     "addLeadToFlow": lambda b, r, d: _if_present(b, "contact_source_id", 1),
     "cancelFlowLead": lambda b, r, d: b.update(flow_uuids=[r["/flows/api/flows"]]),
-    "createSenderProfile": lambda b, r, d: b.update(assignee_user_id=DEFAULT_TEAM_ID),
-    "updateSenderProfile": lambda b, r, d: _if_present(b, "assignee_user_id", DEFAULT_TEAM_ID),
+    "createSenderProfile": _new_sender_profile,
+    "updateSenderProfile": _sender_profile,
     "connectExternalBrowser": lambda b, r, d: b.update(first_name="Mia", last_name="Roe"),
     "sendLinkedinMessage": _linkedin_message,
     "sendEmail": _email,

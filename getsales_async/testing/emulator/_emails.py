@@ -83,11 +83,13 @@ def _mailbox(state: EmulatorState, team: int, body: Fields) -> Record | None:
 
 
 def _recipients(body: Fields) -> list[dict[str, Any]]:
-    recipients = body.objects("to") or []
-    for index, item in enumerate(recipients):
-        Fields(item, prefix=f"to.{index}.", errors=body.errors).string(
-            "to_email", required=True, pattern=EMAIL
-        )
+    recipients = []
+    for index, item in enumerate(body.objects("to") or []):
+        fields = Fields(item, prefix=f"to.{index}.", errors=body.errors)
+        address = fields.string("to_email", required=True, pattern=EMAIL)
+        name = fields.string("to_name", nullable=True)
+        if address is not None:
+            recipients.append({"to_email": address, "to_name": name})
     flat = body.string("to_email", pattern=EMAIL)
     if flat is not None:
         recipients = [*recipients, {"to_email": flat, "to_name": body.string("to_name")}]

@@ -22,14 +22,17 @@ DEFAULT_SCHEDULE: dict[str, Any] = {
 
 
 def read_schedule(fields: Fields, name: str, *, required: bool = False) -> dict[str, Any] | None:
-    """A ``schedule`` object: ``timezone`` and ``timeblocks`` ``[{dow 0-6, min, max}]``."""
+    """A ``schedule`` object: ``timezone`` (default UTC) and ``timeblocks`` ``[{dow, min, max}]``.
+
+    ``dow`` is 0 (Sunday) to 6, ``min`` and ``max`` are minutes from midnight (0-1440, max >= min).
+    """
     value = fields.mapping(name, required=required)
     if value is None:
         return None
     schedule = Fields(value, prefix=f"{fields.prefix}{name}.", errors=fields.errors)
-    timezone = schedule.string("timezone", required=True)
+    timezone = schedule.string("timezone") or "UTC"
     use_lead = schedule.boolean("use_lead_timezone", False)
-    blocks = schedule.objects("timeblocks", required=True) or []
+    blocks = schedule.objects("timeblocks") or []
     for index, block in enumerate(blocks):
         item = Fields(block, prefix=f"{schedule.prefix}timeblocks.{index}.", errors=fields.errors)
         item.integer("dow", minimum=0, maximum=6)
