@@ -295,8 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="serve the emulator on a loopback port (default 8300)",
         description="Options after `serve` go to the emulator: --host, --port, --quota N, "
-        "--no-quota, --api-key KEY:TEAM, --seed, --error-rate, --drop-rate, --latency, "
-        "--fail-after-commit-rate, --print-url.",
+        "--no-quota, --quota-retry-after, --api-key KEY:TEAM, --seed, --error-rate, "
+        "--drop-rate, --latency, --latency-for OP=SECONDS, --fail-after-commit-rate, --print-url.",
     )
     serve.set_defaults(func=cmd_emulator_serve, sync=True, needs_key=lambda a: False)
     return parser
