@@ -10,9 +10,10 @@ from getsales_async import (
     NotFoundError,
     UnprocessableEntityError,
 )
+from getsales_async.webhooks import SenderProfileIssueEvent
 
 from .emulator_fixtures import *  # noqa: F403
-from .emulator_fixtures import uuid_of
+from .emulator_fixtures import HOOK_URL, Received, uuid_of
 
 pytestmark = pytest.mark.anyio
 
@@ -53,13 +54,18 @@ class TestLinkedinBrowsers:
             await client.linkedin_browsers.get(browser.id)
         assert not (await client.sender_profiles.get(owner)).linkedin_browser_id
 
-    async def test_run_stop_and_logs(self, client: AsyncGetSales) -> None:
-        """run without credentials → login_issue; with them → running (400 when again); logs kept."""
+    async def test_run_stop_and_logs(self, client: AsyncGetSales, received: Received) -> None:
+        """run without credentials → login_issue (a webhook); with them → running; logs kept."""
+        await client.webhooks.create(name="i", event="sender_profile_issue", target_url=HOOK_URL)
+        owner = await profile(client)
         browser = await client.linkedin_browsers.create(
-            sender_profile_uuid=await profile(client), external_id="gologin-1"
+            sender_profile_uuid=owner, external_id="gologin-1"
         )
         await client.linkedin_browsers.run(browser.id)
         assert (await client.linkedin_browsers.get(browser.id)).status == "login_issue"
+        [issue] = received.events
+        assert isinstance(issue, SenderProfileIssueEvent)
+        assert issue.sender_profile is not None and issue.sender_profile.uuid == owner
         await client.linkedin_browsers.update(
             browser.id, linkedin_login="sam", linkedin_password="pw"
         )

@@ -2,7 +2,7 @@
 
 A browser is created ``stopped`` for a sender profile that has none. ``run`` answers 400 when it
 is already ``running`` or ``initializing``; without LinkedIn credentials (``linkedin_login``) it
-goes ``login_issue``, with them ``running`` (and the profile gets a LinkedIn account uuid).
+goes ``login_issue`` (webhooks: ``sender_profile_issue``), with them ``running`` (and the profile gets a LinkedIn account uuid).
 Credentials (``linkedin_login``, ``linkedin_password``, ``ln_code``) are left out of answers
 unless ``show_all_fields=true``. Proxies: a GetSales proxy is a country from
 ``GET /browsers/api/linkedin-proxies/countries``; a custom proxy needs ``host`` and ``port``, and
@@ -217,6 +217,7 @@ def run_browser(call: Call) -> Reply:
     if not browser["linkedin_login"]:
         browser.update(status="login_issue", error_reason="LinkedIn login required.")
         _log(state, browser, "error", "Start failed: the browser has never logged in to LinkedIn.")
+        state.outbox.emit(browser["team_id"], "sender_profile_issue", sender_profile=profile)
     else:
         account = browser["linkedin_account_uuid"] or state.new_uuid()
         browser.update(status="running", error_reason=None, last_start_at=state.now())
