@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import io
 import json
 import math
-import pickle
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,6 +47,7 @@ from ._faults import FaultConfig, FaultDecision, FaultInjector
 from ._helpers import ScenarioHelpers
 from ._http import Call
 from ._operations import BODY_REQUIRED, HANDLERS, IMPLEMENTED_OPERATIONS, READ_POSTS
+from ._snapshot import EmulatorSnapshot, load_snapshot, take_snapshot
 from ._state import EmulatorState
 from ._timings import EmulatorTimings
 
@@ -79,35 +78,6 @@ _GATEWAY_PAGES = {
     502: "502 Bad Gateway",
     504: "504 Gateway Time-out",
 }
-
-
-@dataclass(frozen=True)
-class EmulatorSnapshot:
-    """Every record of an emulator at one moment (:meth:`GetSalesEmulator.snapshot`), pickled."""
-
-    data: bytes = field(repr=False)
-
-
-class _SharingPickler(pickle.Pickler):
-    """Pickles the state, referring to the shared objects by name instead of copying them."""
-
-    def __init__(self, file: io.BytesIO, shared: Mapping[str, Any]) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self._names = {id(obj): name for name, obj in shared.items() if obj is not None}
-
-    def persistent_id(self, obj: Any) -> str | None:
-        return self._names.get(id(obj))
-
-
-class _SharingUnpickler(pickle.Unpickler):
-    """Unpickles a snapshot made by :class:`_SharingPickler`, putting the shared objects back."""
-
-    def __init__(self, file: io.BytesIO, shared: Mapping[str, Any]) -> None:
-        super().__init__(file)
-        self._shared = shared
-
-    def persistent_load(self, pid: Any) -> Any:
-        return self._shared[str(pid)]
 
 
 @dataclass(frozen=True)
@@ -260,9 +230,7 @@ class GetSalesEmulator(ScenarioHelpers):
 
     def snapshot(self) -> EmulatorSnapshot:
         """A copy of every record, timer and delivery, for :meth:`restore` (seed once, reuse)."""
-        buffer = io.BytesIO()
-        _SharingPickler(buffer, self._shared()).dump(self._state)
-        return EmulatorSnapshot(buffer.getvalue())
+        return take_snapshot(self._state, self._shared())
 
     def restore(self, snapshot: EmulatorSnapshot) -> None:
         """Put the records back as they were at :meth:`snapshot` (the snapshot stays reusable).
@@ -272,9 +240,7 @@ class GetSalesEmulator(ScenarioHelpers):
         if not isinstance(snapshot, EmulatorSnapshot):
             message = f"restore() takes what snapshot() returned, got {type(snapshot).__name__}"
             raise TypeError(message)
-        state = _SharingUnpickler(io.BytesIO(snapshot.data), self._shared()).load()
-        assert isinstance(state, EmulatorState)
-        self._state = state
+        self._state = load_snapshot(snapshot, self._shared())
 
     def _shared(self) -> dict[str, Any]:
         """Objects a snapshot refers to instead of copying: the clock and the webhook transport."""
