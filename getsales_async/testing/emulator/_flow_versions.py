@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._errors import validation_error
-from ._http import EMPTY, Call, Fields, Record, Reply, public
+from ._http import EMPTY, Call, Fields, Record, Reply, page_from_query, public
 from ._state import EmulatorState
 
 __all__ = ["HANDLERS", "check_contact_source", "check_node", "first_version"]
@@ -185,11 +185,12 @@ def create_version(call: Call) -> Reply:
 
 
 def list_versions(call: Call) -> Reply:
-    """``GET /flows/api/flows/{flowUuid}/flow-versions``: a bare array, newest first."""
+    """``GET /flows/api/flows/{flowUuid}/flow-versions``: a bare array, newest first, one page."""
     state = call.state
+    page = page_from_query(call.query)
     flow = _flow(call)
     versions = [public(v) for v in state.flow_versions.values() if v["flow_uuid"] == flow["uuid"]]
-    return Reply(200, versions[::-1])
+    return Reply(200, versions[::-1][page.offset : page.offset + page.limit])
 
 
 def get_version(call: Call) -> Reply:
