@@ -40,7 +40,6 @@ from ._errors import (
     UnprocessableEntityError,
 )
 from ._generated.types import File
-from ._server_import_job import ImportPart, ServerImportJob, list_count
 from ._import_mapping import (
     IDENTIFIER_FIELDS,
     INDEX_SHAPE,
@@ -54,6 +53,7 @@ from ._import_mapping import (
 )
 from ._outcome import may_have_run
 from ._resources.files import FilesResource
+from ._server_import_job import ImportPart, ServerImportJob, list_count
 
 if TYPE_CHECKING:
     from ._client import AsyncGetSales

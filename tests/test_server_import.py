@@ -16,9 +16,9 @@ from getsales_async import (
     InternalServerError,
     UnprocessableEntityError,
 )
-from getsales_async._server_import_job import ServerImportProgress
 from getsales_async._limiter import AsyncRateLimiter, RateLimit
 from getsales_async._server_import import ServerImportError
+from getsales_async._server_import_job import ServerImportProgress
 from getsales_async.testing import BulkConfig, GetSalesEmulator, VirtualClock
 
 from ._transports import FailNth

@@ -38,8 +38,8 @@ def register(sub: Any) -> None:
         "serve",
         help=f"serve the emulator on a loopback port (default {DEFAULT_EMULATOR_PORT})",
         description="Options after `serve` go to the emulator: --host, --port, --quota N, "
-        "--no-quota, --api-key KEY:TEAM, --seed, --error-rate, --drop-rate, --latency, "
-        "--fail-after-commit-rate, --print-url.",
+        "--no-quota, --quota-retry-after, --api-key KEY:TEAM, --seed, --error-rate, "
+        "--drop-rate, --latency, --latency-for OP=SECONDS, --fail-after-commit-rate, --print-url.",
     )
     serve.set_defaults(run=emulator_serve, sync=True, needs_key=False, passthrough=True)
 

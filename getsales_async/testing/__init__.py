@@ -10,20 +10,26 @@ from getsales_async.testing._clock import VirtualClock
 from getsales_async.testing.emulator import (
     IMPLEMENTED_OPERATIONS,
     BulkConfig,
+    DeliveryAttempt,
     EmulatorState,
+    EmulatorTimings,
     FaultConfig,
     GetSalesEmulator,
     RecordedRequest,
     UpsertEvent,
+    WebhookDelivery,
 )
 
 __all__ = [
     "IMPLEMENTED_OPERATIONS",
     "BulkConfig",
+    "DeliveryAttempt",
     "EmulatorState",
+    "EmulatorTimings",
     "FaultConfig",
     "GetSalesEmulator",
     "RecordedRequest",
     "UpsertEvent",
     "VirtualClock",
+    "WebhookDelivery",
 ]

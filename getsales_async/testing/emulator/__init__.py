@@ -1,5 +1,8 @@
 """The GetSales emulator: a stateful, in-memory GetSales API for tests (see ``docs/emulator.md``).
 
+Every operation is answered from stored records; background work (messages, flow steps,
+enrichment, exports) moves on the emulator's clock; registered webhooks receive deliveries.
+
 Example::
 
     from getsales_async import AsyncGetSales
@@ -19,14 +22,17 @@ from ._app import (
     DEFAULT_QUOTA,
     DEFAULT_TEAM_ID,
     IMPLEMENTED_OPERATIONS,
+    EmulatorSnapshot,
     GetSalesEmulator,
     RecordedRequest,
 )
 from ._background import BulkConfig
 from ._errors import ConnectionDropped
+from ._events import DeliveryAttempt, WebhookDelivery
 from ._faults import FaultConfig
 from ._server import serve, serve_in_thread
 from ._state import EmulatorState, UpsertEvent
+from ._timings import EmulatorTimings
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -35,11 +41,15 @@ __all__ = [
     "IMPLEMENTED_OPERATIONS",
     "BulkConfig",
     "ConnectionDropped",
+    "DeliveryAttempt",
+    "EmulatorSnapshot",
     "EmulatorState",
+    "EmulatorTimings",
     "FaultConfig",
     "GetSalesEmulator",
     "RecordedRequest",
     "UpsertEvent",
+    "WebhookDelivery",
     "serve",
     "serve_in_thread",
 ]

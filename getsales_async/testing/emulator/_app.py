@@ -6,12 +6,17 @@ Each request goes through, in order:
    ``Team-ID`` that must be the key's team (403 ``access_denied``);
 2. routing over every operation of the spec (404 for unknown paths and for operations the
    emulator does not implement, 405 for a wrong method);
-3. the per-key quota, a GCRA checked without waiting (429 with ``Retry-After``); requests that
-   fail routing count too;
-4. injected faults (:class:`FaultConfig`), before the operation has any effect;
-5. the operation, a synchronous handler: its reads and writes happen without an ``await``
-   in between, so concurrent requests on one event loop never see half a change;
-6. for writes, ``fail_after_commit_rate``: the answer is lost after the write.
+3. the per-key quota, a GCRA checked without waiting (429; ``Retry-After`` only when
+   ``quota_retry_after`` is set, as production sends none); requests that fail routing count too;
+4. injected faults: those a test scheduled for the operation (:meth:`inject_fault`) first, then
+   :class:`FaultConfig`'s, before the operation has any effect;
+5. background work that is due (``_engine``: messages, tasks, enrichment, exports, imports,
+   webhook retries) and the webhook deliveries it caused;
+6. the operation, a synchronous handler: its reads and writes happen without an ``await``
+   in between, so concurrent requests on one event loop never see half a change (the webhook
+   test call, which waits for the target's answer, is the one asynchronous handler);
+7. the webhook deliveries the operation caused, before the answer is sent;
+8. for writes, ``fail_after_commit_rate``: the answer is lost after the write.
 
 Every request is recorded in :attr:`GetSalesEmulator.requests`, with the API key's fingerprint
 (never the key).
@@ -20,6 +25,7 @@ Every request is recorded in :attr:`GetSalesEmulator.requests`, with the API key
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -36,12 +42,17 @@ from getsales_async._clock import Clock, MonotonicClock
 from getsales_async._limiter import AsyncRateLimiter, RateLimit, key_fingerprint
 
 from ._background import BulkConfig
+from . import _delivery, _engine
 from ._errors import ApiError, ConnectionDropped, bad_request
 from ._faults import FaultConfig, FaultDecision, FaultInjector
+from ._helpers import ScenarioHelpers
 from ._http import Call
 from ._multipart import MultipartBody, parse_multipart
 from ._operations import HANDLERS, IMPLEMENTED_OPERATIONS, READ_POSTS
+from ._operations import BODY_REQUIRED, HANDLERS, IMPLEMENTED_OPERATIONS, READ_POSTS
+from ._snapshot import EmulatorSnapshot, load_snapshot, take_snapshot
 from ._state import EmulatorState
+from ._timings import EmulatorTimings
 
 if TYPE_CHECKING:
     from starlette.datastructures import QueryParams
@@ -53,6 +64,7 @@ __all__ = [
     "DEFAULT_QUOTA",
     "DEFAULT_TEAM_ID",
     "IMPLEMENTED_OPERATIONS",
+    "EmulatorSnapshot",
     "GetSalesEmulator",
     "RecordedRequest",
 ]
@@ -103,20 +115,27 @@ class _Trace:
     faults: list[str] = field(default_factory=list)
 
 
-class GetSalesEmulator:
+class GetSalesEmulator(ScenarioHelpers):
     """A stateful, in-memory GetSales server for tests, in-process or on a port.
 
     Args:
         api_keys: API key → team id. Default: one key, ``"emulator-key"``, of team 1.
-        quota: the per-key quota (GCRA, checked without waiting: over it the answer is 429 with
-            ``Retry-After``). Default: 300 in any rolling minute; ``None`` disables it.
+        quota: the per-key quota (GCRA, checked without waiting: over it the answer is 429).
+            Default: 300 in any rolling minute; ``None`` disables it.
+        quota_retry_after: send a whole-second ``Retry-After`` with the quota's 429s. Default
+            ``False``: production sends none (no source shows one), so clients must back off on
+            their own; turning it on flatters naive retry loops.
         clock: where time is read and latency is slept (pass the ``VirtualClock`` your client
             uses). Default: the real monotonic clock. With an injected clock, timestamps start at
-            2025-01-01T00:00:00Z.
+            2025-01-01T00:00:00Z. :meth:`advance` moves the emulator's time past it.
         faults: faults to inject (:class:`FaultConfig`); ``None`` for none.
         seed: seeds uuids and faults, so runs repeat exactly.
         bulk: how CSV imports and mass actions run (:class:`BulkConfig`: background rate,
             batch size, accepted column-mapping shapes, upload limit). Default: ``BulkConfig()``.
+        timings: how long background work takes on the emulator's clock
+            (:class:`EmulatorTimings`).
+        webhook_transport: where webhook deliveries go: an httpx transport (e.g.
+            ``httpx.ASGITransport(app=receiver)``) or ``None`` for the network.
 
     Example::
 
@@ -134,10 +153,13 @@ class GetSalesEmulator:
         *,
         api_keys: Mapping[str, int] | None = None,
         quota: RateLimit | None = DEFAULT_QUOTA,
+        quota_retry_after: bool = False,
         clock: Clock | None = None,
         faults: FaultConfig | None = None,
         seed: int = 0,
         bulk: BulkConfig | None = None,
+        timings: EmulatorTimings | None = None,
+        webhook_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         keys = dict(api_keys) if api_keys is not None else {DEFAULT_API_KEY: DEFAULT_TEAM_ID}
         problems = [
@@ -163,25 +185,33 @@ class GetSalesEmulator:
         if bulk is not None and not isinstance(bulk, BulkConfig):
             message = f"bulk must be a BulkConfig or None, got {type(bulk).__name__}"
             raise TypeError(message)
+        if timings is not None and not isinstance(timings, EmulatorTimings):
+            message = f"timings must be EmulatorTimings or None, got {type(timings).__name__}"
+            raise TypeError(message)
         _require_starlette()
         self._bulk = bulk or BulkConfig()
         self._api_keys = keys
         self._quota = quota
-        self._clock: Clock = clock if clock is not None else MonotonicClock()
+        self._quota_retry_after = bool(quota_retry_after)
+        self._clock = _engine.EmulatorClock(clock if clock is not None else MonotonicClock())
         self._wall_start = VIRTUAL_EPOCH if clock is not None else datetime.now(UTC)
         self._fault_config = faults
         self._seed = seed
+        self._timings = timings if timings is not None else EmulatorTimings()
+        self._webhook_transport = webhook_transport
         self.reset()
 
     def reset(self) -> None:
-        """Forget everything: records, recorded requests, quotas and fault sequence start over."""
+        """Forget everything: records, recorded requests, deliveries, quotas and faults start over."""
         self._state = EmulatorState(
             team_ids=list(dict.fromkeys(self._api_keys.values())),
             seed=self._seed,
             clock=self._clock,
             wall_start=self._wall_start,
+            timings=self._timings,
         )
         self._state.background.config = self._bulk
+        self._state.webhook_transport = self._webhook_transport
         self._requests: list[RecordedRequest] = []
         self._limiters: dict[str, AsyncRateLimiter] = {}
         self._faults = FaultInjector(self._fault_config, self._seed)
@@ -201,8 +231,43 @@ class GetSalesEmulator:
 
     @property
     def clock(self) -> Clock:
-        """The clock the emulator reads and sleeps on."""
+        """The emulator's clock: the injected one plus the time skipped by :meth:`advance`."""
         return self._clock
+
+    @property
+    def faults(self) -> FaultInjector:
+        """The fault injector (configured faults, and those scheduled by :meth:`inject_fault`)."""
+        return self._faults
+
+    def snapshot(self) -> EmulatorSnapshot:
+        """A copy of every record, timer and delivery, for :meth:`restore` (seed once, reuse)."""
+        return take_snapshot(self._state, self._shared())
+
+    def restore(self, snapshot: EmulatorSnapshot) -> None:
+        """Put the records back as they were at :meth:`snapshot` (the snapshot stays reusable).
+
+        The request log, quotas and faults are left alone (:meth:`reset` clears those).
+        """
+        if not isinstance(snapshot, EmulatorSnapshot):
+            message = f"restore() takes what snapshot() returned, got {type(snapshot).__name__}"
+            raise TypeError(message)
+        self._state = load_snapshot(snapshot, self._shared())
+
+    def _shared(self) -> dict[str, Any]:
+        """Objects a snapshot refers to instead of copying: the clock and the webhook transport."""
+        return {"clock": self._clock, "webhook_transport": self._webhook_transport}
+
+    def _skip(self, seconds: float) -> None:
+        self._clock.skip(seconds)
+
+    async def run_background(self) -> None:
+        """Run the background work due on the emulator's clock and send the webhooks it causes."""
+        self._state.background.run_due()  # file imports and queued mass actions
+        for _ in range(_engine.MAX_ROUNDS):
+            at = _engine.run_due(self._state)
+            await _delivery.flush(self._state, at)
+            if at is None:
+                return
 
     @property
     def app(self) -> Callable[[Scope, Receive, Send], Any]:
@@ -370,7 +435,9 @@ class GetSalesEmulator:
                     f"({incoming.method} {incoming.path}); see IMPLEMENTED_OPERATIONS.",
                 )
             read = incoming.method == "GET" or operation_id in READ_POSTS
-            decision = self._faults.decide(operation_id, incoming.path, read=read, write=not read)
+            decision = self._faults.take(operation_id, incoming.path) or self._faults.decide(
+                operation_id, incoming.path, read=read, write=not read
+            )
             if decision is not None:
                 trace.faults += decision.names
                 if decision.latency:
@@ -385,11 +452,15 @@ class GetSalesEmulator:
                     if multipart
                     else "The request body is not valid JSON."
                 )
-            if incoming.body is None and incoming.method in ("POST", "PUT"):
+            if incoming.body is None and operation_id in BODY_REQUIRED:
                 raise bad_request("This operation needs a JSON body.")
-            reply = handler(Call(self._state, team_id, params, incoming.query, incoming.body))
+            await self.run_background()
+            result = handler(Call(self._state, team_id, params, incoming.query, incoming.body))
+            reply = await result if inspect.isawaitable(result) else result
         except ApiError as exc:
+            await _delivery.flush(self._state)
             return _web.json_response(exc.status, exc.body(), exc.headers)
+        await _delivery.flush(self._state)
         if decision is not None and decision.after_commit and reply.status < 400:
             if (
                 self._fault_config is not None
@@ -431,8 +502,8 @@ class GetSalesEmulator:
                 429,
                 "too_many_requests",
                 f"Too many requests: at most {self._quota.max_in_window()} per "
-                f"{self._quota.period:g} s per API key. Retry in {seconds} s.",
-                headers={"Retry-After": str(seconds)},
+                f"{self._quota.period:g} s per API key.",
+                headers={"Retry-After": str(seconds)} if self._quota_retry_after else None,
             ) from None
 
     def _fault_response(self, decision: FaultDecision) -> Response | None:
@@ -448,7 +519,9 @@ class GetSalesEmulator:
             )
             return _web.json_response(error.status, error.body(), error.headers)
         if decision.before == "429":
-            retry_after = self._fault_config.retry_after if self._fault_config else None
+            retry_after = decision.retry_after
+            if retry_after is None and self._fault_config is not None:
+                retry_after = self._fault_config.retry_after
             headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
             error = ApiError(429, "too_many_requests", "Too Many Attempts.", headers=headers)
             return _web.json_response(error.status, error.body(), error.headers)

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Literal
 
-__all__ = ["FaultConfig", "FaultDecision", "FaultInjector"]
+__all__ = ["FAULT_KINDS", "FaultConfig", "FaultDecision", "FaultInjector", "ScheduledFault"]
 
 SERVER_ERROR_STATUSES = (502, 503, 504)
+INJECTABLE_STATUSES = (500, 502, 503, 504)
 BeforeFault = Literal["drop", "error", "429", "empty_body"]
+FaultKind = Literal["error", "drop", "429", "empty_body", "fail_after_commit"]
+FAULT_KINDS: tuple[FaultKind, ...] = ("error", "drop", "429", "empty_body", "fail_after_commit")
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,9 @@ class FaultConfig:
             (as production does).
         empty_body_rate: reads (GETs, searches, counts, lookups) answer 200 with an empty body.
         latency: seconds every eligible request waits first, slept on the emulator's clock.
+        latency_for: seconds of latency per operation, keyed by operationId or path pattern
+            (``{"searchLeads": 0.4, "/flows/api/*": 0.1}``); applies whatever ``only_paths``
+            says, on top of ``latency`` (the largest matching entry counts).
         fail_after_commit_rate: writes run and commit, then the answer is lost: a 502, or a
             dropped connection (``fail_after_commit_mode``). The client cannot tell whether the
             write happened, the case an idempotent retry (upsert) must survive.
@@ -58,6 +65,7 @@ class FaultConfig:
     retry_after: float | None = None
     empty_body_rate: float = 0.0
     latency: float = 0.0
+    latency_for: Mapping[str, float] | None = None
     fail_after_commit_rate: float = 0.0
     fail_after_commit_mode: Literal["502", "drop"] = "502"
     only_paths: Iterable[str] | None = field(default=None)
@@ -82,6 +90,9 @@ class FaultConfig:
             problems.append(
                 f"latency must be a finite number of seconds >= 0, got {self.latency!r}"
             )
+        for pattern, seconds in (self.latency_for or {}).items():
+            if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds >= 0):
+                problems.append(f"latency_for[{pattern!r}] must be seconds >= 0, got {seconds!r}")
         if self.retry_after is not None and not (
             math.isfinite(self.retry_after) and self.retry_after >= 0
         ):
@@ -103,12 +114,25 @@ class FaultConfig:
             raise ValueError(message)
         if self.only_paths is not None:
             object.__setattr__(self, "only_paths", tuple(self.only_paths))
+        if self.latency_for is not None:
+            object.__setattr__(self, "latency_for", dict(self.latency_for))
 
     def applies_to(self, operation_id: str, path: str) -> bool:
         """Whether faults may hit this request (``only_paths``)."""
         if self.only_paths is None:
             return True
         return any(p == operation_id or fnmatchcase(path, p) for p in self.only_paths)
+
+    def latency_of(self, operation_id: str, path: str) -> float:
+        """The ``latency_for`` seconds of this request (0 when no entry matches)."""
+        return max(
+            (
+                float(seconds)
+                for pattern, seconds in (self.latency_for or {}).items()
+                if pattern == operation_id or fnmatchcase(path, pattern)
+            ),
+            default=0.0,
+        )
 
 
 @dataclass(frozen=True)
@@ -122,6 +146,8 @@ class FaultDecision:
     """The 5xx status for ``before == "error"``."""
     after_commit: bool
     """The write runs, then its answer is replaced (502 or a dropped connection)."""
+    retry_after: float | None = None
+    """``Retry-After`` seconds of an injected 429 (``None``: the config's, if any)."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -136,13 +162,56 @@ class FaultDecision:
         return tuple(out)
 
 
+@dataclass(frozen=True)
+class ScheduledFault:
+    """A fault a test asked for on one operation (``GetSalesEmulator.inject_fault``)."""
+
+    kind: FaultKind
+    status: int = 503
+    retry_after: float | None = None
+
+    def decision(self, latency: float) -> FaultDecision:
+        """This fault as the decision of one request."""
+        before: BeforeFault | None = None if self.kind == "fail_after_commit" else self.kind
+        return FaultDecision(
+            latency=latency,
+            before=before,
+            status=self.status,
+            after_commit=self.kind == "fail_after_commit",
+            retry_after=self.retry_after,
+        )
+
+
 class FaultInjector:
-    """Draws the faults of each request from a seeded generator (see the module docstring)."""
+    """Draws the faults of each request from a seeded generator (see the module docstring).
+
+    Faults scheduled for an operation (:meth:`schedule`) come first, one per request, in order.
+    """
 
     def __init__(self, config: FaultConfig | None, seed: int) -> None:
         self.config = config
         self._rng = random.Random(f"getsales-emulator-faults:{seed}")
         self._eligible = 0
+        self._scheduled: dict[str, deque[ScheduledFault]] = {}
+
+    def schedule(self, operation_id: str, fault: ScheduledFault, times: int) -> None:
+        """Hit the next ``times`` requests of ``operation_id`` with ``fault``."""
+        self._scheduled.setdefault(operation_id, deque()).extend([fault] * times)
+
+    def scheduled(self, operation_id: str) -> int:
+        """How many scheduled faults are still waiting for ``operation_id``."""
+        return len(self._scheduled.get(operation_id, ()))
+
+    def take(self, operation_id: str, path: str) -> FaultDecision | None:
+        """The next scheduled fault of this operation, as a decision (``None``: none left)."""
+        waiting = self._scheduled.get(operation_id)
+        if not waiting:
+            return None
+        fault = waiting.popleft()
+        latency = 0.0
+        if self.config is not None:
+            latency = self.config.latency_of(operation_id, path)
+        return fault.decision(latency)
 
     def decide(
         self, operation_id: str, path: str, *, read: bool, write: bool
@@ -156,8 +225,11 @@ class FaultInjector:
             write: the operation changes state (``fail_after_commit_rate`` may hit it).
         """
         config = self.config
-        if config is None or not config.applies_to(operation_id, path):
+        if config is None:
             return None
+        extra = config.latency_of(operation_id, path)
+        if not config.applies_to(operation_id, path):
+            return FaultDecision(extra, None, 0, after_commit=False) if extra else None
         self._eligible += 1
         pick, kind, commit = self._rng.random(), self._rng.random(), self._rng.random()
         before: BeforeFault | None = None
@@ -181,7 +253,7 @@ class FaultInjector:
         if before == "empty_body" and not read:
             before = None
         decision = FaultDecision(
-            latency=float(config.latency),
+            latency=float(config.latency) + extra,
             before=before,
             status=SERVER_ERROR_STATUSES[int(kind * len(SERVER_ERROR_STATUSES))],
             after_commit=write and before is None and commit < config.fail_after_commit_rate,

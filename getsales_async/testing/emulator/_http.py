@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._errors import validation_error
+from ._errors import not_found, validation_error
 
 if TYPE_CHECKING:
     from starlette.datastructures import QueryParams
@@ -28,19 +28,24 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_LIMIT",
+    "EMPTY",
     "MAX_LIMIT",
     "Call",
     "Fields",
     "PageParams",
+    "RawBody",
     "Record",
     "Reply",
     "delete_handler",
     "filter_from_query",
+    "get_handler",
+    "int_param",
     "list_handler",
     "page_from_fields",
     "page_from_query",
     "paginate",
     "public",
+    "unique_name",
     "value_matches",
     "where",
 ]
@@ -50,6 +55,8 @@ Record = dict[str, Any]
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_INT32 = 2**31 - 1  # limit and offset are int32 in the spec
+EMPTY: Any = object()
+"""A :class:`Reply` body meaning "no content" on a 200 (``Reply(200, EMPTY)``), as some operations answer."""
 _OPERATORS = frozenset({"=", "!=", "<>", "<", "<=", ">", ">="})
 _BRACKET_KEY = re.compile(r"filter\[([^\]]+)\](.*)")
 _OPERATOR_SUFFIX = re.compile(r"\[([^\]]*)\]")
@@ -69,6 +76,14 @@ class Call:
 
 
 @dataclass(frozen=True)
+class RawBody:
+    """A :class:`Reply` body that is not JSON (a CSV download)."""
+
+    content: bytes
+    media_type: str
+
+
+@dataclass(frozen=True)
 class Reply:
     """A handler's answer: status, JSON body (none for 204) and extra headers."""
 
@@ -80,6 +95,17 @@ class Reply:
 def public(record: Mapping[str, Any]) -> Record:
     """A record as the API returns it: emulator bookkeeping (keys starting with ``_``) removed."""
     return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+def unique_name(
+    fields: Fields, records: Iterable[Record], name: str | None, *, exclude: str | None = None
+) -> None:
+    """Record a 422 when another record already has this name (case-insensitive, trimmed)."""
+    if name is None:
+        return
+    wanted = name.strip().casefold()
+    if any(str(r["name"]).strip().casefold() == wanted and r["uuid"] != exclude for r in records):
+        fields.fail("name", "The name has already been taken.")
 
 
 class Fields:
@@ -183,15 +209,45 @@ class Fields:
             return None
         return _bounded(self, name, value, minimum, maximum)
 
-    def strings(self, name: str, *, nullable: bool = False) -> list[str] | None:
+    def strings(
+        self, name: str, *, required: bool = False, nullable: bool = False
+    ) -> list[str] | None:
         """An array-of-strings field."""
-        if self._absent(name, required=False, nullable=nullable):
+        if self._absent(name, required=required, nullable=nullable):
             return None
         value = self.body[name]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.fail(name, f"The {name} must be an array of strings.")
             return None
         return list(value)
+
+    def integers(self, name: str, *, required: bool = False) -> list[int] | None:
+        """An array-of-integers field (booleans are not integers)."""
+        if self._absent(name, required=required, nullable=False):
+            return None
+        value = self.body[name]
+        if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            self.fail(name, f"The {name} must be an array of integers.")
+            return None
+        return list(value)
+
+    def objects(
+        self, name: str, *, required: bool = False, nullable: bool = False
+    ) -> list[dict[str, Any]] | None:
+        """An array-of-objects field."""
+        if self._absent(name, required=required, nullable=nullable):
+            return None
+        value = self.body[name]
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self.fail(name, f"The {name} must be an array of objects.")
+            return None
+        return list(value)
+
+    def given(self, *names: str) -> dict[str, Any]:
+        """The fields among ``names`` that were sent (``null`` included), for partial updates."""
+        return {name: self.body[name] for name in names if name in self.body}
 
     def mapping(
         self, name: str, *, required: bool = False, nullable: bool = False
@@ -437,15 +493,37 @@ def where(
 Table = Callable[["EmulatorState"], dict[str, Record]]
 
 
-def list_handler(table: Table, *text: str) -> Callable[[Call], Reply]:
+def list_handler(
+    table: Table, *text: str, render: Callable[[Record], Any] = public
+) -> Callable[[Call], Reply]:
     """A GET list handler over a table: bracket filters (``q`` over ``text``), then one page."""
 
     def handler(call: Call) -> Reply:
         page = page_from_query(call.query)
         records = call.state.of_team(table(call.state), call.team_id)
-        return Reply(200, paginate(where(records, filter_from_query(call.query), text=text), page))
+        found = where(records, filter_from_query(call.query), text=text)
+        return Reply(200, paginate(found, page, render=render))
 
     return handler
+
+
+def get_handler(table: Table, what: str, key: str = "uuid") -> Callable[[Call], Reply]:
+    """A GET-by-uuid handler over a table: 200 with the record, or 404 naming ``what``."""
+
+    def handler(call: Call) -> Reply:
+        return Reply(
+            200, public(call.state.get(table(call.state), call.team_id, call.params[key], what))
+        )
+
+    return handler
+
+
+def int_param(call: Call, name: str, what: str) -> str:
+    """An integer path parameter as its canonical text (the key of int-id tables); 404 otherwise."""
+    text = call.params[name]
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        raise not_found(what)
+    return str(int(text))
 
 
 def delete_handler(table: Table, what: str) -> Callable[[Call], Reply]:

@@ -35,8 +35,12 @@ from ._state import EmulatorState, UpsertEvent
 __all__ = [
     "HANDLERS",
     "SEARCH_WINDOW",
+    "UpsertPlan",
+    "apply_upsert",
     "blacklist_hit",
+    "has_identifier",
     "lead_entry_hit",
+    "plan_upsert",
     "resolve_custom_fields",
     "select_leads",
     "window_check",
@@ -359,12 +363,38 @@ def _company_for(state: EmulatorState, team_id: int, lead: Mapping[str, Any]) ->
     return None
 
 
-def upsert_lead(call: Call) -> Reply:
-    """``POST /leads/api/leads/upsert``."""
-    state, team = call.state, call.team_id
-    body = Fields(call.body)
+def has_identifier(lead: Mapping[str, Any]) -> bool:
+    """Whether upsert input names the contact, by the rule the SDK's CSV validation applies.
+
+    A LinkedIn reference (``linkedin``, ``ln_member_id``, ``ln_id``, ``sn_id``), an e-mail, or a
+    name (``name``, or both ``first_name`` and ``last_name``) together with ``company_name``.
+    """
+    if lead.get("linkedin") or any(kind != "name_company" for kind, _ in lead_keys(lead)):
+        return True
+    has_name = bool(lead.get("name")) or bool(lead.get("first_name") and lead.get("last_name"))
+    return has_name and bool(lead.get("company_name"))
+
+
+@dataclass
+class UpsertPlan:
+    """A validated upsert: what to write, and the contact it matched (if any)."""
+
+    lead: dict[str, Any]
+    tag_names: list[str]
+    list_uuid: str
+    custom: dict[str, Any]
+    existing: Record | None
+    name: str | None
+    update_if_exists: bool
+    move_to_list: bool
+
+
+def plan_upsert(
+    state: EmulatorState, team: int, body: Fields, *, update_flag: str = "update_if_exists"
+) -> UpsertPlan:
+    """Validate an upsert body (``lead``, ``list_uuid``, ``custom_fields``, flags); 422 on problems."""
     list_uuid = body.string("list_uuid", required=True)
-    update_if_exists = body.boolean("update_if_exists", True)
+    update_if_exists = body.boolean(update_flag, True)
     move_to_list = body.boolean("move_to_list", False)
     custom_given = body.mapping("custom_fields") or {}
     lead, tag_names = _read_upsert_lead(body.child("lead", required=True))
@@ -375,49 +405,70 @@ def upsert_lead(call: Call) -> Reply:
     custom = resolve_custom_fields(state, team, "lead", custom_given, body)
     body.done()
     assert list_uuid is not None  # checked by done()
-    if not lead_keys(lead) and not _name_of(lead, None):
+    if not has_identifier(lead):
         raise validation_error(
-            {"lead": ["Provide a LinkedIn reference, an e-mail, or a name with a company name."]}
+            {
+                "lead": [
+                    "Provide a LinkedIn reference, an e-mail, or a name (name, or first_name and "
+                    "last_name) with a company_name."
+                ]
+            }
         )
     existing = _find_duplicate(state, team, {"name": _name_of(lead, None), **lead})
     name = _name_of(lead, existing)
     reason = blacklist_hit(state, team, {**(existing or {}), **lead, "name": name})
     if reason is not None:
         raise validation_error({"lead": [reason]}, reason)
+    return UpsertPlan(
+        lead, tag_names or [], list_uuid, custom, existing, name, update_if_exists, move_to_list
+    )
 
-    # Validated: from here on the request only writes.
+
+def apply_upsert(
+    state: EmulatorState, team: int, plan: UpsertPlan
+) -> tuple[Record, Literal["created", "updated", "skipped"]]:
+    """Write a planned upsert; returns the contact and what happened (recorded in ``upserts``)."""
+    lead, existing = plan.lead, plan.existing
     outcome: Literal["created", "updated", "skipped"] = "skipped"
     if existing is None:
         outcome = "created"
         fields = {**LEAD_FIELDS, **lead}
         fields.update(
-            name=name,
+            name=plan.name,
             user_id=state.user_id(team),
-            list_uuid=list_uuid,
-            tags=state.tag_uuids(team, tag_names or [], create=True),
+            list_uuid=plan.list_uuid,
+            tags=state.tag_uuids(team, plan.tag_names, create=True),
             company_uuid=_company_for(state, team, lead),
-            _custom_fields=custom,
+            _custom_fields=plan.custom,
         )
         record = state.add_lead(team, fields)
     else:
         record = existing
-        if update_if_exists:
+        if plan.update_if_exists:
             outcome = "updated"
-            changes: dict[str, Any] = {**lead, "name": name}
-            new_tags = state.tag_uuids(team, tag_names or [], create=True)
+            changes: dict[str, Any] = {**lead, "name": plan.name}
+            new_tags = state.tag_uuids(team, plan.tag_names, create=True)
             changes["tags"] = list(dict.fromkeys([*(existing.get("tags") or []), *new_tags]))
-            changes["_custom_fields"] = {**(existing.get("_custom_fields") or {}), **custom}
-            if move_to_list or existing.get("list_uuid") is None:
-                changes["list_uuid"] = list_uuid
+            changes["_custom_fields"] = {**(existing.get("_custom_fields") or {}), **plan.custom}
+            if plan.move_to_list or existing.get("list_uuid") is None:
+                changes["list_uuid"] = plan.list_uuid
             state.update_lead(existing, changes)
     state.upserts.append(
         UpsertEvent(
             lead_uuid=record["uuid"],
             outcome=outcome,
-            list_uuid=list_uuid,
+            list_uuid=plan.list_uuid,
             time=state.clock_time(),
         )
     )
+    return record, outcome
+
+
+def upsert_lead(call: Call) -> Reply:
+    """``POST /leads/api/leads/upsert``."""
+    plan = plan_upsert(call.state, call.team_id, Fields(call.body))
+    # Validated: from here on the request only writes.
+    record, outcome = apply_upsert(call.state, call.team_id, plan)
     return Reply(200, public(record), {"X-Emulator-Upsert": outcome})
 
 

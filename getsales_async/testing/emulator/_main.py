@@ -24,7 +24,7 @@ from getsales_async._limiter import RateLimit
 from ._app import DEFAULT_API_KEY, GetSalesEmulator
 from ._faults import FaultConfig
 
-__all__ = ["banner", "main"]
+__all__ = ["banner", "build", "main", "parser"]
 
 QUOTA_BURST = 10  # the burst the quota allows, as the SDK's default limiter uses
 _WAKE_S = 1.0  # the main thread wakes this often, so signals are handled promptly everywhere
@@ -38,6 +38,18 @@ def _key(text: str) -> tuple[str, int]:
     return key, int(team)
 
 
+def _latency_for(text: str) -> tuple[str, float]:
+    operation, _, seconds = text.partition("=")
+    try:
+        value = float(seconds)
+    except ValueError:
+        value = -1.0
+    if not operation or not (0 <= value < float("inf")):
+        message = f"expected OPERATION=SECONDS, e.g. searchLeads=0.4, got {text!r}"
+        raise argparse.ArgumentTypeError(message)
+    return operation, value
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -46,7 +58,8 @@ def _positive(text: str) -> int:
     return value
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
+    """The command line's argument parser."""
     parser = argparse.ArgumentParser(
         prog="python -m getsales_async.testing.emulator",
         description="Serve the in-memory GetSales emulator over HTTP until SIGTERM or Ctrl-C.",
@@ -72,11 +85,23 @@ def _parser() -> argparse.ArgumentParser:
         help="requests per rolling minute per key (default 300, as production)",
     )
     quota.add_argument("--no-quota", action="store_true", help="no per-key quota at all")
+    parser.add_argument(
+        "--quota-retry-after",
+        action="store_true",
+        help="send Retry-After with quota 429s (production sends none)",
+    )
     parser.add_argument("--error-rate", type=float, default=0.0, help="502/503/504 probability")
     parser.add_argument(
         "--drop-rate", type=float, default=0.0, help="dropped-connection probability"
     )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each request")
+    parser.add_argument(
+        "--latency-for",
+        type=_latency_for,
+        action="append",
+        metavar="OPERATION=SECONDS",
+        help="seconds added to one operation (operationId or path pattern; repeatable)",
+    )
     parser.add_argument(
         "--fail-after-commit-rate",
         type=float,
@@ -104,29 +129,40 @@ def banner(url: str, api_keys: dict[str, int]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the emulator server from the command line (see ``--help``); returns the exit status."""
-    args = _parser().parse_args(argv)
-    try:
-        faults = FaultConfig(
-            error_rate=args.error_rate,
-            drop_rate=args.drop_rate,
-            latency=args.latency,
-            fail_after_commit_rate=args.fail_after_commit_rate,
-        )
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+def build(args: argparse.Namespace) -> GetSalesEmulator:
+    """The emulator the parsed command line asks for.
+
+    Raises:
+        ValueError: an invalid fault setting (the message says which).
+    """
+    faults = FaultConfig(
+        error_rate=args.error_rate,
+        drop_rate=args.drop_rate,
+        latency=args.latency,
+        latency_for=dict(args.latency_for) if args.latency_for else None,
+        fail_after_commit_rate=args.fail_after_commit_rate,
+    )
     options: dict[str, Any] = {
         "seed": args.seed,
         "quota": None
         if args.no_quota
         else RateLimit.for_quota(args.quota, 60.0, burst=min(QUOTA_BURST, args.quota)),
         "faults": None if faults == FaultConfig() else faults,
+        "quota_retry_after": args.quota_retry_after,
     }
     if args.api_key:
         options["api_keys"] = dict(args.api_key)
-    emulator = GetSalesEmulator(**options)
+    return GetSalesEmulator(**options)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the emulator server from the command line (see ``--help``); returns the exit status."""
+    args = parser().parse_args(argv)
+    try:
+        emulator = build(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
     stop = threading.Event()
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}

@@ -5,12 +5,17 @@ starting with ``_`` are bookkeeping the API never shows (custom field values, bl
 Uuids come from a random generator seeded by the emulator's ``seed``, so a run is repeatable.
 Timestamps are ISO 8601 with microseconds and ``Z``, read from the emulator's clock.
 
+Records with integer ids (LinkedIn browsers, enrichment queue entries, browser logs) are keyed by
+the id's text. Work that happens later (a message being sent, an enrichment finishing) is a timer
+on the emulator's clock (:meth:`EmulatorState.schedule`), run in due order by ``_engine``.
+
 Everything here is synchronous: a handler's reads and writes happen without an ``await`` in
 between, so concurrent requests on one event loop never see half a change.
 """
 
 from __future__ import annotations
 
+import heapq
 import random
 import uuid
 from collections.abc import Iterator, Mapping
@@ -18,12 +23,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+import httpx
+
 from getsales_async._clock import Clock
 
 from ._background import Background
 from ._errors import not_found
+from ._events import WebhookOutbox
 from ._http import Record
 from ._identity import lead_keys
+from ._timings import EmulatorTimings
 
 __all__ = ["EmulatorState", "UpsertEvent"]
 
@@ -53,15 +62,30 @@ class EmulatorState:
     Attributes:
         teams: team id → team.
         users: team id → the user its API keys act as.
-        lists, tags, custom_fields, pipeline_stages, notes, leads, companies, lead_blacklist,
-            company_blacklist, webhooks, mass_actions, uploads, file_imports: uuid → record.
+        lists, tags, custom_fields, pipeline_stages, notes, activities, leads, companies,
+            lead_blacklist, company_blacklist, webhooks, mass_actions, uploads, file_imports: uuid →
+            record (CRM).
+        flows, flow_versions, flow_leads, flow_workspaces, tasks: uuid → record (automation).
+        sender_profiles, mailboxes, linkedin_messages, emails, email_bodies: uuid → record.
+        ai_agents, ai_classifications, ai_templates, llm_connections, data_sources,
+            file_exports: uuid → record.
+        linkedin_browsers, browser_logs, enrichment_queue: id (as text) → record.
         background: the worker that runs file imports and queued mass actions.
         upserts: every upsert's outcome, in order.
+        outbox: webhook deliveries waiting to be sent, and every delivery made
+            (``outbox.deliveries``).
     """
 
     def __init__(
-        self, *, team_ids: list[int], seed: int, clock: Clock, wall_start: datetime
+        self,
+        *,
+        team_ids: list[int],
+        seed: int,
+        clock: Clock,
+        wall_start: datetime,
+        timings: EmulatorTimings | None = None,
     ) -> None:
+        self.timings = timings if timings is not None else EmulatorTimings()
         self._rng = random.Random(f"getsales-emulator:{seed}")
         self._clock = clock
         self._clock_start = clock.now()
@@ -79,13 +103,39 @@ class EmulatorState:
         self.company_blacklist: dict[str, Record] = {}
         self.webhooks: dict[str, Record] = {}
         self.mass_actions: dict[str, Record] = {}
+        self.activities: dict[str, Record] = {}
+        self.flows: dict[str, Record] = {}
+        self.flow_versions: dict[str, Record] = {}
+        self.flow_leads: dict[str, Record] = {}
+        self.flow_workspaces: dict[str, Record] = {}
+        self.tasks: dict[str, Record] = {}
+        self.sender_profiles: dict[str, Record] = {}
+        self.mailboxes: dict[str, Record] = {}
+        self.linkedin_messages: dict[str, Record] = {}
+        self.emails: dict[str, Record] = {}
+        self.email_bodies: dict[str, Record] = {}
+        self.ai_agents: dict[str, Record] = {}
+        self.ai_classifications: dict[str, Record] = {}
+        self.ai_templates: dict[str, Record] = {}
+        self.llm_connections: dict[str, Record] = {}
+        self.data_sources: dict[str, Record] = {}
+        self.file_exports: dict[str, Record] = {}
+        self.linkedin_browsers: dict[str, Record] = {}
+        self.browser_logs: dict[str, Record] = {}
+        self.enrichment_queue: dict[str, Record] = {}
         self.uploads: dict[str, Record] = {}
         self.file_imports: dict[str, Record] = {}
         self.background = Background(self)
         """File imports and queued mass actions (:mod:`._background`); the app sets its config."""
         self.upserts: list[UpsertEvent] = []
+        self.outbox = WebhookOutbox(self)
+        self.webhook_transport: httpx.AsyncBaseTransport | None = None
+        """Where webhook deliveries go (``None``: the network); set by the emulator."""
         self._lead_index: dict[_IndexKey, dict[str, None]] = {}
         self._lead_keys: dict[str, list[_IndexKey]] = {}
+        self._ids: dict[str, int] = {}
+        self._timers: list[tuple[float, int, str, str]] = []
+        self._timer_seq = 0
         for team_id in team_ids:
             self._create_team(team_id)
 
@@ -95,13 +145,41 @@ class EmulatorState:
         """A version-4 uuid from the seeded generator."""
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
-    def wall_time(self) -> datetime:
-        """The emulator's current wall-clock time (UTC), as its timestamps count it."""
-        return self._wall_start + timedelta(seconds=self._clock.now() - self._clock_start)
+    def wall_time(self, at: float | None = None) -> datetime:
+        """The emulator's wall-clock time (UTC) now, or at clock reading ``at``."""
+        reading = self._clock.now() if at is None else at
+        return self._wall_start + timedelta(seconds=reading - self._clock_start)
 
     def now(self) -> str:
         """The current time, ISO 8601 with microseconds and ``Z``."""
-        return self.wall_time().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return self.iso_at(self._clock.now())
+
+    def iso_at(self, at: float) -> str:
+        """The time at clock reading ``at``, ISO 8601 with microseconds and ``Z``."""
+        return self.wall_time(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    def next_id(self, kind: str) -> int:
+        """The next integer id of ``kind`` (1, 2, ...)."""
+        self._ids[kind] = self._ids.get(kind, 0) + 1
+        return self._ids[kind]
+
+    # ------------------------------------------------------------------ timers
+
+    def schedule(self, at: float, kind: str, key: str) -> None:
+        """Run the ``kind`` timer for record ``key`` once the clock reads ``at`` (see ``_engine``)."""
+        self._timer_seq += 1
+        heapq.heappush(self._timers, (at, self._timer_seq, kind, key))
+
+    def pop_due(self, now: float) -> tuple[float, str, str] | None:
+        """The earliest timer due at ``now`` (removed), or ``None``."""
+        if not self._timers or self._timers[0][0] > now:
+            return None
+        at, _, kind, key = heapq.heappop(self._timers)
+        return at, kind, key
+
+    def next_timer(self) -> float | None:
+        """When the earliest pending timer is due (clock seconds), if any."""
+        return self._timers[0][0] if self._timers else None
 
     def clock_time(self) -> float:
         """The emulator clock's reading, in seconds."""
@@ -121,6 +199,35 @@ class EmulatorState:
     def touch(self, record: Record) -> None:
         """Set ``updated_at`` to now."""
         record["updated_at"] = self.now()
+
+    def create_numbered(
+        self, table: dict[str, Record], kind: str, team_id: int, fields: Mapping[str, Any]
+    ) -> Record:
+        """Insert a record with a new integer ``id`` (keyed by its text), ``team_id`` and timestamps."""
+        now = self.now()
+        record: Record = {"id": self.next_id(kind), "team_id": team_id, **fields}
+        record.setdefault("created_at", now)
+        record.setdefault("updated_at", now)
+        table[str(record["id"])] = record
+        return record
+
+    def log_activity(
+        self,
+        team_id: int,
+        object_type: str,
+        object_uuid: str,
+        kind: str,
+        payload: Mapping[str, Any],
+        *,
+        at: float | None = None,
+    ) -> Record:
+        """Record an activity on a contact or company (at clock reading ``at``, default now)."""
+        fields = {"object_type": object_type, "object_uuid": object_uuid, "type": kind}
+        if at is not None:
+            fields["created_at"] = self.iso_at(at)
+        record = self.create(self.activities, team_id, {**fields, "payload": dict(payload)})
+        record.pop("updated_at", None)
+        return record
 
     @staticmethod
     def of_team(table: Mapping[str, Record], team_id: int) -> Iterator[Record]:
@@ -235,24 +342,48 @@ class EmulatorState:
     # ------------------------------------------------------------------ leads and their index
 
     def add_lead(self, team_id: int, fields: Mapping[str, Any]) -> Record:
-        """Insert a contact and index its deduplication keys."""
+        """Insert a contact, index its deduplication keys; webhooks get ``contact_created``."""
         record = self.create(self.leads, team_id, fields)
         self._index(record)
+        self.outbox.emit(team_id, "contact_created", lead=record)
         return record
 
     def update_lead(self, record: Record, changes: Mapping[str, Any]) -> None:
-        """Apply changes to a contact, re-index it, and set ``updated_at``."""
+        """Apply changes to a contact, re-index it, and set ``updated_at``.
+
+        Webhooks get ``contact_updated``, plus ``contact_tag_added`` when tags were added and
+        ``contact_pipeline_stage_changed`` when the stage changed.
+        """
+        before_tags = set(record.get("tags") or [])
+        before_stage = record.get("pipeline_stage_uuid")
         self._unindex(record["uuid"])
         record.update(changes)
         self.touch(record)
         self._index(record)
+        team_id = record["team_id"]
+        self.outbox.emit(team_id, "contact_updated", lead=record)
+        added = [t for t in record.get("tags") or [] if t not in before_tags]
+        if added:
+            self.outbox.emit(team_id, "contact_tag_added", lead=record, extra={"tags": added})
+        if record.get("pipeline_stage_uuid") != before_stage:
+            self.outbox.emit(team_id, "contact_pipeline_stage_changed", lead=record)
 
     def remove_lead(self, lead_uuid: str) -> None:
-        """Delete a contact, its index entries and its notes."""
+        """Delete a contact with its notes, flow enrollments, tasks and messages.
+
+        Webhooks get ``contact_deleted`` (with the contact as it was).
+        """
+        record = self.leads.get(lead_uuid)
+        if record is not None:
+            self.outbox.emit(record["team_id"], "contact_deleted", lead=record)
         self._unindex(lead_uuid)
         self.leads.pop(lead_uuid, None)
         for note_uuid in [n for n, note in self.notes.items() if note["object_uuid"] == lead_uuid]:
             del self.notes[note_uuid]
+        tables = (self.flow_leads, self.tasks, self.linkedin_messages, self.emails)
+        for table in tables:
+            for key in [k for k, r in table.items() if r.get("lead_uuid") == lead_uuid]:
+                del table[key]
 
     def find_lead(self, team_id: int, kind: str, value: str) -> Record | None:
         """The oldest contact of the team with this deduplication key."""

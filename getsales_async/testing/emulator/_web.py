@@ -16,7 +16,7 @@ from starlette.types import Scope
 from getsales_async._resources import OPERATIONS
 
 from ._errors import ApiError
-from ._http import Call, Reply
+from ._http import EMPTY, Call, RawBody, Reply
 from ._operations import HANDLERS
 
 __all__ = ["ROUTES", "json_response", "match", "query_params", "text_response"]
@@ -78,8 +78,12 @@ def query_params(scope: Scope) -> QueryParams:
 
 def json_response(status: int, body: Any, headers: Mapping[str, str]) -> Response:
     """A JSON answer (no body for 204)."""
-    if status == 204:
-        return Response(status_code=204, headers=dict(headers))
+    if status == 204 or body is EMPTY:
+        return Response(status_code=status, headers=dict(headers))
+    if isinstance(body, RawBody):
+        return Response(
+            body.content, status_code=status, headers=dict(headers), media_type=body.media_type
+        )
     return JSONResponse(body, status_code=status, headers=dict(headers))
 
 
