@@ -179,7 +179,7 @@ class TestNormaliserIndependence:
         assert sorted(triples(api_diff.compare(files[0], files[2]))) == sorted(SMALL_EXPECTED)
 
     def test_validation_only_rules_keep_the_descriptions_of_the_api(self) -> None:
-        """ "Provide at least one of" rules are compared as rules; the normaliser's text is not."""
+        """Validation-only anyOf rules are compared as rules; the text the normaliser adds is not."""
         doc, _ = small_pair()
         doc["components"]["schemas"]["thing-input"]["anyOf"] = [
             {"required": ["size"]},
