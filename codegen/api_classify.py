@@ -13,8 +13,10 @@ This module classifies what surrounds schemas (operations, parameters, bodies, r
 - operations: removed, renamed (another method name), moved to another tag (``client.<x>``),
   a parameter renamed (path parameters are positional-or-keyword arguments);
 - request side (parameters, body): a field or parameter removed, a new required one, an existing
-  one newly required, a removed enum value, a changed type other than integer -> number, ``null``
-  no longer accepted, a union member removed, a restructured schema, tightened limits;
+  one newly required, a new or tightened "provide at least / exactly one of" rule
+  (``x-getsales-required-alternatives``: a call that was valid is refused), a removed enum value,
+  a changed type other than integer -> number, ``null`` no longer accepted, a union member
+  removed, a restructured schema, tightened limits;
 - response side (2xx bodies): a field removed or no longer always present, a changed type other
   than number -> integer, a value that may now be ``null``, a removed enum value (its enum member
   disappears), a new union member; an added enum value does NOT break: response enums are open;
@@ -41,7 +43,7 @@ from api_findings import (
 )
 from api_schema_rules import classify_schema, locate
 
-__all__ = ["Finding", "Level", "classify", "locate", "model_name"]
+__all__ = ["Finding", "Level", "MethodName", "classify", "locate", "model_name"]
 
 MethodName = Callable[[dict[str, Json]], str]  # operation object -> "client.leads.upsert"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")

@@ -1,11 +1,19 @@
 """Compare two OpenAPI descriptions and report what changed for SDK users (``make api-diff``).
 
-Both descriptions go through the same normaliser the generator uses (``codegen/normalize.py`` +
-``overrides/patches.yaml``), so the report speaks about what the SDK exposes. The structural diff
-comes from api-smart-diff (npm, pinned in package.json; ``codegen/api_diff.mjs``), and every
-change is classified for SDK users by ``codegen/api_classify.py``: breaking, non-breaking or docs
-only. The report groups changes by what user code touches (``client.leads.get()``, ``Lead.about``)
-and names the semver bump it implies: major (breaking), minor (non-breaking), patch (docs only).
+The report describes the API, not the document the generator is fed. Both descriptions get
+``overrides/patches.yaml`` and only the normaliser rules listed in ``API_RULES``: those that decide
+names users see (operation ids, schema names, hoisted models), drop what users never pass (auth
+headers) or make equivalent spellings of one API equal (``null`` in an enum, one-member unions,
+use-site nullability, ``[]`` for an empty map, validation-only ``anyOf``/``oneOf`` recorded as
+``x-getsales-required-alternatives``). Rules that shape the document for openapi-python-client
+(``GENERATOR_RULES``: ``-param`` request copies, response optionals made required + nullable,
+titled nullable unions, ...) and any rule added later are NOT applied, so they never show up as
+API changes; tests/test_api_diff.py makes every new rule's author place it in one list or the
+other. The structural diff comes from api-smart-diff (npm, pinned in package.json;
+``codegen/api_diff.mjs``), and every change is classified for SDK users by
+``codegen/api_classify.py``: breaking, non-breaking or docs only. The report groups changes by what
+user code touches (``client.leads.get()``, ``Lead.about``) and names the semver bump it implies:
+major (breaking), minor (non-breaking), patch (docs only).
 
 Usage::
 
@@ -19,6 +27,7 @@ comparison failed (one line says why), 3 breaking changes with ``--fail-on-break
 from __future__ import annotations
 
 import argparse
+import copy
 import hashlib
 import json
 import re
@@ -26,7 +35,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,8 +44,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from api_classify import Finding, Level, classify
-from normalize import load_patches, normalize
+import normalize as normaliser
+from api_classify import Finding, Level, MethodName, classify
+from normalize import apply_patches, load_patches, walk
+from spec_facts import REQUIRED_ALTERNATIVES_KEY
 
 __all__ = ["ApiDiffError", "Change", "Report", "compare", "main", "read_source", "render_markdown"]
 
@@ -54,6 +65,7 @@ LIST_OPERATIONS = 6  # operations named per change in Markdown before "and N mor
 LIST_DOCS = 12  # docs-only subjects named in Markdown before "and N more"
 
 Json = Any
+Rule = Callable[[dict[str, Json], Callable[[str], None]], None]
 ENUM_VALUE = re.compile(r"^(request|response) enum value `(.*)` (added|removed)(.*)$")
 
 
@@ -156,15 +168,84 @@ def read_source(source: str | Path) -> tuple[str, bytes]:
     return text, data
 
 
+# The normaliser rules the report applies (in the normaliser's order), by name; every other rule
+# of ``normalize.RULES`` only shapes the document for the generator and is skipped.
+API_RULES = frozenset(
+    {
+        "rule_operation_ids",  # operations without an id get the one the SDK names them by
+        "rule_parameters",  # auth headers are the client's; `content:` parameters as `schema:`
+        "rule_array_items",
+        "rule_unwrap_single_unions",
+        "rule_validation_only_anyof",  # "at least one of" rules, compared as such (api_schema_rules)
+        "rule_empty_array_as_object",  # `oneOf [map, []]` reads as the map in the SDK
+        "rule_enums",  # `null` listed in an enum = nullable
+        "rule_nullable_use_site",
+        "rule_hoist_nullable_inline_objects",  # models users see (`LeadAbout`)
+        "rule_schema_names",  # class names users see
+    }
+)
+GENERATOR_RULES = frozenset(
+    {
+        "rule_split_request_response_schemas",
+        "rule_response_optionals",
+        "rule_nullable_allof_drop_type",
+        "rule_nullable_inline_schemas",
+    }
+)
+
+
 def parse(label: str, data: bytes) -> dict[str, Json]:
-    """Parse and normalise a description the way ``make generate`` does."""
+    """Parse a description and normalise it for comparison (patches + ``API_RULES``)."""
     try:
         doc = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise ApiDiffError(f"{label}: not valid YAML or JSON ({exc.__class__.__name__})") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("paths"), dict):
         raise ApiDiffError(f"{label}: not an OpenAPI document (no 'paths' mapping)")
-    return normalize(doc, load_patches(OVERRIDES / "patches.yaml"), lambda _line: None)
+    return normalize_for_report(doc)
+
+
+def normalize_for_report(doc: dict[str, Json]) -> dict[str, Json]:
+    """A copy of ``doc`` with the patches and the API rules of the normaliser applied."""
+
+    def quiet(_line: str) -> None:
+        return None
+
+    out = copy.deepcopy(doc)
+    apply_patches(out, load_patches(OVERRIDES / "patches.yaml"), quiet)
+    for rule in normaliser.RULES:
+        if rule.__name__ not in API_RULES:
+            continue  # shapes the document for the generator only (or not yet placed)
+        if rule.__name__ == "rule_validation_only_anyof":
+            rule = _without_explanations(rule)
+        rule(out, quiet)
+    return out
+
+
+def _without_explanations(rule: Rule) -> Rule:
+    """Run ``rule`` but keep descriptions: the "Provide at least one of" text is ours, not the API's.
+
+    The alternatives themselves (``x-getsales-required-alternatives``) are compared and classified.
+    """
+
+    def run(doc: dict[str, Json], log: Callable[[str], None]) -> None:
+        texts: list[tuple[dict[str, Json], Json]] = []
+
+        def remember(node: dict[str, Json]) -> None:
+            if "anyOf" in node or "oneOf" in node:
+                texts.append((node, node.get("description")))
+
+        walk(doc, remember)
+        rule(doc, log)
+        for node, text in texts:
+            if REQUIRED_ALTERNATIVES_KEY not in node:
+                continue
+            if text is None:
+                node.pop("description", None)
+            else:
+                node["description"] = text
+
+    return run
 
 
 # --------------------------------------------------------------------------- the differ
@@ -200,23 +281,59 @@ def run_differ(old: dict[str, Json], new: dict[str, Json]) -> tuple[str, list[di
         raise ApiDiffError("the API differ printed something other than its JSON report") from exc
 
 
-def method_namer() -> Any:
+def method_namer(*docs: dict[str, Json]) -> MethodName:
     """operation object -> ``client.<resource>.<method>``, named as ``codegen/resources.py`` does.
 
-    Collisions between derived names are not resolved here (the report names each operation on
-    its own); ``assign_method_names`` does that for the generated code.
+    Names are assigned per document with the generator's collision handling
+    (``assign_method_names``), so an operation of ``docs`` is named as the SDK generated from that
+    document names it; any other operation object is named on its own.
     """
     from operation_facts import ResourceConfig, method_name, resource_attribute, resource_nouns
 
     config = ResourceConfig.load(OVERRIDES / "resources.yaml")
+    assigned = {id(op): name for doc in docs for op, name in _document_names(doc, config)}
 
     def name(op: dict[str, Json]) -> str:
+        if id(op) in assigned:
+            return assigned[id(op)]
         tag = str((op.get("tags") or ["default"])[0])
         operation_id = str(op.get("operationId") or "unnamed")
         method = method_name(operation_id, resource_nouns(tag, config), config.methods)
         return f"client.{resource_attribute(tag, config)}.{method}"
 
     return name
+
+
+def _document_names(doc: dict[str, Json], config: Any) -> list[tuple[dict[str, Json], str]]:
+    """(operation object, ``client.<resource>.<method>``) for every operation of ``doc``."""
+    from operation_facts import Op, assign_method_names, resource_attribute, resource_nouns
+
+    by_tag: dict[str, list[tuple[dict[str, Json], Op]]] = {}
+    for path, method, op in normaliser.operations(doc):
+        tag = str((op.get("tags") or ["default"])[0])
+        stub = Op(str(op.get("operationId") or "unnamed"), method, path, "", "", "", [], [])
+        by_tag.setdefault(tag, []).append((op, stub))
+    out: list[tuple[dict[str, Json], str]] = []
+    for tag, pairs in by_tag.items():
+        assign_method_names([s for _, s in pairs], resource_nouns(tag, config), config.methods)
+        prefix = f"client.{resource_attribute(tag, config)}"
+        out += [(op, f"{prefix}.{stub.method_name}") for op, stub in pairs]
+    return out
+
+
+def renamed_methods(old: dict[str, Json], new: dict[str, Json], namer: MethodName) -> list[Finding]:
+    """Operations kept at the same path whose SDK method name changed (a new name collision too)."""
+    found: list[Finding] = []
+    new_ops = {(path, method): op for path, method, op in normaliser.operations(new)}
+    for path, method, op in normaliser.operations(old):
+        counterpart = new_ops.get((path, method))
+        if counterpart is None:
+            continue
+        before, after = namer(op), namer(counterpart)
+        if before != after:
+            what = f"method renamed to `{after}()`"
+            found.append(Finding("breaking", f"{before}()", what, f"{after}()"))
+    return found
 
 
 # --------------------------------------------------------------------------- the report
@@ -236,8 +353,8 @@ def compare_bytes(old_label: str, old_bytes: bytes, new_label: str, new_bytes: b
         return Report(old_label, new_label, *shas, tool="(identical files)", changes=())
     old_doc, new_doc = parse(old_label, old_bytes), parse(new_label, new_bytes)
     tool, diffs = run_differ(old_doc, new_doc)
-    namer = method_namer()
-    findings = [
+    namer = method_namer(old_doc, new_doc)
+    findings = renamed_methods(old_doc, new_doc, namer) + [
         f
         for d in diffs
         for f in classify(

@@ -25,6 +25,7 @@ from api_findings import (
     show,
     verb,
 )
+from spec_facts import REQUIRED_ALTERNATIVES_KEY
 
 __all__ = ["Location", "classify_schema", "locate"]
 
@@ -45,6 +46,9 @@ class Location:
     parent: dict[str, Json] | None  # the object schema holding the last field
     node: dict[str, Json] | None  # the schema the leaf keyword belongs to
     leaf: tuple[Token, ...]  # the keyword that changed: ("type",), ("enum", 3), () for a field
+    path: tuple[str, ...] = ()  # the field path from the root, across components
+    # each component entered on the way: (name, where its fields start in ``path``)
+    entries: tuple[tuple[str, int], ...] = ()
 
 
 def _split(tokens: tuple[Token, ...]) -> tuple[list[tuple[str, int]], tuple[Token, ...]]:
@@ -81,33 +85,43 @@ def locate(doc: dict[str, Json], root: Json, tokens: tuple[Token, ...]) -> Locat
     """Follow ``tokens`` from the schema ``root`` of ``doc`` through ``$ref``s; None if absent."""
     steps, leaf = _split(tokens)
     node, i = root, 0
-    component: str | None = None
-    field: list[str] = []
+    path: list[str] = []
+    entries: list[tuple[str, int]] = []
     parent: dict[str, Json] | None = None
     for kind, width in steps:
         node, name = _deref(doc, node)
         if name:
-            component, field = name, []
+            entries.append((name, len(path)))
         if not isinstance(node, dict):
             return None
         if kind == "properties":
             parent, prop = node, str(tokens[i + 1])
-            field.append(prop)
+            path.append(prop)
             node = (node.get("properties") or {}).get(prop)
         elif kind in ("allOf", "oneOf", "anyOf"):
             members, index = node.get(kind) or [], tokens[i + 1]
             node = members[index] if isinstance(index, int) and index < len(members) else None
         else:
-            field += {"items": ["[]"], "additionalProperties": ["{}"]}.get(kind, [])
+            path += {"items": ["[]"], "additionalProperties": ["{}"]}.get(kind, [])
             node = node.get(kind)
         i += width
     if leaf:  # the leaf keyword belongs to the node itself, behind its $ref if any
         node, name = _deref(doc, node)
         if name:
-            component, field, parent = name, [], None
+            entries.append((name, len(path)))
+            parent = None
     if not isinstance(node, dict) and (leaf or parent is None):
         return None
-    return Location(tuple(field), component, parent, node if isinstance(node, dict) else None, leaf)
+    component, start = entries[-1] if entries else (None, 0)
+    return Location(
+        tuple(path[start:]),
+        component,
+        parent,
+        node if isinstance(node, dict) else None,
+        leaf,
+        tuple(path),
+        tuple(entries),
+    )
 
 
 def classify_schema(
@@ -118,17 +132,44 @@ def classify_schema(
     if where is None:  # no counterpart in either document: name the field from the raw path
         _, leaf = _split(tokens)
         names = [str(t) for t in tokens[: len(tokens) - len(leaf)] if t != "properties"]
-        where = Location(tuple(names), None, None, None, leaf)
+        where = Location(tuple(names), None, None, None, leaf, tuple(names))
+    before = locate(diff.old, root(diff.old), tokens)
+    after = locate(diff.new, root(diff.new), tokens)
+    owner = _owner(where, before, after)
 
     def subject(extra: str = "") -> str:
-        text = _field_text((*where.field, extra) if extra else where.field)
-        if where.component:
-            model = model_name(where.component)
+        component, start = owner
+        parts = where.path[start:]
+        text = _field_text((*parts, extra) if extra else parts)
+        if component:
+            model = model_name(component)
             return f"{model}.{text}" if text else model
         return label(text)
 
-    before = locate(diff.old, root(diff.old), tokens)
+    if where.leaf and where.leaf[0] == REQUIRED_ALTERNATIVES_KEY:
+        nodes = (before.node if before else None, after.node if after else None)
+        return _alternatives(side, subject(), *nodes)
     return _schema_leaf(diff, side, where, subject, before.node if before else None)
+
+
+def _owner(where: Location, *sides: Location | None) -> tuple[str | None, int]:
+    """The model a change is named after: the innermost component both documents reach.
+
+    A field whose ``$ref`` now points at another component (``filter-value`` -> ``object-type``)
+    changed as a field of the outer model or argument, not inside either component.
+    """
+    entries = list(where.entries)
+    for other in sides:
+        if other is None:
+            continue
+        common = 0
+        while (
+            common < min(len(entries), len(other.entries))
+            and entries[common] == other.entries[common]
+        ):
+            common += 1
+        entries = entries[:common]
+    return entries[-1] if entries else (None, 0)
 
 
 def _field_text(parts: Sequence[str]) -> str:
@@ -226,6 +267,55 @@ def _required(diff: Diff, side: Side, where: Location, name: str, subject: str) 
             return [Finding("non-breaking", subject, "request field is now optional")]
         return [Finding("breaking", subject, "response field may now be absent")]
     return []
+
+
+def _alternatives(
+    side: Side, subject: str, before: dict[str, Json] | None, after: dict[str, Json] | None
+) -> list[Finding]:
+    """An ``anyOf``/``oneOf`` of ``required`` lists ("provide at least one of") added or changed.
+
+    On the request side it constrains callers like a newly required field: breaking when a call
+    that was valid before is now refused (the SDK checks it before sending), non-breaking when
+    it is dropped or only relaxed, e.g. met by the fields already required. On the response side
+    it states what the API sends and changes nothing users call: docs only.
+    """
+    if side == "response":
+        return [Finding("docs", subject, "response field alternatives documented")]
+    found: list[Finding] = []
+    old_rules, new_rules = _rules_of(before), _rules_of(after)
+    required = set((before or {}).get("required") or [])
+    for key, how in (("anyOf", "at least one of"), ("oneOf", "exactly one of")):
+        old, new = old_rules.get(key, []), new_rules.get(key, [])
+        if {frozenset(g) for g in old} == {frozenset(g) for g in new}:
+            continue
+        if not new:
+            found.append(
+                Finding("non-breaking", subject, f"request no longer needs {how}: {_groups(old)}")
+            )
+            continue
+        looser = key == "anyOf" and all(
+            any(set(n) <= set(o) | required for n in new) for o in old or [[]]
+        )
+        what = f"request now needs {how}: {_groups(new)}"
+        if old:
+            what = f"request needs {how}: {_groups(new)} (was: {_groups(old)})"
+        found.append(Finding("non-breaking" if looser else "breaking", subject, what))
+    return found
+
+
+def _rules_of(node: dict[str, Json] | None) -> dict[str, list[list[str]]]:
+    rules = (node or {}).get(REQUIRED_ALTERNATIVES_KEY)
+    if not isinstance(rules, dict):
+        return {}
+    return {
+        str(key): [[str(f) for f in g] for g in groups if isinstance(g, list)]
+        for key, groups in rules.items()
+        if isinstance(groups, list)
+    }
+
+
+def _groups(groups: list[list[str]]) -> str:
+    return " | ".join("+".join(f"`{f}`" for f in g) for g in groups)
 
 
 def _had_property(diff: Diff, where: Location, name: str) -> bool:

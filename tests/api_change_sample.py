@@ -254,6 +254,7 @@ def _change_models(after: dict[str, Any]) -> None:
     inp["properties"]["color"] = {"type": "string"}
     inp["properties"]["shape"] = {"type": "string"}
     inp["required"].append("shape")
+    inp["anyOf"] = [{"required": ["size"]}, {"required": ["color"]}]  # "provide at least one of"
     del schemas["legacy"]
     schemas["widget"] = {"type": "object"}
 
@@ -267,18 +268,19 @@ SMALL_EXPECTED: list[tuple[str, str, str]] = [
     ("breaking", "ThingInput.note", "request field removed"),
     ("breaking", "ThingInput.shape", "required request field added"),
     ("breaking", "ThingInput.size", "request type changed: `number` → `integer`"),
+    ("breaking", "ThingInput", "request now needs at least one of: `size` | `color`"),
     ("breaking", "client.things.add_gadget()", "operation removed (POST /gadgets)"),
-    ("breaking", "client.things.create_thing()", "success response `201` removed"),
+    ("breaking", "client.things.create()", "success response `201` removed"),
     (
         "breaking",
-        "client.things.delete_thing()",
-        "method renamed to `client.things.remove_thing()`",
+        "client.things.delete()",
+        "method renamed to `client.things.remove()`",
     ),
     ("breaking", "client.things.list_gadgets()", "operation removed (GET /gadgets)"),
-    ("breaking", "client.things.list_things(limit)", "parameter removed"),
-    ("breaking", "client.things.list_things(mode)", "request enum value `b` removed"),
-    ("breaking", "client.things.list_things(new_req)", "required parameter added"),
-    ("breaking", "client.things.list_things(q)", "parameter is now required"),
+    ("breaking", "client.things.list(limit)", "parameter removed"),
+    ("breaking", "client.things.list(mode)", "request enum value `b` removed"),
+    ("breaking", "client.things.list(new_req)", "required parameter added"),
+    ("breaking", "client.things.list(q)", "parameter is now required"),
     ("non-breaking", "Thing.extra", "response field added"),
     ("non-breaking", "Thing.name", "response value is no longer null"),
     ("non-breaking", "Thing.score", "response type changed: `number` → `integer`"),
@@ -286,8 +288,8 @@ SMALL_EXPECTED: list[tuple[str, str, str]] = [
     ("non-breaking", "ThingInput.color", "optional request field added"),
     ("non-breaking", "ThingInput.kind", "request enum value `z` added"),
     ("non-breaking", "Widget", "model added to getsales_async.models"),
-    ("non-breaking", "client.things.create_thing()", "response `200` added"),
-    ("non-breaking", "client.things.list_things(new_opt)", "optional parameter added"),
-    ("non-breaking", "client.things.remove_thing()", "optional request body added"),
-    ("docs", "client.things.list_things()", "documentation changed"),
+    ("non-breaking", "client.things.create()", "response `200` added"),
+    ("non-breaking", "client.things.list(new_opt)", "optional parameter added"),
+    ("non-breaking", "client.things.remove()", "optional request body added"),
+    ("docs", "client.things.list()", "documentation changed"),
 ]

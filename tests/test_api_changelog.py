@@ -112,7 +112,7 @@ class TestRecord:
         assert api_changelog.record_spec_change(str(before), after, target) == 0
         out = capsys.readouterr().out
         assert out.startswith(f"changelog: CHANGELOG.md records the API changes since {before}")
-        assert out.rstrip().endswith(": major (15 breaking, 10 non-breaking)")
+        assert out.rstrip().endswith(": major (16 breaking, 10 non-breaking)")
         section = unreleased(target.read_text(encoding="utf-8"))
         assert "- `ThingInput.shape`: required request field added" in section
         assert (

@@ -547,6 +547,98 @@ class TestResponse:
         )
 
 
+ALTERNATIVES = "x-getsales-required-alternatives"  # where the normaliser records anyOf/oneOf
+
+
+def alternatives_docs(
+    before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """OLD/NEW with ThingInput's "provide at least/exactly one of" rules set as given."""
+    docs = []
+    for rules in (before, after):
+        doc = copy.deepcopy(OLD)
+        if rules is not None:
+            doc["components"]["schemas"]["thing-input"][ALTERNATIVES] = rules
+            doc["components"]["schemas"]["thing"][ALTERNATIVES] = rules
+        docs.append(doc)
+    return docs[0], docs[1]
+
+
+class TestRequiredAlternatives:
+    @pytest.mark.parametrize(
+        ("before", "after", "expected"),
+        [
+            (
+                None,
+                {"anyOf": [["size"], ["kind"]]},
+                ("breaking", "request now needs at least one of: `size` | `kind`"),
+            ),
+            (
+                None,
+                {"anyOf": [["name"], ["kind"]]},  # `name` is required already: no call refused
+                ("non-breaking", "request now needs at least one of: `name` | `kind`"),
+            ),
+            (
+                None,
+                {"oneOf": [["size"], ["kind"]]},
+                ("breaking", "request now needs exactly one of: `size` | `kind`"),
+            ),
+            (
+                {"anyOf": [["size"], ["kind"]]},
+                {"anyOf": [["size"], ["kind"], ["note"]]},
+                (
+                    "non-breaking",
+                    "request needs at least one of: `size` | `kind` | `note` (was: `size` | `kind`)",
+                ),
+            ),
+            (
+                {"anyOf": [["size"], ["kind"]]},
+                {"anyOf": [["size", "note"], ["kind"]]},
+                (
+                    "breaking",
+                    "request needs at least one of: `size`+`note` | `kind` (was: `size` | `kind`)",
+                ),
+            ),
+            (
+                {"anyOf": [["size"], ["kind"]]},
+                None,
+                ("non-breaking", "request no longer needs at least one of: `size` | `kind`"),
+            ),
+        ],
+    )
+    def test_request_rule_is_breaking_when_a_valid_call_is_now_refused(
+        self, before: Any, after: Any, expected: tuple[str, str]
+    ) -> None:
+        """An added or tightened rule refuses calls that worked, as a newly required field does."""
+        old, new = alternatives_docs(before, after)
+        action = "add" if before is None else "remove" if after is None else "replace"
+        got = one((*BODY, ALTERNATIVES), action, before, after, old=old, new=new)
+        assert got == (expected[0], "ThingInput", expected[1])
+
+    def test_each_raw_diff_inside_the_rule_gives_the_same_finding(self) -> None:
+        """The differ reports a changed group value by value; each names the whole rule once."""
+        old, new = alternatives_docs({"anyOf": [["size"]]}, {"anyOf": [["size", "kind", "note"]]})
+        found = {
+            one((*BODY, ALTERNATIVES, "anyOf", 0, i), "add", None, f, old=old, new=new)
+            for i, f in ((1, "kind"), (2, "note"))
+        }
+        assert len(found) == 1
+
+    def test_switch_from_any_to_exactly_one_is_breaking(self) -> None:
+        """anyOf -> oneOf refuses calls that give several alternatives."""
+        old, new = alternatives_docs(
+            {"anyOf": [["size"], ["kind"]]}, {"oneOf": [["size"], ["kind"]]}
+        )
+        found = classify((*BODY, ALTERNATIVES, "oneOf"), "add", None, [], old, new, name)
+        assert [f.level for f in found] == ["non-breaking", "breaking"]
+
+    def test_response_rule_is_docs_only(self) -> None:
+        """On a response it only states what the API sends; no SDK type changes."""
+        old, new = alternatives_docs(None, {"anyOf": [["id"], ["name"]]})
+        got = one((*RESP, ALTERNATIVES), "add", None, {}, old=old, new=new)
+        assert got == ("docs", "Thing", "response field alternatives documented")
+
+
 class TestOutsideOperations:
     def test_model_removed_is_breaking_and_added_is_not(self) -> None:
         """Component schemas are classes users import from getsales_async.models."""
@@ -587,6 +679,21 @@ class TestNames:
         where = locate(OLD, root["schema"], ("properties", "state", "enum", 1))
         assert where is not None
         assert (where.component, where.field, where.leaf) == ("thing", ("state",), ("enum", 1))
+
+    def test_field_whose_ref_changed_is_named_as_the_field(self) -> None:
+        """A `$ref` moved to another component: the field changed, not the component it now uses."""
+        docs = []
+        for target in ("any-value", "size-unit"):
+            doc = copy.deepcopy(OLD)
+            doc["components"]["schemas"]["any-value"] = {"description": "anything"}
+            doc["components"]["schemas"]["size-unit"] = {"type": "string", "enum": ["cm", "in"]}
+            doc["components"]["schemas"]["thing-input"]["properties"]["size"] = {
+                "$ref": f"#/components/schemas/{target}"
+            }
+            docs.append(doc)
+        path = (*BODY, "properties", "size", "type")
+        got = one(path, "add", None, "string", old=docs[0], new=docs[1])
+        assert got == ("breaking", "ThingInput.size", "request type changed: (none) → `string`")
 
     def test_locate_returns_none_for_a_path_missing_from_the_document(self) -> None:
         """The classifier then falls back to the path's own field names."""

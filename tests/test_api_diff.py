@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from .api_change_sample import EXPECTED, SMALL_EXPECTED, small_pair, write_pair
 from .conftest import ROOT
@@ -16,6 +19,7 @@ from .conftest import ROOT
 sys.path.insert(0, str(ROOT / "codegen"))
 
 import api_diff
+import normalize
 from api_classify import Finding
 from api_diff import ApiDiffError, Report
 
@@ -134,6 +138,87 @@ class TestEveryRuleThroughTheDiffer:
             path.write_text(json.dumps(doc), encoding="utf-8")
         got = triples(api_diff.compare(old, new))
         assert sorted(got) == sorted(SMALL_EXPECTED)
+
+
+def rule_future_generator_typing(doc: dict[str, Any], log: Any) -> None:
+    """Stand-in for a new generator-only normaliser rule: rewrites required lists, copies schemas."""
+    schemas = doc["components"]["schemas"]
+    for schema_name in list(schemas):
+        props = schemas[schema_name].get("properties") or {}
+        schemas[schema_name]["required"] = sorted(props)
+        for sub in props.values():
+            sub["nullable"] = True
+        schemas[f"{schema_name}-param"] = copy.deepcopy(schemas[schema_name])
+
+
+class TestNormaliserIndependence:
+    def test_every_normaliser_rule_is_either_applied_or_left_to_the_generator(self) -> None:
+        """A new rule in codegen/normalize.py is placed on purpose: API_RULES or GENERATOR_RULES."""
+        rules = {rule.__name__ for rule in normalize.RULES}
+        placed = api_diff.API_RULES | api_diff.GENERATOR_RULES
+        assert not api_diff.API_RULES & api_diff.GENERATOR_RULES
+        assert rules == placed, (
+            f"place {sorted(rules - placed)} in codegen/api_diff.py: API_RULES if it changes what "
+            "users see (names, equivalent spellings), else GENERATOR_RULES"
+        )
+
+    def test_a_normaliser_only_change_reports_nothing(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A new generator rule adds nothing: same API, nothing reported; a real change, as before."""
+        require_differ()
+        monkeypatch.setattr(normalize, "RULES", [*normalize.RULES, rule_future_generator_typing])
+        before, after = small_pair()
+        files = [tmp_path / "old.json", tmp_path / "same.yaml", tmp_path / "new.json"]
+        files[0].write_text(json.dumps(before), encoding="utf-8")
+        files[1].write_text(yaml.safe_dump(before, sort_keys=True), encoding="utf-8")
+        files[2].write_text(json.dumps(after), encoding="utf-8")
+        same = api_diff.compare(files[0], files[1])
+        assert same.old_sha256 != same.new_sha256  # the differ ran: different bytes, same API
+        assert (same.changes, same.bump) == ((), None)
+        assert sorted(triples(api_diff.compare(files[0], files[2]))) == sorted(SMALL_EXPECTED)
+
+    def test_validation_only_rules_keep_the_descriptions_of_the_api(self) -> None:
+        """Validation-only anyOf rules are compared as rules; the text the normaliser adds is not."""
+        doc, _ = small_pair()
+        doc["components"]["schemas"]["thing-input"]["anyOf"] = [
+            {"required": ["size"]},
+            {"required": ["kind"]},
+        ]
+        schema = api_diff.normalize_for_report(doc)["components"]["schemas"]["thing-input"]
+        assert schema["x-getsales-required-alternatives"] == {"anyOf": [["size"], ["kind"]]}
+        assert "description" not in schema and "anyOf" not in schema
+
+
+class TestMethodNames:
+    @staticmethod
+    def things(*operation_ids: str) -> dict[str, Any]:
+        paths = {
+            f"/things/{op}": {"delete": {"operationId": op, "tags": ["Things"]}}
+            for op in operation_ids
+        }
+        return {"openapi": "3.0.3", "paths": paths}
+
+    def test_operations_are_named_with_the_generators_collision_rule(self) -> None:
+        """Two operations deriving the same name: the shorter operationId keeps it, as generated."""
+        doc = self.things("deleteThings", "deleteThing")
+        namer = api_diff.method_namer(doc)
+        ops = doc["paths"]
+        assert namer(ops["/things/deleteThing"]["delete"]) == "client.things.delete"
+        assert namer(ops["/things/deleteThings"]["delete"]) == "client.things.delete_things"
+
+    def test_method_renamed_by_a_new_collision_is_breaking(self) -> None:
+        """An added operation that takes an existing method's name renames that method."""
+        old, new = self.things("deleteThings"), self.things("deleteThings", "deleteThing")
+        found = api_diff.renamed_methods(old, new, api_diff.method_namer(old, new))
+        assert found == [
+            Finding(
+                "breaking",
+                "client.things.delete()",
+                "method renamed to `client.things.delete_things()`",
+                "client.things.delete_things()",
+            )
+        ]
 
 
 class TestCommandLine:
