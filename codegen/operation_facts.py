@@ -346,19 +346,6 @@ def _add_result(op: Op, endpoint: Any, config: ResourceConfig) -> list[Any]:
     return content
 
 
-def _empty_list_as_map(content: list[Any]) -> bool:
-    """A response union of a model and an untyped list: the PHP `[]` for an empty map."""
-    return any(
-        _kind(r.prop) == "UnionProperty"
-        and any(_kind(p) == "ModelProperty" for p in r.prop.inner_properties)
-        and any(
-            _kind(p) == "ListProperty" and _kind(p.inner_property) == "AnyProperty"
-            for p in r.prop.inner_properties
-        )
-        for r in content
-    )
-
-
 def _aggregate_key(item: Any) -> str | None:
     """For a search item that wraps its record (`LeadSearchResult.lead`), the wrapping key."""
     if _kind(item) != "ModelProperty":
@@ -409,8 +396,6 @@ def _add_page_and_shapes(op: Op, content: list[Any], config: ResourceConfig) -> 
         )
     ):
         op.shapes.append("unwrap_data")
-    if _empty_list_as_map(content):
-        op.shapes.append("empty_list_as_map")
     key = _aggregate_key(item) if op.page_kind == "envelope" else None
     if key:
         op.shapes.append(f"wrap_items:{key}")

@@ -7,7 +7,6 @@ in order to the decoded JSON before the generated parser reads it (``api-facts.m
 - ``unwrap_data``: a single object may arrive wrapped, ``{"data": {...}}``, or bare;
 - ``wrap_items:<key>``: search items may arrive wrapped (``{"lead": {...}, "markers": ...}``) or
   flat; flat ones are wrapped under ``<key>``;
-- ``empty_list_as_map``: PHP sends an empty map as ``[]``;
 - ``pairs_to_map:<value>,<count>``: group counts sent as ``{"data": [{value, count}, ...]}``
   become the declared ``{value: count}`` map.
 
@@ -29,10 +28,6 @@ def _unwrap_data(data: Any) -> Any:
     if isinstance(data, dict) and isinstance(data.get("data"), dict):
         return data["data"]
     return data
-
-
-def _empty_list_as_map(data: Any) -> Any:
-    return {} if data == [] else data
 
 
 def _wrap_items(key: str) -> Normaliser:
@@ -62,7 +57,6 @@ def _pairs_to_map(value_key: str, count_key: str) -> Normaliser:
 
 NORMALISERS: dict[str, Callable[..., Normaliser]] = {
     "unwrap_data": lambda: _unwrap_data,
-    "empty_list_as_map": lambda: _empty_list_as_map,
     "wrap_items": _wrap_items,
     "pairs_to_map": _pairs_to_map,
 }

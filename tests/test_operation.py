@@ -112,7 +112,7 @@ class TestDescriptorReachesTheTransport:
         self, client: AsyncGetSales, httpx_mock: HTTPXMock, call: object, expected: bool
     ) -> None:
         """Each request carries CallOptions(idempotent=<descriptor>), never a method guess."""
-        httpx_mock.add_response(json={"data": []})
+        httpx_mock.add_response(json={"data": [], "uuid": "l1"})  # a page or a contact
         await call(client)  # type: ignore[operator]
         (request,) = httpx_mock.get_requests()
         options = request.extensions[EXTENSION_KEY]

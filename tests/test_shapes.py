@@ -25,13 +25,6 @@ class TestNormalisers:
         """`{"data": {...}}` becomes the object; other shapes pass through."""
         assert apply_shapes(("unwrap_data",), data) == expected
 
-    @pytest.mark.parametrize(
-        ("data", "expected"), [([], {}), ({}, {}), ([1], [1]), ({"a": 1}, {"a": 1})]
-    )
-    def test_empty_list_as_map_only_touches_an_empty_list(self, data: Any, expected: Any) -> None:
-        """PHP's `[]` for an empty map becomes `{}`; anything else is unchanged."""
-        assert apply_shapes(("empty_list_as_map",), data) == expected
-
     def test_wrap_items_wraps_flat_items_only(self) -> None:
         """Flat items gain the record key; wrapped ones and non-objects are left alone."""
         data = {"data": [{"uuid": "a"}, {"lead": {"uuid": "b"}, "markers": []}, "odd"]}
@@ -48,9 +41,11 @@ class TestNormalisers:
 
     def test_shapes_apply_in_order(self) -> None:
         """Normalisers run in the order the descriptor lists them."""
-        shapes = ("pairs_to_map:value,count", "empty_list_as_map")
-        assert apply_shapes(shapes, {"data": []}) == {}
-        assert apply_shapes(shapes, []) == {}
+        wrapped = {"data": {"data": [{"value": "inbox", "count": 4}]}}
+        assert apply_shapes(("unwrap_data", "pairs_to_map:value,count"), wrapped) == {"inbox": 4}
+        assert apply_shapes(("pairs_to_map:value,count", "unwrap_data"), wrapped) == {
+            "data": [{"value": "inbox", "count": 4}]
+        }
 
 
 class TestCompile:
