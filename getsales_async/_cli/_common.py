@@ -49,6 +49,7 @@ __all__ = [
     "make_client",
     "note",
     "positive_int",
+    "positive_seconds",
     "print_result",
     "setup_logging",
 ]
@@ -103,6 +104,22 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+MAX_SECONDS = 7 * 24 * 3600.0  # the longest wait an option accepts (a week)
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a number of seconds above 0, at most a week."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value <= MAX_SECONDS:  # also refuses nan
+        raise argparse.ArgumentTypeError(
+            f"must be above 0 and at most {MAX_SECONDS:.0f} seconds, got {text}"
+        )
     return value
 
 

@@ -110,7 +110,8 @@ def _described(raised: BaseException, args: argparse.Namespace | None) -> tuple[
     """The one-line message and exit code of an error that ended a command."""
     error = _unwrap(raised)
     if isinstance(error, KeyboardInterrupt):
-        return "interrupted; rerun with --resume to continue", ExitCode.INTERRUPTED
+        hint = getattr(args, "interrupt_hint", None)  # a command's own advice, if it set one
+        return str(hint or "interrupted; rerun with --resume to continue"), ExitCode.INTERRUPTED
     if isinstance(error, UsageError):
         return str(error), ExitCode.USAGE
     if not isinstance(error, Exception):
