@@ -48,6 +48,7 @@ __all__ = [
     "find_list",
     "make_client",
     "note",
+    "parse_filter",
     "positive_int",
     "positive_seconds",
     "print_result",
@@ -76,12 +77,13 @@ EXIT_CODES_HELP = """\
 exit codes:
   0    every row succeeded (or the command did what it was asked)
   1    the job ran and some rows failed: counts printed, failed rows in the failed CSV
-       (also an unexpected error, described in one line)
+       (import-leads --strategy file: rows left out as malformed, or not seen joining the
+       list; tag/untag/move/delete: a later request was refused; also an unexpected error)
   2    usage or validation error, found before anything was written (a bad option, file,
        mapping, list, custom field or checkpoint; the API could not be reached for the checks)
   3    aborted by an authentication, permission or payment error (a wrong key), or the API
-       stopped answering mid-job; rerun with --resume once fixed
-  130  interrupted (Ctrl-C); rerun with --resume to continue
+       stopped answering mid-job (a per-row import: rerun with --resume once fixed)
+  130  interrupted (Ctrl-C); a per-row import continues with --resume
   With --json the same code is in the printed object's "exit_code"."""
 
 
@@ -237,6 +239,21 @@ def exit_code_of(exc: BaseException) -> ExitCode:
     if isinstance(exc, (AuthenticationError, PermissionDeniedError, PaymentRequiredError)):
         return ExitCode.ABORTED
     return ExitCode.USAGE
+
+
+def parse_filter(text: str | None, option: str = "--filter") -> dict[str, Any]:
+    """A search filter given as a JSON object on the command line (``{}`` when not given)."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f'{option} is not JSON ({exc.msg} at character {exc.pos}); write it like \'{{"q": "cto"}}\''
+        ) from None
+    if not isinstance(value, dict):
+        raise UsageError(f'{option} must be a JSON object, like \'{{"q": "cto"}}\'')
+    return value
 
 
 def note(text: str) -> None:

@@ -19,7 +19,7 @@ import anyio
 from .._config import ENV_API_KEY
 from .._errors import GetSalesError
 from .._version import __version__
-from . import _export, _import, _misc
+from . import _export, _import, _mass, _misc
 from ._common import (
     EXIT_CODES_HELP,
     CliParser,
@@ -34,14 +34,15 @@ from ._common import (
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = (_import, _export, _misc)  # each module registers its command group
+COMMANDS = (_import, _export, _mass, _misc)  # each module registers its command group
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``getsales`` parser with every command."""
     parser = CliParser(
         prog="getsales",
-        description="Import and export GetSales contacts, check the API key, run the emulator.",
+        description="Import and export GetSales contacts, tag, move or delete them in bulk, check the "
+        "API key, run the emulator.",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
