@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from .._client import AsyncGetSales
-from .._csv import LeadsCsv
+from .._csv import DELIMITERS, LeadsCsv
 from .._csv_parts import DEFAULT_MAX_PART_BYTES
 from .._errors import APIConnectionError, GetSalesError, InternalServerError
 from .._server_import import ServerImportError
@@ -103,7 +103,8 @@ def _parts_of(tag_set: TagSet) -> int:
 
 
 def _plan_lines(plan: UploadPlan, source: LeadsCsv, extra: list[str]) -> list[str]:
-    lines = [f"{source.path}: column mapping for a file import:"]
+    delimited = DELIMITERS[source.delimiter]
+    lines = [f"{source.path}: {delimited}-delimited; column mapping for a file import:"]
     lines += [f"  {c.describe()}" for c in plan.columns]
     lines += [f"  {line}" for line in _unsent_columns(source, plan)]
     lines.append(f"tags: {len(plan.sets)} set(s), one upload each:")
