@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import sys
+from collections.abc import Callable
 from enum import IntEnum
 from typing import Any, NoReturn, TextIO
 from urllib.parse import urlsplit
@@ -168,18 +169,35 @@ def add_global_options(parser: argparse.ArgumentParser, *, after_command: bool) 
     )
 
 
-def setup_logging(verbosity: int) -> None:
-    """Log the SDK's retry decisions (``-v``) and httpx's requests (``-vv``) to stderr."""
+def _nothing() -> None:
+    return None
+
+
+def setup_logging(verbosity: int) -> Callable[[], None]:
+    """Log the SDK's retry decisions (``-v``) and httpx's requests (``-vv``) to stderr.
+
+    Returns the function that undoes it (``main`` calls it when the command ends, so a program
+    that runs several commands in-process does not keep handlers on a stream it has closed).
+    """
     if verbosity <= 0:
-        return
+        return _nothing
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
+    changed: list[tuple[logging.Logger, int]] = []
     for name, level in (("getsales_async", logging.DEBUG), ("httpx", logging.INFO)):
         if name == "httpx" and verbosity < 2:
             continue
         log = logging.getLogger(name)
+        changed.append((log, log.level))
         log.addHandler(handler)
         log.setLevel(level)
+
+    def undo() -> None:
+        for log, level in changed:
+            log.removeHandler(handler)
+            log.setLevel(level)
+
+    return undo
 
 
 def base_url_of(args: argparse.Namespace) -> str:

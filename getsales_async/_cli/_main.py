@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import anyio
 
@@ -94,9 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``getsales`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     given = list(sys.argv[1:] if argv is None else argv)
     args: argparse.Namespace | None = None
+    undo_logging: Callable[[], None] | None = None
     try:
         args = _parse(given)
-        setup_logging(args.verbose)
+        undo_logging = setup_logging(args.verbose)
         if getattr(args, "sync", False):
             return int(args.run(args))
         return int(anyio.run(args.run, args))
@@ -105,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BaseException as raised:
         message, code = _described(raised, args)
         return _fail(args, "--json" in given, message, code)
+    finally:
+        if undo_logging is not None:
+            undo_logging()
 
 
 def _described(raised: BaseException, args: argparse.Namespace | None) -> tuple[str, int]:
