@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -193,6 +193,44 @@ class ServerImportJob:
         self.skipped_count = skipped_count
         self.without_identifier = without_identifier
         self.without_identifier_rows = without_identifier_rows
+
+    @classmethod
+    def combined(cls, jobs: Sequence[ServerImportJob]) -> ServerImportJob:
+        """One job watching several imports started one after the other into the same list.
+
+        For imports that must be started separately (e.g. rows with different ``tags``): the
+        result counts every row of every job against the first job's ``count_before``, so the
+        contacts an earlier import added while a later one was being started are not counted
+        twice. The jobs share one header (``mapping`` and ``header`` are the first job's).
+
+        Raises:
+            ArgumentError: no jobs, jobs of different clients or lists, or different headers.
+        """
+        if not jobs:
+            raise ArgumentError("combined() needs at least one job")
+        first = jobs[0]
+        for job in jobs[1:]:
+            if job._client is not first._client or job.list_uuid != first.list_uuid:
+                raise ArgumentError("combined() takes jobs of one client into one list")
+            if job.header != first.header:
+                raise ArgumentError("combined() takes jobs whose parts share one header")
+        lacking = [job.without_identifier for job in jobs]
+        return cls(
+            first._client,
+            list_uuid=first.list_uuid,
+            parts=tuple(part for job in jobs for part in job.parts),
+            count_before=first.count_before,
+            started_at=first.started_at,
+            mapping=dict(first.mapping),
+            mapping_shape=jobs[-1].mapping_shape,
+            header=first.header,
+            skipped=tuple(row for job in jobs for row in job.skipped),
+            skipped_count=sum(job.skipped_count for job in jobs),
+            without_identifier=None if None in lacking else sum(n or 0 for n in lacking),
+            without_identifier_rows=tuple(
+                row for job in jobs for row in job.without_identifier_rows
+            ),
+        )
 
     def __repr__(self) -> str:
         return (

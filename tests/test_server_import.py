@@ -18,7 +18,7 @@ from getsales_async import (
 )
 from getsales_async._limiter import AsyncRateLimiter, RateLimit
 from getsales_async._server_import import ServerImportError
-from getsales_async._server_import_job import ServerImportProgress
+from getsales_async._server_import_job import ServerImportJob, ServerImportProgress
 from getsales_async.testing import BulkConfig, GetSalesEmulator, VirtualClock
 
 from ._transports import FailNth
@@ -326,6 +326,44 @@ class TestWait:
             job = await client.files.start_leads_import(people(1), list_uuid=await new_list(client))
             with pytest.raises(ArgumentError, match=message):
                 await job.wait(**kwargs)
+
+
+class TestCombined:
+    async def test_jobs_started_one_after_the_other_are_watched_as_one(
+        self, clock: VirtualClock
+    ) -> None:
+        """combined() counts every job's rows against the first count: no contact counted twice."""
+        bulk = BulkConfig(rows_per_second=100.0, batch_size=100)
+        emulator = GetSalesEmulator(clock=clock, quota=None, bulk=bulk)
+        async with sdk(emulator, clock) as client:
+            target = await new_list(client)
+            first = await client.files.start_leads_import(people(300), list_uuid=target)
+            await clock.sleep(2)  # the first import adds 200 before the second starts
+            second = await client.files.start_leads_import(people(200, 300), list_uuid=target)
+            assert second.count_before == 200
+            job = ServerImportJob.combined([first, second])
+            assert (job.rows, job.count_before, len(job.parts)) == (500, 0, 2)
+            result = await job.wait(poll_interval=1)
+        assert (result.outcome, result.added, result.pending) == ("complete", 500, 0)
+
+    async def test_jobs_of_other_lists_or_headers_are_refused(self, clock: VirtualClock) -> None:
+        """combined() refuses no jobs, jobs into different lists, and parts with other headers."""
+        emulator = GetSalesEmulator(clock=clock, quota=None)
+        async with sdk(emulator, clock) as client:
+            one = await client.files.start_leads_import(people(2), list_uuid=await new_list(client))
+            other = await client.files.start_leads_import(
+                people(2, 2), list_uuid=await new_list(client, "Other")
+            )
+            narrow = await client.files.start_leads_import(
+                [{"work_email": "x@acme.example"}], list_uuid=one.list_uuid
+            )
+            for jobs, needle in (
+                ([], "at least one"),
+                ([one, other], "one list"),
+                ([one, narrow], "header"),
+            ):
+                with pytest.raises(ArgumentError, match=needle):
+                    ServerImportJob.combined(jobs)
 
 
 class TestNoRetry:

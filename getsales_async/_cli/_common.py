@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import sys
+from collections.abc import Callable
 from enum import IntEnum
 from typing import Any, NoReturn, TextIO
 from urllib.parse import urlsplit
@@ -48,7 +49,9 @@ __all__ = [
     "find_list",
     "make_client",
     "note",
+    "parse_filter",
     "positive_int",
+    "positive_seconds",
     "print_result",
     "setup_logging",
 ]
@@ -75,12 +78,13 @@ EXIT_CODES_HELP = """\
 exit codes:
   0    every row succeeded (or the command did what it was asked)
   1    the job ran and some rows failed: counts printed, failed rows in the failed CSV
-       (also an unexpected error, described in one line)
+       (import-leads --strategy file: rows left out as malformed, or not seen joining the
+       list; tag/untag/move/delete: a later request was refused; also an unexpected error)
   2    usage or validation error, found before anything was written (a bad option, file,
        mapping, list, custom field or checkpoint; the API could not be reached for the checks)
   3    aborted by an authentication, permission or payment error (a wrong key), or the API
-       stopped answering mid-job; rerun with --resume once fixed
-  130  interrupted (Ctrl-C); rerun with --resume to continue
+       stopped answering mid-job (a per-row import: rerun with --resume once fixed)
+  130  interrupted (Ctrl-C); a per-row import continues with --resume
   With --json the same code is in the printed object's "exit_code"."""
 
 
@@ -103,6 +107,22 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+MAX_SECONDS = 7 * 24 * 3600.0  # the longest wait an option accepts (a week)
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a number of seconds above 0, at most a week."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value <= MAX_SECONDS:  # also refuses nan
+        raise argparse.ArgumentTypeError(
+            f"must be above 0 and at most {MAX_SECONDS:.0f} seconds, got {text}"
+        )
     return value
 
 
@@ -149,18 +169,35 @@ def add_global_options(parser: argparse.ArgumentParser, *, after_command: bool) 
     )
 
 
-def setup_logging(verbosity: int) -> None:
-    """Log the SDK's retry decisions (``-v``) and httpx's requests (``-vv``) to stderr."""
+def _nothing() -> None:
+    return None
+
+
+def setup_logging(verbosity: int) -> Callable[[], None]:
+    """Log the SDK's retry decisions (``-v``) and httpx's requests (``-vv``) to stderr.
+
+    Returns the function that undoes it (``main`` calls it when the command ends, so a program
+    that runs several commands in-process does not keep handlers on a stream it has closed).
+    """
     if verbosity <= 0:
-        return
+        return _nothing
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
+    changed: list[tuple[logging.Logger, int]] = []
     for name, level in (("getsales_async", logging.DEBUG), ("httpx", logging.INFO)):
         if name == "httpx" and verbosity < 2:
             continue
         log = logging.getLogger(name)
+        changed.append((log, log.level))
         log.addHandler(handler)
         log.setLevel(level)
+
+    def undo() -> None:
+        for log, level in changed:
+            log.removeHandler(handler)
+            log.setLevel(level)
+
+    return undo
 
 
 def base_url_of(args: argparse.Namespace) -> str:
@@ -220,6 +257,21 @@ def exit_code_of(exc: BaseException) -> ExitCode:
     if isinstance(exc, (AuthenticationError, PermissionDeniedError, PaymentRequiredError)):
         return ExitCode.ABORTED
     return ExitCode.USAGE
+
+
+def parse_filter(text: str | None, option: str = "--filter") -> dict[str, Any]:
+    """A search filter given as a JSON object on the command line (``{}`` when not given)."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f'{option} is not JSON ({exc.msg} at character {exc.pos}); write it like \'{{"q": "cto"}}\''
+        ) from None
+    if not isinstance(value, dict):
+        raise UsageError(f'{option} must be a JSON object, like \'{{"q": "cto"}}\'')
+    return value
 
 
 def note(text: str) -> None:

@@ -9,7 +9,6 @@ continues with ``--resume``.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from ._common import (
     find_list,
     make_client,
     note,
+    parse_filter,
     positive_int,
     print_result,
 )
@@ -61,20 +61,6 @@ def register(sub: Any) -> None:
     exp.set_defaults(run=run, needs_key=True)
 
 
-def _search_filter(text: str | None) -> dict[str, Any]:
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f'--filter is not JSON ({exc.msg} at character {exc.pos}); write it like \'{{"q": "cto"}}\''
-        ) from None
-    if not isinstance(value, dict):
-        raise UsageError('--filter must be a JSON object, like \'{"q": "cto"}\'')
-    return value
-
-
 def _local_checks(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
     if args.resume and args.restart:
         raise UsageError("--resume and --restart contradict each other; pass one")
@@ -83,7 +69,7 @@ def _local_checks(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
         raise UsageError(f"{out} is a directory; give a file path")
     if not out.parent.is_dir():
         raise UsageError(f"cannot write {out}: the directory {out.parent} does not exist")
-    return out, _search_filter(args.filter)
+    return out, parse_filter(args.filter)
 
 
 async def run(args: argparse.Namespace) -> int:

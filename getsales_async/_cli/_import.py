@@ -1,61 +1,57 @@
-"""``getsales import-leads``: upsert contacts from a CSV file into a list, resumably.
+"""``getsales import-leads``: contacts from a CSV file into a list, per row or server-side.
 
 In order, and nothing is written before the last check passes:
 
-1. local checks: the file, its delimiter and column mapping, the checkpoint (and, resuming,
-   that the options mean the same job);
+1. local checks: the file, its delimiter and column mapping (:mod:`._import_checks`), the
+   strategy (:mod:`._strategy`: ``rows``, ``file`` or ``auto``); for ``rows`` the checkpoint
+   (and, resuming, that the options mean the same job), for ``file`` the CSVs to upload;
 2. server checks (reads only): the key, the list (created only with ``--create-list``), the
-   custom fields of the ``cf:`` columns;
+   custom fields of the ``cf:`` columns, the team's tags;
 3. ``--dry-run`` stops here and prints the plan; otherwise the mapping is printed and the job
-   runs (:func:`getsales_async.bulk_upsert`), then the summary and the exit code.
+   runs: per row here (:func:`getsales_async.bulk_upsert`), or server-side
+   (:mod:`._file_import`), then the summary and the exit code.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .._checkpoint import CheckpointError
 from .._client import AsyncGetSales
-from .._csv import DELIMITERS, CsvProblem, LeadsCsv
-from .._export import _object_of
+from .._csv import CsvProblem, LeadsCsv
 from .._import_checkpoint import CheckpointHeader, ImportCheckpoint, ResumeState
 from .._import_types import BulkImportAborted, BulkImportSummary, row_identifier_problem
 from .._row_identity import RowIdentities
+from .._server_import_job import DEFAULT_IDLE_TIMEOUT_S, DEFAULT_WAIT_TIMEOUT_S
 from ._common import (
     EXIT_CODES_HELP,
-    PREFLIGHT,
-    UUID_RE,
     ExitCode,
     ProgressBar,
     UsageError,
     add_global_options,
     base_url_of,
     describe_error,
-    find_list,
     make_client,
     note,
     positive_int,
+    positive_seconds,
     print_result,
 )
+from ._file_import import run_file_import
+from ._import_checks import Target, list_line, mapping_lines, open_source, remote_checks
+from ._strategy import AUTO_FILE_ABOVE_ROWS, StrategyChoice, choose_strategy
+from ._upload_plan import MAX_TAG_SETS
 
 __all__ = ["register", "run"]
 
-DELIMITER_NAMES = {
-    "comma": ",",
-    "semicolon": ";",
-    "tab": "\t",
-    "\\t": "\t",
-    "pipe": "|",
-    **{d: d for d in DELIMITERS},
-}
 SHOWN_PROBLEMS = 20  # invalid rows listed by a dry run
-SHOWN_NAMES = 10  # existing lists named when a list is not found
+DEFAULT_CONCURRENCY = 8
 
-DESCRIPTION = """\
+DESCRIPTION = f"""\
 Upsert contacts from a CSV file into a list, at the key's full quota, resumably.
 
 Columns map to contact fields by name, case and separators ignored (First Name = first_name),
@@ -66,14 +62,26 @@ an error unless --ignore-unknown-columns. The mapping is printed before the job 
 Every row ends created, updated, skipped or failed. Failed rows go to FILE.failed.csv with all
 their columns plus import_line and import_error: fix them in FILE and rerun with --resume, which
 sends only the rows not yet done (failed, new and edited rows) and keeps the failed CSV listing
-every row still failing."""
+every row still failing.
+
+Strategies (--strategy): rows sends one upsert per row, with the per-row results above. file
+uploads the rows as CSV for the server to import in the background: a few requests for any
+number of rows, but the API reports no result per row, only how many contacts joined the list
+(exit 0 when every row did; 1 when rows were left out as malformed, were not seen joining the
+list - already there, repeated, blacklisted - or were still pending at --wait-timeout). file
+cannot set custom fields (cf: columns), move contacts from other lists, leave them unchanged,
+resume or write a failed-rows CSV; per-row tags work (one upload per distinct set of tags, at
+most {MAX_TAG_SETS}). auto, the default, takes file for more than {AUTO_FILE_ABOVE_ROWS:,} rows unless a rows-only
+option (--resume, --restart, --checkpoint, --failed-csv, --concurrency, --move-to-list,
+--no-update), an earlier per-row checkpoint, cf: columns or too many tag sets need rows; it
+prints which it chose and why."""
 
 
 def register(sub: Any) -> None:
     """Add the ``import-leads`` command."""
     imp = sub.add_parser(
         "import-leads",
-        help="upsert contacts from a CSV file into a list",
+        help="import contacts from a CSV file into a list (per row, or server-side)",
         description=DESCRIPTION,
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -83,6 +91,7 @@ def register(sub: Any) -> None:
     _what_options(imp)
     _column_options(imp)
     _job_options(imp)
+    _strategy_options(imp)
     add_global_options(imp, after_command=True)
     imp.set_defaults(run=run, needs_key=True)
 
@@ -95,12 +104,12 @@ def _what_options(imp: argparse.ArgumentParser) -> None:
     imp.add_argument(
         "--move-to-list",
         action="store_true",
-        help="move contacts that exist in another list into this one",
+        help="move contacts that exist in another list into this one (rows only)",
     )
     imp.add_argument(
         "--no-update",
         action="store_true",
-        help="leave existing contacts unchanged (reported as skipped)",
+        help="leave existing contacts unchanged (reported as skipped; rows only)",
     )
     imp.add_argument(
         "--tag",
@@ -133,7 +142,9 @@ def _column_options(imp: argparse.ArgumentParser) -> None:
 def _job_options(imp: argparse.ArgumentParser) -> None:
     """Options of the run: pace, checks only, resume, where records go."""
     imp.add_argument(
-        "--concurrency", type=positive_int, default=8, help="requests in flight (default 8)"
+        "--concurrency",
+        type=positive_int,
+        help=f"requests in flight (default {DEFAULT_CONCURRENCY}; rows only)",
     )
     imp.add_argument(
         "--dry-run",
@@ -143,15 +154,42 @@ def _job_options(imp: argparse.ArgumentParser) -> None:
     imp.add_argument(
         "--resume",
         action="store_true",
-        help="continue the job in the checkpoint: send only rows not done yet",
+        help="continue the job in the checkpoint: send only rows not done yet (rows only)",
     )
     imp.add_argument(
         "--restart",
         action="store_true",
-        help="discard an existing checkpoint and send every row again",
+        help="discard an existing checkpoint and send every row again (rows only)",
     )
-    imp.add_argument("--checkpoint", help="checkpoint file (default FILE.checkpoint)")
-    imp.add_argument("--failed-csv", help="where rows still failing go (default FILE.failed.csv)")
+    imp.add_argument("--checkpoint", help="checkpoint file (default FILE.checkpoint; rows only)")
+    imp.add_argument(
+        "--failed-csv", help="where rows still failing go (default FILE.failed.csv; rows only)"
+    )
+
+
+def _strategy_options(imp: argparse.ArgumentParser) -> None:
+    """Options of the strategy and of the server-side import."""
+    imp.add_argument(
+        "--strategy",
+        choices=("auto", "rows", "file"),
+        default="auto",
+        help=f"rows: one upsert per row, results per row; file: server-side import of uploaded "
+        f"CSVs, no per-row results; auto (default): file above {AUTO_FILE_ABOVE_ROWS:,} rows "
+        "unless the run needs rows",
+    )
+    imp.add_argument(
+        "--wait-timeout",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help=f"file: stop watching the list's count after this long (default {DEFAULT_WAIT_TIMEOUT_S:.0f})",
+    )
+    imp.add_argument(
+        "--idle-timeout",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="file: take the rows not yet in the list as not added once its count has not "
+        f"changed for this long (default {DEFAULT_IDLE_TIMEOUT_S:.0f})",
+    )
 
 
 # ----------------------------------------------------------------------------- local checks
@@ -168,27 +206,6 @@ class _Local:
     resume: bool
     existing: tuple[CheckpointHeader, ResumeState] | None
     tags: tuple[str, ...]
-
-
-def _overrides(values: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in values:
-        header, sep, target = item.rpartition("=")
-        if not sep or not header.strip():
-            raise UsageError(
-                f'--map {item!r}: write it as "Header=field" (or "Header=" to ignore the column)'
-            )
-        out[header.strip()] = target.strip()
-    return out
-
-
-def _delimiter(text: str | None) -> str | None:
-    if text is None:
-        return None
-    chosen = DELIMITER_NAMES.get(text.strip().lower()) or DELIMITER_NAMES.get(text)
-    if chosen is None:
-        raise UsageError(f"--delimiter {text!r}: use comma, semicolon, tab or pipe")
-    return chosen
 
 
 def _writable_target(path: Path, what: str) -> None:
@@ -219,16 +236,10 @@ def _check_same_job(
         )
 
 
-def _local_checks(args: argparse.Namespace) -> _Local:
+def _local_checks(args: argparse.Namespace, source: LeadsCsv) -> _Local:
     if args.resume and args.restart:
         raise UsageError("--resume and --restart contradict each other; pass one")
     path = Path(args.file)
-    source = LeadsCsv.open(
-        path,
-        delimiter=_delimiter(args.delimiter),
-        overrides=_overrides(args.map),
-        ignore_unknown=args.ignore_unknown_columns,
-    )
     checkpoint = Path(args.checkpoint or f"{path}.checkpoint")
     failed_csv = Path(args.failed_csv or f"{path}.failed.csv")
     _writable_target(checkpoint, "checkpoint")
@@ -256,63 +267,6 @@ def _local_checks(args: argparse.Namespace) -> _Local:
 
 
 # ----------------------------------------------------------------------------- server checks
-
-
-@dataclass
-class _Target:
-    """What the server checks found."""
-
-    list_uuid: str | None  # None: the list is to be created
-    list_name: str
-    existing_tags: set[str] = field(default_factory=set)
-
-
-async def _list_names(client: AsyncGetSales) -> list[str]:
-    names: list[str] = []
-    async for lst in client.lists.list(request_options=PREFLIGHT):
-        names.append(str(lst.name))
-        if len(names) > SHOWN_NAMES:
-            break
-    return names
-
-
-async def _check_custom_fields(client: AsyncGetSales, wanted: list[str]) -> None:
-    if not wanted:
-        return
-    known: set[str] = set()
-    async for cf in client.custom_fields.list(request_options=PREFLIGHT):
-        if _object_of(cf) == "lead":
-            known.update({str(cf.name).casefold(), str(cf.uuid)})
-    missing = [name for name in wanted if name.casefold() not in known and name not in known]
-    if missing:
-        listed = ", ".join(repr(m) for m in missing)
-        raise UsageError(
-            f"contact custom field(s) {listed} do not exist; create them in GetSales "
-            f'(Settings > Custom fields) or leave the column out with --map "cf:{missing[0]}="'
-        )
-
-
-async def _remote_checks(client: AsyncGetSales, args: argparse.Namespace, local: _Local) -> _Target:
-    await client.teams.get_current_user(request_options=PREFLIGHT)  # the key works
-    found = await find_list(client, args.list)
-    if found is None and (not args.create_list or UUID_RE.match(args.list)):
-        names = await _list_names(client)
-        shown = ", ".join(repr(n) for n in names[:SHOWN_NAMES]) + (
-            ", ..." if len(names) > SHOWN_NAMES else ""
-        )
-        hint = "" if UUID_RE.match(args.list) else ", or pass --create-list to create it"
-        raise UsageError(f"no list {args.list!r} (lists: {shown or 'none'}); check the name{hint}")
-    if local.existing is not None and (
-        found is None or found[0] != local.existing[0].meaning.list_uuid
-    ):
-        raise UsageError(
-            f"cannot resume: the checkpoint's list {local.existing[0].meaning.list_uuid} is not {args.list!r}"
-        )
-    await _check_custom_fields(client, local.source.mapping.custom_fields)
-    tags = {
-        str(t.name).casefold() async for t in client.tags.list(request_options=PREFLIGHT) if t.name
-    }
-    return _Target(found[0] if found else None, found[1] if found else args.list, tags)
 
 
 # ----------------------------------------------------------------------------- dry run
@@ -349,13 +303,16 @@ def _plan(local: _Local) -> dict[str, Any]:
     return {**counts, "invalid_rows": problems, "tags": sorted(tags)}
 
 
-def _dry_run(args: argparse.Namespace, local: _Local, target: _Target) -> int:
+def _dry_run(
+    args: argparse.Namespace, local: _Local, target: Target, choice: StrategyChoice
+) -> int:
     plan = _plan(local)
-    new_tags = [t for t in plan.pop("tags") if t.casefold() not in target.existing_tags]
+    new_tags = [t for t in plan.pop("tags") if target.tag_uuid(t) is None]
     minutes = plan["would_send"] / (args.rate_limit * 0.99)
     code = ExitCode.ROWS_FAILED if plan["invalid"] else ExitCode.OK
     report = {
         "dry_run": True,
+        **choice.as_dict(),
         "file": str(local.source.path),
         "delimiter": local.source.delimiter,
         "mapping": local.source.mapping.as_dict(),
@@ -370,7 +327,7 @@ def _dry_run(args: argparse.Namespace, local: _Local, target: _Target) -> int:
         "estimated_minutes": round(minutes, 1),
         "exit_code": int(code),
     }
-    lines = [*_mapping_lines(local), _list_line(target, dry=True)]
+    lines = [choice.describe(), *mapping_lines(local.source), list_line(target, dry=True)]
     if local.source.mapping.custom_fields:
         lines.append(f"custom fields: {', '.join(local.source.mapping.custom_fields)} (all exist)")
     if new_tags:
@@ -387,18 +344,6 @@ def _dry_run(args: argparse.Namespace, local: _Local, target: _Target) -> int:
     return code
 
 
-def _mapping_lines(local: _Local) -> list[str]:
-    source = local.source
-    head = f"{source.path}: {DELIMITERS[source.delimiter]}-delimited; column mapping:"
-    return [head, *(f"  {line}" for line in source.mapping.describe())]
-
-
-def _list_line(target: _Target, *, dry: bool) -> str:
-    if target.list_uuid is None:
-        return f"list: {target.list_name!r} does not exist; it {'would be' if dry else 'will be'} created (--create-list)"
-    return f"list: {target.list_name!r} ({target.list_uuid})"
-
-
 # ----------------------------------------------------------------------------- the run
 
 
@@ -413,7 +358,7 @@ async def _run_job(
             update_if_exists=not args.no_update,
             move_to_list=args.move_to_list,
             tags=local.tags,
-            concurrency=args.concurrency,
+            concurrency=args.concurrency or DEFAULT_CONCURRENCY,
             checkpoint=local.checkpoint,
             resume=local.resume,
             input_name=local.input_name,
@@ -434,8 +379,10 @@ def _report(
     summary: BulkImportSummary,
     code: ExitCode,
     error: str | None,
+    choice: StrategyChoice,
 ) -> int:
     report: dict[str, Any] = {
+        **choice.as_dict(),
         "list": list_name,
         "rows": summary.done + summary.resumed,
         "created": summary.created,
@@ -467,14 +414,21 @@ def _report(
     return code
 
 
-async def run(args: argparse.Namespace) -> int:
-    """Run ``import-leads`` (see the module docstring); returns the exit code."""
-    local = _local_checks(args)
+async def _run_rows(args: argparse.Namespace, source: LeadsCsv, choice: StrategyChoice) -> int:
+    """The per-row import: local checks (checkpoint, failed CSV), server checks, the job."""
+    local = _local_checks(args, source)
     async with make_client(args) as client:
-        target = await _remote_checks(client, args, local)
+        existing = local.existing[0].meaning.list_uuid if local.existing else None
+        target = await remote_checks(client, args, source, resume_list_uuid=existing)
         if args.dry_run:
-            return _dry_run(args, local, target)
-        for line in [*_mapping_lines(local), _list_line(target, dry=False)]:
+            return _dry_run(args, local, target, choice)
+        unused = [f"note: {flag} is not used by the rows strategy" for flag in choice.unused]
+        for line in [
+            choice.describe(),
+            *unused,
+            *mapping_lines(source),
+            list_line(target, dry=False),
+        ]:
             note(line)
         list_uuid = target.list_uuid
         if list_uuid is None:
@@ -485,4 +439,14 @@ async def run(args: argparse.Namespace) -> int:
             summary, code, error = await _run_job(client, args, local, list_uuid)
         except CheckpointError as exc:
             raise UsageError(str(exc)) from exc
-    return _report(args, local, target.list_name, summary, code, error)
+    return _report(args, local, target.list_name, summary, code, error, choice)
+
+
+async def run(args: argparse.Namespace) -> int:
+    """Run ``import-leads`` (see the module docstring); returns the exit code."""
+    source = open_source(args)
+    choice = choose_strategy(args, source)
+    if choice.plan is None:
+        return await _run_rows(args, source, choice)
+    with choice.plan as plan:
+        return await run_file_import(args, source, choice, plan)

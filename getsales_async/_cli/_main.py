@@ -12,14 +12,14 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import anyio
 
 from .._config import ENV_API_KEY
 from .._errors import GetSalesError
 from .._version import __version__
-from . import _export, _import, _misc
+from . import _export, _import, _mass, _misc
 from ._common import (
     EXIT_CODES_HELP,
     CliParser,
@@ -34,14 +34,15 @@ from ._common import (
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = (_import, _export, _misc)  # each module registers its command group
+COMMANDS = (_import, _export, _mass, _misc)  # each module registers its command group
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``getsales`` parser with every command."""
     parser = CliParser(
         prog="getsales",
-        description="Import and export GetSales contacts, check the API key, run the emulator.",
+        description="Import and export GetSales contacts, tag, move or delete them in bulk, check the "
+        "API key, run the emulator.",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -93,9 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``getsales`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     given = list(sys.argv[1:] if argv is None else argv)
     args: argparse.Namespace | None = None
+    undo_logging: Callable[[], None] | None = None
     try:
         args = _parse(given)
-        setup_logging(args.verbose)
+        undo_logging = setup_logging(args.verbose)
         if getattr(args, "sync", False):
             return int(args.run(args))
         return int(anyio.run(args.run, args))
@@ -104,13 +106,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BaseException as raised:
         message, code = _described(raised, args)
         return _fail(args, "--json" in given, message, code)
+    finally:
+        if undo_logging is not None:
+            undo_logging()
 
 
 def _described(raised: BaseException, args: argparse.Namespace | None) -> tuple[str, int]:
     """The one-line message and exit code of an error that ended a command."""
     error = _unwrap(raised)
     if isinstance(error, KeyboardInterrupt):
-        return "interrupted; rerun with --resume to continue", ExitCode.INTERRUPTED
+        hint = getattr(args, "interrupt_hint", None)  # a command's own advice, if it set one
+        return str(hint or "interrupted; rerun with --resume to continue"), ExitCode.INTERRUPTED
     if isinstance(error, UsageError):
         return str(error), ExitCode.USAGE
     if not isinstance(error, Exception):
