@@ -12,6 +12,7 @@ Example::
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._budget import RetryBudget, RetryBudgetStatistics
 from ._client import NOT_GIVEN, AsyncGetSales, NotGiven
 from ._clock import Clock, MonotonicClock
 from ._errors import (
@@ -31,6 +32,8 @@ from ._errors import (
     PaymentRequiredError,
     PermissionDeniedError,
     RateLimitError,
+    RedirectError,
+    ResponseTooLargeError,
     UnprocessableEntityError,
 )
 from ._generated.types import UNSET, File, Unset
@@ -123,8 +126,12 @@ __all__ = [
     "RawResponse",
     "RedisLimiterStatistics",
     "RedisRateLimit",
+    "RedirectError",
     "RedisRateLimiter",
     "RequestOptions",
+    "ResponseTooLargeError",
+    "RetryBudget",
+    "RetryBudgetStatistics",
     "RetryPolicy",
     "RowResult",
     "RowStatus",

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
+from ._budget import RetryBudget, shared_retry_budget
 from ._clock import Clock, MonotonicClock
 from ._config import (
     DEFAULT_BASE_URL,
     DEFAULT_CONNECT_TIMEOUT_S,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_AFTER_S,
     DEFAULT_TIMEOUT_S,
     ENV_API_KEY,
     ENV_BASE_URL,
@@ -32,6 +36,7 @@ from ._pagination import AsyncPaginator, Checkpoint
 from ._resources import IDEMPOTENT_POSTS, ResourcesMixin
 from ._retry import RetryPolicy
 from ._transport import EXTENSION_KEY, CallOptions, RetryingTransport, TransportStatistics
+from ._validation import check_base_url, check_credential, is_in_process, mask_url
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -59,6 +64,25 @@ class NotGiven:
 
 
 NOT_GIVEN = NotGiven()
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    """The client options that bound waits, sizes and retries (one place, so copies keep them)."""
+
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER_S
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    retry_budget: RetryBudget | None = None
+    allow_insecure_http: bool = False
+
+    def __post_init__(self) -> None:
+        mra, mrb = self.max_retry_after, self.max_response_bytes
+        if isinstance(mra, bool) or not isinstance(mra, int | float) or not 0 <= mra < float("inf"):
+            raise ArgumentError(f"max_retry_after must be finite seconds >= 0, got {mra!r}")
+        if isinstance(mrb, bool) or not isinstance(mrb, int) or mrb < 1:
+            raise ArgumentError(f"max_response_bytes must be a positive int, got {mrb!r}")
+        if self.retry_budget is not None and not isinstance(self.retry_budget, RetryBudget):
+            raise ArgumentError("retry_budget must be a RetryBudget (or None for the key's own)")
 
 
 def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
@@ -92,9 +116,20 @@ class AsyncGetSales(ResourcesMixin):
         transport: the transport that really sends (e.g. ``httpx.ASGITransport`` to the emulator).
         default_headers: extra headers for every request.
         clock: time source for the limiter, backoff and deadlines (tests pass a virtual clock).
+        max_retry_after: longest server ``Retry-After`` honoured, in seconds (default 60); above
+            it, negative or unparseable, the capped backoff is used. Also caps the pause a 429
+            puts on the key's shared limiter.
+        max_response_bytes: largest response body read, in bytes (default 32 MiB); a larger one
+            raises :class:`ResponseTooLargeError` without being read. CSV downloads are exempt
+            (bounded by ``MAX_DOWNLOAD_BYTES``, 1 GiB).
+        retry_budget: the :class:`RetryBudget` retries are paid from; default: one per API key
+            in the process, shared by its clients. When it is empty, calls fail fast.
+        allow_insecure_http: allow ``http://`` to a host other than loopback (the key then
+            crosses the network unencrypted). Off by default.
 
     Raises:
-        ArgumentError: no API key, or an invalid option.
+        ArgumentError: no API key, an API key or team id that is not printable ASCII, an unsafe
+            ``base_url``, or another invalid option. The message never contains the key.
 
     Example::
 
@@ -115,35 +150,50 @@ class AsyncGetSales(ResourcesMixin):
         transport: httpx.AsyncBaseTransport | None = None,
         default_headers: Mapping[str, str] | None = None,
         clock: Clock | None = None,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER_S,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        retry_budget: RetryBudget | None = None,
+        allow_insecure_http: bool = False,
     ) -> None:
+        key_source = "api_key=" if api_key is not None else f"${ENV_API_KEY}"
         api_key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
         if not api_key or not api_key.strip():
             raise ArgumentError(
                 f"No API key: pass api_key=... or set {ENV_API_KEY} "
                 "(GetSales → Workspace Settings → API Keys)."
             )
-        api_key = api_key.strip()
-        if team_id is None:
-            team_id = os.environ.get(ENV_TEAM_ID) or None
-        base_url = base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
-        if not base_url.startswith(("http://", "https://")):
-            raise ArgumentError(f"base_url must start with http:// or https://, got {base_url!r}")
-        if max_retries < 0:
-            raise ArgumentError(f"max_retries cannot be negative, got {max_retries}")
+        api_key = check_credential("api_key", api_key, source=key_source)
+        team_source = "team_id=" if team_id is not None else f"${ENV_TEAM_ID}"
+        team = str(team_id) if team_id is not None else os.environ.get(ENV_TEAM_ID) or None
+        if team is not None:
+            team = check_credential("team_id", team, source=team_source)
         if transport is not None and http_client is not None:
             raise ArgumentError("pass either transport= or http_client=, not both")
+        self._bounds = _Bounds(
+            max_retry_after, max_response_bytes, retry_budget, allow_insecure_http
+        )
+        sender = http_client._transport if http_client is not None else transport
+        base_url = check_base_url(
+            base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL,
+            allow_insecure_http=allow_insecure_http,
+            in_process=is_in_process(sender),
+        )
+        if max_retries < 0:
+            raise ArgumentError(f"max_retries cannot be negative, got {max_retries}")
 
         register_secret(api_key)
         self._api_key = api_key
         self._fingerprint = key_fingerprint(api_key)
-        self.team_id: str | None = str(team_id) if team_id is not None else None
-        self.base_url = base_url.rstrip("/")
+        self.team_id: str | None = team
+        self.base_url = base_url
         self.max_retries = max_retries
         self._clock: Clock = clock or MonotonicClock()
         self._limiter: Limiter
         self._owned_limiter: RedisRateLimiter | None = None
         if rate_limit is None or isinstance(rate_limit, RateLimit):
-            self._limiter = shared_limiter(api_key, rate_limit or RateLimit(), clock=self._clock)
+            self._limiter = shared_limiter(
+                api_key, rate_limit or RateLimit(), clock=self._clock, max_pause=max_retry_after
+            )
         elif isinstance(rate_limit, Limiter):
             self._limiter = rate_limit
         elif type(rate_limit).__name__ == "RedisRateLimit":
@@ -178,9 +228,11 @@ class AsyncGetSales(ResourcesMixin):
         self._transport = RetryingTransport(
             inner,
             limiter=self._limiter,
-            policy=RetryPolicy(max_retries=max_retries),
+            policy=RetryPolicy(max_retries=max_retries, max_retry_after=max_retry_after),
+            budget=retry_budget or shared_retry_budget(self._fingerprint),
             clock=self._clock,
-            idempotent_posts=IDEMPOTENT_POSTS,
+            idempotent_operations=IDEMPOTENT_POSTS,
+            max_response_bytes=max_response_bytes,
             owns_inner=owns_inner,
         )
         headers: dict[str, str] = {}
@@ -222,7 +274,7 @@ class AsyncGetSales(ResourcesMixin):
 
     def __repr__(self) -> str:
         team = f", team_id={self.team_id!r}" if self.team_id else ""
-        return f"AsyncGetSales(base_url={self.base_url!r}{team}, key=<sha256:{self._fingerprint}>)"
+        return f"AsyncGetSales(base_url={mask_url(self.base_url)!r}{team}, key=<sha256:{self._fingerprint}>)"
 
     # ----------------------------------------------------------------------------- namespaces
 
@@ -239,6 +291,11 @@ class AsyncGetSales(ResourcesMixin):
     def limiter(self) -> Limiter:
         """The rate limiter shared by every client of this API key in the process."""
         return self._limiter
+
+    @property
+    def retry_budget(self) -> RetryBudget:
+        """The retry budget retries are paid from (shared by the key's clients unless given)."""
+        return self._transport.budget
 
     @property
     def clock(self) -> Clock:
@@ -298,10 +355,15 @@ class AsyncGetSales(ResourcesMixin):
             path: path below the base URL, e.g. ``/leads/api/leads/search``.
             params: query parameters.
             json: JSON body.
-            idempotent: whether repeating the call is safe (default: GET/PUT/DELETE only).
+            idempotent: whether the call is safe to repeat after an ambiguous failure (read
+                timeout, connection lost after sending, 502/503/504). Default: only GET, HEAD and
+                OPTIONS are; pass ``True`` for another method you know to be safe. A 429 and a
+                connection refused before sending are retried either way.
             max_retries: per-call retry count.
             timeout: per-call timeout in seconds.
-            deadline: seconds from now after which no retry is started.
+            deadline: seconds from now by which the call ends, whatever it waits on (limiter,
+                retries, a server pause); past it the call raises ``APITimeoutError`` (or
+                ``RateLimitError`` while the server's ``Retry-After`` pause holds the key).
 
         Returns:
             The successful ``httpx.Response`` (body read).

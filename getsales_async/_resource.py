@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 import attrs
 import httpx
 
-from ._errors import APIResponseValidationError, ArgumentError, NotFoundError
+from ._errors import PARSE_ERRORS, APIResponseValidationError, ArgumentError, NotFoundError
 from ._generated.client import Client as _GeneratedClient
 from ._generated.types import File, Unset
 
@@ -293,7 +293,7 @@ class BaseResource:
             )
         try:
             data = json.loads(text)
-        except ValueError as exc:
+        except PARSE_ERRORS as exc:  # bad JSON or encoding, or nested past the recursion limit
             raise APIResponseValidationError(
                 f"the response body is not JSON ({exc})",
                 status_code=response.status_code,
@@ -318,7 +318,14 @@ class BaseResource:
         decoded = _DecodedResponse(status, normalised, request=request)
         try:
             return parse(client=_GeneratedClient(self._client._http), response=decoded)
-        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        except (
+            KeyError,
+            AttributeError,
+            ValueError,
+            RecursionError,
+            TypeError,
+            OverflowError,
+        ) as exc:
             raise APIResponseValidationError(
                 f"the response does not match the declared schema ({exc!r})",
                 status_code=response.status_code,
