@@ -281,7 +281,6 @@ class AsyncRateLimiter:
         self._due: list[tuple[float, int, _Waiter]] = []  # heap of the same, for expiry
         self._arrivals = itertools.count()
         self._head_scope: anyio.CancelScope | None = None  # the head's sleep, to wake it early
-        self._head_wakes_at = math.inf
         self._acquired_total = 0
         self._wait_seconds_total = 0.0
         self._timed_out = 0
@@ -374,14 +373,16 @@ class AsyncRateLimiter:
             return True
         # Sleep until the slot, or until the earliest deadline in the queue (to fail that
         # waiter); re-checked after waking, since a pause may have moved the slot meanwhile.
-        self._head_wakes_at = min(allowed, self._due[0][0] if self._due else math.inf)
+        # A newcomer never needs an earlier wake: one whose deadline comes before this is
+        # certain to miss it and fails on arrival.
+        wake_at = min(allowed, self._due[0][0] if self._due else math.inf)
         with anyio.CancelScope() as scope:
-            self._head_scope = scope
+            self._head_scope = scope  # a pause that dooms this head cancels the sleep
             try:
-                await self._clock.sleep(self._head_wakes_at - now)
+                await self._clock.sleep(wake_at - now)
             finally:
-                self._head_scope = None
-                self._head_wakes_at = math.inf
+                if self._head_scope is scope:
+                    self._head_scope = None
         return False
 
     def _enqueue(self, deadline: float | None) -> _Waiter:
@@ -390,8 +391,6 @@ class AsyncRateLimiter:
         if deadline is not None:
             bisect.insort(self._deadlines, deadline)
             heapq.heappush(self._due, (deadline, next(self._arrivals), waiter))
-            if deadline < self._head_wakes_at and self._head_scope is not None:
-                self._head_scope.cancel()  # the head must wake by this deadline to fail it
         return waiter
 
     def _leave(self, waiter: _Waiter) -> None:
@@ -413,6 +412,9 @@ class AsyncRateLimiter:
         assert waiter.deadline is not None
         self._timed_out += 1
         waiter.failure = self._deadline_error(waiter.deadline, now)
+        if self._waiters[0] is waiter and self._head_scope is not None:
+            self._head_scope.cancel()  # the head sleeps on the clock, not on its event
+            self._head_scope = None
         waiter.event.set()
         self._leave(waiter)
 

@@ -17,6 +17,7 @@ from ._errors import ArgumentError
 __all__ = ["check_base_url", "check_credential", "is_in_process", "mask_url"]
 
 _PRINTABLE = range(0x21, 0x7F)  # printable ASCII without the space
+_WHERE = {"api_key": "Workspace Settings -> API Keys", "team_id": "the team id in Workspace Settings"}
 
 
 def _describe(char: str) -> str:
@@ -50,7 +51,7 @@ def check_credential(name: str, value: str, *, source: str) -> str:
             message = (
                 f"{name} from {source} contains {_describe(char)} at position {index + 1} of "
                 f"{len(stripped)}; it must be printable ASCII without spaces. Copy it again from "
-                "GetSales (Workspace Settings -> API Keys)."
+                f"GetSales ({_WHERE.get(name, 'Workspace Settings')})."
             )
             raise ArgumentError(message)
     return stripped

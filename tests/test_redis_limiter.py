@@ -19,7 +19,7 @@ import pytest
 from redis.asyncio import Redis
 
 from getsales_async._client import AsyncGetSales
-from getsales_async._errors import ArgumentError, GetSalesError
+from getsales_async._errors import APITimeoutError, ArgumentError, GetSalesError, RateLimitError
 from getsales_async._limiter import AsyncRateLimiter, RateLimit, key_fingerprint
 from getsales_async._redis_limiter import (
     RateLimiterUnavailableError,
@@ -412,6 +412,114 @@ class TestPause:
         assert paused is not None and int(paused) >= to_us(before + 0.5) - 2_000
         assert to_us(slot) >= int(paused)
         assert client.statistics().rate_limited == 1
+
+
+@pytest.mark.anyio
+class TestBounds:
+    async def test_pause_and_its_ttl_are_cut_to_max_pause(
+        self, redis_server: RedisServer, api_key: str, inspector: Redis
+    ) -> None:
+        """A 100,000 s pause is stored as at most max_pause, and the key expires soon after."""
+        config = RedisRateLimit(url=redis_server.url, rate=TEN_PER_SECOND, max_pause=2.0)
+        limiter = config.build(api_key)
+        try:
+            before = time.time()
+            await limiter.apause(100_000)
+            paused = int(await inspector.hget(limiter.redis_key, "pause") or 0)
+            ttl_ms = await inspector.pttl(limiter.redis_key)
+        finally:
+            await limiter.aclose()
+        assert to_us(before) < paused <= to_us(time.time() + 2.0)
+        assert 0 < ttl_ms <= 2_000 + 1_000  # the pause, plus the expiry margin
+
+    async def test_script_caps_a_pause_sent_by_another_worker(
+        self, redis_server: RedisServer, api_key: str, inspector: Redis
+    ) -> None:
+        """The Lua script itself caps the pause argument (defence against any caller)."""
+        limiter = RedisRateLimit(url=redis_server.url, rate=TEN_PER_SECOND, max_pause=1.0).build(
+            api_key
+        )
+        try:
+            conn = limiter._connection()
+            args = (100_000, 0, 10**12, "pause", -1, 1000, -1, 1_000_000)
+            await conn.acquire_script(keys=[limiter.redis_key], args=args)
+            ttl_ms = await inspector.pttl(limiter.redis_key)
+        finally:
+            await limiter.aclose()
+        assert 0 < ttl_ms <= 1_000 + 1_000
+
+    async def test_slot_past_the_deadline_is_refused_at_once_without_reserving(
+        self, redis_server: RedisServer, api_key: str, inspector: Redis
+    ) -> None:
+        """A waiter that cannot get a slot in time fails at once and leaves the schedule as it was."""
+        limiter = RedisRateLimit(url=redis_server.url, rate=TEN_PER_SECOND).build(api_key)
+        try:
+            await limiter.acquire()  # next slot 100 ms away
+            tat = await schedule_tat(inspector, limiter)
+            with pytest.raises(APITimeoutError, match="no rate-limit slot"):
+                await limiter.acquire(timeout=0.05)
+            assert await schedule_tat(inspector, limiter) == tat  # nothing reserved, no hole
+            await limiter.acquire(timeout=1.0)  # a reachable slot is taken normally
+        finally:
+            await limiter.aclose()
+        stats = limiter.statistics()
+        assert (stats.acquired_total, stats.holes) == (2, 0)
+
+    async def test_shared_pause_past_the_deadline_is_a_rate_limit_error(
+        self, redis_server: RedisServer, api_key: str
+    ) -> None:
+        """When another worker's 429 pause is what keeps a waiter out, it gets RateLimitError."""
+        config = RedisRateLimit(url=redis_server.url, rate=TEN_PER_SECOND)
+        seen, other = config.build(api_key), config.build(api_key)
+        try:
+            await seen.apause(30.0)
+            with pytest.raises(RateLimitError) as info:
+                await other.acquire(timeout=1.0)
+        finally:
+            await seen.aclose()
+            await other.aclose()
+        assert info.value.retry_after is not None and 29.0 < info.value.retry_after <= 30.0
+
+    async def test_pause_while_sleeping_past_the_deadline_fails_at_confirm(
+        self, redis_server: RedisServer, api_key: str, inspector: Redis
+    ) -> None:
+        """A waiter whose reserved slot a later pause pushes past its deadline fails, not waits."""
+        config = RedisRateLimit(url=redis_server.url, rate=TEN_PER_SECOND)
+        seen, other = config.build(api_key), config.build(api_key)
+        outcome: list[BaseException] = []
+
+        async def wait_for_slot() -> None:
+            try:
+                await other.acquire(timeout=1.0)
+            except RateLimitError as exc:
+                outcome.append(exc)
+
+        try:
+            await other.acquire()  # the next slot is 100 ms away
+            async with anyio.create_task_group() as tg:
+                before = await schedule_tat(inspector, other)
+                tg.start_soon(wait_for_slot)
+                await until_reserved(inspector, other, before)
+                await seen.apause(20.0)
+        finally:
+            await seen.aclose()
+            await other.aclose()
+        assert len(outcome) == 1
+
+    def test_fallback_rate_is_the_declared_share(self) -> None:
+        """workers=N gives each worker rate/N: same requests over N periods, burst // N."""
+        rate = RateLimit(requests=290, period=60.0, burst=10)
+        config = RedisRateLimit(url="redis://127.0.0.1:6379/0", rate=rate, workers=4)
+        share = config.fallback_rate()
+        assert (share.requests, share.period, share.burst) == (290, 240.0, 2)
+        assert RedisRateLimit(url="redis://127.0.0.1:6379/0", rate=rate).fallback_rate() == rate
+        assert "workers=4" in repr(config)
+
+    @pytest.mark.parametrize("workers", [0, -1, 1.5, True])
+    def test_invalid_workers_are_refused(self, workers: object) -> None:
+        """workers must be a positive int."""
+        with pytest.raises(ArgumentError, match="workers must be a positive int"):
+            RedisRateLimit(url="redis://127.0.0.1:6379/0", workers=workers)  # type: ignore[arg-type]
 
 
 @pytest.mark.anyio
