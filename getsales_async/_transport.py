@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 import anyio
@@ -292,15 +292,25 @@ class _Call:
         )
 
     async def _read_bounded(self, response: httpx.Response) -> bytes:
-        """The decoded body, or ResponseTooLargeError as soon as it passes the bound."""
+        """The decoded body, or ResponseTooLargeError as soon as it passes the bound.
+
+        Two steps, each bounded: the wire bytes, read until they pass the bound (the rest is never
+        read), then the decoding (gzip, deflate), stopped as soon as its output passes the bound.
+        Decoding runs on httpx's synchronous iterators: stopping an async generator midway would
+        leave it to garbage collection, which trio reports as a ResourceWarning.
+        """
         limit = self._body_limit()
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise self._too_large(response, limit)
+        raw = await self._read_wire(response, limit)
+        if not response.headers.get("content-encoding"):
+            return raw
+        decoding = httpx.Response(response.status_code, headers=response.headers, stream=_Raw(raw))
         chunks: list[bytes] = []
         size = 0
         try:
-            async for chunk in response.aiter_bytes():
+            for chunk in decoding.iter_bytes():
                 size += len(chunk)
                 if size > limit:
                     raise self._too_large(response, limit)
@@ -312,6 +322,29 @@ class _Call:
                 method=self.request.method,
                 path=self.request.url.path,
             ) from exc
+        finally:
+            decoding.close()
+        return b"".join(chunks)
+
+    async def _read_wire(self, response: httpx.Response, limit: int) -> bytes:
+        """The body as sent (still encoded), at most ``limit`` bytes of it."""
+        stream = response.stream
+        if not isinstance(stream, httpx.AsyncByteStream):
+            raise TypeError("an async transport must return an async byte stream")
+        iterator = aiter(stream)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in iterator:
+                size += len(chunk)
+                if size > limit:
+                    raise self._too_large(response, limit)
+                chunks.append(chunk)
+        except ResponseTooLargeError:
+            close = getattr(iterator, "aclose", None)  # stop the wire here, not at GC
+            if close is not None:
+                await close()
+            raise
         return b"".join(chunks)
 
     def _body_limit(self) -> int:
@@ -378,3 +411,16 @@ class _Call:
                 f"{exc.__class__.__name__}: the request timed out", request=self.request
             )
         return APIConnectionError(f"{exc.__class__.__name__}: {exc}", request=self.request)
+
+
+class _Raw(httpx.SyncByteStream):
+    """Bytes already read from the wire, handed to httpx's decoders in small slices."""
+
+    SLICE = 8192  # one slice inflates to at most ~8 MiB (zlib's ratio is ~1,000:1)
+
+    def __init__(self, raw: bytes) -> None:
+        self._raw = raw
+
+    def __iter__(self) -> Iterator[bytes]:
+        for start in range(0, len(self._raw), self.SLICE):
+            yield self._raw[start : start + self.SLICE]

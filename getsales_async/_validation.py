@@ -17,7 +17,10 @@ from ._errors import ArgumentError
 __all__ = ["check_base_url", "check_credential", "is_in_process", "mask_url"]
 
 _PRINTABLE = range(0x21, 0x7F)  # printable ASCII without the space
-_WHERE = {"api_key": "Workspace Settings -> API Keys", "team_id": "the team id in Workspace Settings"}
+_WHERE = {
+    "api_key": "Workspace Settings -> API Keys",
+    "team_id": "the team id in Workspace Settings",
+}
 
 
 def _describe(char: str) -> str:
