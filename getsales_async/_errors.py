@@ -625,6 +625,11 @@ def _redact(text: str, secrets: list[str]) -> str:
     return _BEARER_RE.sub(f"Bearer {_REDACTED}", text)
 
 
+def redact_request_secrets(text: str, request: httpx.Request) -> str:
+    """``text`` with the request's credentials (and any ``Bearer ...``) masked."""
+    return _redact(text, _secrets_of(request))
+
+
 def _request_of(response: httpx.Response) -> httpx.Request | None:
     try:
         return response.request

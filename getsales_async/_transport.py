@@ -38,6 +38,7 @@ from ._errors import (
     RateLimitError,
     ResponseTooLargeError,
     from_response,
+    redact_request_secrets,
 )
 from ._limiter import Limiter
 from ._retry import RetryDecision, RetryPolicy, decide, is_idempotent, parse_retry_after
@@ -410,7 +411,9 @@ class _Call:
             return APITimeoutError(
                 f"{exc.__class__.__name__}: the request timed out", request=self.request
             )
-        return APIConnectionError(f"{exc.__class__.__name__}: {exc}", request=self.request)
+        # A transport error can quote what it could not send (a header value): mask credentials.
+        message = redact_request_secrets(f"{exc.__class__.__name__}: {exc}", self.request)
+        return APIConnectionError(message, request=self.request)
 
 
 class _Raw(httpx.SyncByteStream):
