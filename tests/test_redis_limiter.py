@@ -279,14 +279,16 @@ class TestCancellation:
         admitted: list[int] = []
         try:
             first = to_us(await limiter.acquire_slot())
+            tat = await schedule_tat(inspector, limiter)
             async with anyio.create_task_group() as tg:
                 scope = await start_waiter(tg, inspector, limiter, admitted)
                 scope.cancel()
+            assert await schedule_tat(inspector, limiter) == tat  # as if it never asked
             third = to_us(await limiter.acquire_slot())
         finally:
             await limiter.aclose()
         assert admitted == []
-        assert third - first == 100_000
+        assert third - first >= 100_000  # exactly 100 ms unless this machine stalled meanwhile
         stats = limiter.statistics()
         assert (stats.refunds, stats.holes, stats.acquired_total) == (1, 0, 2)
 
@@ -301,28 +303,33 @@ class TestCancellation:
             async with anyio.create_task_group() as tg:
                 second = await start_waiter(tg, inspector, limiter, admitted)
                 await start_waiter(tg, inspector, limiter, admitted)
+                tat = await schedule_tat(inspector, limiter)
                 second.cancel()
+            assert await schedule_tat(inspector, limiter) == tat  # not given back: a hole
             fourth = to_us(await limiter.acquire_slot())
         finally:
             await limiter.aclose()
-        assert [slot - first for slot in admitted] == [200_000]
-        assert fourth - first == 300_000
+        # Exactly 200 and 300 ms unless this machine stalled; never earlier (the hole is unused).
+        assert len(admitted) == 1 and admitted[0] - first >= 200_000
+        assert fourth - admitted[0] >= 100_000
         stats = limiter.statistics()
         assert (stats.refunds, stats.holes) == (0, 1)
 
     async def test_asyncio_timeout_refunds_the_slot_too(
-        self, redis_server: RedisServer, api_key: str
+        self, redis_server: RedisServer, api_key: str, inspector: Redis
     ) -> None:
         """A native asyncio cancellation (wait_for timeout) while sleeping also refunds."""
         limiter = RedisRateLimit(url=redis_server.url, rate=TEN_PER_SECOND).build(api_key)
         try:
             first = to_us(await limiter.acquire_slot())
+            tat = await schedule_tat(inspector, limiter)
             with pytest.raises(TimeoutError):
                 await asyncio.wait_for(limiter.acquire(), timeout=0.03)
+            assert await schedule_tat(inspector, limiter) == tat
             second = to_us(await limiter.acquire_slot())
         finally:
             await limiter.aclose()
-        assert second - first == 100_000
+        assert second - first >= 100_000
         assert limiter.statistics().refunds == 1
 
 
@@ -681,7 +688,8 @@ class TestUnavailable:
 
         anyio.run(one, backend="asyncio")
         anyio.run(one, backend="asyncio")
-        assert [b - a for a, b in itertools.pairwise(slots)] == [200_000] * 1
+        # The second loop continues the schedule (exactly 200 ms on, unless it started late).
+        assert [b - a >= 200_000 for a, b in itertools.pairwise(slots)] == [True]
         assert limiter.statistics().acquired_total == 4
 
 
