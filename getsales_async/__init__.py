@@ -12,6 +12,7 @@ Example::
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._budget import RetryBudget, RetryBudgetStatistics
 from ._client import NOT_GIVEN, AsyncGetSales, ClientOptions, NotGiven
 from ._clock import Clock, MonotonicClock
 from ._errors import (
@@ -31,6 +32,8 @@ from ._errors import (
     PaymentRequiredError,
     PermissionDeniedError,
     RateLimitError,
+    RedirectError,
+    ResponseTooLargeError,
     UnprocessableEntityError,
 )
 from ._generated.types import UNSET, File, Unset
@@ -160,11 +163,15 @@ __all__ = [
     "RateLimitError",
     "RateLimiterUnavailableError",
     "RawResponse",
+    "RedirectError",
     "RedisLimiterStatistics",
     "RedisRateLimit",
     "RedisRateLimiter",
     "RequestOptions",
     "RequestOptionsDict",
+    "ResponseTooLargeError",
+    "RetryBudget",
+    "RetryBudgetStatistics",
     "RetryPolicy",
     "RowResult",
     "RowStatus",

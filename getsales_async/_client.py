@@ -16,11 +16,14 @@ from typing import TYPE_CHECKING, Any, Self, TypedDict, Unpack
 
 import httpx
 
+from ._budget import RetryBudget, shared_retry_budget
 from ._clock import Clock, MonotonicClock
 from ._config import (
     DEFAULT_BASE_URL,
     DEFAULT_CONNECT_TIMEOUT_S,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_AFTER_S,
     DEFAULT_REQUESTS_PER_MINUTE,
     DEFAULT_TIMEOUT_S,
     ENV_API_KEY,
@@ -34,6 +37,7 @@ from ._pagination import AsyncPaginator, Checkpoint
 from ._resources import IDEMPOTENT_POSTS, ResourcesMixin
 from ._retry import RetryPolicy
 from ._transport import EXTENSION_KEY, CallOptions, RetryingTransport, TransportStatistics
+from ._validation import check_base_url, check_credential, is_in_process, mask_url
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -91,6 +95,9 @@ class ClientOptions(TypedDict, total=False):
     timeout: float | httpx.Timeout
     max_retries: int
     default_headers: Mapping[str, str]
+    max_retry_after: float
+    max_response_bytes: int
+    allow_insecure_http: bool
 
 
 _SHARED_BY_COPIES = (
@@ -100,26 +107,45 @@ _SHARED_BY_COPIES = (
     "http_client",
     "transport",
     "clock",
+    "retry_budget",
 )
 
 
-def _resolve_options(options: ClientOptions) -> ClientOptions:
-    """Check every option and normalise it (idempotent), or raise ``ArgumentError`` saying what to do."""
+def _resolve_options(
+    options: ClientOptions, *, in_process: bool, team_source: str = "team_id="
+) -> ClientOptions:
+    """Check every option and normalise it (idempotent), or raise ``ArgumentError`` saying what to do.
+
+    ``in_process``: the requests never leave the process (ASGI or mock transport), so an
+    ``http://`` base URL is no risk. ``team_source`` names where the team id came from in messages.
+    """
     resolved = options.copy()
-    base_url = options["base_url"]
-    if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
-        raise ArgumentError(f"base_url must start with http:// or https://, got {base_url!r}")
-    resolved["base_url"] = base_url.rstrip("/")
+    insecure = options["allow_insecure_http"]
+    if not isinstance(insecure, bool):
+        raise ArgumentError(f"allow_insecure_http must be True or False, got {insecure!r}")
+    resolved["base_url"] = check_base_url(
+        options["base_url"], allow_insecure_http=insecure, in_process=in_process
+    )
     max_retries = options["max_retries"]
     if isinstance(max_retries, bool) or not isinstance(max_retries, int):
         raise ArgumentError(f"max_retries must be an int, got {max_retries!r}")
     if max_retries < 0:
         raise ArgumentError(f"max_retries cannot be negative, got {max_retries}")
     team_id = options["team_id"]
-    resolved["team_id"] = str(team_id) if team_id is not None else None
+    if team_id is not None:
+        resolved["team_id"] = check_credential("team_id", str(team_id), source=team_source)
     resolved["timeout"] = _timeout(options["timeout"])
     resolved["default_headers"] = dict(options["default_headers"])
+    _check_bounds(options["max_retry_after"], options["max_response_bytes"])
     return resolved
+
+
+def _check_bounds(max_retry_after: float, max_response_bytes: int) -> None:
+    mra, mrb = max_retry_after, max_response_bytes
+    if isinstance(mra, bool) or not isinstance(mra, int | float) or not 0 <= mra < float("inf"):
+        raise ArgumentError(f"max_retry_after must be finite seconds >= 0, got {mra!r}")
+    if isinstance(mrb, bool) or not isinstance(mrb, int) or mrb < 1:
+        raise ArgumentError(f"max_response_bytes must be a positive int, got {mrb!r}")
 
 
 @dataclass(eq=False)
@@ -134,10 +160,12 @@ class _Shared:
     api_key: str = field(repr=False)
     clock: Clock
     limiter: Limiter
+    budget: RetryBudget
     owned_limiter: RedisRateLimiter | None
     pool: httpx.AsyncBaseTransport
     owns_pool: bool
     lent_headers: Mapping[str, str]  # the headers of a user's http_client
+    in_process: bool  # the pool never leaves the process (ASGI, mock): http:// is no risk
     closed: bool = False
 
 
@@ -146,6 +174,7 @@ def _build_limiter(
     rate_limit: RateLimit | RedisRateLimit | Limiter | None,
     requests_per_minute: int | None,
     clock: Clock,
+    max_pause: float,
 ) -> tuple[Limiter, RedisRateLimiter | None]:
     """The key's limiter, and the Redis limiter the client must close (if it built one)."""
     if requests_per_minute is not None:
@@ -164,7 +193,7 @@ def _build_limiter(
     if rate_limit is None:
         rate_limit = RateLimit.under_quota(DEFAULT_REQUESTS_PER_MINUTE, 60.0)  # == RateLimit()
     if isinstance(rate_limit, RateLimit):
-        return shared_limiter(api_key, rate_limit, clock=clock), None
+        return shared_limiter(api_key, rate_limit, clock=clock, max_pause=max_pause), None
     if isinstance(rate_limit, Limiter):
         return rate_limit, None
     if type(rate_limit).__name__ == "RedisRateLimit":
@@ -201,9 +230,20 @@ class AsyncGetSales(ResourcesMixin):
         transport: the transport that really sends (e.g. ``httpx.ASGITransport`` to the emulator).
         default_headers: extra headers for every request.
         clock: time source for the limiter, backoff and deadlines (tests pass a virtual clock).
+        max_retry_after: longest server ``Retry-After`` honoured, in seconds (default 60); above
+            it, negative or unparseable, the capped backoff is used. Also caps the pause a 429
+            puts on the key's shared limiter.
+        max_response_bytes: largest response body read, in bytes (default 32 MiB); a larger one
+            raises :class:`ResponseTooLargeError` without being read. CSV downloads are exempt
+            (bounded by ``MAX_DOWNLOAD_BYTES``, 1 GiB).
+        retry_budget: the :class:`RetryBudget` retries are paid from; default: one per API key
+            in the process, shared by its clients. When it is empty, calls fail fast.
+        allow_insecure_http: allow ``http://`` to a host other than loopback (the key then
+            crosses the network unencrypted). Off by default.
 
     Raises:
-        ArgumentError: no API key, or an invalid option.
+        ArgumentError: no API key, an API key or team id that is not printable ASCII, an unsafe
+            ``base_url``, or another invalid option. The message never contains the key.
 
     Example::
 
@@ -226,18 +266,26 @@ class AsyncGetSales(ResourcesMixin):
         transport: httpx.AsyncBaseTransport | None = None,
         default_headers: Mapping[str, str] | None = None,
         clock: Clock | None = None,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER_S,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        retry_budget: RetryBudget | None = None,
+        allow_insecure_http: bool = False,
     ) -> None:
+        key_source = "api_key=" if api_key is not None else f"${ENV_API_KEY}"
         api_key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
         if not api_key or not api_key.strip():
             raise ArgumentError(
                 f"No API key: pass api_key=... or set {ENV_API_KEY} "
                 "(GetSales → Workspace Settings → API Keys)."
             )
-        api_key = api_key.strip()
+        api_key = check_credential("api_key", api_key, source=key_source)
         if transport is not None and http_client is not None:
             raise ArgumentError("pass either transport= or http_client=, not both")
+        if retry_budget is not None and not isinstance(retry_budget, RetryBudget):
+            raise ArgumentError("retry_budget must be a RetryBudget (or None for the key's own)")
         if isinstance(timeout, NotGiven):
             timeout = http_client.timeout if http_client is not None else DEFAULT_TIMEOUT_S
+        in_process = is_in_process(http_client._transport if http_client is not None else transport)
         options = _resolve_options(
             ClientOptions(
                 team_id=team_id if team_id is not None else os.environ.get(ENV_TEAM_ID) or None,
@@ -245,12 +293,19 @@ class AsyncGetSales(ResourcesMixin):
                 timeout=timeout,
                 max_retries=max_retries,
                 default_headers=default_headers or {},
-            )
+                max_retry_after=max_retry_after,
+                max_response_bytes=max_response_bytes,
+                allow_insecure_http=allow_insecure_http,
+            ),
+            in_process=in_process,
+            team_source="team_id=" if team_id is not None else f"${ENV_TEAM_ID}",
         )
 
         register_secret(api_key)
         clock = clock or MonotonicClock()
-        limiter, owned_limiter = _build_limiter(api_key, rate_limit, requests_per_minute, clock)
+        limiter, owned_limiter = _build_limiter(
+            api_key, rate_limit, requests_per_minute, clock, max_pause=max_retry_after
+        )
         pool: httpx.AsyncBaseTransport
         if http_client is not None:
             pool = http_client._transport  # the user's pool; we do not close it
@@ -260,10 +315,12 @@ class AsyncGetSales(ResourcesMixin):
             api_key=api_key,
             clock=clock,
             limiter=limiter,
+            budget=retry_budget or shared_retry_budget(key_fingerprint(api_key)),
             owned_limiter=owned_limiter,
             pool=pool,
             owns_pool=http_client is None and transport is None,
             lent_headers=dict(http_client.headers) if http_client is not None else {},
+            in_process=in_process,
         )
         self._is_copy = False
         self._apply(options)
@@ -282,9 +339,13 @@ class AsyncGetSales(ResourcesMixin):
         self._transport = RetryingTransport(
             shared.pool,
             limiter=shared.limiter,
-            policy=RetryPolicy(max_retries=self.max_retries),
+            policy=RetryPolicy(
+                max_retries=self.max_retries, max_retry_after=options["max_retry_after"]
+            ),
+            budget=shared.budget,
             clock=shared.clock,
-            idempotent_posts=IDEMPOTENT_POSTS,
+            idempotent_operations=IDEMPOTENT_POSTS,
+            max_response_bytes=options["max_response_bytes"],
             owns_inner=shared.owns_pool and not self._is_copy,
         )
         headers = {
@@ -314,7 +375,8 @@ class AsyncGetSales(ResourcesMixin):
 
         Args:
             **changes: any of ``team_id``, ``base_url``, ``timeout``, ``max_retries``,
-                ``default_headers`` (as in the constructor).
+                ``default_headers``, ``max_retry_after``, ``max_response_bytes``,
+                ``allow_insecure_http`` (as in the constructor).
 
         Raises:
             ArgumentError: an unknown option, one the copy must share, or an invalid value.
@@ -339,7 +401,7 @@ class AsyncGetSales(ResourcesMixin):
             **self._options["default_headers"],
             **changes.get("default_headers", {}),
         }
-        resolved = _resolve_options(merged)
+        resolved = _resolve_options(merged, in_process=self._shared.in_process)
         copy = object.__new__(type(self))
         copy._shared = self._shared
         copy._is_copy = True
@@ -381,7 +443,8 @@ class AsyncGetSales(ResourcesMixin):
 
     def __repr__(self) -> str:
         team = f", team_id={self.team_id!r}" if self.team_id else ""
-        return f"AsyncGetSales(base_url={self.base_url!r}{team}, key=<sha256:{self._fingerprint}>)"
+        url = mask_url(self.base_url)
+        return f"AsyncGetSales(base_url={url!r}{team}, key=<sha256:{self._fingerprint}>)"
 
     # ----------------------------------------------------------------------------- namespaces
 
@@ -412,6 +475,11 @@ class AsyncGetSales(ResourcesMixin):
     def limiter(self) -> Limiter:
         """The rate limiter shared by every client of this API key in the process."""
         return self._shared.limiter
+
+    @property
+    def retry_budget(self) -> RetryBudget:
+        """The retry budget retries are paid from (shared by the key's clients unless given)."""
+        return self._shared.budget
 
     @property
     def clock(self) -> Clock:
@@ -472,10 +540,15 @@ class AsyncGetSales(ResourcesMixin):
             path: path below the base URL, e.g. ``/leads/api/leads/search``.
             params: query parameters.
             json: JSON body.
-            idempotent: whether repeating the call is safe (default: GET/PUT/DELETE only).
+            idempotent: whether the call is safe to repeat after an ambiguous failure (read
+                timeout, connection lost after sending, 502/503/504). Default: only GET, HEAD and
+                OPTIONS are; pass ``True`` for another method you know to be safe. A 429 and a
+                connection refused before sending are retried either way.
             max_retries: per-call retry count.
             timeout: per-call timeout in seconds.
-            deadline: seconds from now after which no retry is started.
+            deadline: seconds from now by which the call ends, whatever it waits on (limiter,
+                retries, a server pause); past it the call raises ``APITimeoutError`` (or
+                ``RateLimitError`` while the server's ``Retry-After`` pause holds the key).
 
         Returns:
             The successful ``httpx.Response`` (body read).

@@ -5,8 +5,10 @@ Every exception the SDK raises derives from :class:`GetSalesError`::
     GetSalesError
     ├── APIConnectionError              no response: DNS, refused, reset, protocol error
     │   └── APITimeoutError             no response in time (connect, read, write or pool)
-    ├── APIResponseValidationError      a 2xx body that does not parse into the declared model
-    ├── APIStatusError                  the server answered 4xx/5xx (any other 4xx is this class)
+    ├── APIResponseValidationError      a 2xx body that does not parse (bad JSON, too deep, ...)
+    │   └── ResponseTooLargeError       a body larger than max_response_bytes (the rest unread)
+    ├── APIStatusError                  the server answered 3xx/4xx/5xx (any other 4xx is this class)
+    │   ├── RedirectError               3xx: never followed (the key stays here); names the host
     │   ├── BadRequestError             400 bad_request
     │   ├── AuthenticationError         401 auth_exception
     │   ├── PaymentRequiredError        402 payment_required (e.g. out of enrichment credits)
@@ -22,6 +24,9 @@ Every exception the SDK raises derives from :class:`GetSalesError`::
 
 Errors never hold request headers, so the API key cannot leak through ``str()``, ``repr()`` or
 logs. The request is described by method and URL path only; the query string is dropped.
+
+An error body that cannot be parsed (invalid or too deeply nested JSON, bad encoding) never breaks
+:func:`from_response`: the status still decides the class, and ``body`` holds the raw text.
 """
 
 from __future__ import annotations
@@ -35,9 +40,10 @@ from typing import Any, Literal
 
 import httpx
 
-from ._config import SEARCH_WINDOW
+from ._config import MAX_ERROR_FIELD_DEPTH, SEARCH_WINDOW
 
 __all__ = [
+    "PARSE_ERRORS",
     "APIConnectionError",
     "APIResponseValidationError",
     "APIStatusError",
@@ -54,9 +60,16 @@ __all__ = [
     "PaymentRequiredError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RedirectError",
+    "ResponseTooLargeError",
     "UnprocessableEntityError",
     "from_response",
 ]
+
+# Everything a JSON decode can raise on hostile input: bad syntax or encoding (ValueError, with
+# UnicodeDecodeError and JSONDecodeError), nesting past the interpreter's recursion limit
+# (RecursionError), a non-text value (TypeError), or a number too large to convert (OverflowError).
+PARSE_ERRORS: tuple[type[Exception], ...] = (ValueError, RecursionError, TypeError, OverflowError)
 
 # Response headers that carry a request id, in order of preference.
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray")
@@ -188,6 +201,36 @@ class APIResponseValidationError(GetSalesError):
         )
 
 
+class ResponseTooLargeError(APIResponseValidationError):
+    """Raised when a response body exceeds ``max_response_bytes``; the rest is not read.
+
+    Args:
+        limit: The bound in bytes that was exceeded.
+        status_code: HTTP status of the response.
+        method: HTTP method of the request, if known.
+        path: URL path of the request (no query string), if known.
+    """
+
+    def __init__(
+        self,
+        *,
+        limit: int,
+        status_code: int,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        message = (
+            f"the response body is larger than max_response_bytes ({limit:,} bytes) and was not "
+            "read; raise AsyncGetSales(max_response_bytes=...) if such answers are expected"
+        )
+        super().__init__(message, status_code=status_code, method=method, path=path)
+        self.limit = limit
+
+    def __str__(self) -> str:
+        text = f"{self.status_code} response too large: {self.message}"
+        return f"{text} ({self.method} {self.path})" if self.method and self.path else text
+
+
 class APIStatusError(GetSalesError):
     """Raised for a 4xx/5xx response with no more specific class (e.g. 405, 413, 418).
 
@@ -270,6 +313,43 @@ class APIStatusError(GetSalesError):
             f"message={self.message!r}, method={self.method!r}, path={self.path!r}, "
             f"request_id={self.request_id!r})"
         )
+
+
+class RedirectError(APIStatusError):
+    """Raised on any 3xx: the SDK never follows a redirect, so the API key never leaves for the
+    target. ``location_host`` names the host the server pointed to (``None`` if it gave none);
+    usually ``base_url`` is wrong (``http://`` for ``https://``, or an old host name)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        reason: str | None = None,
+        field_errors: Mapping[str, list[str]] | None = None,
+        body: object = None,
+        method: str | None = None,
+        path: str | None = None,
+        request_id: str | None = None,
+        location_host: str | None = None,
+    ) -> None:
+        if status_code is None or not 300 <= status_code <= 399:
+            msg = f"RedirectError needs status_code= between 300 and 399, got {status_code!r}"
+            raise ArgumentError(msg)
+        super().__init__(
+            message,
+            status_code=status_code,
+            reason=reason,
+            field_errors=field_errors,
+            body=body,
+            method=method,
+            path=path,
+            request_id=request_id,
+        )
+        self.location_host = location_host
+
+    def __repr__(self) -> str:
+        return f"{super().__repr__()[:-1]}, location_host={self.location_host!r})"
 
 
 class BadRequestError(APIStatusError):
@@ -435,6 +515,8 @@ _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
 def _class_for(status: int) -> type[APIStatusError]:
     if 500 <= status <= 599:
         return InternalServerError
+    if 300 <= status <= 399:
+        return RedirectError
     return _STATUS_CLASSES.get(status, APIStatusError)
 
 
@@ -453,7 +535,7 @@ def _parse_body(text: str, content_type: str) -> object:
     if "json" in content_type or stripped[0] in "{[":
         try:
             value: object = json.loads(stripped)
-        except ValueError:
+        except PARSE_ERRORS:  # not JSON, or nested past the recursion limit: keep the text
             return text
         return value
     return text
@@ -472,17 +554,32 @@ def _snippet(text: str, content_type: str) -> str:
     return _one_line(stripped, _SNIPPET_CHARS)
 
 
-def _flatten_field_errors(data: Mapping[str, object], prefix: str = "") -> dict[str, list[str]]:
-    """``error.data`` as ``{field: [messages]}``: nested maps get dotted keys, scalars become lists."""
+def _as_text(value: object) -> str:
+    """A field-error message: strings as they are, anything else as (bounded) JSON."""
+    if isinstance(value, str):
+        return value
+    try:
+        return _one_line(json.dumps(value), _SNIPPET_CHARS)
+    except PARSE_ERRORS:  # nested past the recursion limit
+        return "(nested too deeply to show)"
+
+
+def _flatten_field_errors(
+    data: Mapping[str, object], prefix: str = "", depth: int = 0
+) -> dict[str, list[str]]:
+    """``error.data`` as ``{field: [messages]}``: nested maps get dotted keys, scalars become lists.
+
+    Maps nested deeper than ``MAX_ERROR_FIELD_DEPTH`` are shown as one JSON string.
+    """
     out: dict[str, list[str]] = {}
     for key, value in data.items():
         name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(_flatten_field_errors(value, prefix=f"{name}."))
+        if isinstance(value, Mapping) and depth < MAX_ERROR_FIELD_DEPTH:
+            out.update(_flatten_field_errors(value, prefix=f"{name}.", depth=depth + 1))
         elif isinstance(value, list):
-            out[name] = [v if isinstance(v, str) else json.dumps(v) for v in value]
+            out[name] = [_as_text(v) for v in value]
         elif value is not None:
-            out[name] = [value if isinstance(value, str) else json.dumps(value)]
+            out[name] = [_as_text(value)]
     return out
 
 
@@ -528,6 +625,11 @@ def _redact(text: str, secrets: list[str]) -> str:
     return _BEARER_RE.sub(f"Bearer {_REDACTED}", text)
 
 
+def redact_request_secrets(text: str, request: httpx.Request) -> str:
+    """``text`` with the request's credentials (and any ``Bearer ...``) masked."""
+    return _redact(text, _secrets_of(request))
+
+
 def _request_of(response: httpx.Response) -> httpx.Request | None:
     try:
         return response.request
@@ -544,8 +646,9 @@ def from_response(
     """Build the :class:`APIStatusError` subclass that matches a 4xx/5xx response.
 
     Tolerates any body: the GetSales envelope ``{error: {reason, message, data}, message, code}``,
-    ``{message}``, ``{error: "text"}``, a JSON list, plain text, a gateway's HTML page, invalid
-    JSON, or nothing. ``message`` is the envelope's ``error.message``, else ``error`` when it is a
+    ``{message}``, ``{error: "text"}``, a JSON list, plain text, a gateway's HTML page, invalid or
+    too deeply nested JSON (kept as text), or nothing. A 3xx gives :class:`RedirectError` naming
+    the ``Location`` host. ``message`` is the envelope's ``error.message``, else ``error`` when it is a
     string, else the top-level ``message``, else a short snippet of a text/HTML body, else the HTTP
     reason phrase. Any echo of the request's bearer token is masked.
 
@@ -605,4 +708,28 @@ def from_response(
     if cls is RateLimitError:
         retry_after = parse_retry_after(response.headers, now=time.time() if now is None else now)
         return RateLimitError(message, retry_after=retry_after, **common)
+    if cls is RedirectError:
+        host = _location_host(response)
+        target = f"host {host!r}" if host else "an unnamed location"
+        return RedirectError(
+            f"the server redirected ({status}) to {target}; the SDK does not follow redirects, so "
+            "the API key was not sent there. Check base_url (https://, current host name).",
+            location_host=host,
+            **common,
+        )
     return cls(message, **common)
+
+
+def _location_host(response: httpx.Response) -> str | None:
+    """The host a redirect points to (relative locations resolve to the request's host)."""
+    location = response.headers.get("location", "").strip()
+    if not location:
+        return None
+    try:
+        target = httpx.URL(location)
+        request = _request_of(response)
+        if not target.host and request is not None:
+            target = request.url.join(location)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return None
+    return target.host or None

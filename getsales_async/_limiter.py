@@ -12,7 +12,16 @@ emission interval ``T = period / requests``, a request at time ``t`` is admitted
 
 Waiters queue in arrival order; only the head sleeps until its slot, and when admitted it hands
 the head over to the next. A cancelled waiter consumes nothing. A 429 calls
-:meth:`AsyncRateLimiter.pause_until`, which pushes the schedule back once for everybody.
+:meth:`AsyncRateLimiter.pause_until`, which pushes the schedule back once for everybody, by at most
+``max_pause`` seconds.
+
+Deadlines: ``acquire(timeout=...)`` never waits past its deadline. A waiter that certainly cannot
+be admitted in time (the schedule and the waiters ahead of it that will still be there) fails at
+once; one whose deadline passes while it waits is woken to fail (the head sleeps until the
+earliest of its slot and every waiter's deadline, so no waiter needs a timer of its own). The
+others keep their place. The failure is :class:`~getsales_async.RateLimitError` when the key is
+paused by the server's ``Retry-After`` past the deadline, else
+:class:`~getsales_async.APITimeoutError`.
 
 No anyio synchronisation object outlives a call, so one limiter works across successive event
 loops and on trio. It is not thread-safe: use it from one event loop at a time.
@@ -20,7 +29,10 @@ loops and on trio. It is not thread-safe: use it from one event loop at a time.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import heapq
+import itertools
 import logging
 import math
 import threading
@@ -36,10 +48,12 @@ import anyio.lowlevel
 from getsales_async._clock import Clock, MonotonicClock
 from getsales_async._config import (
     DEFAULT_BURST,
+    DEFAULT_MAX_RETRY_AFTER_S,
     DEFAULT_RATE_PERIOD_S,
     DEFAULT_RATE_REQUESTS,
     QUOTA_BURST,
 )
+from getsales_async._errors import APITimeoutError, GetSalesError, RateLimitError
 
 __all__ = [
     "AsyncRateLimiter",
@@ -57,8 +71,15 @@ logger = logging.getLogger("getsales_async")
 class Limiter(Protocol):
     """What the transport needs from a rate limiter (in-process or shared through Redis)."""
 
-    async def acquire(self) -> None:
-        """Wait for this request's turn (FIFO); a cancelled waiter consumes nothing."""
+    async def acquire(self, *, timeout: float | None = None) -> None:
+        """Wait for this request's turn (FIFO); a cancelled waiter consumes nothing.
+
+        Args:
+            timeout: Longest wait in seconds (``None``: no limit). A waiter that cannot be
+                admitted within it raises :class:`~getsales_async.APITimeoutError` (or
+                :class:`~getsales_async.RateLimitError` when a server-requested pause is what
+                keeps it out), at once when that is certain.
+        """
         ...
 
     def pause(self, seconds: float) -> None:
@@ -223,6 +244,20 @@ class LimiterStatistics:
     """The GCRA theoretical arrival time, or ``None`` before the first admission or pause."""
     next_free_at: float
     """When GCRA next allows an admission (``now`` if at once), ignoring queued waiters."""
+    timed_out: int = 0
+    """Waiters that failed because they could not be admitted before their deadline."""
+
+
+class _Waiter:
+    """One queued ``acquire()``: its deadline, the event that wakes it, and why it must fail."""
+
+    __slots__ = ("deadline", "event", "failure", "queued")
+
+    def __init__(self, deadline: float | None) -> None:
+        self.deadline = deadline
+        self.event = anyio.Event()  # set when it becomes the head, or must fail
+        self.failure: GetSalesError | None = None
+        self.queued = True
 
 
 class AsyncRateLimiter:
@@ -231,6 +266,8 @@ class AsyncRateLimiter:
     Args:
         rate: The quota to enforce.
         clock: Where time is read and slept on; the real monotonic clock by default.
+        max_pause: Longest pause (seconds) that :meth:`pause_until` / :meth:`pause` apply; a
+            longer one is cut to it, so no ``Retry-After`` can freeze the key for longer.
 
     Example::
 
@@ -239,16 +276,31 @@ class AsyncRateLimiter:
             await client.send(request)
     """
 
-    def __init__(self, rate: RateLimit = RateLimit(), *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        rate: RateLimit = RateLimit(),
+        *,
+        clock: Clock | None = None,
+        max_pause: float = DEFAULT_MAX_RETRY_AFTER_S,
+    ) -> None:
         if not isinstance(rate, RateLimit):
             message = f"rate must be a RateLimit, got {type(rate).__name__}; pass RateLimit(...)"
             raise TypeError(message)
+        if not (isinstance(max_pause, int | float) and math.isfinite(max_pause) and max_pause >= 0):
+            message = f"max_pause must be a finite number of seconds >= 0, got {max_pause!r}"
+            raise ValueError(message)
         self._rate = rate
         self._clock: Clock = MonotonicClock() if clock is None else clock
+        self._max_pause = float(max_pause)
         self._tat: float | None = None
-        self._waiters: deque[anyio.Event] = deque()  # FIFO; the head is the only one that sleeps
+        self._waiters: deque[_Waiter] = deque()  # FIFO; the head is the only one that sleeps
+        self._deadlines: list[float] = []  # sorted deadlines of queued waiters that have one
+        self._due: list[tuple[float, int, _Waiter]] = []  # heap of the same, for expiry
+        self._arrivals = itertools.count()
+        self._head_scope: anyio.CancelScope | None = None  # the head's sleep, to wake it early
         self._acquired_total = 0
         self._wait_seconds_total = 0.0
+        self._timed_out = 0
         self._pauses = 0
         self._paused_until: float | None = None
         self._fingerprint: str | None = None  # set by shared_limiter(), shown by __repr__
@@ -263,17 +315,30 @@ class AsyncRateLimiter:
         """The clock this limiter reads and sleeps on."""
         return self._clock
 
-    async def acquire(self) -> None:
+    @property
+    def max_pause(self) -> float:
+        """The longest pause (seconds) this limiter applies."""
+        return self._max_pause
+
+    async def acquire(self, *, timeout: float | None = None) -> None:
         """Wait for this task's turn and slot, then take it.
 
         Waiters are admitted in arrival order. If cancelled while waiting, nothing is consumed
         and the next waiter moves up.
+
+        Args:
+            timeout: Longest wait in seconds on this limiter's clock (``None``: no limit).
+
+        Raises:
+            APITimeoutError: no slot before the deadline (at once when that is certain).
+            RateLimitError: a server-requested pause (:meth:`pause_until`) lasts past the deadline.
         """
         await anyio.lowlevel.checkpoint_if_cancelled()
         try:
             self.acquire_nowait()
         except anyio.WouldBlock:
-            await self._wait_in_line()
+            deadline = None if timeout is None else self._clock.now() + max(0.0, timeout)
+            await self._wait_in_line(deadline)
         else:
             # Admitted already: a checkpoint that cannot be cancelled, so nothing needs refunding.
             await anyio.lowlevel.cancel_shielded_checkpoint()
@@ -291,27 +356,132 @@ class AsyncRateLimiter:
             raise anyio.WouldBlock
         self._admit(now)
 
-    async def _wait_in_line(self) -> None:
-        turn = anyio.Event()  # set when this waiter becomes the head of the queue
-        self._waiters.append(turn)
+    async def _wait_in_line(self, deadline: float | None) -> None:
         queued_at = self._clock.now()
+        if deadline is not None:
+            ahead = self._certain_ahead(deadline, len(self._waiters), self._deadlines)
+            if self._earliest_admission(ahead, queued_at) > deadline:
+                self._timed_out += 1
+                raise self._deadline_error(deadline, queued_at)
+        waiter = self._enqueue(deadline)
         try:
-            if self._waiters[0] is not turn:
-                await turn.wait()
             while True:
-                now = self._clock.now()
-                delay = self._allowed_at() - now
-                if delay <= 0:
-                    break
-                # Re-checked after waking: a pause may have moved the slot meanwhile.
-                await self._clock.sleep(delay)
-            self._admit(now)
+                if waiter.failure is not None:
+                    raise waiter.failure
+                if self._waiters[0] is waiter:
+                    if await self._serve_head(waiter):
+                        return
+                else:
+                    await waiter.event.wait()
+                    waiter.event = anyio.Event()  # woken: as the head, or to fail
         finally:
             self._wait_seconds_total += self._clock.now() - queued_at
-            was_head = self._waiters[0] is turn
-            self._waiters.remove(turn)
-            if was_head and self._waiters:
-                self._waiters[0].set()
+            self._leave(waiter)
+
+    async def _serve_head(self, waiter: _Waiter) -> bool:
+        """One step of the head: expire due waiters, admit if its slot has come, else sleep."""
+        now = self._clock.now()
+        self._expire_due(now)
+        if waiter.failure is not None:
+            return False
+        allowed = self._allowed_at()
+        if allowed <= now:
+            self._admit(now)
+            return True
+        # Sleep until the slot, or until the earliest deadline in the queue (to fail that
+        # waiter); re-checked after waking, since a pause may have moved the slot meanwhile.
+        # A newcomer never needs an earlier wake: one whose deadline comes before this is
+        # certain to miss it and fails on arrival.
+        wake_at = min(allowed, self._due[0][0] if self._due else math.inf)
+        with anyio.CancelScope() as scope:
+            self._head_scope = scope  # a pause that dooms this head cancels the sleep
+            try:
+                await self._clock.sleep(wake_at - now)
+            finally:
+                if self._head_scope is scope:
+                    self._head_scope = None
+        return False
+
+    def _enqueue(self, deadline: float | None) -> _Waiter:
+        waiter = _Waiter(deadline)
+        self._waiters.append(waiter)
+        if deadline is not None:
+            bisect.insort(self._deadlines, deadline)
+            heapq.heappush(self._due, (deadline, next(self._arrivals), waiter))
+        return waiter
+
+    def _leave(self, waiter: _Waiter) -> None:
+        """Take ``waiter`` out of the queue (once), handing the head on if it was the head."""
+        if not waiter.queued:
+            return
+        waiter.queued = False
+        was_head = self._waiters[0] is waiter
+        self._waiters.remove(waiter)
+        if waiter.deadline is not None:
+            del self._deadlines[bisect.bisect_left(self._deadlines, waiter.deadline)]
+        while self._due and not self._due[0][2].queued:
+            heapq.heappop(self._due)
+        if was_head and self._waiters:
+            self._waiters[0].event.set()
+
+    def _fail(self, waiter: _Waiter, now: float) -> None:
+        """Wake ``waiter`` to raise its deadline error; the others keep their place."""
+        assert waiter.deadline is not None
+        self._timed_out += 1
+        waiter.failure = self._deadline_error(waiter.deadline, now)
+        if self._waiters[0] is waiter and self._head_scope is not None:
+            self._head_scope.cancel()  # the head sleeps on the clock, not on its event
+            self._head_scope = None
+        waiter.event.set()
+        self._leave(waiter)
+
+    def _expire_due(self, now: float) -> None:
+        """Fail every queued waiter whose deadline has come."""
+        while self._due and self._due[0][0] <= now:
+            _, _, waiter = heapq.heappop(self._due)
+            if waiter.queued:
+                self._fail(waiter, now)
+
+    def _expire_unreachable(self, now: float) -> None:
+        """Fail, at once, every waiter that now certainly cannot be admitted before its deadline."""
+        earlier: list[float] = []  # deadlines of the waiters ahead that stay
+        without_deadline = 0
+        doomed: list[_Waiter] = []
+        for waiter in self._waiters:
+            if waiter.deadline is None:
+                without_deadline += 1
+                continue
+            ahead = without_deadline + self._certain_ahead(waiter.deadline, len(earlier), earlier)
+            if self._earliest_admission(ahead, now) > waiter.deadline:
+                doomed.append(waiter)
+            else:
+                bisect.insort(earlier, waiter.deadline)
+        for waiter in doomed:
+            self._fail(waiter, now)
+
+    @staticmethod
+    def _certain_ahead(deadline: float, queued: int, deadlines: list[float]) -> int:
+        """Of ``queued`` waiters ahead, how many are sure to be there until ``deadline``: those
+        without a deadline and those whose deadline is not earlier (``deadlines`` is sorted)."""
+        return queued - bisect.bisect_left(deadlines, deadline)
+
+    def _earliest_admission(self, ahead: int, now: float) -> float:
+        """When a waiter with ``ahead`` admissions before it can be admitted, at the earliest."""
+        tat = now if self._tat is None else max(self._tat, now)
+        return max(now, tat + (ahead - self._rate.burst + 1) * self._rate.emission_interval)
+
+    def _deadline_error(self, deadline: float, now: float) -> GetSalesError:
+        paused = self._paused_until
+        if paused is not None and paused > deadline:
+            return RateLimitError(
+                f"the key is paused for {paused - now:.3f} s at the server's request "
+                "(Retry-After), past this call's deadline",
+                retry_after=max(0.0, paused - now),
+            )
+        return APITimeoutError(
+            f"no rate-limit slot before this call's deadline ({max(0.0, deadline - now):.3f} s "
+            f"left, {len(self._waiters)} waiting at {self._rate.requests}/{self._rate.period:g}s)"
+        )
 
     def _allowed_at(self) -> float:
         if self._tat is None:
@@ -328,7 +498,9 @@ class AsyncRateLimiter:
 
         For a 429 with ``Retry-After``: queued waiters keep their place and wait once; the burst
         allowance restarts empty at ``t``, so there is no stampede when the pause ends. A ``t``
-        earlier than the current schedule changes nothing.
+        earlier than the current schedule changes nothing. A ``t`` more than ``max_pause`` ahead
+        is cut to ``now + max_pause``. Waiters whose deadline the pause now certainly overruns
+        fail at once.
 
         Args:
             t: Clock time (seconds, on this limiter's clock) before which nobody is admitted.
@@ -336,6 +508,8 @@ class AsyncRateLimiter:
         if math.isnan(t):
             message = "pause_until() got NaN; pass a clock time in seconds"
             raise ValueError(message)
+        now = self._clock.now()
+        t = min(t, now + self._max_pause)
         new_tat = t + (self._rate.burst - 1) * self._rate.emission_interval
         if self._tat is not None and new_tat <= self._tat:
             return
@@ -346,18 +520,23 @@ class AsyncRateLimiter:
             logger.debug(
                 "rate limiter %s paused for %.3f s (until %.3f); %d waiting",
                 self._fingerprint or hex(id(self)),
-                t - self._clock.now(),
+                t - now,
                 t,
                 len(self._waiters),
             )
+        if self._due:
+            self._expire_unreachable(now)
 
     def pause(self, seconds: float) -> None:
-        """Admit nobody for the next ``seconds``; see :meth:`pause_until`.
+        """Admit nobody for the next ``seconds`` (at most ``max_pause``); see :meth:`pause_until`.
 
         Args:
             seconds: How long to pause, from now (negative values count as 0).
         """
-        self.pause_until(self._clock.now() + max(0.0, seconds))
+        if math.isnan(seconds):
+            message = "pause() got NaN; pass a number of seconds"
+            raise ValueError(message)
+        self.pause_until(self._clock.now() + min(max(0.0, seconds), self._max_pause))
 
     def statistics(self) -> LimiterStatistics:
         """A snapshot of the limiter's state and counters."""
@@ -367,6 +546,7 @@ class AsyncRateLimiter:
             acquired_total=self._acquired_total,
             waiting=len(self._waiters),
             wait_seconds_total=self._wait_seconds_total,
+            timed_out=self._timed_out,
             pauses=self._pauses,
             paused_until=self._paused_until,
             tat=self._tat,
@@ -414,7 +594,14 @@ _registry: weakref.WeakValueDictionary[str, AsyncRateLimiter] = weakref.WeakValu
 _registry_lock = threading.Lock()
 
 
-def shared_limiter(key: str, rate: RateLimit, clock: Clock | None = None) -> AsyncRateLimiter:
+def shared_limiter(
+    key: str,
+    rate: RateLimit,
+    clock: Clock | None = None,
+    *,
+    max_pause: float = DEFAULT_MAX_RETRY_AFTER_S,
+    scope: str = "",
+) -> AsyncRateLimiter:
     """The process-wide limiter for an API key, so every client using the key shares one budget.
 
     The registry holds the key's fingerprint, never the key, and forgets a limiter once no client
@@ -425,6 +612,8 @@ def shared_limiter(key: str, rate: RateLimit, clock: Clock | None = None) -> Asy
         rate: The key's quota; must equal the rate of an existing limiter for the key.
         clock: The clock for a new limiter. If given, an existing limiter must use this clock
             (any two ``MonotonicClock`` instances count as the same clock).
+        max_pause: The pause ceiling of a new limiter (an existing one keeps its own).
+        scope: Names a separate limiter for the same key (the Redis fallback's share uses one).
 
     Returns:
         The existing limiter for the key, or a new one.
@@ -437,11 +626,11 @@ def shared_limiter(key: str, rate: RateLimit, clock: Clock | None = None) -> Asy
         raise ValueError(message)
     fingerprint = key_fingerprint(key)
     with _registry_lock:
-        limiter = _registry.get(fingerprint)
+        limiter = _registry.get(fingerprint + scope)
         if limiter is None:
-            limiter = AsyncRateLimiter(rate, clock=clock)
+            limiter = AsyncRateLimiter(rate, clock=clock, max_pause=max_pause)
             limiter._fingerprint = fingerprint
-            _registry[fingerprint] = limiter
+            _registry[fingerprint + scope] = limiter
             return limiter
     if limiter.rate != rate:
         message = (

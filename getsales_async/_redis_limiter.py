@@ -17,15 +17,20 @@ Lua scripts, which Redis runs atomically:
   slot.
 * A 429 seen by any worker pushes the shared schedule back for all: ``pause = max(pause, now + s)``
   and ``tat = max(tat, now + s + (burst - 1) * T)``, so nobody is admitted before the pause ends and
-  the burst allowance restarts empty. :meth:`RedisRateLimiter.pause` is synchronous (the transport
-  calls it), so it remembers the pause and applies it to Redis from a background task and, at the
-  latest, with the next script call of this limiter.
+  the burst allowance restarts empty. ``s`` is cut to ``max_pause`` (60 s by default) in Python and
+  again in the script, so the key's schedule, and the TTL derived from it, is never pushed further
+  than that by one pause. :meth:`RedisRateLimiter.pause` is synchronous (the transport calls it), so
+  it remembers the pause and applies it to Redis from a background task and, at the latest, with
+  the next script call of this limiter.
+* Deadlines: ``acquire(timeout=...)`` sends its longest acceptable wait; the script reserves only a
+  slot within it and otherwise answers without reserving (nothing to refund), and the caller fails
+  at once (``RateLimitError`` when a pause is what keeps it out, else ``APITimeoutError``).
 
 Times are integer microseconds on Redis' clock, and ``T`` is rounded *up* to a whole microsecond, so
 rounding can only make the limiter slower, never faster.
 
 Redis unavailable: with ``on_unavailable="local"`` the limiter logs one WARNING per outage, limits
-through the process's in-process :class:`~getsales_async.AsyncRateLimiter` for the same key, and
+in-process to its share of the rate (``rate / workers``, for the ``workers`` the user declares) and
 tries Redis again every ``reconnect_interval`` seconds; with ``"fail"`` it raises
 :class:`RateLimiterUnavailableError`. A slot already granted by Redis is honoured either way.
 
@@ -49,7 +54,8 @@ from urllib.parse import parse_qsl, urlsplit
 import anyio
 import anyio.lowlevel
 
-from ._errors import ArgumentError, GetSalesError
+from ._config import DEFAULT_MAX_RETRY_AFTER_S
+from ._errors import APITimeoutError, ArgumentError, GetSalesError, RateLimitError
 from ._limiter import RateLimit, key_fingerprint, shared_limiter
 from ._logging import register_secret
 
@@ -88,16 +94,19 @@ _TRIO_MESSAGE = (
 
 # KEYS[1]: the schedule, a hash {tat, pause} in microseconds since the epoch on Redis' clock.
 # ARGV: [1] interval T (us), [2] tolerance (burst - 1) * T (us), [3] pause (us from now; 0: none),
-#       [4] mode: 'reserve' a slot | 'confirm' the slot ARGV[5] after sleeping | 'pause' only.
-# Returns {wait, slot, tat, reserved}: sleep `wait` us and confirm `slot` (wait 0: admitted now);
-# `tat` identifies a new reservation (reserved = 1) for a refund.
+#       [4] mode: 'reserve' a slot | 'confirm' the slot ARGV[5] after sleeping | 'pause' only,
+#       [6] TTL margin (ms), [7] longest acceptable wait (us; -1: any), [8] longest pause (us).
+# Returns {wait, slot, tat, reserved, paused_for}: sleep `wait` us and confirm `slot` (wait 0:
+# admitted now); `tat` identifies a new reservation (reserved = 1) for a refund. reserved = -1:
+# refused, no slot within ARGV[7] (nothing changed but the pause); paused_for = pause left (us).
 _ACQUIRE_LUA = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
-local pause = tonumber(ARGV[3])
+local pause = math.min(tonumber(ARGV[3]), tonumber(ARGV[8]))
 local mode = ARGV[4]
+local max_wait = tonumber(ARGV[7])
 local state = redis.call('HMGET', KEYS[1], 'tat', 'pause')
 local tat = tonumber(state[1]) or now
 local paused_until = tonumber(state[2]) or 0
@@ -118,10 +127,14 @@ if mode == 'confirm' then
 end
 if mode == 'reserve' or mode == 'confirm' then
   slot = math.max(now, tat - tolerance)
-  tat = math.max(tat, now) + interval
   wait = slot - now
-  reserved = 1
-  changed = true
+  if max_wait >= 0 and wait > max_wait then
+    reserved = -1
+  else
+    tat = math.max(tat, now) + interval
+    reserved = 1
+    changed = true
+  end
 end
 if changed then
   redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', tat),
@@ -129,7 +142,7 @@ if changed then
   local horizon = math.max(tat, paused_until) - now
   redis.call('PEXPIRE', KEYS[1], math.max(0, math.ceil(horizon / 1000)) + tonumber(ARGV[6]))
 end
-return {wait, slot, tat, reserved}
+return {wait, slot, tat, reserved, math.max(0, paused_until - now)}
 """
 
 # KEYS[1]: the schedule. ARGV: [1] interval T (us), [2] the tat the cancelled reservation set.
@@ -181,6 +194,10 @@ class RedisRateLimit:
             ``"fail"``: raise :class:`RateLimiterUnavailableError` instead.
         reconnect_interval: Seconds between attempts to reach Redis again while it is down.
         socket_timeout: Seconds to wait for Redis to connect or answer one command.
+        workers: How many workers (processes) share the key. While Redis is down each limits
+            itself to ``rate / workers``, so together they stay within the budget (see
+            ``docs/shared-quota.md``); with the default 1 each falls back to the whole rate.
+        max_pause: Longest pause (seconds) one 429 puts on the shared schedule.
 
     Example::
 
@@ -195,6 +212,8 @@ class RedisRateLimit:
     on_unavailable: Literal["local", "fail"] = "local"
     reconnect_interval: float = DEFAULT_REDIS_RECONNECT_INTERVAL_S
     socket_timeout: float = DEFAULT_REDIS_SOCKET_TIMEOUT_S
+    workers: int = 1
+    max_pause: float = DEFAULT_MAX_RETRY_AFTER_S
 
     def __post_init__(self) -> None:
         problems = []
@@ -212,10 +231,14 @@ class RedisRateLimit:
             problems.append(
                 f"on_unavailable must be 'local' or 'fail', got {self.on_unavailable!r}"
             )
-        for name in ("reconnect_interval", "socket_timeout"):
+        for name in ("reconnect_interval", "socket_timeout", "max_pause"):
             problem = _positive_seconds(name, getattr(self, name))
             if problem:
                 problems.append(problem)
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
+            problems.append(
+                f"workers must be a positive int (processes sharing the key), got {self.workers!r}"
+            )
         if problems:
             message = f"invalid RedisRateLimit: {'; '.join(problems)}"
             raise ArgumentError(message)
@@ -224,6 +247,22 @@ class RedisRateLimit:
         for password in passwords:
             if password:
                 register_secret(password)  # masked in every log record of the SDK
+
+    def fallback_rate(self) -> RateLimit:
+        """The in-process rate of one worker while Redis is down: its share, ``rate / workers``.
+
+        Same ``requests``, ``workers`` times the period, ``burst // workers`` (at least 1). With
+        ``r + b - 1`` the shared budget per rolling period, the workers together admit at most
+        ``r + max(b, workers) - 1`` in any rolling period while every one of them is in fallback.
+        """
+        rate = self.rate
+        if self.workers == 1:
+            return rate
+        return RateLimit(
+            requests=rate.requests,
+            period=rate.period * self.workers,
+            burst=max(1, rate.burst // self.workers),
+        )
 
     def build(self, api_key: str) -> RedisRateLimiter:
         """The limiter for ``api_key`` (the client calls this; the key itself is not kept).
@@ -237,7 +276,8 @@ class RedisRateLimit:
         rate = self.rate
         return (
             f"RedisRateLimit(url={_redact_url(self.url)!r}, rate={rate!r}, "
-            f"key_prefix={self.key_prefix!r}, on_unavailable={self.on_unavailable!r})"
+            f"key_prefix={self.key_prefix!r}, on_unavailable={self.on_unavailable!r}, "
+            f"workers={self.workers!r})"
         )
 
 
@@ -275,6 +315,8 @@ class _Grant(NamedTuple):
     wait: int
     slot: int
     tat: int
+    paused_for: int = 0  # the shared pause left when the script ran
+    refused: bool = False  # no slot within the caller's longest acceptable wait
 
 
 class _RedisDown(Exception):
@@ -332,8 +374,12 @@ class RedisRateLimiter:
         self._key = config.key_prefix + self._fingerprint
         self._interval_us = math.ceil(rate.period * _US / rate.requests)
         self._tolerance_us = (rate.burst - 1) * self._interval_us
-        # The fallback is the process-wide limiter of the key, shared with any in-process client.
-        self._fallback = shared_limiter(api_key, rate)
+        # The fallback is process-wide for the key: with workers=1 the key's in-process limiter
+        # (shared with any in-process client), else a limiter at this worker's share of the rate.
+        scope = "" if config.workers == 1 else f":redis-fallback/{config.workers}"
+        self._fallback = shared_limiter(
+            api_key, config.fallback_rate(), max_pause=config.max_pause, scope=scope
+        )
         self._conn: _Connection | None = None
         self._pending_pause_until: float | None = None  # time.monotonic() deadline not yet in Redis
         self._flush_task: asyncio.Task[None] | None = None
@@ -365,19 +411,24 @@ class RedisRateLimiter:
 
     # ----------------------------------------------------------------------------- acquire
 
-    async def acquire(self) -> None:
+    async def acquire(self, *, timeout: float | None = None) -> None:
         """Wait for this request's slot in the shared schedule, then take it.
 
         Waiters are served in the order they reach Redis (FIFO within this process). A waiter
         cancelled while sleeping refunds its slot when it can (see the module docstring).
 
+        Args:
+            timeout: Longest wait in seconds (``None``: no limit); no slot is reserved past it.
+
         Raises:
             ArgumentError: not running on asyncio (redis-py cannot run under trio).
             RateLimiterUnavailableError: Redis is unreachable and ``on_unavailable="fail"``.
+            APITimeoutError: no slot within ``timeout`` (at once, nothing reserved).
+            RateLimitError: a server-requested pause on the key lasts past ``timeout``.
         """
-        await self.acquire_slot()
+        await self.acquire_slot(timeout=timeout)
 
-    async def acquire_slot(self) -> float:
+    async def acquire_slot(self, *, timeout: float | None = None) -> float:
         """Like :meth:`acquire`, and return the admitted slot's time.
 
         Returns:
@@ -387,38 +438,59 @@ class RedisRateLimiter:
         await anyio.lowlevel.checkpoint_if_cancelled()
         self._waiting += 1
         started = time.monotonic()
+        deadline = None if timeout is None else started + max(0.0, timeout)
         try:
             probe = self._claim_redis()
             if probe is None:
                 self._raise_if_failing(None)
             else:
                 try:
-                    return await self._acquire_redis(conn, probe=probe)
+                    return await self._acquire_redis(conn, probe=probe, deadline=deadline)
                 except _RedisDown as down:
                     self._note_down(down.cause)
                     self._raise_if_failing(down.cause)
-            await self._fallback.acquire()
-            self._acquired_local += 1
-            self._acquired_total += 1
-            return time.time()
+            return await self._acquire_local(deadline)
         finally:
             self._waiting -= 1
             self._wait_seconds_total += time.monotonic() - started
 
-    async def _acquire_redis(self, conn: _Connection, *, probe: bool) -> float:
-        grant = await self._eval(conn, "reserve", probe=probe)
+    async def _acquire_local(self, deadline: float | None) -> float:
+        """A slot from the in-process fallback; its time is read at admission, before yielding."""
+        try:
+            self._fallback.acquire_nowait()
+        except anyio.WouldBlock:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            await self._fallback.acquire(timeout=left)  # returns right at admission
+            slot = time.time()
+        else:
+            slot = time.time()
+            await anyio.lowlevel.cancel_shielded_checkpoint()
+        self._acquired_local += 1
+        self._acquired_total += 1
+        return slot
+
+    async def _acquire_redis(
+        self, conn: _Connection, *, probe: bool, deadline: float | None
+    ) -> float:
+        grant = await self._eval(conn, "reserve", probe=probe, max_wait=_max_wait_us(deadline))
         self._note_up()
+        if grant.refused:
+            raise self._deadline_error(grant, deadline)
         try:
             while grant.wait > 0:
                 await anyio.sleep(grant.wait / _US)
                 try:
-                    answer = await self._eval(conn, "confirm", slot=grant.slot)
+                    answer = await self._eval(
+                        conn, "confirm", slot=grant.slot, max_wait=_max_wait_us(deadline)
+                    )
                 except _RedisDown as down:
                     # Redis granted this slot and its time has come: honour it, and let the
                     # next acquire() deal with the outage.
                     if down.cause is not None:
                         self._note_down(down.cause)
                     break
+                if answer.refused:  # a pause moved the slot past the deadline
+                    raise self._deadline_error(answer, deadline)
                 # A kept slot still belongs to the reservation that set ``grant.tat``.
                 grant = answer if answer.tat != _KEPT else grant._replace(wait=answer.wait)
         except BaseException:
@@ -427,8 +499,27 @@ class RedisRateLimiter:
         self._acquired_total += 1
         return grant.slot / _US
 
+    def _deadline_error(self, grant: _Grant, deadline: float | None) -> GetSalesError:
+        left = 0.0 if deadline is None else max(0.0, deadline - time.monotonic())
+        if grant.paused_for / _US > left:
+            return RateLimitError(
+                f"the key is paused for {grant.paused_for / _US:.3f} s at the server's request "
+                "(Retry-After, shared through Redis), past this call's deadline",
+                retry_after=grant.paused_for / _US,
+            )
+        return APITimeoutError(
+            f"no rate-limit slot before this call's deadline ({left:.3f} s left; the next free "
+            f"slot of key sha256:{self._fingerprint} is {grant.wait / _US:.3f} s away)"
+        )
+
     async def _eval(
-        self, conn: _Connection, mode: str, *, slot: int = -1, probe: bool = False
+        self,
+        conn: _Connection,
+        mode: str,
+        *,
+        slot: int = -1,
+        probe: bool = False,
+        max_wait: int = -1,
     ) -> _Grant:
         """Run the acquire script once, in arrival order; Redis failures become ``_RedisDown``."""
         async with conn.lock:
@@ -446,6 +537,8 @@ class RedisRateLimiter:
                 mode,
                 slot,
                 KEY_TTL_MARGIN_MS,
+                max_wait,
+                math.ceil(self._config.max_pause * _US),
             )
             try:
                 # Shielded (from anyio cancellation): once sent, the answer must be read, or a
@@ -458,8 +551,14 @@ class RedisRateLimiter:
                 if isinstance(exc, _redis_errors()):
                     raise _RedisDown(exc) from exc
                 raise
-        wait, granted_slot, tat, reserved = (int(value) for value in reply)
-        return _Grant(wait=wait, slot=granted_slot, tat=tat if reserved else _KEPT)
+        wait, granted_slot, tat, reserved, paused_for = (int(value) for value in reply)
+        return _Grant(
+            wait=wait,
+            slot=granted_slot,
+            tat=tat if reserved == 1 else _KEPT,
+            paused_for=paused_for,
+            refused=reserved == -1,
+        )
 
     async def _refund(self, conn: _Connection, grant: _Grant) -> None:
         """Give a cancelled waiter's slot back if it is still the latest reservation."""
@@ -487,7 +586,8 @@ class RedisRateLimiter:
         task (or with this limiter's next script call, whichever comes first).
 
         Args:
-            seconds: How long to pause, from now (negative values count as 0).
+            seconds: How long to pause, from now (negative values count as 0; at most
+                ``max_pause``).
         """
         seconds = self._pause_seconds(seconds)
         if seconds <= 0:
@@ -552,12 +652,11 @@ class RedisRateLimiter:
         pending = self._pending_pause_until
         self._pending_pause_until = until if pending is None else max(pending, until)
 
-    @staticmethod
-    def _pause_seconds(seconds: float) -> float:
+    def _pause_seconds(self, seconds: float) -> float:
         if math.isnan(seconds):
             message = "pause() got NaN; pass a number of seconds"
             raise ValueError(message)
-        return max(0.0, seconds)
+        return min(max(0.0, seconds), self._config.max_pause)
 
     # ----------------------------------------------------------------------------- availability
 
@@ -702,6 +801,13 @@ class RedisRateLimiter:
             f"burst={rate.burst}, backend={backend}, acquired={self._acquired_total}, "
             f"waiting={self._waiting}>"
         )
+
+
+def _max_wait_us(deadline: float | None) -> int:
+    """The longest acceptable wait for the script: microseconds until ``deadline``, or -1 (any)."""
+    if deadline is None:
+        return -1
+    return max(0, math.floor((deadline - time.monotonic()) * _US))
 
 
 def _import_redis() -> None:

@@ -55,7 +55,8 @@ class RequestOptions:
     Args:
         timeout: seconds for each HTTP attempt of this call.
         max_retries: retries for this call (0 disables retrying).
-        deadline: seconds from now after which no retry is started.
+        deadline: seconds from now by which the call ends, whatever it waits on (limiter, retries,
+            a server pause); past it the call raises ``APITimeoutError`` or ``RateLimitError``.
 
     Example::
 

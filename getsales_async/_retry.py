@@ -5,18 +5,24 @@ retries already taken, the time left and a random source, and acts on the :class
 
 Rules (:func:`decide`):
 
-- 429: retried for every operation (the request was refused, not run). Wait ``Retry-After`` if
-  the server sent one, else the exponential backoff; a ``Retry-After`` above
-  ``policy.max_retry_after`` is not waited for. ``pause_limiter`` asks the transport to pause the
-  shared limiter, so concurrent calls wait too instead of each taking its own 429.
+- 429: retried for every operation (the request was refused, not run). Wait ``Retry-After`` when
+  the server sent one with ``0 <= value <= policy.max_retry_after``; above the ceiling, negative or
+  unparseable, wait the capped exponential backoff instead. ``pause_limiter`` asks the transport to
+  pause the shared limiter (by at most ``max_retry_after``), so concurrent calls wait too instead
+  of each taking its own 429.
 - Connect-phase errors (``httpx.ConnectError``, ``ConnectTimeout``, ``PoolTimeout``): the request
   never reached the server, so they are retried for every operation.
 - Errors after sending (``ReadError``, ``WriteError``, ``RemoteProtocolError``, ``ReadTimeout``,
-  ``WriteTimeout``) and 502/503/504: the server may have acted, so only idempotent operations.
+  ``WriteTimeout``), 502/503/504 and an empty 200 where data was expected: ambiguous, the server
+  may have acted, so only operations known to be safe to repeat (``idempotent=True``).
 - 500: not retried by default (GetSales answers 500 to deterministic client errors); with
   ``retry_500=True`` idempotent operations are.
 - Anything else is not retried; nor is anything once ``max_retries`` are taken or the wait would
   overrun the caller's deadline.
+
+Each retry also costs tokens of the key's retry budget (:mod:`getsales_async._budget`), more when
+``RetryDecision.throttled`` (a 429 or a timeout); the transport gives up when the budget cannot
+pay.
 """
 
 from __future__ import annotations
@@ -32,8 +38,8 @@ import httpx
 
 from ._config import (
     DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_AFTER_S,
     INITIAL_RETRY_DELAY_S,
-    MAX_RETRY_AFTER_S,
     MAX_RETRY_DELAY_S,
 )
 from ._errors import ArgumentError
@@ -52,7 +58,10 @@ __all__ = [
 logger = logging.getLogger("getsales_async")
 
 DEFAULT_JITTER = 0.25  # each backoff delay is shortened by a random 0-25 %
-IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE", "HEAD", "OPTIONS"})
+# Safe to repeat by method alone (RFC 9110 safe methods). PUT and DELETE are idempotent in HTTP's
+# definition, but on this API several are not (mass actions, cancel, start/stop side effects):
+# an operation other than these is repeated only when it is listed as safe to repeat.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # The request never reached the server: safe to resend whatever the operation.
 _CONNECT_PHASE_ERRORS: tuple[type[Exception], ...] = (
@@ -82,19 +91,24 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+_MAX_HEADER_CHARS = 64  # a Retry-After longer than this is not a number or an HTTP date
+
+
 def _seconds(text: str) -> float | None:
     try:
         value = float(text.strip())
     except ValueError:
         return None
-    return value if math.isfinite(value) else None
+    return value if math.isfinite(value) and value >= 0 else None
 
 
 def parse_retry_after(headers: Mapping[str, str], *, now: float) -> float | None:
     """The wait the server asks for, in seconds, or ``None`` if it gave none that parses.
 
     Reads ``retry-after-ms`` (milliseconds) first, then ``retry-after`` as seconds (fractions
-    allowed), then ``retry-after`` as an HTTP date. Negative waits and past dates give ``0.0``.
+    allowed), then ``retry-after`` as an HTTP date. A past date gives ``0.0`` (retry now); a
+    negative, infinite or NaN number, or garbage, gives ``None``. No ceiling is applied here:
+    :func:`decide` compares the value with ``RetryPolicy.max_retry_after``.
 
     Args:
         headers: Response headers (matched case-insensitively).
@@ -109,16 +123,16 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float) -> float | None
         2.5
     """
     ms = _header(headers, "retry-after-ms")
-    if ms is not None and (value := _seconds(ms)) is not None:
-        return max(0.0, value / 1000.0)
+    if ms is not None and len(ms) <= _MAX_HEADER_CHARS and (value := _seconds(ms)) is not None:
+        return value / 1000.0
     raw = _header(headers, "retry-after")
-    if raw is None:
+    if raw is None or len(raw) > _MAX_HEADER_CHARS:
         return None
     if (value := _seconds(raw)) is not None:
-        return max(0.0, value)
+        return value
     try:
         when = parsedate_to_datetime(raw.strip())
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:  # "-0000" means UTC with unknown origin
         when = when.replace(tzinfo=UTC)
@@ -136,8 +150,8 @@ class RetryPolicy:
         jitter: Fraction (0-1) by which each backoff delay is randomly *shortened*, as in the
             Stainless SDKs: with 0.25 the delay lies in ``[0.75 * d, d]``. It never lengthens a
             delay, so ``max_delay`` stays a true cap.
-        max_retry_after: Longest ``Retry-After`` (seconds) that is waited for; above it the call
-            fails at once instead.
+        max_retry_after: Longest ``Retry-After`` (seconds) that is honoured; above it the capped
+            backoff is waited instead. Also the ceiling of the shared pause a 429 sets.
         retry_server_errors_statuses: 5xx statuses retried for idempotent operations (not 500).
         retry_500: Also retry 500 for idempotent operations. Off because GetSales answers 500 to
             many invalid requests, where retrying only repeats the failure.
@@ -151,7 +165,7 @@ class RetryPolicy:
     initial_delay: float = INITIAL_RETRY_DELAY_S
     max_delay: float = MAX_RETRY_DELAY_S
     jitter: float = DEFAULT_JITTER
-    max_retry_after: float = MAX_RETRY_AFTER_S
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER_S
     retry_server_errors_statuses: tuple[int, ...] = (502, 503, 504)
     retry_500: bool = False
 
@@ -191,14 +205,17 @@ class RetryDecision:
         retry: Whether to send the request again.
         delay: Seconds to wait before the next attempt (``0.0`` when ``retry`` is false).
         reason: One-line explanation, also logged.
-        pause_limiter: Whether to pause the shared rate limiter by ``delay`` (a retried 429), so
-            every concurrent call waits, not only this one.
+        pause_limiter: Whether to pause the shared rate limiter (a retried 429), so every
+            concurrent call waits, not only this one; by ``delay``, at most ``max_retry_after``.
+        throttled: The failure signals load (a 429 or a timeout), so a retry costs the retry
+            budget's higher ``throttle_cost``.
     """
 
     retry: bool
     delay: float
     reason: str
     pause_limiter: bool
+    throttled: bool = False
 
 
 def backoff_delay(retries_taken: int, policy: RetryPolicy, *, random: Callable[[], float]) -> float:
@@ -232,6 +249,13 @@ def _http_error(error: BaseException) -> BaseException:
         seen.add(id(current))
         current = current.__cause__
     return error
+
+
+def _throttled(status: int | None, error: BaseException | None) -> bool:
+    """Whether the outcome signals load (429, or a timeout), which a retry budget prices higher."""
+    if status is not None:
+        return status == 429
+    return isinstance(_http_error(error) if error is not None else None, httpx.TimeoutException)
 
 
 def _classify(
@@ -297,7 +321,8 @@ def decide(
             an exception whose ``__cause__`` chain holds one).
         idempotent: Whether resending the operation is safe (see :func:`is_idempotent`).
         retry_after: The server's advised wait in seconds (see :func:`parse_retry_after`); it
-            replaces the backoff for any retried status.
+            replaces the backoff for any retried status when ``0 <= retry_after <=
+            policy.max_retry_after``. Outside that range the backoff is used.
         time_left: Seconds until the caller's deadline, or ``None`` for no deadline.
         random: Returns a float in ``[0, 1)``, for jitter.
 
@@ -320,30 +345,45 @@ def decide(
         return no(what)
     if retries_taken >= policy.max_retries:
         return no(f"{what}, but out of retries ({retries_taken} of {policy.max_retries} taken)")
-    if status is not None and retry_after is not None:
-        if retry_after > policy.max_retry_after:
-            return no(
-                f"{what}, but Retry-After {retry_after:g} s exceeds max_retry_after "
-                f"{policy.max_retry_after:g} s"
-            )
-        delay, source = retry_after, "Retry-After"
-    else:
-        delay, source = backoff_delay(retries_taken, policy, random=random), "backoff"
+    delay, source = _wait_for(retries_taken, policy, status, retry_after, random)
     if time_left is not None and (time_left <= 0 or delay > time_left):
         return no(
             f"{what}, but the {delay:.3f} s wait would pass the deadline ({time_left:.3f} s left)"
         )
-    decision = RetryDecision(True, delay, f"{what}; waiting per {source}", is_429)
+    throttled = _throttled(status, error)
+    decision = RetryDecision(True, delay, f"{what}; waiting per {source}", is_429, throttled)
     return _log(decision, retries_taken, policy)
 
 
-def is_idempotent(method: str, operation_id: str | None, idempotent_posts: frozenset[str]) -> bool:
-    """Whether an operation may be resent after the server might have acted on it.
+def _wait_for(
+    retries_taken: int,
+    policy: RetryPolicy,
+    status: int | None,
+    retry_after: float | None,
+    random: Callable[[], float],
+) -> tuple[float, str]:
+    """The wait before the next attempt and where it comes from (Retry-After or backoff)."""
+    if status is not None and retry_after is not None:
+        if 0.0 <= retry_after <= policy.max_retry_after:
+            return retry_after, "Retry-After"
+        backoff = backoff_delay(retries_taken, policy, random=random)
+        return backoff, (
+            f"backoff (Retry-After {retry_after:g} s is outside 0-{policy.max_retry_after:g} s, "
+            "the max_retry_after ceiling)"
+        )
+    return backoff_delay(retries_taken, policy, random=random), "backoff"
 
-    GET, PUT, DELETE, HEAD and OPTIONS are idempotent; a POST only if its ``operation_id`` is in
-    ``idempotent_posts`` (e.g. a keyed upsert, or a search sent as POST). Anything else is not.
+
+def is_idempotent(
+    method: str, operation_id: str | None, idempotent_operations: frozenset[str]
+) -> bool:
+    """Whether a call may be resent after an ambiguous failure (the server may have acted).
+
+    The fallback when the call does not say (``CallOptions.idempotent is None``): GET, HEAD and
+    OPTIONS by method; any other method (PUT, DELETE, POST, PATCH) only when its ``operation_id``
+    is listed in ``idempotent_operations`` as safe to repeat. Unknown calls are not repeated.
     """
     verb = method.upper()
     if verb in IDEMPOTENT_METHODS:
         return True
-    return verb == "POST" and operation_id is not None and operation_id in idempotent_posts
+    return operation_id is not None and operation_id in idempotent_operations

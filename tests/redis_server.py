@@ -5,11 +5,12 @@ it on exit; :class:`RedisServer` can also be stopped and started again on the sa
 Redis restart). When ``redis-server`` is not installed the calling test is skipped with the command
 that installs it.
 
-``python -m tests.redis_server worker URL KEY START DURATION TASKS REQUESTS PERIOD BURST`` runs one
-worker process of the multi-process test: ``TASKS`` tasks acquire a shared
-:class:`~getsales_async._redis_limiter.RedisRateLimiter` from wall time ``START`` for ``DURATION``
-seconds, then the worker prints one JSON list of ``[slot, returned_at]`` pairs (seconds since the
-epoch) and exits.
+``python -m tests.redis_server worker URL KEY START COUNT TASKS REQUESTS PERIOD BURST [WORKERS
+[ON_UNAVAILABLE]]`` runs one worker process of the multi-process tests: from wall time ``START``,
+``TASKS`` tasks acquire a shared :class:`~getsales_async._redis_limiter.RedisRateLimiter` until
+``COUNT`` admissions in all (a count, not a duration, so a slow machine only makes it take longer),
+then the worker prints one JSON list of ``[slot, returned_at]`` pairs (seconds since the epoch) and
+exits. ``WORKERS`` (default 1) and ``ON_UNAVAILABLE`` (default ``fail``) go to ``RedisRateLimit``.
 """
 
 from __future__ import annotations
@@ -124,25 +125,26 @@ def running_redis(directory: Path) -> Iterator[RedisServer]:
 
 
 async def _worker(
-    url: str, key: str, start: float, duration: float, tasks: int, rate: object
+    url: str, key: str, start: float, count: int, tasks: int, config: object
 ) -> list[tuple[float, float]]:
-    from getsales_async._limiter import RateLimit
     from getsales_async._redis_limiter import RedisRateLimit
 
-    assert isinstance(rate, RateLimit)
-    limiter = RedisRateLimit(url=url, rate=rate, on_unavailable="fail").build(key)
+    assert isinstance(config, RedisRateLimit)
+    limiter = config.build(key)
     admissions: list[tuple[float, float]] = []
+    claimed = 0
 
     async def run() -> None:
-        while True:
+        nonlocal claimed
+        while claimed < count:
+            claimed += 1
             slot = await limiter.acquire_slot()
             admissions.append((slot, time.time()))
 
     await anyio.sleep(max(0.0, start - time.time()))
-    with anyio.move_on_after(max(0.0, start + duration - time.time())):
-        async with anyio.create_task_group() as tg:
-            for _ in range(tasks):
-                tg.start_soon(run)
+    async with anyio.create_task_group() as tg:
+        for _ in range(tasks):
+            tg.start_soon(run)
     await limiter.aclose()
     return admissions
 
@@ -150,13 +152,22 @@ async def _worker(
 def main(argv: list[str]) -> None:
     """Entry point of ``python -m tests.redis_server worker ...`` (see the module docstring)."""
     from getsales_async._limiter import RateLimit
+    from getsales_async._redis_limiter import RedisRateLimit
 
-    command, url, key, start, duration, tasks, requests, period, burst = argv
+    command, url, key, start, count, tasks, requests, period, burst, *rest = argv
     if command != "worker":
         raise SystemExit(f"unknown command {command!r}; expected 'worker'")
-    rate = RateLimit(requests=int(requests), period=float(period), burst=int(burst))
+    workers = rest[0] if rest else "1"
+    on_unavailable = rest[1] if len(rest) > 1 else "fail"
+    assert on_unavailable in ("local", "fail")
+    config = RedisRateLimit(
+        url=url,
+        rate=RateLimit(requests=int(requests), period=float(period), burst=int(burst)),
+        on_unavailable=on_unavailable,
+        workers=int(workers),
+    )
     admissions = anyio.run(
-        _worker, url, key, float(start), float(duration), int(tasks), rate, backend="asyncio"
+        _worker, url, key, float(start), int(count), int(tasks), config, backend="asyncio"
     )
     json.dump(admissions, sys.stdout)
 

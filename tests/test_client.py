@@ -89,6 +89,126 @@ class TestConstruction:
             assert secret not in repr(client) and "sha256:" in repr(client)
 
 
+SECRET = "sk-live-0123456789abcdef"
+BAD_CHARACTERS = {
+    "cr": "\r",
+    "lf": "\n",
+    "crlf": "\r\n",
+    "nul": "\x00",
+    "tab": "\t",
+    "space": " ",
+    "del": "\x7f",
+    "non-ascii": "é",
+    "nbsp": "\u00a0",
+}
+
+
+class TestCredentialValidation:
+    @pytest.mark.parametrize("char", BAD_CHARACTERS.values(), ids=BAD_CHARACTERS.keys())
+    async def test_api_key_with_bad_character_is_refused_without_echo(self, char: str) -> None:
+        """A key with whitespace, a control or a non-ASCII character fails at construction, one
+        line, without the key."""
+        bad = SECRET[:8] + char + SECRET[8:]
+        with pytest.raises(ArgumentError) as info:
+            AsyncGetSales(api_key=bad)
+        message = str(info.value)
+        assert "api_key from api_key= contains" in message and "position 9" in message
+        assert SECRET[:8] not in message and SECRET[8:] not in message
+        assert "\n" not in message and "\r" not in message
+
+    @pytest.mark.parametrize("char", ["\r", "\n", "\x01", "é"])
+    async def test_key_from_environment_is_checked_too(
+        self, monkeypatch: pytest.MonkeyPatch, char: str
+    ) -> None:
+        """GETSALES_API_KEY gets the same check, and the message names the variable."""
+        monkeypatch.setenv("GETSALES_API_KEY", SECRET + char + "tail")
+        with pytest.raises(ArgumentError, match=r"\$GETSALES_API_KEY contains") as info:
+            AsyncGetSales()
+        assert SECRET not in str(info.value)
+
+    @pytest.mark.parametrize("team", ["12\r\n34", "12\x0034", "١٢", "12 34"])
+    async def test_team_id_with_bad_character_is_refused(self, team: str) -> None:
+        """team_id must be printable ASCII without spaces too."""
+        with pytest.raises(ArgumentError, match="team_id from team_id= contains"):
+            AsyncGetSales(api_key=key(), team_id=team)
+
+    async def test_surrounding_whitespace_is_stripped(self, httpx_mock: HTTPXMock) -> None:
+        """A trailing newline (a pasted key, a CRLF .env file) is dropped, not refused."""
+        httpx_mock.add_response(json={})
+        async with AsyncGetSales(api_key=f"  {SECRET}\r\n", team_id=" 42\n") as client:
+            await client.request("GET", "/id/api/users/current")
+        sent = httpx_mock.get_requests()[0]
+        assert sent.headers["authorization"] == f"Bearer {SECRET}"
+        assert sent.headers["team-id"] == "42"
+
+
+class TestBaseUrlValidation:
+    @pytest.mark.parametrize(
+        "url",
+        ["https://api.example.com", "http://localhost:8300", "http://127.0.0.2", "http://[::1]:80"],
+    )
+    async def test_https_and_loopback_http_are_accepted(self, url: str) -> None:
+        """https:// anywhere, and plain http:// to a loopback host, are fine."""
+        async with AsyncGetSales(api_key=key(), base_url=url + "/") as client:
+            assert client.base_url == url
+
+    async def test_plain_http_to_a_remote_host_is_refused(self) -> None:
+        """http:// to another host would send the key in clear text: refused, says the opt-in."""
+        with pytest.raises(ArgumentError, match="allow_insecure_http=True"):
+            AsyncGetSales(api_key=key(), base_url="http://api.example.com")
+
+    async def test_opt_in_allows_plain_http(self) -> None:
+        """allow_insecure_http=True is the explicit opt-in."""
+        async with AsyncGetSales(
+            api_key=key(), base_url="http://api.example.com", allow_insecure_http=True
+        ) as client:
+            assert client.base_url == "http://api.example.com"
+
+    async def test_in_process_transport_needs_no_opt_in(self) -> None:
+        """An ASGI or mock transport never leaves the process: http:// is fine there."""
+        mock = httpx.MockTransport(lambda request: httpx.Response(200))
+        async with AsyncGetSales(api_key=key(), base_url="http://emulator", transport=mock):
+            pass
+
+    async def test_credentials_in_base_url_are_refused_and_masked(self) -> None:
+        """user:password@ in base_url would replace the Bearer key: refused, password masked."""
+        with pytest.raises(ArgumentError) as info:
+            AsyncGetSales(api_key=key(), base_url="https://admin:hunter2-pw@api.example.com/x")
+        assert "hunter2-pw" not in str(info.value) and "admin" not in str(info.value)
+        assert "https://***@api.example.com/x" in str(info.value)
+
+    @pytest.mark.parametrize("url", ["ftp://api.example.com", "https://", "api.example.com"])
+    async def test_other_schemes_are_refused(self, url: str) -> None:
+        """Only http(s) URLs with a host are API roots."""
+        with pytest.raises(ArgumentError, match="base_url"):
+            AsyncGetSales(api_key=key(), base_url=url)
+
+
+class TestBoundsOptions:
+    @pytest.mark.parametrize(
+        ("kwargs", "message"),
+        [
+            ({"max_retry_after": -1}, "max_retry_after"),
+            ({"max_retry_after": float("inf")}, "max_retry_after"),
+            ({"max_response_bytes": 0}, "max_response_bytes"),
+            ({"max_response_bytes": 1.5}, "max_response_bytes"),
+            ({"retry_budget": 100}, "retry_budget"),
+        ],
+    )
+    async def test_invalid_bounds_are_refused(
+        self, kwargs: dict[str, object], message: str
+    ) -> None:
+        """Every bound is validated at construction."""
+        with pytest.raises(ArgumentError, match=message):
+            AsyncGetSales(api_key=key(), **kwargs)  # type: ignore[arg-type]
+
+    async def test_max_retry_after_reaches_the_policy_and_the_limiter(self) -> None:
+        """max_retry_after is the Retry-After ceiling and the new shared limiter's pause cap."""
+        async with AsyncGetSales(api_key=key(), max_retry_after=5.0) as client:
+            assert client._transport._policy.max_retry_after == 5.0
+            assert client.limiter.max_pause == 5.0  # type: ignore[attr-defined]
+
+
 class TestSharingAndLifecycle:
     async def test_clients_with_one_key_share_one_limiter(self) -> None:
         """Two clients on one key share one budget; another key has its own."""

@@ -24,6 +24,7 @@ from getsales_async import (
     PermissionDeniedError,
     UnprocessableEntityError,
 )
+from getsales_async._budget import RetryBudget
 from getsales_async._limiter import AsyncRateLimiter, RateLimit
 from getsales_async._resources import OPERATIONS
 from getsales_async.models import (
@@ -83,7 +84,8 @@ def sdk(
     team_id: int | None = None,
     max_retries: int = 5,
 ) -> AsyncGetSales:
-    """An SDK client on the emulator with its own, generous limiter (the quota is the server's)."""
+    """An SDK client on the emulator with its own, generous limiter and retry budget (the quota
+    and the faults are the server's)."""
     return AsyncGetSales(
         api_key=key,
         team_id=team_id,
@@ -94,6 +96,7 @@ def sdk(
         rate_limit=AsyncRateLimiter(
             RateLimit(requests=60_000, period=60.0, burst=1_000), clock=clock
         ),
+        retry_budget=RetryBudget(capacity=10_000),
     )
 
 

@@ -26,6 +26,8 @@ from getsales_async._errors import (
     PaymentRequiredError,
     PermissionDeniedError,
     RateLimitError,
+    RedirectError,
+    ResponseTooLargeError,
     UnprocessableEntityError,
     from_response,
 )
@@ -497,6 +499,103 @@ class TestConstruction:
         )
         assert "status_code=200" in repr(err)
         assert err.body == {"data": [{}]}
+
+
+NESTED = b"[" * 10_000 + b"]" * 10_000
+
+
+class TestHostileBodies:
+    @pytest.mark.parametrize(
+        ("status", "cls"),
+        [
+            (400, BadRequestError),
+            (422, UnprocessableEntityError),
+            (429, RateLimitError),
+            (503, InternalServerError),
+        ],
+    )
+    def test_nested_json_keeps_the_status_class_and_the_raw_text(
+        self, status: int, cls: type[APIStatusError]
+    ) -> None:
+        """JSON nested 10,000 deep (past the recursion limit) is kept as text, never raised."""
+        response = make_response(
+            status, content=NESTED, headers={"Content-Type": "application/json"}
+        )
+        error = from_response(response)
+        assert type(error) is cls
+        assert isinstance(error.body, str) and error.body.startswith("[[[")
+        assert len(str(error)) < 1000
+
+    def test_invalid_utf8_body_is_decoded_leniently(self) -> None:
+        """Bytes that are not UTF-8 are replaced, not raised."""
+        response = make_response(422, content=b'{"message": "bad \xff\xfe"}')
+        error = from_response(response)
+        assert isinstance(error, UnprocessableEntityError)
+        assert "bad" in error.message
+
+    def test_deep_field_errors_are_flattened_to_a_bounded_depth(self) -> None:
+        """Field errors nested deeper than 16 levels end as one JSON string."""
+        data: dict[str, Any] = {"leaf": ["x"]}
+        for _ in range(40):
+            data = {"f": data}
+        response = make_response(422, json={"error": {"reason": "validation_error", "data": data}})
+        fields = from_response(response).field_errors
+        ((name, messages),) = fields.items()
+        assert name == ".".join(["f"] * 17)
+        assert messages[0].startswith('{"f": {"f"')
+
+    def test_unserialisable_field_error_is_described(self) -> None:
+        """A value too deep for json.dumps is described instead of raising."""
+        deep: list[Any] = []
+        node = deep
+        for _ in range(5_000):
+            node.append([])
+            node = node[0]
+        response = make_response(422, json={"message": "bad"})
+        response_body = {"error": {"data": {"field": [deep]}}}
+        from getsales_async._errors import _flatten_field_errors
+
+        assert _flatten_field_errors(response_body["error"]["data"]) == {
+            "field": ["(nested too deeply to show)"]
+        }
+        assert from_response(response).message == "bad"
+
+
+class TestRedirectError:
+    @pytest.mark.parametrize(
+        ("location", "host"),
+        [
+            ("https://login.example.net/x", "login.example.net"),
+            ("//cdn.example.org/y", "cdn.example.org"),
+            ("/relative", "amazing.getsales.io"),
+            ("", None),
+            ("http://[::1", None),
+        ],
+    )
+    def test_redirect_names_the_target_host(self, location: str, host: str | None) -> None:
+        """Any 3xx is a RedirectError whose location_host is the target's host (or None)."""
+        headers = {"Location": location} if location else {}
+        error = from_response(make_response(302, headers=headers, json={"ok": True}))
+        assert isinstance(error, RedirectError) and isinstance(error, APIStatusError)
+        assert error.location_host == host
+        assert "does not follow redirects" in str(error)
+        assert TOKEN not in str(error) and TOKEN not in repr(error)
+        assert f"location_host={host!r}" in repr(error)
+
+    def test_redirect_error_needs_a_3xx_status(self) -> None:
+        """Building one by hand checks the status."""
+        with pytest.raises(ArgumentError, match="between 300 and 399"):
+            RedirectError("x", status_code=404)
+
+
+class TestResponseTooLargeError:
+    def test_is_a_validation_error_that_names_the_bound(self) -> None:
+        """The error says which bound was passed and how to raise it."""
+        error = ResponseTooLargeError(limit=1024, status_code=200, method="GET", path="/x")
+        assert isinstance(error, APIResponseValidationError)
+        assert "1,024 bytes" in str(error) and "max_response_bytes" in str(error)
+        assert str(error).endswith("(GET /x)")
+        assert pickle.loads(pickle.dumps(error)).limit == 1024
 
 
 class TestPaginationWindowError:

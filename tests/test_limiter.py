@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from getsales_async._clock import MonotonicClock
+from getsales_async._errors import APITimeoutError, RateLimitError
 from getsales_async._limiter import (
     AsyncRateLimiter,
     LimiterStatistics,
@@ -305,6 +306,108 @@ class TestPause:
 
 
 @pytest.mark.anyio
+class TestDeadlines:
+    async def test_waiter_fails_at_once_when_it_certainly_cannot_be_admitted(self) -> None:
+        """Behind 5 waiters at 5/s, a 0.5 s timeout cannot be met: APITimeoutError, no wait."""
+        clock = VirtualClock()
+        limiter = AsyncRateLimiter(FIVE_PER_SECOND, clock=clock)
+        admitted: list[tuple[str, float]] = []
+        async with clock.autojump(), anyio.create_task_group() as tg:
+            limiter.acquire_nowait()
+            await start_waiters(tg, limiter, clock, list("abcde"), admitted)
+            before = clock.now()
+            with pytest.raises(APITimeoutError, match="no rate-limit slot before"):
+                await limiter.acquire(timeout=0.5)
+            assert clock.now() == before
+        assert [name for name, _ in admitted] == list("abcde")
+        assert limiter.statistics().timed_out == 1
+
+    async def test_waiter_is_woken_to_fail_at_its_deadline_and_fifo_holds(self) -> None:
+        """A waiter whose deadline passes in line fails then; the ones behind keep their slots."""
+        clock = VirtualClock()
+        limiter = AsyncRateLimiter(FIVE_PER_SECOND, clock=clock)
+        events: list[tuple[str, str, float]] = []
+
+        async def waiter(name: str, timeout: float | None) -> None:
+            try:
+                await limiter.acquire(timeout=timeout)
+            except APITimeoutError:
+                events.append((name, "timed out", clock.now()))
+            else:
+                events.append((name, "admitted", clock.now()))
+
+        async with anyio.create_task_group() as tg:  # time moves only by advance()
+            limiter.acquire_nowait()  # next slot at 0.2
+            tg.start_soon(waiter, "a", 0.25)  # gets 0.2
+            await anyio.wait_all_tasks_blocked()
+            tg.start_soon(waiter, "b", 0.35)  # could pass if "a" dropped out; its slot is 0.4
+            await anyio.wait_all_tasks_blocked()
+            tg.start_soon(waiter, "c", None)
+            await anyio.wait_all_tasks_blocked()
+            while clock.next_deadline is not None:
+                clock.advance(clock.next_deadline - clock.now())
+                await anyio.wait_all_tasks_blocked()
+        assert events == [
+            ("a", "admitted", pytest.approx(0.2)),
+            ("b", "timed out", pytest.approx(0.35)),
+            ("c", "admitted", pytest.approx(0.4)),
+        ]
+
+    async def test_pause_past_the_deadlines_fails_waiters_at_once_with_rate_limit_error(
+        self,
+    ) -> None:
+        """A server pause longer than the waiters' deadlines wakes them to fail at once."""
+        clock = VirtualClock()
+        limiter = AsyncRateLimiter(FIVE_PER_SECOND, clock=clock)
+        failures: list[tuple[float, float | None]] = []
+        admitted: list[float] = []
+
+        async def waiter(timeout: float | None) -> None:
+            try:
+                await limiter.acquire(timeout=timeout)
+            except RateLimitError as exc:
+                failures.append((clock.now(), exc.retry_after))
+            else:
+                admitted.append(clock.now())
+
+        async with anyio.create_task_group() as tg:  # time moves only by advance()
+            limiter.acquire_nowait()
+            for timeout in (1.0, 2.0, None):
+                tg.start_soon(waiter, timeout)
+                await anyio.wait_all_tasks_blocked()
+            limiter.pause_until(5.0)  # a 429 with Retry-After: 5
+            await anyio.wait_all_tasks_blocked()
+            assert failures == [(0.0, pytest.approx(5.0))] * 2
+            clock.advance(5.0)
+        assert admitted == [pytest.approx(5.0)]
+        assert limiter.statistics().timed_out == 2
+
+    async def test_timeout_admits_at_once_when_a_slot_is_free(self) -> None:
+        """timeout=0 is fine when nothing has to wait."""
+        limiter = AsyncRateLimiter(FIVE_PER_SECOND, clock=VirtualClock())
+        await limiter.acquire(timeout=0)
+        with pytest.raises(APITimeoutError):
+            await limiter.acquire(timeout=0)
+
+    async def test_pause_is_cut_to_max_pause(self) -> None:
+        """A pause of 100,000 s holds the key for max_pause (60 s by default), no longer."""
+        clock = VirtualClock()
+        limiter = AsyncRateLimiter(FIVE_PER_SECOND, clock=clock)
+        assert limiter.max_pause == 60.0
+        limiter.pause(100_000)
+        limiter.pause_until(1e12)
+        assert limiter.statistics().paused_until == pytest.approx(60.0)
+        async with clock.autojump():
+            await limiter.acquire()
+        assert clock.now() == pytest.approx(60.0)
+
+    def test_invalid_max_pause_is_refused(self) -> None:
+        """max_pause must be finite and not negative."""
+        with pytest.raises(ValueError, match="max_pause"):
+            AsyncRateLimiter(FIVE_PER_SECOND, max_pause=math.inf)
+
+
+@pytest.mark.anyio
 class TestAcquireNowait:
     async def test_acquire_nowait_admits_when_within_burst(self) -> None:
         """acquire_nowait takes the whole burst, then refuses until the next slot."""
@@ -495,7 +598,7 @@ class TestProperties:
     @settings(
         max_examples=60,
         deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture],
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
     @given(scenario=_scenarios())
     async def test_gcra_fifo_and_cancellation_hold_when_arrivals_are_random(

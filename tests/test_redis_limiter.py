@@ -19,7 +19,7 @@ import pytest
 from redis.asyncio import Redis
 
 from getsales_async._client import AsyncGetSales
-from getsales_async._errors import ArgumentError, GetSalesError
+from getsales_async._errors import APITimeoutError, ArgumentError, GetSalesError, RateLimitError
 from getsales_async._limiter import AsyncRateLimiter, RateLimit, key_fingerprint
 from getsales_async._redis_limiter import (
     RateLimiterUnavailableError,
@@ -215,11 +215,11 @@ class TestSchedule:
         slots: list[int] = []
 
         async def hammer(limiter: RedisRateLimiter) -> None:
-            while True:
+            for _ in range(2):  # a count, not a duration: a slow machine only takes longer
                 slots.append(to_us(await limiter.acquire_slot()))
 
         try:
-            with anyio.move_on_after(1.5):
+            with anyio.fail_after(30):
                 async with anyio.create_task_group() as tg:
                     for limiter in workers:
                         for _ in range(8):
@@ -227,9 +227,9 @@ class TestSchedule:
         finally:
             for limiter in workers:
                 await limiter.aclose()
-        assert max_in_any_window(slots, int(rate.period * US)) == rate.max_in_window()
-        assert len(slots) >= 3 + 2 * 10 * 0.95  # burst, then ~1.4 s at 20 per second
-        assert all(limiter.statistics().acquired_total > 5 for limiter in workers)
+        assert max_in_any_window(slots, int(rate.period * US)) <= rate.max_in_window()
+        assert len(slots) == len(set(slots)) == 32  # every request admitted, each in its own slot
+        assert all(limiter.statistics().acquired_total == 16 for limiter in workers)
 
     async def test_waiters_admitted_in_arrival_order_across_workers(
         self, redis_server: RedisServer, api_key: str, inspector: Redis
@@ -279,14 +279,16 @@ class TestCancellation:
         admitted: list[int] = []
         try:
             first = to_us(await limiter.acquire_slot())
+            tat = await schedule_tat(inspector, limiter)
             async with anyio.create_task_group() as tg:
                 scope = await start_waiter(tg, inspector, limiter, admitted)
                 scope.cancel()
+            assert await schedule_tat(inspector, limiter) == tat  # as if it never asked
             third = to_us(await limiter.acquire_slot())
         finally:
             await limiter.aclose()
         assert admitted == []
-        assert third - first == 100_000
+        assert third - first >= 100_000  # exactly 100 ms unless this machine stalled meanwhile
         stats = limiter.statistics()
         assert (stats.refunds, stats.holes, stats.acquired_total) == (1, 0, 2)
 
@@ -301,28 +303,33 @@ class TestCancellation:
             async with anyio.create_task_group() as tg:
                 second = await start_waiter(tg, inspector, limiter, admitted)
                 await start_waiter(tg, inspector, limiter, admitted)
+                tat = await schedule_tat(inspector, limiter)
                 second.cancel()
+            assert await schedule_tat(inspector, limiter) == tat  # not given back: a hole
             fourth = to_us(await limiter.acquire_slot())
         finally:
             await limiter.aclose()
-        assert [slot - first for slot in admitted] == [200_000]
-        assert fourth - first == 300_000
+        # Exactly 200 and 300 ms unless this machine stalled; never earlier (the hole is unused).
+        assert len(admitted) == 1 and admitted[0] - first >= 200_000
+        assert fourth - admitted[0] >= 100_000
         stats = limiter.statistics()
         assert (stats.refunds, stats.holes) == (0, 1)
 
     async def test_asyncio_timeout_refunds_the_slot_too(
-        self, redis_server: RedisServer, api_key: str
+        self, redis_server: RedisServer, api_key: str, inspector: Redis
     ) -> None:
         """A native asyncio cancellation (wait_for timeout) while sleeping also refunds."""
         limiter = RedisRateLimit(url=redis_server.url, rate=TEN_PER_SECOND).build(api_key)
         try:
             first = to_us(await limiter.acquire_slot())
+            tat = await schedule_tat(inspector, limiter)
             with pytest.raises(TimeoutError):
                 await asyncio.wait_for(limiter.acquire(), timeout=0.03)
+            assert await schedule_tat(inspector, limiter) == tat
             second = to_us(await limiter.acquire_slot())
         finally:
             await limiter.aclose()
-        assert second - first == 100_000
+        assert second - first >= 100_000
         assert limiter.statistics().refunds == 1
 
 
@@ -412,6 +419,114 @@ class TestPause:
         assert paused is not None and int(paused) >= to_us(before + 0.5) - 2_000
         assert to_us(slot) >= int(paused)
         assert client.statistics().rate_limited == 1
+
+
+@pytest.mark.anyio
+class TestBounds:
+    async def test_pause_and_its_ttl_are_cut_to_max_pause(
+        self, redis_server: RedisServer, api_key: str, inspector: Redis
+    ) -> None:
+        """A 100,000 s pause is stored as at most max_pause, and the key expires soon after."""
+        config = RedisRateLimit(url=redis_server.url, rate=TEN_PER_SECOND, max_pause=2.0)
+        limiter = config.build(api_key)
+        try:
+            before = time.time()
+            await limiter.apause(100_000)
+            paused = int(await inspector.hget(limiter.redis_key, "pause") or 0)
+            ttl_ms = await inspector.pttl(limiter.redis_key)
+        finally:
+            await limiter.aclose()
+        assert to_us(before) < paused <= to_us(time.time() + 2.0)
+        assert 0 < ttl_ms <= 2_000 + 1_000  # the pause, plus the expiry margin
+
+    async def test_script_caps_a_pause_sent_by_another_worker(
+        self, redis_server: RedisServer, api_key: str, inspector: Redis
+    ) -> None:
+        """The Lua script itself caps the pause argument (defence against any caller)."""
+        limiter = RedisRateLimit(url=redis_server.url, rate=TEN_PER_SECOND, max_pause=1.0).build(
+            api_key
+        )
+        try:
+            conn = limiter._connection()
+            args = (100_000, 0, 10**12, "pause", -1, 1000, -1, 1_000_000)
+            await conn.acquire_script(keys=[limiter.redis_key], args=args)
+            ttl_ms = await inspector.pttl(limiter.redis_key)
+        finally:
+            await limiter.aclose()
+        assert 0 < ttl_ms <= 1_000 + 1_000
+
+    async def test_slot_past_the_deadline_is_refused_at_once_without_reserving(
+        self, redis_server: RedisServer, api_key: str, inspector: Redis
+    ) -> None:
+        """A waiter that cannot get a slot in time fails at once and leaves the schedule as it was."""
+        limiter = RedisRateLimit(url=redis_server.url, rate=TEN_PER_SECOND).build(api_key)
+        try:
+            await limiter.acquire()  # next slot 100 ms away
+            tat = await schedule_tat(inspector, limiter)
+            with pytest.raises(APITimeoutError, match="no rate-limit slot"):
+                await limiter.acquire(timeout=0.05)
+            assert await schedule_tat(inspector, limiter) == tat  # nothing reserved, no hole
+            await limiter.acquire(timeout=1.0)  # a reachable slot is taken normally
+        finally:
+            await limiter.aclose()
+        stats = limiter.statistics()
+        assert (stats.acquired_total, stats.holes) == (2, 0)
+
+    async def test_shared_pause_past_the_deadline_is_a_rate_limit_error(
+        self, redis_server: RedisServer, api_key: str
+    ) -> None:
+        """When another worker's 429 pause is what keeps a waiter out, it gets RateLimitError."""
+        config = RedisRateLimit(url=redis_server.url, rate=TEN_PER_SECOND)
+        seen, other = config.build(api_key), config.build(api_key)
+        try:
+            await seen.apause(30.0)
+            with pytest.raises(RateLimitError) as info:
+                await other.acquire(timeout=1.0)
+        finally:
+            await seen.aclose()
+            await other.aclose()
+        assert info.value.retry_after is not None and 29.0 < info.value.retry_after <= 30.0
+
+    async def test_pause_while_sleeping_past_the_deadline_fails_at_confirm(
+        self, redis_server: RedisServer, api_key: str, inspector: Redis
+    ) -> None:
+        """A waiter whose reserved slot a later pause pushes past its deadline fails, not waits."""
+        config = RedisRateLimit(url=redis_server.url, rate=TEN_PER_SECOND)
+        seen, other = config.build(api_key), config.build(api_key)
+        outcome: list[BaseException] = []
+
+        async def wait_for_slot() -> None:
+            try:
+                await other.acquire(timeout=1.0)
+            except RateLimitError as exc:
+                outcome.append(exc)
+
+        try:
+            await other.acquire()  # the next slot is 100 ms away
+            async with anyio.create_task_group() as tg:
+                before = await schedule_tat(inspector, other)
+                tg.start_soon(wait_for_slot)
+                await until_reserved(inspector, other, before)
+                await seen.apause(20.0)
+        finally:
+            await seen.aclose()
+            await other.aclose()
+        assert len(outcome) == 1
+
+    def test_fallback_rate_is_the_declared_share(self) -> None:
+        """workers=N gives each worker rate/N: same requests over N periods, burst // N."""
+        rate = RateLimit(requests=290, period=60.0, burst=10)
+        config = RedisRateLimit(url="redis://127.0.0.1:6379/0", rate=rate, workers=4)
+        share = config.fallback_rate()
+        assert (share.requests, share.period, share.burst) == (290, 240.0, 2)
+        assert RedisRateLimit(url="redis://127.0.0.1:6379/0", rate=rate).fallback_rate() == rate
+        assert "workers=4" in repr(config)
+
+    @pytest.mark.parametrize("workers", [0, -1, 1.5, True])
+    def test_invalid_workers_are_refused(self, workers: object) -> None:
+        """workers must be a positive int."""
+        with pytest.raises(ArgumentError, match="workers must be a positive int"):
+            RedisRateLimit(url="redis://127.0.0.1:6379/0", workers=workers)  # type: ignore[arg-type]
 
 
 @pytest.mark.anyio
@@ -573,52 +688,79 @@ class TestUnavailable:
 
         anyio.run(one, backend="asyncio")
         anyio.run(one, backend="asyncio")
-        assert [b - a for a, b in itertools.pairwise(slots)] == [200_000] * 1
+        # The second loop continues the schedule (exactly 200 ms on, unless it started late).
+        assert [b - a >= 200_000 for a, b in itertools.pairwise(slots)] == [True]
         assert limiter.statistics().acquired_total == 4
+
+
+def run_workers(
+    url: str,
+    api_key: str,
+    rate: RateLimit,
+    *,
+    processes: int,
+    count: int,
+    tasks: int,
+    extra: list[str],
+) -> list[list[tuple[float, float]]]:
+    """Start ``processes`` worker processes together; each one's ``[slot, returned_at]`` pairs."""
+    start = time.time() + 2.0  # a common start; a late worker only shortens the overlap
+    # fmt: off
+    command = [
+        sys.executable, "-m", "tests.redis_server", "worker", url, api_key,
+        repr(start), str(count), str(tasks),
+        str(rate.requests), repr(rate.period), str(rate.burst), *extra,
+    ]
+    # fmt: on
+    workers = [
+        subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(processes)
+    ]
+    results: list[list[tuple[float, float]]] = []
+    try:
+        for worker in workers:
+            out, err = worker.communicate(timeout=WORKER_TIMEOUT_S)
+            assert worker.returncode == 0, err.decode(errors="replace")
+            results.append([(slot, at) for slot, at in json.loads(out)])
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+    return results
+
+
+WORKER_TIMEOUT_S = 300  # a hang guard only: each worker stops after a count of admissions
 
 
 class TestProcesses:
     def test_four_processes_share_one_budget_when_saturating(
         self, redis_server: RedisServer, api_key: str
     ) -> None:
-        """4 processes x 20 tasks never exceed requests + burst - 1 per rolling period, at >= 95 %."""
-        rate = RateLimit(requests=20, period=1.0, burst=1)
-        processes, tasks, duration = 4, 20, 4.0
-        start = time.time() + 2.0  # every worker has imported and connected by then
-        # fmt: off
-        command = [
-            sys.executable, "-m", "tests.redis_server", "worker", redis_server.url, api_key,
-            repr(start), repr(duration), str(tasks),
-            str(rate.requests), repr(rate.period), str(rate.burst),
-        ]
-        # fmt: on
-        workers = [
-            subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            for _ in range(processes)
-        ]
-        results: list[list[tuple[float, float]]] = []
-        try:
-            for worker in workers:
-                out, err = worker.communicate(timeout=start + duration + 30 - time.time())
-                assert worker.returncode == 0, err.decode(errors="replace")
-                results.append([(slot, at) for slot, at in json.loads(out)])
-        finally:
-            for worker in workers:
-                if worker.poll() is None:
-                    worker.kill()
-                    worker.wait()
+        """4 processes x 5 tasks never exceed requests + burst - 1 per rolling period; none is lost.
 
+        Correctness only (this used to assert >= 95 % utilisation, which a loaded machine failed):
+        utilisation of a shared budget is measured by `make bench` (benchmark 6, shared quota).
+        """
+        rate = RateLimit(requests=20, period=1.0, burst=1)
+        results = run_workers(
+            redis_server.url, api_key, rate, processes=4, count=15, tasks=5, extra=[]
+        )
         admissions = [pair for result in results for pair in result]
         slots = [to_us(slot) for slot, _ in admissions]
         assert max_in_any_window(slots, int(rate.period * US)) <= rate.max_in_window()
         # Nobody goes before its slot (Redis TIME and time.time() read the same host clock).
         assert all(at >= slot - 1e-4 for slot, at in admissions)
-        lateness = sorted(at - slot for slot, at in admissions)
-        assert lateness[len(lateness) // 2] < 0.05  # woken at the slot, not by polling
-        # Steady state: the middle of the run uses the whole budget.
-        steady = [
-            slot for slot in slots if to_us(start + 0.5) <= slot < to_us(start + duration - 0.5)
-        ]
-        budget = (duration - 1.0) * rate.requests / rate.period
-        assert len(steady) >= 0.95 * budget
-        assert all(len(result) >= 0.1 * len(admissions) for result in results)  # all served
+        assert [len(result) for result in results] == [15] * 4  # every request admitted
+        assert len(set(slots)) == len(slots)  # each in a slot of its own
+
+    def test_declared_workers_stay_within_the_budget_when_redis_is_down(self, api_key: str) -> None:
+        """With Redis unreachable, 3 workers declared as workers=3 together stay in one budget."""
+        rate = RateLimit(requests=30, period=1.0, burst=3)  # the shared bound: 32 per second
+        dead = f"redis://127.0.0.1:{free_port()}/0"
+        results = run_workers(
+            dead, api_key, rate, processes=3, count=24, tasks=8, extra=["3", "local"]
+        )
+        slots = [slot for result in results for slot, _ in result]  # admission times
+        assert [len(result) for result in results] == [24] * 3
+        assert max_in_any_window([to_us(t) for t in slots], US) <= rate.max_in_window()

@@ -61,8 +61,10 @@ class TestParseRetryAfter:
             pytest.param({"Retry-After": " 12 "}, 12.0, id="seconds-padded"),
             pytest.param({"retry-after": "2.5"}, 2.5, id="float-seconds"),
             pytest.param({"retry-after": "0"}, 0.0, id="zero"),
-            pytest.param({"retry-after": "-5"}, 0.0, id="negative-seconds"),
-            pytest.param({"retry-after-ms": "-100"}, 0.0, id="negative-ms"),
+            pytest.param({"retry-after": "-5"}, None, id="negative-seconds"),
+            pytest.param({"retry-after-ms": "-100"}, None, id="negative-ms"),
+            pytest.param({"retry-after": "1" * 100}, None, id="overlong"),
+            pytest.param({"retry-after": "100000"}, 100000.0, id="huge-is-parsed-not-capped"),
             pytest.param({"retry-after": http_date(NOW + 90)}, 90.0, id="http-date"),
             pytest.param({"retry-after": http_date(NOW - 90)}, 0.0, id="past-date"),
             pytest.param(
@@ -87,7 +89,7 @@ class TestParseRetryAfter:
     def test_value_is_parsed_when_header_form_varies(
         self, headers: dict[str, str], expected: float | None
     ) -> None:
-        """ms first, then seconds (float), then HTTP date; negatives clamp to 0; garbage is None."""
+        """ms first, then seconds (float), then HTTP date; a past date is 0; negatives, garbage None."""
         assert parse_retry_after(headers, now=NOW) == pytest.approx(expected)
 
     def test_httpx_headers_are_accepted_when_given(self) -> None:
@@ -103,10 +105,10 @@ class TestParseRetryAfter:
 
 class TestRetryPolicy:
     def test_defaults_match_config_when_unset(self) -> None:
-        """Defaults come from _config: 5 retries, 1 s initial, 30 s cap, 600 s Retry-After cap."""
+        """Defaults come from _config: 5 retries, 1 s initial, 30 s cap, 60 s Retry-After ceiling."""
         policy = RetryPolicy()
         assert (policy.max_retries, policy.initial_delay, policy.max_delay) == (5, 1.0, 30.0)
-        assert (policy.jitter, policy.max_retry_after) == (0.25, 600.0)
+        assert (policy.jitter, policy.max_retry_after) == (0.25, 60.0)
         assert policy.retry_server_errors_statuses == (502, 503, 504)
         assert policy.retry_500 is False
 
@@ -257,16 +259,27 @@ class TestDecideStatus:
         assert run(status=503, retry_after=7.0).delay == 7.0
 
     @pytest.mark.parametrize("status", [429, 503])
-    def test_no_retry_when_retry_after_exceeds_cap(self, status: int) -> None:
-        """A Retry-After above max_retry_after fails at once, and the reason says so."""
-        decision = run(status=status, retry_after=900.0)
-        assert decision.retry is False
-        assert "Retry-After 900 s exceeds max_retry_after 600 s" in decision.reason
-        assert decision.pause_limiter is False
+    @pytest.mark.parametrize("retry_after", [60.001, 900.0, 1e12, -1.0])
+    def test_backoff_is_used_when_retry_after_is_outside_the_ceiling(
+        self, status: int, retry_after: float
+    ) -> None:
+        """A Retry-After above max_retry_after (or negative) is replaced by the capped backoff."""
+        decision = run(status=status, retry_after=retry_after, retries_taken=2)
+        assert (decision.retry, decision.delay) == (True, 4.0)
+        assert "outside 0-60 s, the max_retry_after ceiling" in decision.reason
+        assert decision.pause_limiter is (status == 429)
 
     def test_retry_after_at_cap_is_honoured_when_equal(self) -> None:
-        """A Retry-After equal to the cap is still waited for."""
-        assert run(status=429, retry_after=600.0).delay == 600.0
+        """A Retry-After equal to the ceiling is still waited for."""
+        assert run(status=429, retry_after=60.0).delay == 60.0
+
+    def test_throttled_is_set_for_429_and_timeouts_only(self) -> None:
+        """429s and timeouts cost the retry budget's throttle price; other failures do not."""
+        assert run(status=429).throttled is True
+        assert run(error=httpx.ReadTimeout("slow")).throttled is True
+        assert run(error=httpx.ConnectTimeout("slow")).throttled is True
+        assert run(status=503).throttled is False
+        assert run(error=httpx.ConnectError("refused")).throttled is False
 
     @pytest.mark.parametrize(("status", "pause"), [(429, True), (503, False), (502, False)])
     def test_pause_limiter_is_set_when_429_retried(self, status: int, pause: bool) -> None:
@@ -441,20 +454,25 @@ class TestIsIdempotent:
         [
             ("GET", None, True),
             ("get", None, True),
-            ("PUT", "updateLead", True),
-            ("DELETE", "deleteLead", True),
             ("HEAD", None, True),
             ("OPTIONS", None, True),
+            ("PUT", "updateLead", True),
+            ("DELETE", "deleteLead", True),
             ("POST", "searchLeads", True),
             ("post", "searchLeads", True),
+            ("PATCH", "searchLeads", True),
+            ("PUT", "massAction", False),
+            ("PUT", None, False),
+            ("DELETE", "deleteFlow", False),
+            ("DELETE", None, False),
             ("POST", "massAction", False),
             ("POST", None, False),
-            ("PATCH", "searchLeads", False),
             ("TRACE", None, False),
         ],
     )
     def test_method_and_operation_decide_when_checked(
         self, method: str, operation_id: str | None, expected: bool
     ) -> None:
-        """Safe methods are idempotent; a POST only if its operation id is listed."""
-        assert is_idempotent(method, operation_id, frozenset({"searchLeads"})) is expected
+        """GET, HEAD, OPTIONS by method; PUT, DELETE, POST only if the operation is listed."""
+        listed = frozenset({"searchLeads", "updateLead", "deleteLead"})
+        assert is_idempotent(method, operation_id, listed) is expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import gzip
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -15,6 +16,7 @@ from pytest_httpx import HTTPXMock
 
 from getsales_async import (
     APIConnectionError,
+    APIResponseValidationError,
     APITimeoutError,
     AsyncGetSales,
     BadRequestError,
@@ -22,7 +24,10 @@ from getsales_async import (
     NotFoundError,
     RateLimit,
     RateLimitError,
+    RedirectError,
     RequestOptions,
+    ResponseTooLargeError,
+    RetryBudget,
     UnprocessableEntityError,
 )
 from getsales_async.testing import VirtualClock
@@ -58,6 +63,23 @@ async def client(clock: VirtualClock) -> AsyncIterator[AsyncGetSales]:
 
 def url(path: str) -> str:
     return BASE + path
+
+
+class Chunks(httpx.AsyncByteStream):
+    """A wire body served chunk by chunk (not read ahead like ``content=``); counts what it served."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+        self.served = 0
+
+    def __aiter__(self) -> Chunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self.served == len(self.chunks):
+            raise StopAsyncIteration
+        self.served += 1
+        return self.chunks[self.served - 1]
 
 
 class TestRateLimitRetry:
@@ -110,15 +132,15 @@ class TestRateLimitRetry:
             await client.request("GET", "/leads/api/tags", max_retries=2)
         assert info.value.status_code == 429 and info.value.retry_after == 2.0
 
-    async def test_429_with_huge_retry_after_fails_at_once(
+    async def test_429_with_huge_retry_after_backs_off_instead(
         self, client: AsyncGetSales, clock: VirtualClock, httpx_mock: HTTPXMock
     ) -> None:
-        """A Retry-After beyond the cap (600 s) is not waited for."""
+        """A Retry-After beyond the ceiling (60 s) is replaced by the capped backoff (<= 1 s)."""
         httpx_mock.add_response(status_code=429, headers={"Retry-After": "3600"})
+        httpx_mock.add_response(json={"data": []})
         start = clock.now()
-        with pytest.raises(RateLimitError):
-            await client.request("GET", "/leads/api/tags")
-        assert clock.now() - start < 1.0
+        await client.request("GET", "/leads/api/tags")
+        assert clock.now() - start <= 1.0
 
     async def test_429_pauses_every_pending_call_on_the_key(
         self, clock: VirtualClock, httpx_mock: HTTPXMock
@@ -306,6 +328,237 @@ class TestPerCallOptions:
         httpx_mock.add_response(json={"data": []})
         await client.request("GET", "/leads/api/tags", timeout=3.5)
         assert httpx_mock.get_requests()[0].extensions["timeout"]["read"] == 3.5
+
+
+class TestRedirects:
+    @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+    async def test_3xx_raises_redirect_error_naming_the_host_and_is_not_followed(
+        self, client: AsyncGetSales, httpx_mock: HTTPXMock, status: int
+    ) -> None:
+        """A redirect is an error naming the target host; nothing is sent there."""
+        httpx_mock.add_response(
+            status_code=status, headers={"Location": "https://evil.example.net/steal"}
+        )
+        with pytest.raises(RedirectError) as info:
+            await client.request("GET", "/leads/api/tags")
+        assert info.value.status_code == status
+        assert info.value.location_host == "evil.example.net"
+        assert "evil.example.net" in str(info.value) and "not follow" in str(info.value)
+        assert [r.url.host for r in httpx_mock.get_requests()] == ["api.test"]
+
+    async def test_3xx_without_location_or_body_is_an_error(
+        self, client: AsyncGetSales, httpx_mock: HTTPXMock
+    ) -> None:
+        """A bare 304 (or any 3xx without Location) is an error too, never success."""
+        httpx_mock.add_response(status_code=304)
+        with pytest.raises(RedirectError) as info:
+            await client.lists.get("l1")
+        assert info.value.location_host is None
+
+    async def test_relative_location_names_the_same_host(
+        self, client: AsyncGetSales, httpx_mock: HTTPXMock
+    ) -> None:
+        """A relative Location resolves against the request's host."""
+        httpx_mock.add_response(status_code=302, headers={"Location": "/login"})
+        with pytest.raises(RedirectError) as info:
+            await client.request("GET", "/leads/api/tags")
+        assert info.value.location_host == "api.test"
+
+
+class TestResponseSize:
+    async def test_declared_length_over_the_bound_fails_without_reading(
+        self, clock: VirtualClock, httpx_mock: HTTPXMock
+    ) -> None:
+        """A Content-Length above max_response_bytes fails before a byte of the body is read."""
+        read: list[int] = []
+
+        class Counting(httpx.AsyncByteStream):
+            async def __aiter__(self) -> AsyncIterator[bytes]:
+                read.append(1)
+                yield b"x" * 2048
+
+        httpx_mock.add_response(headers={"Content-Length": "2048"}, stream=Counting())
+        async with (
+            clock.autojump(),
+            AsyncGetSales(
+                api_key=f"k-{uuid.uuid4().hex}", base_url=BASE, clock=clock, max_response_bytes=1024
+            ) as c,
+        ):
+            with pytest.raises(ResponseTooLargeError) as info:
+                await c.request("GET", "/leads/api/tags")
+        assert read == []
+        assert info.value.limit == 1024 and info.value.status_code == 200
+
+    async def test_streamed_body_stops_at_the_bound(
+        self, clock: VirtualClock, httpx_mock: HTTPXMock
+    ) -> None:
+        """Without Content-Length, reading stops at the first chunk past the bound."""
+        stream = Chunks([b"[" * 1024] * 10_000)
+        httpx_mock.add_response(stream=stream)
+        async with (
+            clock.autojump(),
+            AsyncGetSales(
+                api_key=f"k-{uuid.uuid4().hex}", base_url=BASE, clock=clock, max_response_bytes=4096
+            ) as c,
+        ):
+            with pytest.raises(ResponseTooLargeError):
+                await c.request("GET", "/leads/api/tags")
+        assert stream.served == 5  # 4 KiB accepted, the 5th chunk passes the bound
+
+    async def test_bound_counts_decoded_bytes(
+        self, clock: VirtualClock, httpx_mock: HTTPXMock
+    ) -> None:
+        """A small gzip body that inflates past the bound is refused (no decompression bomb)."""
+        bomb = gzip.compress(b"0" * 100_000)
+        httpx_mock.add_response(stream=Chunks([bomb]), headers={"Content-Encoding": "gzip"})
+        async with (
+            clock.autojump(),
+            AsyncGetSales(
+                api_key=f"k-{uuid.uuid4().hex}",
+                base_url=BASE,
+                clock=clock,
+                max_response_bytes=10_000,
+            ) as c,
+        ):
+            assert len(bomb) < 10_000
+            with pytest.raises(ResponseTooLargeError):
+                await c.request("GET", "/leads/api/tags")
+
+    async def test_csv_download_is_exempt_from_max_response_bytes(
+        self, clock: VirtualClock, httpx_mock: HTTPXMock
+    ) -> None:
+        """files.download_export (Accept: text/csv) may exceed max_response_bytes."""
+        csv = b"email\n" + b"a@example.com\n" * 1000
+        httpx_mock.add_response(content=csv, headers={"Content-Type": "text/csv"})
+        async with (
+            clock.autojump(),
+            AsyncGetSales(
+                api_key=f"k-{uuid.uuid4().hex}", base_url=BASE, clock=clock, max_response_bytes=1024
+            ) as c,
+        ):
+            assert await c.files.download_export(file_name="export.csv") == csv
+
+    async def test_body_that_fails_its_content_encoding_is_a_validation_error(
+        self, client: AsyncGetSales, httpx_mock: HTTPXMock
+    ) -> None:
+        """A body that is not what Content-Encoding says becomes APIResponseValidationError."""
+        httpx_mock.add_response(
+            stream=Chunks([b"not gzip at all"]), headers={"Content-Encoding": "gzip"}
+        )
+        with pytest.raises(APIResponseValidationError, match="could not be decoded"):
+            await client.request("GET", "/leads/api/tags")
+
+
+class TestRetryBudget:
+    async def test_calls_fail_fast_once_the_budget_is_spent(
+        self, clock: VirtualClock, httpx_mock: HTTPXMock
+    ) -> None:
+        """With 10 tokens (two 503 retries), the third failing call is not retried at all."""
+        httpx_mock.add_response(status_code=503, is_reusable=True)
+        async with (
+            clock.autojump(),
+            AsyncGetSales(
+                api_key=f"k-{uuid.uuid4().hex}",
+                base_url=BASE,
+                clock=clock,
+                retry_budget=RetryBudget(capacity=10),
+            ) as c,
+        ):
+            for _ in range(2):
+                with pytest.raises(InternalServerError):
+                    await c.request("GET", "/leads/api/tags", max_retries=1)
+            assert len(httpx_mock.get_requests()) == 4
+            with pytest.raises(InternalServerError):
+                await c.request("GET", "/leads/api/tags", max_retries=5)
+            assert len(httpx_mock.get_requests()) == 5
+            assert c.retry_budget.statistics().refused == 1
+
+    async def test_success_after_a_retry_returns_its_cost(
+        self, client: AsyncGetSales, httpx_mock: HTTPXMock
+    ) -> None:
+        """A call that succeeds after a 429 gives back the 10 tokens its retry took."""
+        httpx_mock.add_response(status_code=429, headers={"Retry-After": "1"})
+        httpx_mock.add_response(json={})
+        before = client.retry_budget.tokens
+        await client.request("GET", "/leads/api/tags")
+        assert client.retry_budget.tokens == before
+
+
+class TestIdempotency:
+    @pytest.mark.parametrize("method", ["PUT", "DELETE", "POST", "PATCH"])
+    async def test_request_does_not_repeat_other_methods_after_a_504(
+        self, client: AsyncGetSales, httpx_mock: HTTPXMock, method: str
+    ) -> None:
+        """client.request() repeats only GET, HEAD and OPTIONS after an ambiguous failure."""
+        httpx_mock.add_response(status_code=504)
+        with pytest.raises(InternalServerError):
+            await client.request(method, "/leads/api/leads/mass-action", json={})
+        assert len(httpx_mock.get_requests()) == 1
+
+    async def test_request_repeats_a_put_when_told_it_is_idempotent(
+        self, client: AsyncGetSales, httpx_mock: HTTPXMock
+    ) -> None:
+        """idempotent=True opts a call in."""
+        httpx_mock.add_response(status_code=504)
+        httpx_mock.add_response(json={})
+        await client.request("PUT", "/leads/api/leads/l1", json={}, idempotent=True)
+        assert len(httpx_mock.get_requests()) == 2
+
+    @pytest.mark.parametrize(
+        "error", [httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("closed after send")]
+    )
+    async def test_ambiguous_transport_errors_do_not_repeat_a_delete(
+        self, client: AsyncGetSales, httpx_mock: HTTPXMock, error: Exception
+    ) -> None:
+        """A read timeout or a connection lost after sending is not repeated for a DELETE."""
+        httpx_mock.add_exception(error)
+        with pytest.raises(APIConnectionError):
+            await client.request("DELETE", "/flows/api/flows/leads")
+        assert len(httpx_mock.get_requests()) == 1
+
+    async def test_429_is_retried_for_every_method(
+        self, client: AsyncGetSales, httpx_mock: HTTPXMock
+    ) -> None:
+        """A 429 was refused, not run: a POST is retried."""
+        httpx_mock.add_response(status_code=429, headers={"Retry-After": "0"})
+        httpx_mock.add_response(status_code=201, json={})
+        assert (await client.request("POST", "/leads/api/lists", json={})).status_code == 201
+
+
+class TestDeadlines:
+    async def test_deadline_bounds_an_attempt_that_never_answers(self) -> None:
+        """An attempt still waiting for its answer at the deadline ends with APITimeoutError."""
+
+        class Silent(httpx.AsyncBaseTransport):
+            async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+                await anyio.Event().wait()  # never answers
+                raise AssertionError("unreachable")
+
+        async with AsyncGetSales(
+            api_key=f"k-{uuid.uuid4().hex}", base_url=BASE, transport=Silent()
+        ) as c:
+            with pytest.raises(APITimeoutError, match="deadline passed"):
+                await c.request("GET", "/leads/api/tags", deadline=0.05)
+
+    async def test_deadline_bounds_the_wait_for_a_slot(
+        self, clock: VirtualClock, httpx_mock: HTTPXMock
+    ) -> None:
+        """A call that cannot get a rate-limit slot before its deadline fails at once."""
+        httpx_mock.add_response(json={}, is_reusable=True)
+        async with (
+            clock.autojump(),
+            AsyncGetSales(
+                api_key=f"k-{uuid.uuid4().hex}",
+                base_url=BASE,
+                clock=clock,
+                rate_limit=RateLimit(requests=1, period=60.0, burst=1),
+            ) as c,
+        ):
+            await c.request("GET", "/leads/api/tags")
+            with pytest.raises(APITimeoutError, match="no rate-limit slot") as info:
+                await c.request("GET", "/leads/api/tags", deadline=5)
+            assert clock.now() == 0.0
+        assert (info.value.method, info.value.path) == ("GET", "/leads/api/tags")
 
 
 class TestErrorMapping:
