@@ -41,14 +41,13 @@ import httpx
 from getsales_async._clock import Clock, MonotonicClock
 from getsales_async._limiter import AsyncRateLimiter, RateLimit, key_fingerprint
 
-from ._background import BulkConfig
 from . import _delivery, _engine
+from ._background import BulkConfig
 from ._errors import ApiError, ConnectionDropped, bad_request
 from ._faults import FaultConfig, FaultDecision, FaultInjector
 from ._helpers import ScenarioHelpers
 from ._http import Call
 from ._multipart import MultipartBody, parse_multipart
-from ._operations import HANDLERS, IMPLEMENTED_OPERATIONS, READ_POSTS
 from ._operations import BODY_REQUIRED, HANDLERS, IMPLEMENTED_OPERATIONS, READ_POSTS
 from ._snapshot import EmulatorSnapshot, load_snapshot, take_snapshot
 from ._state import EmulatorState
@@ -339,7 +338,8 @@ class GetSalesEmulator(ScenarioHelpers):
 
         Returns:
             The new contacts' uuids, in order. Contacts are not deduplicated against existing
-            ones or checked against blacklists; give each its own identifiers.
+            ones or checked against blacklists; give each its own identifiers. Webhooks for
+            ``contact_created`` (if any) are sent with the next request or ``advance()``.
 
         Raises:
             ValueError: an unknown field, custom field, list or team.
