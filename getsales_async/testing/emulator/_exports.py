@@ -23,8 +23,9 @@ from typing import Any
 from getsales_async._csv import render_cell
 from getsales_async._export import ContactCsvFormat
 
+from ._companies import select_companies
 from ._errors import not_found, validation_error
-from ._http import Call, Fields, RawBody, Record, Reply, public, where
+from ._http import Call, Fields, RawBody, Record, Reply, public
 from ._leads import select_leads
 from ._state import EmulatorState
 
@@ -120,17 +121,12 @@ def export_companies(call: Call) -> Reply:
     """``POST /leads/api/file-exports/companies``: ``queued``."""
     state, team = call.state, call.team_id
     body = Fields(call.body)
-    given = body.mapping("filter", required=True)
+    if body.body.get("filter") is None:
+        body.fail("filter", "The filter field is required.")
+    found = select_companies(state, team, body, everything_by_default=True)
     body.done()
-    assert given is not None  # checked by done()
-    ids = given.get("ids") if isinstance(given.get("ids"), list) else None
-    conditions = {k: v for k, v in given.items() if k not in ("all", "ids", "excludeIds")}
-    found = [
-        c["uuid"]
-        for c in where(state.of_team(state.companies, team), conditions, text=("name", "domain"))
-        if ids is None or c["uuid"] in ids
-    ]
-    return _new_export(state, team, COMPANY_EXPORT, given, found)
+    uuids = [c["uuid"] for c in found]
+    return _new_export(state, team, COMPANY_EXPORT, body.body["filter"], uuids)
 
 
 def _write(state: EmulatorState, export: Record, at: float) -> None:
