@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
+from pathlib import Path
 
 import httpx
 import pytest
 
 from getsales_async import (
-    APIResponseValidationError,
     AsyncGetSales,
     NotFoundError,
     PaymentRequiredError,
     UnprocessableEntityError,
 )
+from getsales_async._export import LeadsCsvExport
 from getsales_async.testing import GetSalesEmulator
 
 from .emulator_fixtures import *  # noqa: F403
@@ -114,12 +116,8 @@ class TestExports:
         """An export is queued, done on the clock, and its CSV holds the selected contacts."""
         await client.webhooks.create(name="x", event="contact_exported", target_url=HOOK_URL)
         _, leads = await contacts(client, "ann", "bob")
-        # Raw: the SDK cannot parse a queued export yet (test_queued_export_parses_in_the_sdk).
-        answer = await raw.post(
-            "/leads/api/file-exports/leads", json={"filter": {"ids": [leads[1]]}}
-        )
-        export = answer.json()
-        assert export["status"] == "queued" and export["result"] is None
+        export = await client.files.export_leads(filter={"ids": [leads[1]]})
+        assert export.status == "queued" and export.result is None
         file_name = f"{uuid_of(export)}.csv"
         with pytest.raises(UnprocessableEntityError, match="not finished"):
             await client.files.download_export(file_name=file_name)
@@ -138,12 +136,29 @@ class TestExports:
         with pytest.raises(NotFoundError):
             await client.files.download_export(file_name="nothing.csv")
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=APIResponseValidationError,
-        reason="SDK: the generated FileExport.result is not nullable, but the spec's is (null "
-        "while queued); remove this mark when response models read nullable fields as X | None",
-    )
+    async def test_contact_file_matches_the_sdk_export(
+        self, client: AsyncGetSales, tmp_path: Path
+    ) -> None:
+        """A mass-action export file has the SDK export's columns and cells (same instants)."""
+        listed = uuid_of(await client.lists.create(name="L"))
+        await client.custom_fields.create(name="tier", object="lead")
+        await client.leads.upsert(
+            lead={"linkedin_id": "jdoe", "first_name": "=Jo", "tags": ["vip", "a"]},
+            list_uuid=listed,
+            custom_fields={"tier": "gold"},
+        )
+        done = await client.mass_actions.export_csv(filter={"all": True})
+        (name,) = done.answers[0].body["result"]["files"]
+        served = (await client.files.download_export(file_name=name)).decode()
+        await LeadsCsvExport(client, tmp_path / "sdk.csv", filter={}).run()
+        ours = list(csv.DictReader(io.StringIO(served)))
+        theirs = list(csv.DictReader(io.StringIO((tmp_path / "sdk.csv").read_text("utf-8"))))
+        assert list(ours[0]) == list(theirs[0]) and list(ours[0])[-1] == "cf:tier"
+        for column in ("created_at", "updated_at"):
+            for row in (ours[0], theirs[0]):
+                row[column] = datetime.fromisoformat(row[column]).isoformat()
+        assert ours == theirs and ours[0]["first_name"] == "'=Jo" and ours[0]["tags"] == "vip; a"
+
     async def test_queued_export_parses_in_the_sdk(self, client: AsyncGetSales) -> None:
         """A queued export (``result: null``) parses through the SDK."""
         export = await client.files.export_leads(filter={"all": True})

@@ -10,7 +10,13 @@ import pytest
 from getsales_async import AsyncGetSales, UnprocessableEntityError
 from getsales_async._bulk import row_identifier_problem
 from getsales_async._limiter import AsyncRateLimiter, RateLimit
-from getsales_async.testing import EmulatorTimings, FaultConfig, GetSalesEmulator, VirtualClock
+from getsales_async.testing import (
+    BulkConfig,
+    EmulatorTimings,
+    FaultConfig,
+    GetSalesEmulator,
+    VirtualClock,
+)
 from getsales_async.testing.emulator._main import build, parser
 
 from .emulator_fixtures import *  # noqa: F403
@@ -165,3 +171,39 @@ class TestSnapshot:
         assert len(emulator.state.lists) == 1
         with pytest.raises(TypeError, match="snapshot"):
             emulator.restore("state")  # type: ignore[arg-type]
+
+    async def test_queued_bulk_work_survives_a_snapshot(self, clock: VirtualClock) -> None:
+        """Uploads, a running file import and a queued mass action are restored and then finish."""
+        bulk = BulkConfig(queue_above=0, rows_per_second=1.0, batch_size=1)
+        emulator = GetSalesEmulator(clock=clock, quota=None, bulk=bulk)
+        async with httpx.AsyncClient(
+            base_url=BASE, transport=emulator.transport(), headers=AUTH
+        ) as http:
+            listed = (await http.post("/leads/api/lists", json={"name": "In"})).json()["uuid"]
+            await http.post(
+                "/leads/api/leads/upsert",
+                json={"lead": {"work_email": "c@x.io"}, "list_uuid": listed},
+            )
+            files = {"file": ("in.csv", b"email\na@x.io\nb@x.io\n", "text/csv")}
+            data = {"type": "csv_leads"}
+            upload = await http.post("/leads/api/file-imports/upload-csv", files=files, data=data)
+            body = {"columns": {"work_email": 0}, "list_uuid": listed}
+            path = f"/leads/api/file-imports/{upload.json()['uuid']}/import-leads"
+            assert (await http.post(path, json=body)).status_code == 200
+            tagging = {"type": "contact_add_tags", "filter": {"all": True}}
+            await http.put(
+                "/leads/api/leads/mass-action", json={**tagging, "payload": {"added_tags": ["x"]}}
+            )
+            snapshot = emulator.snapshot()
+            finished = []
+            for _ in range(2):
+                emulator.restore(snapshot)
+                state = emulator.state
+                assert state.background.pending == 2 and len(state.uploads) == 1
+                assert [j["status"] for j in state.file_imports.values()] == ["in_progress"]
+                await emulator.advance(5)
+                finished.append(
+                    sorted((lead["work_email"], len(lead["tags"])) for lead in state.leads.values())
+                )
+                assert state.background.pending == 0
+        assert finished == [[("a@x.io", 0), ("b@x.io", 0), ("c@x.io", 1)]] * 2

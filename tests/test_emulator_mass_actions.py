@@ -1,4 +1,4 @@
-"""The emulator's mass actions, over raw HTTP: payload checks per type, queueing, the export file."""
+"""The emulator's mass actions, over raw HTTP: payload checks, queueing, one export mechanism."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pytest
 
 from getsales_async.testing import BulkConfig, GetSalesEmulator, VirtualClock
 from getsales_async.testing.emulator import DEFAULT_API_KEY
-from getsales_async.testing.emulator._mass_actions import MASS_ACTION_TYPES, exported_file
+from getsales_async.testing.emulator._exports import exported_file
+from getsales_async.testing.emulator._mass_actions import MASS_ACTION_TYPES
 
 pytestmark = pytest.mark.anyio
 
@@ -68,8 +69,10 @@ class TestValidation:
             ),
             ("contact_change_custom_field", {"custom_field_uuid": "nope"}, "payload.value"),
             ("contact_add_to_flow", {}, "payload.flow_uuid"),
+            ("contact_add_to_flow", {"flow_uuid": "nope"}, "payload.flow_uuid"),
             ("contact_cancel_from_flows", {"flow_uuids": []}, "payload.flow_uuids"),
             ("contact_assign_ai_agent", {"ai_agent_uuid": ""}, "payload.ai_agent_uuid"),
+            ("contact_assign_ai_agent", {"ai_agent_uuid": "nope"}, "payload.ai_agent_uuid"),
             ("contact_delete", {"reason": 5}, "payload.reason"),
             ("contact_nothing", {}, "type"),
         ],
@@ -107,13 +110,15 @@ class TestQueue:
         """Up to queue_above contacts the answer is the finished record."""
         ids = list(emulator.state.leads)[:2]
         body = {
-            "type": "contact_add_to_flow",
+            "type": "contact_add_tags",
             "filter": {"ids": ids},
-            "payload": {"flow_uuid": "f"},
+            "payload": {"added_tags": ["f"]},
         }
         answer = (await http.put(MASS, json=body)).json()
         assert (answer["status"], answer["total"], answer["processed"]) == ("completed", 2, 2)
-        assert [emulator.state.leads[i]["_flows"] for i in ids] == [["f"], ["f"]]
+        tag = emulator.state.tag_named(1, "f")
+        assert tag is not None
+        assert [emulator.state.leads[i]["tags"] for i in ids] == [[tag["uuid"]], [tag["uuid"]]]
 
     async def test_large_sets_are_queued_and_processed_in_batches(
         self, http: httpx.AsyncClient, emulator: GetSalesEmulator, clock: VirtualClock
@@ -146,8 +151,9 @@ class TestQueue:
         await clock.sleep(10)
         emulator.state.background.run_due()
         (name,) = emulator.state.mass_actions[answer["uuid"]]["result"]["files"]
-        data = exported_file(emulator.state, 1, name)
-        assert data is not None
-        rows = list(csv.DictReader(io.StringIO(data.decode())))
+        download = await http.post("/leads/api/file-exports/download", json={"file_name": name})
+        assert download.status_code == 200
+        rows = list(csv.DictReader(io.StringIO(download.text)))
         assert sorted(r["work_email"] for r in rows) == [f"p{i}@x.io" for i in range(5)]
+        assert exported_file(emulator.state, 1, name) == download.content
         assert exported_file(emulator.state, 2, name) is None

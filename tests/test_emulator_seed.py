@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
+import httpx
 import pytest
 
 from getsales_async import AsyncGetSales
@@ -102,3 +104,32 @@ class TestSeedLeads:
             )
         assert len(found) == 1 and len(emulator.state.leads) == 120
         assert [e.outcome for e in emulator.state.upserts] == ["updated"]
+
+    async def test_webhook_work_only_when_a_webhook_listens(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """No webhook: no event is even looked up per contact; a contact_created webhook: one each."""
+        emulator = GetSalesEmulator(
+            webhook_transport=httpx.MockTransport(lambda r: httpx.Response(200))
+        )
+        emitted: list[str] = []
+        original = emulator.state.outbox.emit
+
+        def counting(team_id: int, event_name: str, **context: Any) -> None:
+            emitted.append(event_name)
+            original(team_id, event_name, **context)
+
+        monkeypatch.setattr(emulator.state.outbox, "emit", counting)
+        emulator.seed_leads(1_000)
+        assert emitted == []
+        async with httpx.AsyncClient(
+            base_url="http://emulator",
+            transport=emulator.transport(),
+            headers={"Authorization": "Bearer emulator-key"},
+        ) as http:
+            hook = {"name": "n", "event": "contact_created", "target_url": "https://hooks.example/"}
+            assert (await http.post("/integrations/api/webhooks", json=hook)).status_code == 201
+            emulator.seed_leads(3)
+            await emulator.advance(0)
+        assert emitted == ["contact_created"] * 3
+        assert [d.status for d in emulator.webhook_deliveries] == ["delivered"] * 3

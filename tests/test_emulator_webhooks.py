@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import anyio
+import httpx
 import pytest
 
 from getsales_async import AsyncGetSales, UnprocessableEntityError
@@ -147,6 +148,52 @@ class TestDelivery:
         assert emulator.webhook_deliveries[-1].test
         with pytest.raises(UnprocessableEntityError):
             await client.webhooks.create(name="x", event="contact_created", target_url="ftp://x")
+
+
+class TestBulkEvents:
+    async def test_mass_delete_sends_what_delete_sends(
+        self, client: AsyncGetSales, emulator: GetSalesEmulator, received: Received
+    ) -> None:
+        """contact_delete removes contacts with their notes and sends contact_deleted, as delete does."""
+        await hook(client, "contact_deleted")
+        one = await new_contact(client, first_name="One")
+        two = await new_contact(client, linkedin_id="two", first_name="Two")
+        for lead in (one, two):
+            await client.notes.create(object="lead", object_uuid=lead, note="Called")
+        await client.leads.delete(one)
+        await client.mass_actions.delete(reason="cleanup", uuids=[two])
+        assert received.names() == ["contact_deleted", "contact_deleted"]
+        deleted = [
+            e.contact.uuid for e in received.events if isinstance(e, ContactEvent) and e.contact
+        ]
+        assert deleted == [one, two]
+        assert emulator.state.leads == {} and emulator.state.notes == {}
+
+    async def test_file_import_rows_send_upsert_events(
+        self,
+        client: AsyncGetSales,
+        raw: httpx.AsyncClient,
+        emulator: GetSalesEmulator,
+        received: Received,
+    ) -> None:
+        """Each imported row is an upsert: contact_created for a new one, contact_updated for a match."""
+        for event in ("contact_created", "contact_updated"):
+            await hook(client, event)
+        listed = uuid_of(await client.lists.create(name="In"))
+        await client.leads.upsert(lead={"work_email": "old@x.io"}, list_uuid=listed)
+        files = {"file": ("in.csv", b"email\nold@x.io\nnew@x.io\n", "text/csv")}
+        upload = await raw.post(
+            "/leads/api/file-imports/upload-csv", files=files, data={"type": "csv_leads"}
+        )
+        started = await raw.post(
+            f"/leads/api/file-imports/{upload.json()['uuid']}/import-leads",
+            json={"columns": {"work_email": 0}, "list_uuid": listed},
+        )
+        assert started.status_code == 200
+        await emulator.advance(1)
+        assert received.names() == ["contact_created", "contact_updated", "contact_created"]
+        created = [e for e in received.events if e.event_name == "contact_created"]
+        assert [e.contact.work_email for e in created if e.contact] == ["old@x.io", "new@x.io"]
 
 
 class TestOverLoopback:

@@ -18,7 +18,6 @@ from getsales_async import (
 from getsales_async._limiter import AsyncRateLimiter, RateLimit
 from getsales_async._mass_actions import MASS_ACTION_TYPES, MassActionError
 from getsales_async.testing import BulkConfig, GetSalesEmulator, VirtualClock
-from getsales_async.testing.emulator._mass_actions import exported_file
 
 from ._transports import FailNth
 
@@ -73,6 +72,25 @@ class World:
             self.uuids.append(str(lead.uuid))
         return self
 
+    async def running_flow(self, name: str) -> str:
+        """A running flow whose first step is manual (its contacts wait there)."""
+        client = self.client
+        profile = await client.sender_profiles.create(
+            first_name=name, last_name="Seller", assignee_user_id=1
+        )
+        schedule = {"timezone": "UTC", "timeblocks": []}
+        flow = str(
+            (await client.flows.create(name=name, use_sender_schedule=True, schedule=schedule)).uuid
+        )
+        nodes = [
+            {"id": 1, "type": "custom", "before": [], "after": [{"node_id": 2, "branch_id": 0}]},
+            {"id": 2, "type": "end", "before": [{"node_id": 1, "branch_id": 0}], "after": []},
+        ]
+        source = {"id": 1, "sender_profiles": [str(profile.uuid)], "after_id": 1}
+        await client.flows.create_version(flow, nodes=nodes, contact_sources=[source])
+        await client.flows.start(flow)
+        return flow
+
     def lead(self, index: int) -> dict[str, Any]:
         self.emulator.state.background.run_due()
         return self.emulator.state.leads[self.uuids[index]]
@@ -120,24 +138,42 @@ class TestEveryType:
         await client.mass_actions.change_custom_field(str(field.uuid), None, uuids=[b])
         assert world.lead(1)["_custom_fields"] == {}
 
-    async def test_flows_and_ai_agents_are_assigned_and_cancelled(self, world: World) -> None:
-        """add_to_flow / cancel_from_flows and assign / cancel AI agent record their effect."""
-        actions, (a, b, _) = world.client.mass_actions, world.uuids
-        await actions.add_to_flow("flow-1", uuids=[a, b])
-        await actions.add_to_flow("flow-2", uuids=[a])
-        await actions.cancel_from_flows(["flow-1"], uuids=[a])
-        assert world.lead(0)["_flows"] == ["flow-2"] and world.lead(1)["_flows"] == ["flow-1"]
-        await actions.assign_ai_agent("agent-1", filter={"all": True})
+    async def test_flows_are_joined_and_cancelled(self, world: World) -> None:
+        """add_to_flow enrols the contacts (listFlowLeads); cancel_from_flows cancels them there."""
+        actions, client, (a, b, _) = world.client.mass_actions, world.client, world.uuids
+        first, second = await world.running_flow("One"), await world.running_flow("Two")
+        await actions.add_to_flow(first, uuids=[a, b])
+        await actions.add_to_flow(second, uuids=[a])
+        await actions.add_to_flow(first, uuids=[a])  # in progress already: unchanged
+        await actions.cancel_from_flows([first], uuids=[a])
+        enrolled = {(f.flow_uuid, f.lead_uuid, f.status) async for f in client.flow_leads.list()}
+        assert enrolled == {
+            (first, a, "canceled"),
+            (first, b, "in_progress"),
+            (second, a, "in_progress"),
+        }
+
+    async def test_ai_agents_are_assigned_and_cancelled(self, world: World) -> None:
+        """Assignments show in the agent's metrics, its contacts' replies count, deleting it unassigns."""
+        actions, client, (a, b, _) = world.client.mass_actions, world.client, world.uuids
+        agent = str((await client.ai_agents.create(name="Triage")).uuid)
+        await client.sender_profiles.create(first_name="Sam", last_name="S", assignee_user_id=1)
+        await actions.assign_ai_agent(agent, filter={"all": True})
         await actions.cancel_ai_agent(uuids=[b])
-        assert [world.lead(i)["_ai_agent_uuid"] for i in range(3)] == ["agent-1", None, "agent-1"]
+        await world.emulator.inject_reply(a, "Not interested, thanks")
+        await world.emulator.inject_reply(b, "Not interested either")
+        metrics = (await client.ai_agents.get_metrics()).additional_properties[agent]
+        assert metrics["assigned_contacts"] == 2 and metrics["fallback"] == 1
+        await client.ai_agents.delete(agent)
+        assert not any("_ai_agent_uuid" in lead for lead in world.emulator.state.leads.values())
 
     async def test_export_and_delete(self, world: World) -> None:
-        """export_csv answers with a file of the contacts; delete removes them."""
+        """export_csv names a file downloadExport serves; delete removes the contacts."""
         actions, (a, b, c) = world.client.mass_actions, world.uuids
         exported = await actions.export_csv(uuids=[a, c])
         (name,) = exported.answers[0].body["result"]["files"]
-        data = exported_file(world.emulator.state, 1, name)
-        assert data is not None and b"a@x.io" in data and b"b@x.io" not in data
+        data = await world.client.files.download_export(file_name=name)
+        assert b"a@x.io" in data and b"c@x.io" in data and b"b@x.io" not in data
         deleted = await actions.delete(reason="cleanup", uuids=[a, b])
         assert deleted.requests == 1 and not deleted.queued
         assert list(world.emulator.state.leads) == [c]

@@ -4,12 +4,13 @@
 (a list, tag, custom fields, company, contact, note, blacklist entries, webhook, LLM connection,
 AI agent and template, two sender profiles, mailbox, browser, flow workspace, a running flow with
 two versions and the contact in it (a manual task waiting), a LinkedIn message, an e-mail, an
-import, an enrichment entry and a finished export). The suite snapshots that state once and
-restores it before every case.
+import, an enrichment entry, a finished export, and an uploaded CSV of each type). The suite
+snapshots that state once and restores it before every case.
 
 Random identifiers only ever find 404s, so :func:`point_at_records` rewrites a positive case's
 path parameters and reference fields to name the seeded records (and a few fields whose rules
-a schema cannot state: a known node type, a provider, metric names).
+a schema cannot state: a known node type, a provider, metric names, a CSV upload with a header,
+an import's column mapping, a payload per mass-action type).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from hypothesis import strategies as st
 from schemathesis import Case
 
 from getsales_async.testing import GetSalesEmulator
-from getsales_async.testing.emulator import DEFAULT_TEAM_ID, IMPLEMENTED_OPERATIONS
+from getsales_async.testing.emulator import DEFAULT_TEAM_ID
 
 __all__ = ["MASS_ACTIONS", "Records", "point_at_records", "seed"]
 
@@ -50,9 +51,29 @@ MASS_ACTIONS: dict[str, Callable[[Records], dict[str, Any]]] = {
     "contact_change_pipeline_stage": lambda r: {
         "pipeline_stage_uuid": r["/leads/api/pipeline-stages"]
     },
+    "contact_change_custom_field": lambda r: {
+        "custom_field_uuid": r["lead_custom_field"],
+        "value": "gold",
+    },
+    "contact_add_to_flow": lambda r: {"flow_uuid": r["/flows/api/flows"]},
+    "contact_cancel_from_flows": lambda r: {"flow_uuids": [r["/flows/api/flows"]]},
+    "contact_assign_ai_agent": lambda r: {"ai_agent_uuid": r["/flows/api/ai-agents"]},
+    "contact_cancel_ai_agent": lambda r: {},
     "contact_delete": lambda r: {"reason": "conformance"},
+    "contact_export_csv": lambda r: {},
 }
-"""The mass actions the emulator implements, each with a payload naming seeded records."""
+"""Every documented mass-action type, each with a payload naming seeded records."""
+
+UPLOADS = {
+    "csv_leads": "First Name,Email,LinkedIn\nAda,ada@x.example,https://www.linkedin.com/in/ada\n",
+    "csv_accounts": "Company,Domain\nAcme,acme.example\n",
+}
+"""A CSV per upload type, seeded (``upload:<type>``) and sent by pointed ``uploadCsv`` cases."""
+IMPORTS = {
+    "importLeadsFromFile": ("csv_leads", {"first_name": 0, "work_email": 1, "linkedin_id": 2}),
+    "importCompaniesFromFile": ("csv_accounts", {"name": 0, "domain": 1}),
+}
+"""Import operation → the upload type it reads and a ``columns`` mapping for that seeded file."""
 
 NODES: list[dict[str, Any]] = [
     {"id": 1, "type": "custom", "before": [], "after": [{"node_id": 2, "branch_id": 0}]},
@@ -87,9 +108,10 @@ class _Seeder:
         )["uuid"]
         tag_record = await self.call("POST", "/leads/api/tags", {"name": tag, "color": "#ff5733"})
         ids["/leads/api/tags"] = tag_record["uuid"]
-        await self.call(
+        lead_field = await self.call(
             "POST", "/leads/api/custom-fields", {"name": "score", "object": "lead", "order": 1}
         )
+        ids["lead_custom_field"] = lead_field["uuid"]
         field = await self.call(
             "POST", "/leads/api/custom-fields", {"name": "tier", "object": "company"}
         )
@@ -130,7 +152,9 @@ class _Seeder:
             await self.call("POST", "/integrations/api/webhooks", hook)
         )["uuid"]
         stages = (await self.client.get("/leads/api/pipeline-stages")).json()["data"]
-        ids["/leads/api/pipeline-stages"] = stages[0]["uuid"]
+        ids["/leads/api/pipeline-stages"] = next(
+            s["uuid"] for s in stages if s["object"] == "lead"
+        )  # a contact stage: what the stage mass action needs
 
     async def ai_and_senders(self) -> None:
         ids = self.ids
@@ -239,12 +263,13 @@ class _Seeder:
         export = await self.call("POST", "/leads/api/file-exports/leads", {"filter": {"all": True}})
         await emulator.advance(EXPORT_WAIT_S)
         ids["export_file"] = f"{export['uuid']}.csv"
-        if "uploadCsv" in IMPLEMENTED_OPERATIONS:  # added by the server-side bulk work
-            files = {"file": ("leads.csv", b"work_email\njo@acme.example\n", "text/csv")}
+        for kind, text in UPLOADS.items():
+            files = {"file": ("seed.csv", text.encode(), "text/csv")}
             upload = await self.client.post(
-                "/leads/api/file-imports/upload-csv", files=files, data={"type": "csv_leads"}
+                "/leads/api/file-imports/upload-csv", files=files, data={"type": kind}
             )
-            ids["/leads/api/file-imports"] = upload.json()["uuid"]
+            assert upload.status_code == 200, (kind, upload.text)
+            ids[f"upload:{kind}"] = upload.json()["uuid"]
 
 
 def _lead_body(list_uuid: str, tag: str) -> dict[str, Any]:
@@ -300,6 +325,21 @@ def _mass_action(body: dict[str, Any], r: Records, data: st.DataObject) -> None:
     body["payload"] = MASS_ACTIONS[action](r)
     if isinstance(body.get("filter"), dict):
         body["filter"] = {**body["filter"], "ids": [r["/leads/api/leads"]]}
+
+
+def _upload(body: dict[str, Any], r: Records, data: st.DataObject) -> None:
+    kind = body.get("type") if body.get("type") in UPLOADS else "csv_leads"
+    body.update(type=kind, file=UPLOADS[str(kind)].encode())
+
+
+def _import(operation_id: str) -> Pointer:
+    def point(body: dict[str, Any], r: Records, data: st.DataObject) -> None:
+        body["columns"] = dict(IMPORTS[operation_id][1])
+        body.pop("tags", None)
+        if operation_id == "importLeadsFromFile":
+            body["list_uuid"] = r["/leads/api/lists"]
+
+    return point
 
 
 def _note(body: dict[str, Any], r: Records, data: st.DataObject) -> None:
@@ -402,6 +442,9 @@ POINTERS: dict[str, Pointer] = {
     "addNewLeadToFlow": _new_lead,
     "createNote": _note,
     "massActionLeads": _mass_action,
+    "uploadCsv": _upload,
+    "importLeadsFromFile": _import("importLeadsFromFile"),
+    "importCompaniesFromFile": _import("importCompaniesFromFile"),
     "createDataSource": _data_source,
     "updateDataSource": _data_source,
     "createFlow": _flow,
@@ -469,6 +512,8 @@ def point_at_records(
             params[name] = records["/flows/api/flows"]
         elif name == "leadUuid":
             params[name] = records["/leads/api/leads"]
+        elif operation_id in IMPORTS:
+            params[name] = records[f"upload:{IMPORTS[operation_id][0]}"]
         elif name in ("uuid", "id"):
             collection = _collection(case.path, name)
             params[name] = _ID_PATHS.get(collection, records.ids.get(collection, params[name]))

@@ -53,10 +53,11 @@ from getsales_async.testing.emulator import (
     IMPLEMENTED_OPERATIONS,
     EmulatorSnapshot,
 )
+from getsales_async.testing.emulator._mass_actions import MASS_ACTION_TYPES
 
 from ..conftest import SPEC_PATH, load_spec
 from .conftest import EMULATOR_RESULTS_KEY, ContractResults
-from .emulator_seed import Records, point_at_records, seed
+from .emulator_seed import IMPORTS, MASS_ACTIONS, UPLOADS, Records, point_at_records, seed
 
 MAX_EXAMPLES = 25
 """Cases per operation and generation mode: about 7,000 in all."""
@@ -346,6 +347,53 @@ class TestHarness:
         case = load_schema().find_operation_by_id("getList").Case(path_parameters={"uuid": "x"})
         response = case.call(app=canned(status, body, content_type), headers=AUTH)
         assert expected <= failed_checks(case, response)
+
+
+class TestBulkSeeds:
+    """The seeded bulk payloads reach a conforming 2xx, so the fuzzed cases pointed at them do."""
+
+    @pytest.mark.parametrize("action", MASS_ACTION_TYPES)
+    def test_every_mass_action_type_conforms_with_a_2xx(
+        self, action: str, emulator: GetSalesEmulator, seeded: Seeded
+    ) -> None:
+        """Each documented type, with its seeded payload, answers a 200 that passes every check."""
+        body = {
+            "type": action,
+            "filter": {"ids": [seeded.records["/leads/api/leads"]]},
+            "payload": MASS_ACTIONS[action](seeded.records),
+        }
+        case = load_schema().find_operation_by_id("massActionLeads").Case(body=body)
+        response = case.call(app=emulator.app, headers=AUTH)
+        assert response.status_code == 200, response.text
+        assert failed_checks(case, response) == set()
+
+    @pytest.mark.parametrize("kind", sorted(UPLOADS))
+    def test_uploads_conform_with_a_2xx(self, kind: str, emulator: GetSalesEmulator) -> None:
+        """A seeded CSV of each type uploads with a 200 that passes every check."""
+        body = {"type": kind, "file": UPLOADS[kind].encode()}
+        case = load_schema().find_operation_by_id("uploadCsv").Case(body=body)
+        response = case.call(app=emulator.app, headers=AUTH)
+        assert response.status_code == 200, response.text
+        assert failed_checks(case, response) == set()
+
+    @pytest.mark.parametrize("operation_id", sorted(IMPORTS))
+    def test_imports_conform_with_a_2xx(
+        self, operation_id: str, emulator: GetSalesEmulator, seeded: Seeded
+    ) -> None:
+        """Each import of its seeded upload, with the seeded columns, starts with a conforming 200."""
+        kind, columns = IMPORTS[operation_id]
+        body: dict[str, Any] = {"columns": columns}
+        if operation_id == "importLeadsFromFile":
+            body["list_uuid"] = seeded.records["/leads/api/lists"]
+        uuid = seeded.records[f"upload:{kind}"]
+        case = (
+            load_schema()
+            .find_operation_by_id(operation_id)
+            .Case(path_parameters={"uuid": uuid}, body=body)
+        )
+        response = case.call(app=emulator.app, headers=AUTH)
+        assert response.status_code == 200, response.text
+        assert failed_checks(case, response) == set()
 
 
 class TestDeepPageAllowance:

@@ -1,7 +1,8 @@
 """The GetSales emulator: a stateful, in-memory GetSales API for tests (see ``docs/emulator.md``).
 
-Every operation is answered from stored records; background work (messages, flow steps,
-enrichment, exports) moves on the emulator's clock; registered webhooks receive deliveries.
+Every operation is answered from stored records; background work (messages, flow steps, file
+imports, queued mass actions, enrichment, exports) moves on the emulator's clock; registered
+webhooks receive deliveries.
 
 Example::
 

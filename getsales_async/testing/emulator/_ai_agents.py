@@ -6,6 +6,11 @@ classifies it at once, deterministically: ``fallback`` when the agent has no LLM
 "stop", "no thanks"; ``positive`` for "interested", "yes", "sounds good", "let's talk", "call";
 otherwise ``neutral``). The answer is ``{status: "queued", classification_uuid}``; the result
 counts in the agent's metrics and is in ``emulator.state.ai_classifications``.
+
+Contacts are assigned to an agent by the ``contact_assign_ai_agent`` mass action (removed by
+``contact_cancel_ai_agent``, or when the agent is deleted). The agent then classifies each reply
+of its contacts as it arrives (``emulator.inject_reply``), and the metrics count the contacts
+assigned to it (``assigned_contacts``).
 """
 
 from __future__ import annotations
@@ -14,12 +19,12 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from ._http import Call, Fields, Record, Reply, delete_handler, get_handler, list_handler, public
+from ._http import Call, Fields, Record, Reply, get_handler, list_handler, public
 from ._llm_connections import require_llm
 from ._shapes import read_uuids, text
 from ._state import EmulatorState
 
-__all__ = ["HANDLERS", "classify_text"]
+__all__ = ["HANDLERS", "assign_agent", "classify_reply", "classify_text"]
 
 CATEGORIES = ("positive", "negative", "neutral", "fallback", "no_reply")
 _NEGATIVE = ("not interested", "unsubscribe", "stop", "no thanks", "remove me")
@@ -104,6 +109,16 @@ def classify(call: Call) -> Reply:
         body.fail("lead_uuid", "The selected lead_uuid is invalid: no such contact.")
     message = text(body, "text") or text(body, "message")
     body.done()
+    result = _classification(state, agent, lead_uuid, message)
+    return Reply(
+        200,
+        {"status": "queued", "classification_uuid": result["uuid"], "agent_uuid": agent["uuid"]},
+    )
+
+
+def _classification(
+    state: EmulatorState, agent: Record, lead_uuid: str | None, message: str | None
+) -> Record:
     has_llm = agent["classification_llm_uuid"] in state.llm_connections
     fields = {
         "agent_uuid": agent["uuid"],
@@ -111,18 +126,29 @@ def classify(call: Call) -> Reply:
         "text": message,
         "category": classify_text(message, has_llm=has_llm),
     }
-    result = state.create(state.ai_classifications, call.team_id, fields)
-    return Reply(
-        200,
-        {"status": "queued", "classification_uuid": result["uuid"], "agent_uuid": agent["uuid"]},
-    )
+    return state.create(state.ai_classifications, agent["team_id"], fields)
 
 
-def _metrics(state: EmulatorState, agent: Record) -> dict[str, Any]:
+def assign_agent(state: EmulatorState, lead: Record, agent_uuid: str | None) -> None:
+    """Assign a contact to an agent (``None``: remove its agent)."""
+    if agent_uuid is None:
+        lead.pop("_ai_agent_uuid", None)
+    elif agent_uuid in state.ai_agents:
+        lead["_ai_agent_uuid"] = agent_uuid
+
+
+def classify_reply(state: EmulatorState, lead: Record, message: str) -> Record | None:
+    """The contact's agent, if it has one, classifies its reply; returns the result."""
+    agent = state.ai_agents.get(str(lead.get("_ai_agent_uuid")))
+    return None if agent is None else _classification(state, agent, lead["uuid"], message)
+
+
+def _metrics(state: EmulatorState, agent: Record, assigned: Counter[str]) -> dict[str, Any]:
     results = [r for r in state.ai_classifications.values() if r["agent_uuid"] == agent["uuid"]]
     counts = Counter(r["category"] for r in results)
     return {
         **{category: counts[category] for category in CATEGORIES},
+        "assigned_contacts": assigned[agent["uuid"]],
         "last_classified_at": results[-1]["created_at"] if results else None,
     }
 
@@ -138,7 +164,23 @@ def metrics(call: Call) -> Reply:
         for a in state.of_team(state.ai_agents, call.team_id)
         if wanted is None or a["uuid"] in wanted
     ]
-    return Reply(200, {a["uuid"]: _metrics(state, a) for a in agents})
+    assigned = Counter(
+        str(lead["_ai_agent_uuid"])
+        for lead in state.of_team(state.leads, call.team_id)
+        if lead.get("_ai_agent_uuid")
+    )
+    return Reply(200, {a["uuid"]: _metrics(state, a, assigned) for a in agents})
+
+
+def delete(call: Call) -> Reply:
+    """``DELETE /flows/api/ai-agents/{uuid}``: 204; its contacts lose their agent."""
+    state = call.state
+    agent = _agent(call)
+    for lead in state.of_team(state.leads, call.team_id):
+        if lead.get("_ai_agent_uuid") == agent["uuid"]:
+            del lead["_ai_agent_uuid"]
+    del state.ai_agents[agent["uuid"]]
+    return Reply(204)
 
 
 HANDLERS: dict[str, Callable[[Call], Reply]] = {
@@ -146,7 +188,7 @@ HANDLERS: dict[str, Callable[[Call], Reply]] = {
     "createAiAgent": create,
     "getAiAgent": get_handler(lambda s: s.ai_agents, "AI agent"),
     "updateAiAgent": update,
-    "deleteAiAgent": delete_handler(lambda s: s.ai_agents, "AI agent"),
+    "deleteAiAgent": delete,
     "classifyLead": classify,
     "getAiAgentMetrics": metrics,
 }

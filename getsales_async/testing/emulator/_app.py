@@ -338,7 +338,8 @@ class GetSalesEmulator(ScenarioHelpers):
 
         Returns:
             The new contacts' uuids, in order. Contacts are not deduplicated against existing
-            ones or checked against blacklists; give each its own identifiers.
+            ones or checked against blacklists; give each its own identifiers. Webhooks for
+            ``contact_created`` (if any) are sent with the next request or ``advance()``.
 
         Raises:
             ValueError: an unknown field, custom field, list or team.

@@ -38,6 +38,7 @@ __all__ = [
     "contact_source",
     "enroll",
     "resume_flow",
+    "sender_load",
     "stop_on_reply",
 ]
 
@@ -75,7 +76,19 @@ def _first_node(version: Record | None, source: Record | None) -> int | None:
     return None if first is None else int(first["id"])
 
 
-def _pick_sender(state: EmulatorState, source: Record | None) -> str | None:
+def sender_load(state: EmulatorState) -> dict[str, int]:
+    """Sender profile uuid → contacts in progress with it (over every flow)."""
+    load: dict[str, int] = {}
+    for flow_lead in state.flow_leads.values():
+        sender = flow_lead["sender_profile_uuid"]
+        if flow_lead["status"] == "in_progress" and sender is not None:
+            load[sender] = load.get(sender, 0) + 1
+    return load
+
+
+def _pick_sender(
+    state: EmulatorState, source: Record | None, load: dict[str, int] | None
+) -> str | None:
     """The enabled sender profile of the source with the fewest contacts in progress."""
     candidates = [
         uuid
@@ -84,20 +97,31 @@ def _pick_sender(state: EmulatorState, source: Record | None) -> str | None:
     ]
     if not candidates:
         return None
-    load = {uuid: 0 for uuid in candidates}
-    for flow_lead in state.flow_leads.values():
-        if flow_lead["status"] == "in_progress" and flow_lead["sender_profile_uuid"] in load:
-            load[flow_lead["sender_profile_uuid"]] += 1
-    return str(min(candidates, key=lambda uuid: load[uuid]))
+    counts = load if load is not None else sender_load(state)
+    picked = str(min(candidates, key=lambda uuid: counts.get(uuid, 0)))
+    if load is not None:
+        load[picked] = load.get(picked, 0) + 1
+    return picked
 
 
-def enroll(state: EmulatorState, flow: Record, lead: Record, source: Record | None) -> Record:
-    """Add a contact to a running flow: a flow lead ``in_progress`` at the source's first node."""
+def enroll(
+    state: EmulatorState,
+    flow: Record,
+    lead: Record,
+    source: Record | None,
+    *,
+    load: dict[str, int] | None = None,
+) -> Record:
+    """Add a contact to a flow: a flow lead ``in_progress`` at the source's first node.
+
+    ``load`` (from :func:`sender_load`, kept up to date here) saves a scan of every flow lead
+    when many contacts are enrolled at once.
+    """
     version = active_version(state, flow)
     fields = {
         "flow_uuid": flow["uuid"],
         "lead_uuid": lead["uuid"],
-        "sender_profile_uuid": _pick_sender(state, source),
+        "sender_profile_uuid": _pick_sender(state, source, load),
         "status": "in_progress",
         "contact_source_id": (source or {}).get("id"),
         "flow_node_id": None,

@@ -7,24 +7,27 @@ second, in batches of ``BulkConfig.batch_size``: a job's batch ending at item *e
 ``starts_at + e / rows_per_second``, and a job starts when the team's previous job ends.
 
 Nothing runs on its own thread or task: every request first brings the work up to date with the
-emulator's clock (:meth:`Background.run_due`, called by the operation table), so a client that
-polls sees exactly the batches whose completion time has passed, on a real or a virtual clock.
-Tests that read ``emulator.state`` directly call ``emulator.state.background.run_due()`` first.
+emulator's clock (:meth:`Background.run_due`, called by ``GetSalesEmulator.run_background``
+before the timers of ``_engine``), so a client that polls sees exactly the batches whose
+completion time has passed, on a real or a virtual clock. Tests that read ``emulator.state``
+directly call ``await emulator.advance(0)`` (or ``emulator.state.background.run_due()``) first.
+
+A job's work is data (a :class:`BulkWork`: a frozen dataclass of a module, never a closure), so
+``emulator.snapshot()`` taken while jobs are queued restores them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from ._http import Record
 
 if TYPE_CHECKING:
     from ._state import EmulatorState
 
-__all__ = ["MAPPING_SHAPES", "Background", "BulkConfig", "MappingShape"]
+__all__ = ["MAPPING_SHAPES", "Background", "BulkConfig", "BulkWork", "MappingShape"]
 
 MappingShape = Literal["object", "array"]
 MAPPING_SHAPES: tuple[MappingShape, ...] = ("object", "array")
@@ -89,15 +92,24 @@ class BulkConfig:
         object.__setattr__(self, "mapping_shapes", shapes)
 
 
+class BulkWork(Protocol):
+    """What a queued job does; implementations are picklable (module-level dataclasses)."""
+
+    def run(self, state: EmulatorState, record: Record, start: int, end: int) -> None:
+        """Process items ``[start, end)``; ``record`` tracks the job."""
+
+    def finish(self, state: EmulatorState, record: Record) -> None:
+        """Called once, after the last item."""
+
+
 @dataclass
 class _Job:
-    """One piece of queued work: ``run(start, end)`` processes items ``[start, end)``."""
+    """One piece of queued work: ``work.run(state, record, start, end)`` processes a range."""
 
     team_id: int
     record: Record
     total: int
-    run: Callable[[int, int], None]
-    finish: Callable[[], None] | None
+    work: BulkWork
     starts_at: float
     rate: float
     done: int = 0
@@ -128,9 +140,8 @@ class Background:
         team_id: int,
         record: Record,
         total: int,
-        run: Callable[[int, int], None],
+        work: BulkWork,
         *,
-        finish: Callable[[], None] | None = None,
         queued_status: str = "queued",
         running_status: str = "in_progress",
     ) -> None:
@@ -145,8 +156,7 @@ class Background:
             team_id,
             record,
             total,
-            run,
-            finish,
+            work,
             starts_at,
             float(self.config.rows_per_second),
             running_status=running_status,
@@ -175,13 +185,12 @@ class Background:
             if job.starts_at < now and job.record.get("status") != job.running_status:
                 job.record["status"] = job.running_status
             if target > job.done:
-                job.run(job.done, target)
+                job.work.run(self.state, job.record, job.done, target)
                 job.done = target
                 job.record["processed"] = target
                 self.state.touch(job.record)
             if job.done >= job.total:
-                if job.finish is not None:
-                    job.finish()
+                job.work.finish(self.state, job.record)
                 job.record["status"] = "completed"
                 continue
             remaining.append(job)

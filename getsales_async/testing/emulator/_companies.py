@@ -23,12 +23,13 @@ from ._http import (
     paginate,
     public,
     value_matches,
+    where,
 )
 from ._identity import domain_of, email_domain, nickname, profile_url
 from ._leads import lead_entry_hit, resolve_custom_fields, window_check
 from ._state import EmulatorState
 
-__all__ = ["HANDLERS"]
+__all__ = ["HANDLERS", "select_companies"]
 
 COMPANY_FIELDS: dict[str, Any] = {
     "user_id": None,
@@ -100,6 +101,33 @@ def _aggregate(state: EmulatorState) -> Callable[[Record], Any]:
 
 
 # ---------------------------------------------------------------------------- companies
+
+
+def select_companies(
+    state: EmulatorState, team_id: int, body: Fields, *, everything_by_default: bool
+) -> list[Record]:
+    """The companies a mass filter in ``body["filter"]`` selects (``all``, ``ids``, ``excludeIds``,
+    field conditions, ``q`` over name and domain); ``uuids`` beside it adds more.
+
+    With no selector the result is every company when ``everything_by_default``, else none.
+    Problems are recorded in ``body``; call ``done()``.
+    """
+    uuids = set(body.strings("uuids") or [])
+    given = body.mapping("filter")
+    mass = Fields(given, prefix="filter.", errors=body.errors)
+    ids = mass.strings("ids")
+    excluded = set(mass.strings("excludeIds") or [])
+    select_all = mass.boolean("all", False)
+    conditions = {k: v for k, v in (given or {}).items() if k not in ("all", "ids", "excludeIds")}
+    companies = list(state.of_team(state.companies, team_id))
+    chosen: dict[str, Record] = {}
+    if given is not None and (everything_by_default or select_all or ids is not None or conditions):
+        wanted = None if ids is None else set(ids)
+        for company in where(companies, conditions, text=("name", "domain")):
+            if (wanted is None or company["uuid"] in wanted) and company["uuid"] not in excluded:
+                chosen[company["uuid"]] = company
+    chosen.update({c["uuid"]: c for c in companies if c["uuid"] in uuids})
+    return list(chosen.values())
 
 
 def create_companies(call: Call) -> Reply:

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ._companies import select_companies
 from ._errors import ApiError, validation_error
-from ._http import EMPTY, Call, Fields, Record, Reply, int_param, list_handler, public, where
+from ._http import EMPTY, Call, Fields, Record, Reply, int_param, list_handler, public
 from ._leads import select_leads
 from ._state import EmulatorState
 
@@ -77,25 +78,9 @@ def enrich_companies(call: Call) -> Reply:
     """``PUT /leads/api/companies/advanced-enrichment``: ``{count}`` queued."""
     state, team = call.state, call.team_id
     body = Fields(call.body)
-    uuids = body.strings("uuids") or []
-    given = body.mapping("filter")
+    chosen = select_companies(state, team, body, everything_by_default=False)
     body.done()
-    companies = list(state.of_team(state.companies, team))
-    chosen: dict[str, Record] = {}
-    if given is not None:
-        ids = given.get("ids") if isinstance(given.get("ids"), list) else None
-        conditions = {k: v for k, v in given.items() if k not in ("all", "ids", "excludeIds")}
-        excluded = (
-            set(given.get("excludeIds") or [])
-            if isinstance(given.get("excludeIds"), list)
-            else set()
-        )
-        if given.get("all") is True or ids is not None or conditions:
-            for company in where(companies, conditions, text=("name", "domain")):
-                if (ids is None or company["uuid"] in ids) and company["uuid"] not in excluded:
-                    chosen[company["uuid"]] = company
-    chosen.update({c["uuid"]: c for c in companies if c["uuid"] in uuids})
-    _queue(state, team, "company", list(chosen.values()))
+    _queue(state, team, "company", chosen)
     return Reply(200, {"count": len(chosen)})
 
 

@@ -70,6 +70,13 @@ class WebhookOutbox:
         """Deliveries due now, in event order."""
         self._waiting: dict[str, WebhookDelivery] = {}
 
+    def listens(self, team_id: int, event_name: str) -> bool:
+        """Whether any active webhook of the team receives ``event_name``."""
+        return any(
+            hook["event"] == event_name and hook["status"] == "on"
+            for hook in self._state.of_team(self._state.webhooks, team_id)
+        )
+
     def emit(
         self,
         team_id: int,

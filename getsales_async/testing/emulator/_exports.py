@@ -5,22 +5,31 @@ search keys) and answers ``queued`` with ``result: null``. After ``timings.expor
 ``done`` with ``result.files: ["<export uuid>.csv"]`` (also in ``emulator.state.file_exports``)
 and webhooks get ``contact_exported`` per contact (``account_exported`` per company). The file
 holds the records as they were when it finished; downloading it before then is 422, an unknown
-file 404.
+file 404. A ``contact_export_csv`` mass action writes its file here too (:func:`write_export`),
+so ``downloadExport`` serves both.
+
+A contacts file has the columns the SDK's own export writes (:class:`getsales_async._export.
+ContactCsvFormat`: every contact field in the schema's order, tags as names, a ``cf:NAME`` column
+per contact custom field, cells neutralised against CSV injection), so it re-imports as it is.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from getsales_async._csv import render_cell
+from getsales_async._export import ContactCsvFormat
+
+from ._companies import select_companies
 from ._errors import not_found, validation_error
-from ._http import Call, Fields, RawBody, Record, Reply, public, where
+from ._http import Call, Fields, RawBody, Record, Reply, public
 from ._leads import select_leads
 from ._state import EmulatorState
 
-__all__ = ["COMPANY_COLUMNS", "HANDLERS", "TIMERS"]
+__all__ = ["COMPANY_COLUMNS", "HANDLERS", "TIMERS", "contacts_csv", "exported_file", "write_export"]
 
 COMPANY_COLUMNS = (
     "uuid",
@@ -34,12 +43,51 @@ COMPANY_COLUMNS = (
     "status",
     "created_at",
 )
+CONTACT_EXPORT = "contact_export_csv"
+COMPANY_EXPORT = "account_export_csv"
 
 
-def _lead_columns() -> tuple[str, ...]:
-    from getsales_async._csv import EXPORT_COLUMNS  # the columns the SDK writes, kept in step
+class _SearchItem:
+    """A stored contact in the shape :meth:`ContactCsvFormat.row` reads (a search result item)."""
 
-    return tuple(EXPORT_COLUMNS)
+    def __init__(self, lead: Record) -> None:
+        self.lead = self
+        self._record = lead
+        self.custom_fields: dict[str, Any] = dict(lead.get("_custom_fields") or {})
+
+    def to_dict(self) -> dict[str, Any]:
+        return public(self._record)
+
+
+def _tag_names(state: EmulatorState, team: int) -> dict[str, str]:
+    return {str(t["uuid"]): str(t["name"]) for t in state.of_team(state.tags, team)}
+
+
+def contacts_csv(state: EmulatorState, team: int, leads: Iterable[Record]) -> str:
+    """Contacts as the CSV text the SDK's export writes for the same team."""
+    custom = {
+        str(f["uuid"]): str(f["name"])
+        for f in state.of_team(state.custom_fields, team)
+        if f["object"] == "lead"
+    }
+    fmt = ContactCsvFormat(_tag_names(state, team), custom)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(fmt.columns)
+    for lead in leads:
+        writer.writerow(fmt.row(_SearchItem(lead)))
+    return out.getvalue()
+
+
+def _companies_csv(state: EmulatorState, team: int, companies: Iterable[Record]) -> str:
+    names = _tag_names(state, team)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COMPANY_COLUMNS)
+    for company in companies:
+        row = {**company, "tags": [names.get(t, t) for t in company.get("tags") or []]}
+        writer.writerow([render_cell(row.get(c)) for c in COMPANY_COLUMNS])
+    return out.getvalue()
 
 
 def _new_export(state: EmulatorState, team: int, kind: str, given: Any, uuids: list[str]) -> Reply:
@@ -65,7 +113,7 @@ def export_leads(call: Call) -> Reply:
     leads = select_leads(state, team, body, everything_by_default=True)
     body.done()
     return _new_export(
-        state, team, "contact_export_csv", call.body["filter"], [lead["uuid"] for lead in leads]
+        state, team, CONTACT_EXPORT, call.body["filter"], [lead["uuid"] for lead in leads]
     )
 
 
@@ -73,52 +121,55 @@ def export_companies(call: Call) -> Reply:
     """``POST /leads/api/file-exports/companies``: ``queued``."""
     state, team = call.state, call.team_id
     body = Fields(call.body)
-    given = body.mapping("filter", required=True)
+    if body.body.get("filter") is None:
+        body.fail("filter", "The filter field is required.")
+    found = select_companies(state, team, body, everything_by_default=True)
     body.done()
-    assert given is not None  # checked by done()
-    ids = given.get("ids") if isinstance(given.get("ids"), list) else None
-    conditions = {k: v for k, v in given.items() if k not in ("all", "ids", "excludeIds")}
-    found = [
-        c["uuid"]
-        for c in where(state.of_team(state.companies, team), conditions, text=("name", "domain"))
-        if ids is None or c["uuid"] in ids
-    ]
-    return _new_export(state, team, "account_export_csv", given, found)
+    uuids = [c["uuid"] for c in found]
+    return _new_export(state, team, COMPANY_EXPORT, body.body["filter"], uuids)
 
 
-def _cell(state: EmulatorState, record: Record, column: str) -> str:
-    value = record.get(column)
-    if column == "tags":
-        return ";".join(state.tags[t]["name"] for t in value or [] if t in state.tags)
-    return "" if value is None else str(value)
+def _write(state: EmulatorState, export: Record, at: float) -> None:
+    """Write an export's file from the records still there, mark it ``done``, notify webhooks."""
+    leads = export["type"] == CONTACT_EXPORT
+    table = state.leads if leads else state.companies
+    records = [table[u] for u in export["_uuids"] if u in table]
+    team = export["team_id"]
+    text = contacts_csv(state, team, records) if leads else _companies_csv(state, team, records)
+    export.update(
+        status="done",
+        result={"files": [f"{export['uuid']}.csv"]},
+        _csv=text,
+        updated_at=state.iso_at(at),
+    )
+    for record in records:
+        if leads:
+            state.outbox.emit(team, "contact_exported", lead=record)
+        else:
+            state.outbox.emit(team, "account_exported", company=record)
 
 
 def _finish(state: EmulatorState, key: str, at: float) -> None:
     """Timer ``export``: write the file, mark the export ``done``, notify webhooks."""
     export = state.file_exports.get(key)
-    if export is None or export["status"] != "queued":
-        return
-    leads = export["type"] == "contact_export_csv"
-    table = state.leads if leads else state.companies
-    columns = _lead_columns() if leads else COMPANY_COLUMNS
-    records = [table[u] for u in export["_uuids"] if u in table]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    for record in records:
-        writer.writerow([_cell(state, record, c) for c in columns])
-    export.update(
-        status="done",
-        result={"files": [f"{key}.csv"]},
-        _csv=out.getvalue(),
-        updated_at=state.iso_at(at),
-    )
-    event = "contact_exported" if leads else "account_exported"
-    for record in records:
-        if leads:
-            state.outbox.emit(record["team_id"], event, lead=record)
-        else:
-            state.outbox.emit(record["team_id"], event, company=record)
+    if export is not None and export["status"] == "queued":
+        _write(state, export, at)
+
+
+def write_export(state: EmulatorState, team: int, given: Any, uuids: list[str]) -> Record:
+    """A contacts export written now (a ``contact_export_csv`` mass action); returns its record."""
+    fields = {"type": CONTACT_EXPORT, "filter": given, "status": "queued", "result": None}
+    export = state.create(state.file_exports, team, {**fields, "_uuids": uuids, "_csv": None})
+    _write(state, export, state.clock_time())
+    return export
+
+
+def exported_file(state: EmulatorState, team_id: int, file_name: str) -> bytes | None:
+    """The bytes of a finished export file of the team (what ``downloadExport`` sends), if any."""
+    export = state.file_exports.get(file_name.removesuffix(".csv"))
+    if export is None or export["team_id"] != team_id or export["status"] != "done":
+        return None
+    return str(export["_csv"]).encode()
 
 
 def download(call: Call) -> Reply:

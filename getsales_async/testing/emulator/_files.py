@@ -13,10 +13,12 @@ header name or a column index (the white-label reference); the other shape answe
 one identifier must be mapped (contacts: ``linkedin_id``, ``work_email`` or ``personal_email``;
 companies: ``linkedin_id`` or ``name``). The emulator requires ``list_uuid`` for contacts (it is
 where they go). The rows are then processed in the background (:mod:`._background`): each contact
-row runs through the very upsert handler (same deduplication, same blacklist refusals, no
-``update_if_exists``/``move_to_list`` changes from their defaults), each company row through the
-company create handler; the job record in ``state.file_imports`` counts ``created``, ``updated``,
-``skipped`` and ``failed`` rows (with a sample of errors). The API itself reports none of that.
+row runs through the upsert path itself (``plan_upsert`` / ``apply_upsert``: same identifier
+rule, deduplication, blacklist refusals and webhook events, ``update_if_exists``/``move_to_list``
+at their defaults; not recorded in ``state.upserts``, which logs ``POST /upsert`` calls), each
+company row through the company create handler; the job record in ``state.file_imports`` counts
+``created``, ``updated``, ``skipped`` and ``failed`` rows (with a sample of errors). The API
+itself reports none of that.
 """
 
 from __future__ import annotations
@@ -25,13 +27,15 @@ import csv
 import io
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ._companies import create_companies
 from ._errors import ApiError, not_found, validation_error
 from ._http import Call, Fields, Record, Reply, public
-from ._leads import upsert_lead
+from ._leads import apply_upsert, plan_upsert
 from ._multipart import MultipartBody
+from ._state import EmulatorState
 
 __all__ = ["COMPANY_IMPORT_FIELDS", "HANDLERS", "LEAD_IMPORT_FIELDS", "auto_matches"]
 
@@ -266,9 +270,6 @@ def read_columns(
 
 # ---------------------------------------------------------------------------- import
 
-RowHandler = Callable[[list[str]], str]
-"""Imports one CSV row; returns ``created``, ``updated`` or ``skipped``, raises ApiError if refused."""
-
 
 def _upload_for(call: Call, upload_type: str) -> Record:
     state = call.state
@@ -298,7 +299,58 @@ def _row_values(row: Sequence[str], mapping: Mapping[str, int]) -> dict[str, Any
     }
 
 
-def _start_job(call: Call, upload: Record, job: Mapping[str, Any], handle: RowHandler) -> Reply:
+def _lead_row(state: EmulatorState, team: int, values: dict[str, Any], job: _ImportWork) -> str:
+    """One contact row, through the upsert path itself (dedup, blacklists, webhooks)."""
+    if job.tags:
+        values["tags"] = list(job.tags)
+    plan = plan_upsert(state, team, Fields({"lead": values, "list_uuid": job.list_uuid}))
+    _, outcome = apply_upsert(state, team, plan, log=False)
+    return outcome
+
+
+def _company_row(state: EmulatorState, team: int, values: dict[str, Any]) -> str:
+    """One company row, through company create (dedup by domain and LinkedIn URL)."""
+    from starlette.datastructures import QueryParams
+
+    if "linkedin_id" in values:
+        values.setdefault("linkedin", values.pop("linkedin_id"))
+    before = len(state.companies)
+    create_companies(Call(state, team, {}, QueryParams(), values))
+    return "created" if len(state.companies) > before else "updated"
+
+
+@dataclass(frozen=True)
+class _ImportWork:
+    """A file import's work: the upload's rows ``[start, end)`` through upsert or company create."""
+
+    upload_uuid: str
+    mapping: tuple[tuple[str, int], ...]
+    list_uuid: str | None = None
+    tags: tuple[str, ...] = ()
+
+    def run(self, state: EmulatorState, record: Record, start: int, end: int) -> None:
+        """Import rows ``[start, end)``, counting each outcome on ``record``."""
+        rows: list[list[str]] = state.uploads[self.upload_uuid]["_rows"]
+        team, mapping = record["team_id"], dict(self.mapping)
+        for number in range(start, end):
+            values = _row_values(rows[number], mapping)
+            try:
+                if self.list_uuid is None:
+                    outcome = _company_row(state, team, values)
+                else:
+                    outcome = _lead_row(state, team, values, self)
+            except ApiError as exc:
+                record["failed"] += 1
+                if len(record["errors"]) < MAX_ERROR_SAMPLES:
+                    record["errors"].append({"row": number + 1, "message": exc.message})
+            else:
+                record[outcome] += 1
+
+    def finish(self, state: EmulatorState, record: Record) -> None:
+        """Nothing: the counts are complete."""
+
+
+def _start_job(call: Call, upload: Record, job: Mapping[str, Any], work: _ImportWork) -> Reply:
     """Record the import job, queue its rows on the background worker, answer ``in_progress``."""
     state = call.state
     record = state.create(
@@ -308,18 +360,8 @@ def _start_job(call: Call, upload: Record, job: Mapping[str, Any], handle: RowHa
     )
     record.update(created=0, updated=0, skipped=0, failed=0, errors=[])
     upload["status"] = "imported"
-    rows: list[list[str]] = upload["_rows"]
-
-    def process(start: int, end: int) -> None:
-        for number in range(start, end):
-            try:
-                record[handle(rows[number])] += 1
-            except ApiError as exc:
-                record["failed"] += 1
-                if len(record["errors"]) < MAX_ERROR_SAMPLES:
-                    record["errors"].append({"row": number + 1, "message": exc.message})
-
-    state.background.submit(call.team_id, record, len(rows), process, queued_status="in_progress")
+    total = len(upload["_rows"])
+    state.background.submit(call.team_id, record, total, work, queued_status="in_progress")
     return Reply(200, {k: record[k] for k in ("uuid", "status", "type", "file_uuid", "total")})
 
 
@@ -337,22 +379,14 @@ def import_leads(call: Call) -> Reply:
         body.fail("list_uuid", "The selected list_uuid is invalid: the list does not exist.")
     tags = _checked_tags(call, body)
     body.done()
-
-    def handle(row: list[str]) -> str:
-        lead = _row_values(row, mapping)
-        if tags:
-            lead["tags"] = tags
-        upsert = Call(state, team, {}, call.query, {"lead": lead, "list_uuid": list_uuid})
-        reply = upsert_lead(upsert)
-        state.upserts.pop()  # state.upserts records POST /upsert calls only
-        return str(reply.headers["X-Emulator-Upsert"])
-
-    return _start_job(call, upload, {"list_uuid": list_uuid, "tags": tags}, handle)
+    assert list_uuid is not None  # checked by done()
+    work = _ImportWork(upload["uuid"], tuple(mapping.items()), list_uuid, tuple(tags))
+    return _start_job(call, upload, {"list_uuid": list_uuid, "tags": tags}, work)
 
 
 def import_companies(call: Call) -> Reply:
     """``POST /leads/api/file-imports/{uuid}/import-companies``: companies, in the background."""
-    state, team = call.state, call.team_id
+    state = call.state
     upload = _upload_for(call, "csv_accounts")
     body = Fields(call.body)
     shapes = state.background.config.mapping_shapes
@@ -360,16 +394,7 @@ def import_companies(call: Call) -> Reply:
         body, upload["csv_headers"], COMPANY_IMPORT_FIELDS, COMPANY_IDENTIFIERS, shapes
     )
     body.done()
-
-    def handle(row: list[str]) -> str:
-        values = _row_values(row, mapping)
-        if "linkedin_id" in values:
-            values.setdefault("linkedin", values.pop("linkedin_id"))
-        before = len(state.companies)
-        create_companies(Call(state, team, {}, call.query, values))
-        return "created" if len(state.companies) > before else "updated"
-
-    return _start_job(call, upload, {}, handle)
+    return _start_job(call, upload, {}, _ImportWork(upload["uuid"], tuple(mapping.items())))
 
 
 HANDLERS: dict[str, Callable[[Call], Reply]] = {

@@ -19,7 +19,7 @@ from ._http import Call, Fields, Record, Reply, page_from_fields, paginate, valu
 from ._leads import apply_upsert, plan_upsert
 from ._state import EmulatorState
 
-__all__ = ["HANDLERS"]
+__all__ = ["HANDLERS", "enrolment", "join"]
 
 SKIP_AGE_S = 10.0
 """``skip_if_lead_exists`` skips contacts created more than this long ago."""
@@ -28,28 +28,59 @@ SKIP_AGE_S = 10.0
 def _running_flow(call: Call, key: str) -> Record:
     state = call.state
     flow = state.get(state.flows, call.team_id, call.params[key], "Flow")
-    if flow["status"] != "on":
-        raise validation_error({"flow": [f"The flow is {flow['status']}; start it first."]})
+    problem = _not_running(flow)
+    if problem is not None:
+        raise validation_error({"flow": [problem]})
     return flow
 
 
-def _source(state: EmulatorState, flow: Record, source_id: int | None) -> Record:
+def _not_running(flow: Record) -> str | None:
+    return None if flow["status"] == "on" else f"The flow is {flow['status']}; start it first."
+
+
+def _source_problem(
+    state: EmulatorState, flow: Record, source_id: int | None
+) -> tuple[Record | None, str | None]:
     source = contact_source(active_version(state, flow), source_id)
     if source is None:
-        raise validation_error({"contact_source_id": ["The flow has no such contact source."]})
+        return None, "The flow has no such contact source."
     enabled = [
         p
         for p in source.get("sender_profiles") or []
         if state.sender_profiles.get(p, {}).get("status") == "enabled"
     ]
     if not enabled:
-        raise validation_error(
-            {"contact_source_id": ["The contact source has no enabled sender profile."]}
-        )
+        return None, "The contact source has no enabled sender profile."
+    return source, None
+
+
+def _source(state: EmulatorState, flow: Record, source_id: int | None) -> Record:
+    source, problem = _source_problem(state, flow, source_id)
+    if source is None:
+        raise validation_error({"contact_source_id": [str(problem)]})
     return source
 
 
-def _join(state: EmulatorState, flow: Record, lead: Record, source: Record) -> None:
+def enrolment(
+    state: EmulatorState, team: int, flow_uuid: str, source_id: int | None = None
+) -> tuple[Record, Record] | str:
+    """The flow and contact source a contact can be added to, or why not (one sentence).
+
+    The rule of ``addLeadToFlow``: a flow of the team that is ``on``, and a contact source (the
+    first when ``source_id`` is ``None``) with an enabled sender profile.
+    """
+    flow = state.flows.get(flow_uuid)
+    if flow is None or flow["team_id"] != team:
+        return "No such flow."
+    problem = _not_running(flow)
+    if problem is not None:
+        return problem
+    source, problem = _source_problem(state, flow, source_id)
+    return (flow, source) if source is not None else str(problem)
+
+
+def join(state: EmulatorState, flow: Record, lead: Record, source: Record | None) -> None:
+    """Add a contact to a flow, unless it is in progress there already."""
     running = any(
         f["flow_uuid"] == flow["uuid"]
         and f["lead_uuid"] == lead["uuid"]
@@ -69,7 +100,7 @@ def add_lead(call: Call) -> Reply:
     source_id = body.integer("contact_source_id", minimum=0)
     body.done()
     flow = _running_flow(call, "flow_uuid")
-    _join(state, flow, lead, _source(state, flow, source_id))
+    join(state, flow, lead, _source(state, flow, source_id))
     return Reply(204)
 
 
@@ -90,7 +121,7 @@ def add_new_lead(call: Call) -> Reply:
     if skip and plan.existing is not None and _created_long_ago(state, plan.existing):
         return Reply(200, {"reason": "skipped"})
     record, _ = apply_upsert(state, team, plan)
-    _join(state, flow, record, source)
+    join(state, flow, record, source)
     return Reply(204)
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from getsales_async._resources import OPERATIONS
 
+from ._ai_agents import classify_reply
 from ._automation import stop_on_reply
 from ._faults import FAULT_KINDS, INJECTABLE_STATUSES, FaultKind, ScheduledFault
 from ._http import Record, public
@@ -84,7 +85,8 @@ class ScenarioHelpers:
         """The contact replies: an incoming LinkedIn message (or e-mail) is stored.
 
         The reply stops the contact's running flows (their flow leads finish, open tasks are
-        cancelled), is logged as an activity, and webhooks get ``contact_replied_linkedin_message``
+        cancelled), is classified by the contact's AI agent if it has one (counted in
+        the agent's metrics), is logged as an activity, and webhooks get ``contact_replied_linkedin_message``
         (``..._inmail`` after an InMail) or ``contact_replied_email``. The sender profile is the
         one given, else the one that last wrote to the contact, else the team's first.
 
@@ -114,6 +116,7 @@ class ScenarioHelpers:
         flow = _running_flow(state, lead["uuid"])
         state.log_activity(team, "lead", lead["uuid"], kind, {"uuid": record["uuid"]})
         stop_on_reply(state, lead["uuid"])
+        classify_reply(state, lead, text)
         context: dict[str, Any] = {"lead": lead, "sender_profile": sender, "flow": flow}
         context["linkedin_message" if channel == "linkedin" else "email"] = record
         state.outbox.emit(team, event, **context)

@@ -425,9 +425,13 @@ def plan_upsert(
 
 
 def apply_upsert(
-    state: EmulatorState, team: int, plan: UpsertPlan
+    state: EmulatorState, team: int, plan: UpsertPlan, *, log: bool = True
 ) -> tuple[Record, Literal["created", "updated", "skipped"]]:
-    """Write a planned upsert; returns the contact and what happened (recorded in ``upserts``)."""
+    """Write a planned upsert; returns the contact and what happened.
+
+    ``log``: record it in ``state.upserts`` (the log of upsert calls; a file import's rows
+    are not).
+    """
     lead, existing = plan.lead, plan.existing
     outcome: Literal["created", "updated", "skipped"] = "skipped"
     if existing is None:
@@ -453,14 +457,15 @@ def apply_upsert(
             if plan.move_to_list or existing.get("list_uuid") is None:
                 changes["list_uuid"] = plan.list_uuid
             state.update_lead(existing, changes)
-    state.upserts.append(
-        UpsertEvent(
-            lead_uuid=record["uuid"],
-            outcome=outcome,
-            list_uuid=plan.list_uuid,
-            time=state.clock_time(),
+    if log:
+        state.upserts.append(
+            UpsertEvent(
+                lead_uuid=record["uuid"],
+                outcome=outcome,
+                list_uuid=plan.list_uuid,
+                time=state.clock_time(),
+            )
         )
-    )
     return record, outcome
 
 
