@@ -137,17 +137,37 @@ def apply_patches(doc: dict[str, Json], patches: list[dict[str, Json]], log: Log
 # --------------------------------------------------------------------------- rules
 
 
+PINNED_OPERATION_IDS = Path(__file__).resolve().parent.parent / "overrides" / "operation_ids.yaml"
+
+
+def _pinned_operation_ids() -> dict[str, str]:
+    """``"METHOD /path"`` -> operationId, from ``overrides/operation_ids.yaml`` (may be absent)."""
+    if not PINNED_OPERATION_IDS.exists():
+        return {}
+    pinned = yaml.safe_load(PINNED_OPERATION_IDS.read_text(encoding="utf-8")) or {}
+    return {str(k): str(v) for k, v in pinned.items()}
+
+
 def rule_operation_ids(doc: dict[str, Json], log: Log) -> None:
-    """Every operation gets a unique operationId (missing ones derived from method + path)."""
+    """Every operation gets a unique operationId.
+
+    A missing one is the pinned id of its endpoint (``overrides/operation_ids.yaml``), so the SDK
+    method keeps its name and facts; an endpoint without a pin gets one derived from method + path.
+    """
     seen: dict[str, str] = {}
+    pinned = _pinned_operation_ids()
     for path, method, op in operations(doc):
         op_id = op.get("operationId")
-        if not op_id:
+        where = f"{method.upper()} {path}"
+        if not op_id and pinned.get(where):
+            op_id = pinned[where]
+            log(f"{where}: no operationId; using the pinned {op_id!r}")
+            op["operationId"] = op_id
+        elif not op_id:
             words = [w for w in re.split(r"[^A-Za-z0-9]+", path) if w and w != "api"]
             op_id = method + "".join(w[:1].upper() + w[1:] for w in words)
-            log(f"{method.upper()} {path}: no operationId; using {op_id!r}")
+            log(f"{where}: no operationId; using {op_id!r}")
             op["operationId"] = op_id
-        where = f"{method.upper()} {path}"
         if op_id in seen:
             new_id = f"{op_id}{method.capitalize()}"
             n = 2

@@ -527,7 +527,8 @@ class TestUpstreamChange:
         assert (models / "sales_navigator_seat.py").exists()
         assert "Team-ID" not in (api / "user_team" / "list_teams.py").read_text()
         operations = (upstream_project / "docs" / "operations.md").read_text()
-        assert "client.leads.archive" in operations and "`getLeadsCustomFields`" in operations
+        assert "client.leads.archive" in operations
+        assert "`listCustomFields`" in operations  # the pinned id replaces the missing one
         assert "client.sequences.get" in operations
         assert "`client.leads.delete` | DELETE" in operations  # the existing name is kept
         assert "client.leads.delete_leads" in operations and "client.leads.import_`" in operations

@@ -47,6 +47,7 @@ def sdk(
         api_key="emulator-key",
         base_url="http://emulator",
         transport=transport or emulator.transport(),
+        allow_insecure_http=True,  # a fault-injecting wrapper is not known to stay in-process
         clock=clock,
         rate_limit=AsyncRateLimiter(RateLimit(requests=6000, period=60.0, burst=100), clock=clock),
     )
