@@ -34,7 +34,7 @@ from ._errors import ArgumentError
 from ._limiter import Limiter, RateLimit, key_fingerprint, shared_limiter
 from ._logging import register_secret
 from ._pagination import AsyncPaginator, Checkpoint
-from ._resources import IDEMPOTENT_POSTS, ResourcesMixin
+from ._resources import ResourcesMixin
 from ._retry import RetryPolicy
 from ._transport import EXTENSION_KEY, CallOptions, RetryingTransport, TransportStatistics
 from ._validation import check_base_url, check_credential, is_in_process, mask_url
@@ -344,7 +344,6 @@ class AsyncGetSales(ResourcesMixin):
             ),
             budget=shared.budget,
             clock=shared.clock,
-            idempotent_operations=IDEMPOTENT_POSTS,
             max_response_bytes=options["max_response_bytes"],
             owns_inner=shared.owns_pool and not self._is_copy,
         )
