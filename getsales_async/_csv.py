@@ -38,6 +38,8 @@ __all__ = [
     "CsvFormatError",
     "CsvProblem",
     "LeadsCsv",
+    "detect_delimiter",
+    "has_undecodable_bytes",
     "neutralise",
     "read_leads_csv",
     "render_cell",
@@ -129,7 +131,8 @@ def _open_text(path: Path) -> TextIO:
     return path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
-def _has_bad_bytes(cells: Sequence[str]) -> bool:
+def has_undecodable_bytes(cells: Sequence[str]) -> bool:
+    """Whether cells read with ``errors="surrogateescape"`` hold bytes that are not UTF-8."""
     return any("\udc80" <= ch <= "\udcff" for c in cells for ch in c)
 
 
@@ -201,7 +204,7 @@ class LeadsCsv:
         if header.error is not None:
             raise CsvFormatError(f"{file}: the header cannot be read ({header.error})")
         cells = [h.strip() for h in header.cells]
-        if _has_bad_bytes(cells):
+        if has_undecodable_bytes(cells):
             raise CsvFormatError(f"{file}: the header is not UTF-8 text; save the file as UTF-8")
         return cls(
             file,
@@ -247,7 +250,7 @@ class LeadsCsv:
         if len(cells) != len(header):
             message = f"malformed row: {len(cells)} columns, header has {len(header)}"
             return CsvProblem(index, line, message, raw)
-        if _has_bad_bytes(cells):
+        if has_undecodable_bytes(cells):
             printable = {k: _printable(v) for k, v in raw.items()}
             return CsvProblem(index, line, "malformed row: bytes that are not UTF-8", printable)
         lead: dict[str, Any] = {}
