@@ -183,7 +183,8 @@ class RetryPolicy:
             )
         for name in ("initial_delay", "max_delay", "max_retry_after"):
             value = getattr(self, name)
-            if not math.isfinite(value) or value < 0:
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not number or not math.isfinite(value) or value < 0:
                 return f"{name} must be a finite number of seconds >= 0, got {value!r}"
         if self.max_delay < self.initial_delay:
             return f"max_delay ({self.max_delay} s) cannot be below initial_delay ({self.initial_delay} s)"

@@ -121,6 +121,8 @@ class TestRetryPolicy:
             ({"initial_delay": -0.1}, "initial_delay must be a finite number"),
             ({"max_delay": float("inf")}, "max_delay must be a finite number"),
             ({"max_retry_after": float("nan")}, "max_retry_after must be a finite number"),
+            ({"max_retry_after": True}, "max_retry_after must be a finite number"),
+            ({"max_retry_after": "5"}, "max_retry_after must be a finite number"),
             (
                 {"initial_delay": 5.0, "max_delay": 2.0},
                 "max_delay .* cannot be below initial_delay",
