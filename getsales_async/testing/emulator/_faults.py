@@ -198,10 +198,6 @@ class FaultInjector:
         """Hit the next ``times`` requests of ``operation_id`` with ``fault``."""
         self._scheduled.setdefault(operation_id, deque()).extend([fault] * times)
 
-    def scheduled(self, operation_id: str) -> int:
-        """How many scheduled faults are still waiting for ``operation_id``."""
-        return len(self._scheduled.get(operation_id, ()))
-
     def take(self, operation_id: str, path: str) -> FaultDecision | None:
         """The next scheduled fault of this operation, as a decision (``None``: none left)."""
         waiting = self._scheduled.get(operation_id)
