@@ -43,6 +43,7 @@ from ._config import (
     MAX_RETRY_DELAY_S,
 )
 from ._errors import ArgumentError
+from ._validation import seconds_problem
 
 __all__ = [
     "DEFAULT_JITTER",
@@ -182,10 +183,9 @@ class RetryPolicy:
                 f"max_retries cannot be negative (got {self.max_retries}); use 0 to disable retries"
             )
         for name in ("initial_delay", "max_delay", "max_retry_after"):
-            value = getattr(self, name)
-            number = isinstance(value, int | float) and not isinstance(value, bool)
-            if not number or not math.isfinite(value) or value < 0:
-                return f"{name} must be a finite number of seconds >= 0, got {value!r}"
+            problem = seconds_problem(name, getattr(self, name))
+            if problem:
+                return problem
         if self.max_delay < self.initial_delay:
             return f"max_delay ({self.max_delay} s) cannot be below initial_delay ({self.initial_delay} s)"
         if not 0.0 <= self.jitter <= 1.0:
