@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from spec_facts import SpecOperation, path_key, snake, spec_operations
+from spec_facts import SpecOperation, path_key, snake, spec_operations, spec_text
 
 __all__ = ["GEN", "Op", "Param", "ResourceConfig", "collect", "pascal"]
 
@@ -149,14 +149,6 @@ def _code(value: Any) -> str:
     return str(getter() if getter else value)
 
 
-def _text(value: Any) -> str:
-    """Spec strings are UntrustedString in 0.29.1; we only embed them through escaping helpers."""
-    if value is None:
-        return ""
-    getter = getattr(value, "get_untrusted_value", None)
-    return str(getter() if getter else value)
-
-
 def _kind(prop: Any) -> str:
     return str(prop.__class__.__name__)
 
@@ -178,7 +170,7 @@ def _widen(prop: Any, wire: str) -> str:
         return text.replace("File", "File | bytes", 1)
     if kind == "EnumProperty":  # strict but ergonomic: the enum or one of its literal values
         base = str(prop.class_info.name)
-        literals = ", ".join(repr(_text(v)) for v in prop.values.values())
+        literals = ", ".join(repr(spec_text(v)) for v in prop.values.values())
         return text.replace(base, f"{base} | Literal[{literals}]", 1)
     if kind == "ModelProperty":
         base = _code(prop.get_type_string(no_optional=True))
@@ -216,7 +208,7 @@ def _params(
 ) -> list[Param]:
     out = []
     for prop in props:
-        gen, wire = str(prop.python_name), _text(prop.name)
+        gen, wire = str(prop.python_name), spec_text(prop.name)
         friendly = gen
         shadows_builtin = gen.endswith("_") and gen[:-1] == wire and wire.isidentifier()
         if shadows_builtin and not keyword.iskeyword(wire):
@@ -352,7 +344,7 @@ def _aggregate_key(item: Any) -> str | None:
         return None
     name = snake(str(item.class_info.name))
     for f in _model_fields(item):
-        key = _text(f.name)
+        key = spec_text(f.name)
         if _kind(f) in ("ModelProperty", "UnionProperty") and name.startswith(key + "_"):
             return key
     return None
@@ -369,7 +361,7 @@ def _page(op: Op, content: list[Any]) -> Any:
         return None
     prop, inner = content[0].prop, None
     if _kind(prop) == "ModelProperty":
-        data = next((f for f in _model_fields(prop) if _text(f.name) == "data"), None)
+        data = next((f for f in _model_fields(prop) if spec_text(f.name) == "data"), None)
         if data is not None and _kind(data) == "ListProperty":
             op.page_kind, inner = "envelope", data.inner_property
     elif _kind(prop) == "ListProperty":
@@ -391,7 +383,7 @@ def _add_page_and_shapes(op: Op, content: list[Any], config: ResourceConfig) -> 
         and content
         and all(
             _kind(r.prop) == "ModelProperty"
-            and not any(_text(f.name) == "data" for f in _model_fields(r.prop))
+            and not any(spec_text(f.name) == "data" for f in _model_fields(r.prop))
             for r in content
         )
     ):
@@ -407,9 +399,9 @@ def build_op(tag_id: str, facts: SpecOperation, endpoint: Any, config: ResourceC
     op = Op(
         operation_id=facts.operation_id,
         http_method=endpoint.method.upper(),
-        path=_text(endpoint.path),
-        summary=_text(endpoint.summary),
-        description=_text(endpoint.description),
+        path=spec_text(endpoint.path),
+        summary=spec_text(endpoint.summary),
+        description=spec_text(endpoint.description),
         endpoint=f"{tag_id}.{endpoint.name}",
         path_params=_params(endpoint.path_parameters),
         query_params=_params(endpoint.query_parameters, query=True, json_query=json_query),
@@ -492,7 +484,7 @@ def collect(
     result: dict[str, tuple[str, list[Op]]] = {}
     for tag_id, collection in sorted(project.openapi.endpoint_collections_by_tag.items()):
         for endpoint in collection.endpoints:
-            facts = index[(endpoint.method.upper(), path_key(_text(endpoint.path)))]
+            facts = index[(endpoint.method.upper(), path_key(spec_text(endpoint.path)))]
             op = build_op(str(tag_id), facts, endpoint, config)
             attribute = resource_attribute(facts.tag, config)
             op.resource = attribute

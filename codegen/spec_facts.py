@@ -23,6 +23,7 @@ __all__ = [
     "install_template_globals",
     "path_key",
     "spec_operations",
+    "spec_text",
 ]
 
 CONTENT_TYPE_KEY = "x-getsales-content-type"
@@ -131,14 +132,17 @@ def install_template_globals(env: Any, doc: dict[str, Any]) -> None:
     index = spec_operations(doc)
 
     def query_content_type(endpoint: Any, parameter: Any) -> str:
-        key = (str(endpoint.method).upper(), path_key(_text(endpoint.path)))
+        key = (str(endpoint.method).upper(), path_key(spec_text(endpoint.path)))
         found = index.get(key)
-        return found.query_content_types.get(_text(parameter.name), "") if found else ""
+        return found.query_content_types.get(spec_text(parameter.name), "") if found else ""
 
     env.globals["query_content_type"] = query_content_type
 
 
-def _text(value: Any) -> str:
-    """Spec strings are ``UntrustedString`` in openapi-python-client 0.29.1."""
+def spec_text(value: Any) -> str:
+    """A spec string as ``str`` (``""`` for none): strings are ``UntrustedString`` in 0.29.1,
+    embedded only through escaping helpers."""
+    if value is None:
+        return ""
     getter = getattr(value, "get_untrusted_value", None)
     return str(getter() if getter else value)

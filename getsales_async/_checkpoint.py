@@ -30,6 +30,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from ._atomic import write_atomic
 from ._errors import GetSalesError
 
 try:  # POSIX only; elsewhere files are not locked
@@ -167,12 +168,7 @@ class RecordLog:
         if file.exists():  # refuse to replace a log another job is appending to
             with file.open("rb") as current:
                 _lock(current, file)
-        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as out:
-            out.write(encode_record(header))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, file)
+        write_atomic(file, encode_record(header))
         fh = file.open("ab")
         _lock(fh, file)
         return cls(file, fh, repaired=False)
@@ -317,13 +313,7 @@ def read_records(path: str | os.PathLike[str]) -> Iterator[tuple[int, int, dict[
 
 def write_json_atomic(path: str | os.PathLike[str], state: Mapping[str, Any]) -> None:
     """Replace ``path`` with ``state`` as JSON, atomically (temporary file, fsync, rename)."""
-    file = Path(path)
-    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8") as out:
-        json.dump(state, out, sort_keys=True)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, file)
+    write_atomic(Path(path), json.dumps(state, sort_keys=True).encode("utf-8"))
 
 
 def read_json_state(path: str | os.PathLike[str], *, kind: str) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from ._errors import ArgumentError
 from ._limiter import Limiter, RateLimit, key_fingerprint, shared_limiter
 from ._logging import register_secret
 from ._pagination import AsyncPaginator, Checkpoint
-from ._resources import IDEMPOTENT_POSTS, ResourcesMixin
+from ._resources import ResourcesMixin
 from ._retry import RetryPolicy
 from ._transport import EXTENSION_KEY, CallOptions, RetryingTransport, TransportStatistics
 from ._validation import check_base_url, check_credential, is_in_process, mask_url
@@ -126,26 +126,17 @@ def _resolve_options(
     resolved["base_url"] = check_base_url(
         options["base_url"], allow_insecure_http=insecure, in_process=in_process
     )
-    max_retries = options["max_retries"]
-    if isinstance(max_retries, bool) or not isinstance(max_retries, int):
-        raise ArgumentError(f"max_retries must be an int, got {max_retries!r}")
-    if max_retries < 0:
-        raise ArgumentError(f"max_retries cannot be negative, got {max_retries}")
+    # the policy _apply builds checks max_retries and max_retry_after; build it before any effect
+    RetryPolicy(max_retries=options["max_retries"], max_retry_after=options["max_retry_after"])
     team_id = options["team_id"]
     if team_id is not None:
         resolved["team_id"] = check_credential("team_id", str(team_id), source=team_source)
     resolved["timeout"] = _timeout(options["timeout"])
     resolved["default_headers"] = dict(options["default_headers"])
-    _check_bounds(options["max_retry_after"], options["max_response_bytes"])
-    return resolved
-
-
-def _check_bounds(max_retry_after: float, max_response_bytes: int) -> None:
-    mra, mrb = max_retry_after, max_response_bytes
-    if isinstance(mra, bool) or not isinstance(mra, int | float) or not 0 <= mra < float("inf"):
-        raise ArgumentError(f"max_retry_after must be finite seconds >= 0, got {mra!r}")
+    mrb = options["max_response_bytes"]
     if isinstance(mrb, bool) or not isinstance(mrb, int) or mrb < 1:
         raise ArgumentError(f"max_response_bytes must be a positive int, got {mrb!r}")
+    return resolved
 
 
 @dataclass(eq=False)
@@ -344,7 +335,6 @@ class AsyncGetSales(ResourcesMixin):
             ),
             budget=shared.budget,
             clock=shared.clock,
-            idempotent_operations=IDEMPOTENT_POSTS,
             max_response_bytes=options["max_response_bytes"],
             owns_inner=shared.owns_pool and not self._is_copy,
         )

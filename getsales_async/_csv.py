@@ -28,6 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple, Self, TextIO
 
+from ._atomic import move_into_place, temporary_sibling
 from ._columns import ColumnMapping
 from ._errors import ArgumentError
 from ._import_types import LeadRow, row_identifier_problem
@@ -38,6 +39,8 @@ __all__ = [
     "CsvFormatError",
     "CsvProblem",
     "LeadsCsv",
+    "detect_delimiter",
+    "has_undecodable_bytes",
     "neutralise",
     "read_leads_csv",
     "render_cell",
@@ -129,7 +132,8 @@ def _open_text(path: Path) -> TextIO:
     return path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
-def _has_bad_bytes(cells: Sequence[str]) -> bool:
+def has_undecodable_bytes(cells: Sequence[str]) -> bool:
+    """Whether cells read with ``errors="surrogateescape"`` hold bytes that are not UTF-8."""
     return any("\udc80" <= ch <= "\udcff" for c in cells for ch in c)
 
 
@@ -201,7 +205,7 @@ class LeadsCsv:
         if header.error is not None:
             raise CsvFormatError(f"{file}: the header cannot be read ({header.error})")
         cells = [h.strip() for h in header.cells]
-        if _has_bad_bytes(cells):
+        if has_undecodable_bytes(cells):
             raise CsvFormatError(f"{file}: the header is not UTF-8 text; save the file as UTF-8")
         return cls(
             file,
@@ -247,7 +251,7 @@ class LeadsCsv:
         if len(cells) != len(header):
             message = f"malformed row: {len(cells)} columns, header has {len(header)}"
             return CsvProblem(index, line, message, raw)
-        if _has_bad_bytes(cells):
+        if has_undecodable_bytes(cells):
             printable = {k: _printable(v) for k, v in raw.items()}
             return CsvProblem(index, line, "malformed row: bytes that are not UTF-8", printable)
         lead: dict[str, Any] = {}
@@ -298,15 +302,6 @@ def read_leads_csv(
 # ----------------------------------------------------------------------------- writing
 
 
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):  # not every platform or filesystem allows it
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 class AtomicCsvWriter:
     """A CSV file written to a temporary file beside the target and moved into place on commit.
 
@@ -324,7 +319,7 @@ class AtomicCsvWriter:
         self.path = Path(path)
         if not self.path.parent.is_dir():
             raise CsvFormatError(f"cannot write {self.path}: {self.path.parent} is not a directory")
-        self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self._tmp = temporary_sibling(self.path)
         self._fh = self._tmp.open("w", encoding="utf-8", newline="")
         self._writer = csv.writer(self._fh)
         self.rows = 0
@@ -337,11 +332,7 @@ class AtomicCsvWriter:
 
     def commit(self) -> None:
         """Flush, sync and move the file into place."""
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        self._fh.close()
-        os.replace(self._tmp, self.path)
-        _fsync_dir(self.path.parent)
+        move_into_place(self._fh, self._tmp, self.path)
 
     def discard(self) -> None:
         """Drop the temporary file; the target keeps its old content."""

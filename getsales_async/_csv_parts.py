@@ -31,6 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, BinaryIO, cast
 
+from ._csv import detect_delimiter, has_undecodable_bytes
 from ._errors import ArgumentError
 
 __all__ = [
@@ -48,7 +49,6 @@ __all__ = [
 UPLOAD_LIMIT_BYTES = 15 * 1024 * 1024  # "Max file size is 15 MB" (the index); the larger reading
 DEFAULT_MAX_PART_BYTES = 14_000_000  # under 15 MB however a megabyte is counted, with room to spare
 SNIFF_BYTES = 64 * 1024  # of a CSV file read to find its delimiter
-DELIMITERS = (",", ";", "\t", "|")  # detected in this tie-break order
 MAX_SAMPLES = 20  # skipped rows (and rows without an identifier) remembered by number
 MAX_PATTERNS = 4096  # distinct "which cells are filled" patterns tracked before giving up
 
@@ -157,19 +157,6 @@ class SpooledParts:
 # ---------------------------------------------------------------------------- sources
 
 
-def _detect_delimiter(sample: str) -> str:
-    """The delimiter used most often outside quotes on the first line (comma when none)."""
-    counts = dict.fromkeys(DELIMITERS, 0)
-    quoted = False
-    for char in sample.split("\n", 1)[0]:
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char in counts:
-            counts[char] += 1
-    best = max(DELIMITERS, key=lambda d: (counts[d], -DELIMITERS.index(d)))
-    return best if counts[best] else ","
-
-
 def _check_header(header: Sequence[str], where: str) -> None:
     if not header or not any(h.strip() for h in header):
         raise ArgumentError(f"{where} has no header line; the first line must name the columns")
@@ -203,7 +190,7 @@ def read_csv_file(
         ArgumentError: the file is missing, a directory, empty, or has duplicate column names.
     """
     with _open_text(path) as handle:
-        chosen = delimiter or _detect_delimiter(handle.read(SNIFF_BYTES))
+        chosen = delimiter or detect_delimiter(handle.read(SNIFF_BYTES).split("\n", 1)[0])
         handle.seek(0)
         header = [h.strip() for h in next(csv.reader(handle, delimiter=chosen), [])]
     _check_header(header, str(path))
@@ -219,7 +206,7 @@ def _file_rows(path: str | os.PathLike[str], delimiter: str) -> Iterator[RowItem
             if not any(c.strip() for c in cells):
                 continue  # a blank line is not a row
             number += 1
-            if any("\udc80" <= ch <= "\udcff" for c in cells for ch in c):
+            if has_undecodable_bytes(cells):
                 yield SkippedRow(number, reader.line_num, "bytes that are not UTF-8")
                 continue
             yield number, reader.line_num, cells

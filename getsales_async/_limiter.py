@@ -54,6 +54,7 @@ from getsales_async._config import (
     QUOTA_BURST,
 )
 from getsales_async._errors import APITimeoutError, GetSalesError, RateLimitError
+from getsales_async._validation import seconds_problem
 
 __all__ = [
     "AsyncRateLimiter",
@@ -121,15 +122,9 @@ class RateLimit:
         problems = []
         if not _is_positive_int(self.requests):
             problems.append(f"requests must be a positive integer, got {self.requests!r}")
-        if not (
-            isinstance(self.period, int | float)
-            and not isinstance(self.period, bool)
-            and math.isfinite(self.period)
-            and self.period > 0
-        ):
-            problems.append(
-                f"period must be a positive finite number of seconds, got {self.period!r}"
-            )
+        period_problem = seconds_problem("period", self.period, positive=True)
+        if period_problem:
+            problems.append(period_problem)
         if not _is_positive_int(self.burst):
             problems.append(f"burst must be a positive integer (1 = no burst), got {self.burst!r}")
         if problems:
@@ -286,9 +281,9 @@ class AsyncRateLimiter:
         if not isinstance(rate, RateLimit):
             message = f"rate must be a RateLimit, got {type(rate).__name__}; pass RateLimit(...)"
             raise TypeError(message)
-        if not (isinstance(max_pause, int | float) and math.isfinite(max_pause) and max_pause >= 0):
-            message = f"max_pause must be a finite number of seconds >= 0, got {max_pause!r}"
-            raise ValueError(message)
+        problem = seconds_problem("max_pause", max_pause)
+        if problem:
+            raise ValueError(problem)
         self._rate = rate
         self._clock: Clock = MonotonicClock() if clock is None else clock
         self._max_pause = float(max_pause)

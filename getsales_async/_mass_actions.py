@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._errors import ArgumentError, GetSalesError
 from ._outcome import may_have_run
+from ._shapes import unwrap_data
 
 if TYPE_CHECKING:
     from ._client import AsyncGetSales
@@ -135,8 +136,7 @@ def _answer(response_body: bytes, uuids: int | None) -> MassActionAnswer:
         data = json.loads(response_body) if response_body.strip() else {}
     except ValueError:
         data = {}  # "Action executed." as text
-    if isinstance(data, dict) and isinstance(data.get("data"), dict):
-        data = data["data"]
+    data = unwrap_data(data)
     body = data if isinstance(data, dict) else {}
     status = body.get("status")
     status = status if isinstance(status, str) else None

@@ -58,6 +58,7 @@ from ._config import DEFAULT_MAX_RETRY_AFTER_S
 from ._errors import APITimeoutError, ArgumentError, GetSalesError, RateLimitError
 from ._limiter import RateLimit, key_fingerprint, shared_limiter
 from ._logging import register_secret
+from ._validation import seconds_problem
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -167,17 +168,6 @@ def _redact_url(url: str) -> str:
     return _QUERY_PASSWORD_RE.sub("***", url)
 
 
-def _positive_seconds(name: str, value: object) -> str | None:
-    if (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    ):
-        return None
-    return f"{name} must be a positive finite number of seconds, got {value!r}"
-
-
 @dataclass(frozen=True, repr=False)
 class RedisRateLimit:
     """Share one API key's :class:`RateLimit` across processes and machines through Redis.
@@ -232,7 +222,7 @@ class RedisRateLimit:
                 f"on_unavailable must be 'local' or 'fail', got {self.on_unavailable!r}"
             )
         for name in ("reconnect_interval", "socket_timeout", "max_pause"):
-            problem = _positive_seconds(name, getattr(self, name))
+            problem = seconds_problem(name, getattr(self, name), positive=True)
             if problem:
                 problems.append(problem)
         if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:

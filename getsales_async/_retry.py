@@ -43,6 +43,7 @@ from ._config import (
     MAX_RETRY_DELAY_S,
 )
 from ._errors import ArgumentError
+from ._validation import seconds_problem
 
 __all__ = [
     "DEFAULT_JITTER",
@@ -60,7 +61,7 @@ logger = logging.getLogger("getsales_async")
 DEFAULT_JITTER = 0.25  # each backoff delay is shortened by a random 0-25 %
 # Safe to repeat by method alone (RFC 9110 safe methods). PUT and DELETE are idempotent in HTTP's
 # definition, but on this API several are not (mass actions, cancel, start/stop side effects):
-# an operation other than these is repeated only when it is listed as safe to repeat.
+# any other call is repeated only when it says so (each operation's descriptor carries the flag).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # The request never reached the server: safe to resend whatever the operation.
@@ -182,9 +183,9 @@ class RetryPolicy:
                 f"max_retries cannot be negative (got {self.max_retries}); use 0 to disable retries"
             )
         for name in ("initial_delay", "max_delay", "max_retry_after"):
-            value = getattr(self, name)
-            if not math.isfinite(value) or value < 0:
-                return f"{name} must be a finite number of seconds >= 0, got {value!r}"
+            problem = seconds_problem(name, getattr(self, name))
+            if problem:
+                return problem
         if self.max_delay < self.initial_delay:
             return f"max_delay ({self.max_delay} s) cannot be below initial_delay ({self.initial_delay} s)"
         if not 0.0 <= self.jitter <= 1.0:
@@ -374,16 +375,11 @@ def _wait_for(
     return backoff_delay(retries_taken, policy, random=random), "backoff"
 
 
-def is_idempotent(
-    method: str, operation_id: str | None, idempotent_operations: frozenset[str]
-) -> bool:
-    """Whether a call may be resent after an ambiguous failure (the server may have acted).
+def is_idempotent(method: str) -> bool:
+    """Whether a call that does not say (``CallOptions.idempotent is None``) may be resent.
 
-    The fallback when the call does not say (``CallOptions.idempotent is None``): GET, HEAD and
-    OPTIONS by method; any other method (PUT, DELETE, POST, PATCH) only when its ``operation_id``
-    is listed in ``idempotent_operations`` as safe to repeat. Unknown calls are not repeated.
+    The fallback for raw ``client.request()`` calls (every generated method passes its
+    descriptor's flag): GET, HEAD and OPTIONS by method; any other method (PUT, DELETE, POST,
+    PATCH) is not repeated after an ambiguous failure, since the server may have acted.
     """
-    verb = method.upper()
-    if verb in IDEMPOTENT_METHODS:
-        return True
-    return operation_id is not None and operation_id in idempotent_operations
+    return method.upper() in IDEMPOTENT_METHODS

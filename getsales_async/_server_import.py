@@ -54,6 +54,7 @@ from ._import_mapping import (
 from ._outcome import may_have_run
 from ._resources.files import FilesResource
 from ._server_import_job import ImportPart, ServerImportJob, list_count
+from ._shapes import unwrap_data
 
 if TYPE_CHECKING:
     from ._client import AsyncGetSales
@@ -364,10 +365,8 @@ class ServerImportFilesResource(FilesResource):
             idempotent=False,  # never re-sent after an ambiguous failure: it could import twice
         )
         try:
-            data = response.json()
+            data = unwrap_data(response.json())
         except ValueError:
             return None
-        if isinstance(data, dict) and isinstance(data.get("data"), dict):
-            data = data["data"]
         uuid = data.get("uuid") if isinstance(data, dict) else None
         return uuid if isinstance(uuid, str) else None

@@ -19,12 +19,13 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-__all__ = ["NORMALISERS", "apply_shapes", "compile_shapes"]
+__all__ = ["NORMALISERS", "apply_shapes", "compile_shapes", "unwrap_data"]
 
 Normaliser = Callable[[Any], Any]
 
 
-def _unwrap_data(data: Any) -> Any:
+def unwrap_data(data: Any) -> Any:
+    """``{"data": {...}}`` as the inner object; anything else unchanged."""
     if isinstance(data, dict) and isinstance(data.get("data"), dict):
         return data["data"]
     return data
@@ -56,7 +57,7 @@ def _pairs_to_map(value_key: str, count_key: str) -> Normaliser:
 
 
 NORMALISERS: dict[str, Callable[..., Normaliser]] = {
-    "unwrap_data": lambda: _unwrap_data,
+    "unwrap_data": lambda: unwrap_data,
     "wrap_items": _wrap_items,
     "pairs_to_map": _pairs_to_map,
 }

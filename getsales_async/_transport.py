@@ -55,11 +55,10 @@ class CallOptions:
     """Per-call settings the transport reads from ``request.extensions["getsales"]``.
 
     Args:
-        operation_id: the API operation (decides idempotency when ``idempotent`` is None, appears
-            in logs).
+        operation_id: the API operation (appears in logs).
         idempotent: whether the call is safe to repeat after an ambiguous failure (read timeout,
             connection lost after sending, 502/503/504, empty 200). ``None``: GET, HEAD and OPTIONS
-            are; anything else only if ``operation_id`` is listed as safe to repeat.
+            are, nothing else (generated methods always pass their descriptor's flag).
         max_retries: override the client's retry count for this call.
         deadline: absolute time on the client's clock by which the call ends, whatever it waits on.
         expect_body: the operation answers with data, so an empty 2xx body is a server glitch
@@ -95,7 +94,6 @@ class RetryingTransport(httpx.AsyncBaseTransport):
         clock: time source for backoff sleeps and deadlines.
         wall: seconds since the epoch, for ``Retry-After`` HTTP dates.
         rand: uniform [0, 1) source for jitter.
-        idempotent_operations: operationIds safe to repeat whatever their HTTP method.
         max_response_bytes: largest body read (decoded); CSV downloads (``Accept: text/csv``)
             have the larger ``MAX_DOWNLOAD_BYTES`` instead.
         owns_inner: close ``inner`` in :meth:`aclose`.
@@ -111,7 +109,6 @@ class RetryingTransport(httpx.AsyncBaseTransport):
         clock: Clock | None = None,
         wall: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
-        idempotent_operations: frozenset[str] = frozenset(),
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         owns_inner: bool = True,
     ) -> None:
@@ -122,7 +119,6 @@ class RetryingTransport(httpx.AsyncBaseTransport):
         self._clock: Clock = clock or MonotonicClock()
         self._wall = wall
         self._rand = rand
-        self._idempotent_operations = idempotent_operations
         self._max_response_bytes = max_response_bytes
         self._owns_inner = owns_inner
         self._requests = 0
@@ -173,9 +169,7 @@ class _Call:
             options = CallOptions()
         idempotent = options.idempotent
         if idempotent is None:
-            idempotent = is_idempotent(
-                request.method, options.operation_id, transport._idempotent_operations
-            )
+            idempotent = is_idempotent(request.method)
         policy = transport._policy
         if options.max_retries is not None:
             policy = replace(policy, max_retries=options.max_retries)

@@ -1,20 +1,22 @@
-"""Checks of the client's own inputs (credentials, base URL), before anything is sent.
+"""Checks of the client's own inputs (credentials, base URL, durations), before anything is sent.
 
 Every failure is an :class:`~getsales_async.ArgumentError` whose one-line message says what to do
-and never contains the value checked: a credential is described by position and character class
-only, and a URL is shown with any ``user:password@`` masked.
+and never contains a secret: a credential is described by position and character class only, and
+a URL is shown with any ``user:password@`` masked. :func:`seconds_problem` returns the message
+instead, for constructors that collect every problem (or raise another error type).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import math
 
 import httpx
 
 from ._config import LOOPBACK_HOSTS
 from ._errors import ArgumentError
 
-__all__ = ["check_base_url", "check_credential", "is_in_process", "mask_url"]
+__all__ = ["check_base_url", "check_credential", "is_in_process", "mask_url", "seconds_problem"]
 
 _PRINTABLE = range(0x21, 0x7F)  # printable ASCII without the space
 _WHERE = {
@@ -118,3 +120,13 @@ def check_base_url(url: str, *, allow_insecure_http: bool, in_process: bool) -> 
         )
         raise ArgumentError(message)
     return url.rstrip("/")
+
+
+def seconds_problem(name: str, value: object, *, positive: bool = False) -> str | None:
+    """Why ``value`` is not a duration (``None`` when it is): a finite number of seconds, ``>= 0``
+    (above 0 when ``positive``); a bool is not a number."""
+    kind = "a positive finite number of seconds" if positive else "a finite number of seconds >= 0"
+    problem = f"{name} must be {kind}, got {value!r}"
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return problem
+    return None if value > 0 or (value == 0 and not positive) else problem

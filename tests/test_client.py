@@ -190,6 +190,7 @@ class TestBoundsOptions:
         [
             ({"max_retry_after": -1}, "max_retry_after"),
             ({"max_retry_after": float("inf")}, "max_retry_after"),
+            ({"max_retry_after": True}, "max_retry_after"),
             ({"max_response_bytes": 0}, "max_response_bytes"),
             ({"max_response_bytes": 1.5}, "max_response_bytes"),
             ({"retry_budget": 100}, "retry_budget"),

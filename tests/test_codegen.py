@@ -83,12 +83,16 @@ class TestGeneratedPackage:
         assert models.Lead is gen_models.Lead
 
     def test_importing_the_package_does_not_load_models(self) -> None:
-        """`import getsales_async` stays light: no generated model module is imported."""
-        code = "import sys, getsales_async; print(sum(m.startswith('getsales_async._generated.models.') for m in sys.modules))"
+        """`import getsales_async` stays light: no generated model module, no operation table."""
+        code = (
+            "import sys, getsales_async; "
+            "print(sum(m.startswith('getsales_async._generated.models.') for m in sys.modules), "
+            "'getsales_async._resources._operations' in sys.modules)"
+        )
         out = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
         )
-        assert out.stdout.strip() == "0"
+        assert out.stdout.split() == ["0", "False"]
 
 
 class TestDeterminism:

@@ -10,7 +10,7 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from getsales_async import AsyncGetSales, RateLimit
-from getsales_async._resources import GET_RULE, IDEMPOTENT_POSTS, OPERATIONS
+from getsales_async._resources import GET_RULE, OPERATIONS
 from getsales_async._transport import EXTENSION_KEY, CallOptions
 from getsales_async.testing import VirtualClock
 
@@ -86,15 +86,10 @@ class TestIdempotencyFacts:
         op = OPERATIONS["massActionLeads"]
         assert op.http_method == "PUT" and not op.idempotent and "partly run" in op.idempotency
 
-    def test_idempotent_posts_follow_the_descriptors(self) -> None:
-        """The client's set of safe POSTs is derived from the table, not kept apart."""
-        expected = {
-            op.operation_id
-            for op in OPERATIONS.values()
-            if op.http_method == "POST" and op.idempotent
-        }
-        assert expected == IDEMPOTENT_POSTS
-        assert "searchLeads" in IDEMPOTENT_POSTS and "createList" not in IDEMPOTENT_POSTS
+    def test_search_is_a_post_yet_repeated(self) -> None:
+        """A POST that only reads (searchLeads) is marked safe to repeat by its descriptor."""
+        op = OPERATIONS["searchLeads"]
+        assert op.http_method == "POST" and op.idempotent
 
 
 class TestDescriptorReachesTheTransport:

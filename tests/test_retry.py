@@ -121,6 +121,8 @@ class TestRetryPolicy:
             ({"initial_delay": -0.1}, "initial_delay must be a finite number"),
             ({"max_delay": float("inf")}, "max_delay must be a finite number"),
             ({"max_retry_after": float("nan")}, "max_retry_after must be a finite number"),
+            ({"max_retry_after": True}, "max_retry_after must be a finite number"),
+            ({"max_retry_after": "5"}, "max_retry_after must be a finite number"),
             (
                 {"initial_delay": 5.0, "max_delay": 2.0},
                 "max_delay .* cannot be below initial_delay",
@@ -450,29 +452,20 @@ class TestDecideLogging:
 
 class TestIsIdempotent:
     @pytest.mark.parametrize(
-        ("method", "operation_id", "expected"),
+        ("method", "expected"),
         [
-            ("GET", None, True),
-            ("get", None, True),
-            ("HEAD", None, True),
-            ("OPTIONS", None, True),
-            ("PUT", "updateLead", True),
-            ("DELETE", "deleteLead", True),
-            ("POST", "searchLeads", True),
-            ("post", "searchLeads", True),
-            ("PATCH", "searchLeads", True),
-            ("PUT", "massAction", False),
-            ("PUT", None, False),
-            ("DELETE", "deleteFlow", False),
-            ("DELETE", None, False),
-            ("POST", "massAction", False),
-            ("POST", None, False),
-            ("TRACE", None, False),
+            ("GET", True),
+            ("get", True),
+            ("HEAD", True),
+            ("OPTIONS", True),
+            ("PUT", False),
+            ("DELETE", False),
+            ("POST", False),
+            ("post", False),
+            ("PATCH", False),
+            ("TRACE", False),
         ],
     )
-    def test_method_and_operation_decide_when_checked(
-        self, method: str, operation_id: str | None, expected: bool
-    ) -> None:
-        """GET, HEAD, OPTIONS by method; PUT, DELETE, POST only if the operation is listed."""
-        listed = frozenset({"searchLeads", "updateLead", "deleteLead"})
-        assert is_idempotent(method, operation_id, listed) is expected
+    def test_method_decides_when_the_call_does_not_say(self, method: str, expected: bool) -> None:
+        """GET, HEAD, OPTIONS are repeated by method; no other method is without the call's flag."""
+        assert is_idempotent(method) is expected

@@ -5,13 +5,12 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from getsales_async._operation import Operation
 
-from ._operations import GET_RULE, OPERATIONS
-
 if TYPE_CHECKING:
+    from ._operations import GET_RULE, OPERATIONS
     from .activities import ActivitiesResource
     from .ai_agents import AiAgentsResource
     from .ai_templates import AiTemplatesResource
@@ -41,12 +40,16 @@ if TYPE_CHECKING:
     from .teams import TeamsResource
     from .webhooks import WebhooksResource
 
-__all__ = ["GET_RULE", "IDEMPOTENT_POSTS", "OPERATIONS", "Operation", "ResourcesMixin"]
+__all__ = ["GET_RULE", "OPERATIONS", "Operation", "ResourcesMixin"]
 
-IDEMPOTENT_POSTS: frozenset[str] = frozenset(
-    op.operation_id for op in OPERATIONS.values() if op.http_method == "POST" and op.idempotent
-)
-"""POST operations marked safe to repeat (the descriptors carry the flag for every call)."""
+
+def __getattr__(name: str) -> Any:
+    """The operation table (``OPERATIONS``, ``GET_RULE``), loaded on first use, not at import."""
+    if name in ("GET_RULE", "OPERATIONS"):
+        from . import _operations
+
+        return getattr(_operations, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ResourcesMixin:

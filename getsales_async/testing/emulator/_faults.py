@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Literal
 
+from getsales_async._validation import seconds_problem
+
 __all__ = ["FAULT_KINDS", "FaultConfig", "FaultDecision", "FaultInjector", "ScheduledFault"]
 
 SERVER_ERROR_STATUSES = (502, 503, 504)
@@ -82,14 +84,9 @@ class FaultConfig:
             and self.error_rate + self.drop_rate + self.rate_429 + self.empty_body_rate > 1
         ):
             problems.append("error_rate + drop_rate + rate_429 + empty_body_rate must not exceed 1")
-        if not (
-            isinstance(self.latency, int | float)
-            and math.isfinite(self.latency)
-            and self.latency >= 0
-        ):
-            problems.append(
-                f"latency must be a finite number of seconds >= 0, got {self.latency!r}"
-            )
+        latency_problem = seconds_problem("latency", self.latency)
+        if latency_problem:
+            problems.append(latency_problem)
         for pattern, seconds in (self.latency_for or {}).items():
             if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds >= 0):
                 problems.append(f"latency_for[{pattern!r}] must be seconds >= 0, got {seconds!r}")
@@ -197,10 +194,6 @@ class FaultInjector:
     def schedule(self, operation_id: str, fault: ScheduledFault, times: int) -> None:
         """Hit the next ``times`` requests of ``operation_id`` with ``fault``."""
         self._scheduled.setdefault(operation_id, deque()).extend([fault] * times)
-
-    def scheduled(self, operation_id: str) -> int:
-        """How many scheduled faults are still waiting for ``operation_id``."""
-        return len(self._scheduled.get(operation_id, ()))
 
     def take(self, operation_id: str, path: str) -> FaultDecision | None:
         """The next scheduled fault of this operation, as a decision (``None``: none left)."""

@@ -177,10 +177,6 @@ class EmulatorState:
         at, _, kind, key = heapq.heappop(self._timers)
         return at, kind, key
 
-    def next_timer(self) -> float | None:
-        """When the earliest pending timer is due (clock seconds), if any."""
-        return self._timers[0][0] if self._timers else None
-
     def clock_time(self) -> float:
         """The emulator clock's reading, in seconds."""
         return self._clock.now()
