@@ -23,6 +23,7 @@ from typing import Any
 
 from ._checkpoint import CheckpointError, RecordLog, read_records
 from ._columns import REPORT_COLUMNS
+from ._fingerprints import CompactMap, CompactSet
 from ._import_types import RowResult, RowStatus
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "ImportCheckpoint",
     "JobMeaning",
     "ResumeState",
+    "RowStatuses",
 ]
 
 FORMAT = "getsales-async/import-checkpoint"
@@ -92,13 +94,40 @@ class CheckpointHeader:
     created_at: str
 
 
+_STATUS_ORDER = tuple(RowStatus)
+
+
+class RowStatuses:
+    """The latest status of each row identity, in a :class:`CompactMap` (128-bit fingerprints,
+    so a row is never taken for another and skipped; 36 to 72 bytes per row)."""
+
+    __slots__ = ("_map",)
+
+    def __init__(self) -> None:
+        self._map = CompactMap()
+
+    def __len__(self) -> int:
+        return len(self._map)
+
+    def get(self, row_id: str) -> RowStatus | None:
+        """The row's latest status, or ``None`` when no run recorded it."""
+        index = self._map.get(row_id)
+        return None if index is None else _STATUS_ORDER[index]
+
+    def __setitem__(self, row_id: str, status: RowStatus) -> None:
+        self._map[row_id] = _STATUS_ORDER.index(status)
+
+
 @dataclass
 class ResumeState:
-    """What earlier runs left: the latest status per row, contacts seen, contacts created."""
+    """What earlier runs left: the latest status per row, contacts seen, contacts created.
 
-    latest: dict[str, RowStatus] = field(default_factory=dict)
-    contacts: set[str] = field(default_factory=set)
-    created: set[str] = field(default_factory=set)  # lead uuids this job created
+    Kept compactly (``_fingerprints.py``), so resuming a large job costs tens of bytes per row.
+    """
+
+    latest: RowStatuses = field(default_factory=RowStatuses)
+    contacts: CompactSet = field(default_factory=CompactSet)
+    created: CompactSet = field(default_factory=CompactSet)  # lead uuids this job created
     server_start: str | None = None
     runs: int = 0
 
@@ -318,30 +347,43 @@ class ImportCheckpoint:
         ``completed`` (then every row still in the input has a record of this run, so the rest
         were removed or edited), or this run imported the same contact successfully.
         """
-        latest: dict[str, tuple[int, bool]] = {}
-        imported_contacts: set[str] = set()
-        for line, offset, record in self._log.read():
-            if record["t"] != "row":
-                continue
-            row_id, status = _row_fields(record, self.path, line)
-            latest[row_id] = (line, offset >= self._run_start)
-            if offset >= self._run_start and status.succeeded and isinstance(record.get("ck"), str):
-                imported_contacts.add(record["ck"])
+        failing = self._latest_failures()
         columns = list(REPORT_COLUMNS) + list(base_columns)
         rows: list[tuple[int | None, int, int]] = []
-        for line, offset, record in self._log.read():
-            if record["t"] != "row" or record["s"] != RowStatus.FAILED.value:
+        for offset, (line, this_run, imported) in failing.items():
+            if not this_run and (completed or imported):
                 continue
-            last_line, this_run = latest[record["id"]]
-            if last_line != line:
-                continue
-            if not this_run and (completed or record.get("ck") in imported_contacts):
-                continue
+            record = self._log.record_at(offset, line)
             columns.extend(c for c in _cells(record) if c not in columns)
             at = record.get("line")
             rows.append((at if isinstance(at, int) else None, offset, line))
         rows.sort(key=lambda r: (r[0] is None, r[0] or 0, r[1]))
         return FailedRowListing(columns, rows)
+
+    def _latest_failures(self) -> dict[int, tuple[int, bool, bool]]:
+        """Each row whose latest record is a failure, by that record's offset: ``(line, of this
+        run, its contact imported by this run)``. Memory grows with the failures, not the rows:
+        a row leaves the map when a later record of it succeeds."""
+        failing: dict[str, tuple[int, int, bool, str | None]] = {}  # id: offset, line, run, ck
+        earlier_contacts: dict[str, bool] = {}  # contacts of earlier failures: imported now?
+        for line, offset, record in self._log.read():
+            if record["t"] != "row":
+                continue
+            row_id, status = _row_fields(record, self.path, line)
+            this_run = offset >= self._run_start
+            contact = record.get("ck") if isinstance(record.get("ck"), str) else None
+            if status is RowStatus.FAILED:
+                failing[row_id] = (offset, line, this_run, contact)
+                if not this_run and contact is not None:
+                    earlier_contacts.setdefault(contact, False)
+                continue
+            failing.pop(row_id, None)
+            if this_run and contact is not None and contact in earlier_contacts:
+                earlier_contacts[contact] = True
+        return {
+            offset: (line, this_run, contact is not None and earlier_contacts.get(contact, False))
+            for offset, line, this_run, contact in failing.values()
+        }
 
     def failed_row_values(self, listing: FailedRowListing) -> Iterator[list[Any]]:
         """The CSV rows of a listing, in its column order."""

@@ -47,6 +47,7 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
 )
+from ._fingerprints import CompactSet
 from ._generated.types import UNSET
 from ._import_checkpoint import ImportCheckpoint, JobMeaning
 from ._import_types import (
@@ -203,7 +204,7 @@ class ImportJob:
         self._store: ImportCheckpoint | None = None
         self._identities = RowIdentities()
         self._judge = OutcomeJudge(
-            update_if_exists=meaning.update_if_exists, job_start=None, created=set()
+            update_if_exists=meaning.update_if_exists, job_start=None, created=CompactSet()
         )
         self._lock = anyio.Lock()
         self._in_flight = 0

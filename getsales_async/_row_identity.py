@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ._fingerprints import CompactSet
 from ._import_types import IDENTIFIERS, LeadRow
 
 __all__ = ["RowIdentities", "contact_key", "content_digest"]
@@ -67,15 +68,24 @@ def contact_key(lead: Mapping[str, Any]) -> str | None:
 
 
 class RowIdentities:
-    """Gives each row of one input its identity, numbering repeats of identical content."""
+    """Gives each row of one input its identity, numbering repeats of identical content.
+
+    Memory: a 64-bit fingerprint per distinct content (``_fingerprints.py``: 12 to 24 bytes per
+    row), plus a count per content that repeats. A fingerprint shared by two different contents
+    (odds in ``_fingerprints.py``) only gives the later one a repeat number: its identity is still
+    its own, and stable across runs.
+    """
 
     def __init__(self) -> None:
-        self._seen: dict[str, int] = {}
+        self._seen = CompactSet()
+        self._repeats: dict[str, int] = {}
 
     def identify(self, row: LeadRow) -> tuple[str, str | None]:
         """``(row identity, contact key)`` of the next row of the input."""
         digest = content_digest(row)
-        repeat = self._seen.get(digest, 0) + 1
-        self._seen[digest] = repeat
+        repeat = 1
+        if not self._seen.add(digest):
+            repeat = self._repeats.get(digest, 1) + 1
+            self._repeats[digest] = repeat
         row_id = digest if repeat == 1 else f"{digest}.{repeat}"
         return row_id, None if row.problem is not None else contact_key(row.lead)

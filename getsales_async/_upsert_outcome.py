@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from ._fingerprints import CompactSet
 from ._import_types import RowStatus
 
 __all__ = ["DATE_RESOLUTION_S", "OUTCOME_HEADER", "OutcomeJudge", "parse_time", "server_time"]
@@ -77,7 +78,7 @@ class OutcomeJudge:
     """
 
     def __init__(
-        self, *, update_if_exists: bool, job_start: datetime | None, created: set[str]
+        self, *, update_if_exists: bool, job_start: datetime | None, created: CompactSet
     ) -> None:
         self._update = update_if_exists
         self.job_start = job_start

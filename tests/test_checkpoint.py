@@ -91,7 +91,9 @@ class TestCorruption:
         new_checkpoint(path, 5)
         path.write_bytes(path.read_bytes()[:-7])  # the last record loses its end
         store = resume(path)
-        assert store.repaired and sorted(store.state.latest) == [f"row-{i}" for i in range(4)]
+        latest = store.state.latest
+        assert store.repaired and len(latest) == 4
+        assert [latest.get(f"row-{i}") for i in range(5)] == [RowStatus.CREATED] * 4 + [None]
         store.record(RowResult(4, RowStatus.CREATED), row_id="row-4", contact=None, cells=None)
         store.close()
         records = [r for _, _, r in read_records(path)]
@@ -103,7 +105,7 @@ class TestCorruption:
         new_checkpoint(path, 0)
         path.write_bytes(path.read_bytes()[:30])
         store = resume(path)
-        assert store.repaired and store.state.latest == {}
+        assert store.repaired and len(store.state.latest) == 0
         store.close()
         assert [r["t"] for _, _, r in read_records(path)] == ["job", "run"]
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from getsales_async import RowStatus
+from getsales_async._fingerprints import CompactSet
 from getsales_async._upsert_outcome import OutcomeJudge, parse_time, server_time
 
 START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
@@ -24,11 +25,9 @@ class Lead:
 
 
 def judge(
-    update: bool = True, start: datetime | None = START, created: set[str] | None = None
+    update: bool = True, start: datetime | None = START, created: tuple[str, ...] = ()
 ) -> OutcomeJudge:
-    return OutcomeJudge(
-        update_if_exists=update, job_start=start, created=created if created is not None else set()
-    )
+    return OutcomeJudge(update_if_exists=update, job_start=start, created=CompactSet(created))
 
 
 class TestOutcome:
@@ -66,7 +65,7 @@ class TestOutcome:
 
     def test_contacts_created_in_earlier_runs_are_not_created_again(self) -> None:
         """A resumed run knows the contacts earlier runs counted as created."""
-        assert judge(created={"u"}).judge(200, {}, Lead("u", AFTER, LATER)) is RowStatus.UPDATED
+        assert judge(created=("u",)).judge(200, {}, Lead("u", AFTER, LATER)) is RowStatus.UPDATED
 
     def test_without_a_date_header_equal_timestamps_mean_created(self) -> None:
         """With no job start known, created_at == updated_at means created."""

@@ -1,7 +1,8 @@
 """5. Footprint: import time, full regeneration time, and peak memory of a CSV import by size.
 
 ``python -m tests.benchmarks.bench_footprint import-csv URL KEY FILE`` is the worker process whose
-memory is measured: it imports FILE (streamed by ``read_leads_csv``) into the emulator at URL and
+memory is measured: it imports FILE (streamed by ``read_leads_csv``) into the emulator at URL, with
+a checkpoint and a failed-rows CSV next to FILE as ``getsales import-leads`` keeps them, and
 prints one JSON line with its counts and its resident set size before and at peak.
 """
 
@@ -56,7 +57,9 @@ run names the modules with the largest own import time. **Regeneration**: wall t
 the pinned openapi-python-client, stamp, format with ruff); there is no target or baseline.
 **Peak memory**: two CSV files of generated contacts (10,000 and 100,000 rows) are imported by a
 worker process with `read_leads_csv` (streamed) into `client.leads.bulk_upsert(..., concurrency=8,
-on_progress=...)`, as `getsales import-leads` does; the emulator runs in another process (uvicorn on
+checkpoint=..., input_name=..., failed_csv=..., on_progress=...)`, as `getsales import-leads` does
+(the checkpoint records every row; the job remembers each row's identity and each contact it
+created, in compact fingerprint tables); the emulator runs in another process (uvicorn on
 127.0.0.1, no quota, a fresh one per file) so its records are not counted. The figure is the
 worker's peak resident set size (`ru_maxrss`); the baseline is the same for the smaller file.
 **Ratio = peak(large) / peak(small)**; flat means within ±10 %. The growth above the worker's RSS
@@ -104,6 +107,9 @@ async def import_csv(url: str, key: str, path: Path) -> dict[str, Any]:
             rows(),
             list_uuid=uuid_of(target),
             concurrency=CONCURRENCY,
+            checkpoint=path.with_name(f"{path.name}.checkpoint"),
+            input_name=str(path),
+            failed_csv=path.with_name(f"{path.name}.failed.csv"),
             on_progress=on_progress,
         )
         elapsed = time.monotonic() - started
