@@ -43,7 +43,6 @@ from types import TracebackType
 from typing import Protocol, runtime_checkable
 
 import anyio
-import anyio.lowlevel
 
 from getsales_async._clock import Clock, MonotonicClock
 from getsales_async._config import (
@@ -328,6 +327,8 @@ class AsyncRateLimiter:
             APITimeoutError: no slot before the deadline (at once when that is certain).
             RateLimitError: a server-requested pause (:meth:`pause_until`) lasts past the deadline.
         """
+        import anyio.lowlevel  # on first use: `import getsales_async` stays light
+
         await anyio.lowlevel.checkpoint_if_cancelled()
         try:
             self.acquire_nowait()
