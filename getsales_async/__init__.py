@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._budget import RetryBudget, RetryBudgetStatistics
+    from ._budget import RetryBudget
     from ._bulk import bulk_upsert
     from ._checkpoint import CheckpointError
     from ._client import NOT_GIVEN, AsyncGetSales, ClientOptions, NotGiven
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
         RowResult,
         RowStatus,
     )
-    from ._limiter import AsyncRateLimiter, LimiterStatistics, RateLimit
+    from ._limiter import AsyncRateLimiter, RateLimit
     from ._mass_actions import (
         ContactMassActions,
         MassActionAnswer,
@@ -71,14 +71,14 @@ if TYPE_CHECKING:
     from ._retry import RetryPolicy
     from ._server_import import ServerImportError
     from ._server_import_job import ServerImportJob, ServerImportProgress, ServerImportResult
-    from ._transport import TransportStatistics
+    from ._statistics import LimiterStatistics, RetryBudgetStatistics, TransportStatistics
 
 # Where each public name lives. Every one is imported on first use (PEP 562), so
 # `from getsales_async import AsyncGetSales` loads the client and what it needs, not the
 # pagination, CSV, export, import, mass-action and Redis machinery. Keep in step with the
 # TYPE_CHECKING imports above (for type checkers and IDEs) and `__all__` (tests/test_package.py).
 _EXPORTS: dict[str, tuple[str, ...]] = {
-    "._budget": ("RetryBudget", "RetryBudgetStatistics"),
+    "._budget": ("RetryBudget",),
     "._bulk": ("bulk_upsert",),
     "._checkpoint": ("CheckpointError",),
     "._client": ("NOT_GIVEN", "AsyncGetSales", "ClientOptions", "NotGiven"),
@@ -116,7 +116,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "RowResult",
         "RowStatus",
     ),
-    "._limiter": ("AsyncRateLimiter", "LimiterStatistics", "RateLimit"),
+    "._limiter": ("AsyncRateLimiter", "RateLimit"),
     "._mass_actions": (
         "ContactMassActions",
         "MassActionAnswer",
@@ -134,7 +134,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "._retry": ("RetryPolicy",),
     "._server_import": ("ServerImportError",),
     "._server_import_job": ("ServerImportJob", "ServerImportProgress", "ServerImportResult"),
-    "._transport": ("TransportStatistics",),
+    "._statistics": ("LimiterStatistics", "RetryBudgetStatistics", "TransportStatistics"),
 }
 _LAZY = {name: module for module, names in _EXPORTS.items() for name in names}
 

@@ -25,6 +25,7 @@ DEFERRED = (
     "getsales_async._export",
     "getsales_async._mass_actions",
     "getsales_async._redis_limiter",
+    "getsales_async._statistics",
     "anyio.lowlevel",
 )
 
