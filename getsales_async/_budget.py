@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ._config import (
     RETRY_BUDGET_CAPACITY,
@@ -39,21 +39,10 @@ from ._config import (
 )
 from ._errors import ArgumentError
 
-__all__ = ["RetryBudget", "RetryBudgetStatistics", "shared_retry_budget"]
+if TYPE_CHECKING:
+    from ._statistics import RetryBudgetStatistics
 
-
-@dataclass(frozen=True)
-class RetryBudgetStatistics:
-    """A snapshot of a :class:`RetryBudget`."""
-
-    capacity: int
-    """Most tokens the bucket holds."""
-    tokens: int
-    """Tokens in the bucket now."""
-    withdrawn: int
-    """Retries paid for so far."""
-    refused: int
-    """Retries refused because the bucket could not pay (calls that failed fast)."""
+__all__ = ["RetryBudget", "shared_retry_budget"]
 
 
 class RetryBudget:
@@ -124,6 +113,8 @@ class RetryBudget:
 
     def statistics(self) -> RetryBudgetStatistics:
         """A snapshot of the bucket."""
+        from ._statistics import RetryBudgetStatistics  # on first use
+
         return RetryBudgetStatistics(
             capacity=self.capacity,
             tokens=self._tokens,

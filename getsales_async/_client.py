@@ -33,18 +33,19 @@ from ._config import (
 from ._errors import ArgumentError
 from ._limiter import Limiter, RateLimit, key_fingerprint, shared_limiter
 from ._logging import register_secret
-from ._pagination import AsyncPaginator, Checkpoint
 from ._resources import ResourcesMixin
 from ._retry import RetryPolicy
-from ._transport import EXTENSION_KEY, CallOptions, RetryingTransport, TransportStatistics
+from ._transport import EXTENSION_KEY, CallOptions, RetryingTransport
 from ._validation import check_base_url, check_credential, is_in_process, mask_url
 from ._version import __version__
 
 if TYPE_CHECKING:
     from ._bulk import BulkLeadsResource
     from ._mass_actions import ContactMassActions
+    from ._pagination import AsyncPaginator, Checkpoint
     from ._redis_limiter import RedisRateLimit, RedisRateLimiter
     from ._server_import import ServerImportFilesResource
+    from ._statistics import TransportStatistics
 
 __all__ = ["NOT_GIVEN", "AsyncGetSales", "ClientOptions", "NotGiven"]
 

@@ -78,10 +78,11 @@ _SNIPPET_CHARS = 200  # text/HTML bodies are shortened to this in ``message``
 _STR_MESSAGE_CHARS = 300  # ``str()`` shortens a message to this
 _STR_MAX_FIELDS = 5  # ``str()`` lists at most this many field errors
 _REDACTED = "[redacted]"
-_BEARER_RE = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]+=*")
-_TITLE_RE = re.compile(r"(?is)<title[^>]*>(.*?)</title\s*>")
-_SCRIPT_RE = re.compile(r"(?is)<(script|style)\b.*?</\1\s*>")
-_TAG_RE = re.compile(r"(?s)<[^>]*>")
+# Patterns of the error paths only: compiled on first use (``re`` caches them), not at import.
+_BEARER_PATTERN = r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]+=*"
+_TITLE_PATTERN = r"(?is)<title[^>]*>(.*?)</title\s*>"
+_SCRIPT_PATTERN = r"(?is)<(script|style)\b.*?</\1\s*>"
+_TAG_PATTERN = r"(?s)<[^>]*>"
 _FALLBACK_PHRASES = {433: "Mailbox SMTP/IMAP check failed"}
 
 
@@ -545,11 +546,11 @@ def _snippet(text: str, content_type: str) -> str:
     """A short one-line summary of a text or HTML body (an HTML page's title if it has one)."""
     stripped = text.strip()
     if "html" in content_type or stripped.startswith("<"):
-        title = _TITLE_RE.search(stripped)
+        title = re.search(_TITLE_PATTERN, stripped)
         if title and title.group(1).strip():
             stripped = title.group(1)
         else:
-            stripped = _TAG_RE.sub(" ", _SCRIPT_RE.sub(" ", stripped))
+            stripped = re.sub(_TAG_PATTERN, " ", re.sub(_SCRIPT_PATTERN, " ", stripped))
         stripped = html.unescape(stripped)
     return _one_line(stripped, _SNIPPET_CHARS)
 
@@ -622,7 +623,7 @@ def _secrets_of(request: httpx.Request | None) -> list[str]:
 def _redact(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, _REDACTED)
-    return _BEARER_RE.sub(f"Bearer {_REDACTED}", text)
+    return re.sub(_BEARER_PATTERN, f"Bearer {_REDACTED}", text)
 
 
 def redact_request_secrets(text: str, request: httpx.Request) -> str:

@@ -40,10 +40,9 @@ import weakref
 from collections import deque
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import anyio
-import anyio.lowlevel
 
 from getsales_async._clock import Clock, MonotonicClock
 from getsales_async._config import (
@@ -56,10 +55,12 @@ from getsales_async._config import (
 from getsales_async._errors import APITimeoutError, GetSalesError, RateLimitError
 from getsales_async._validation import seconds_problem
 
+if TYPE_CHECKING:
+    from getsales_async._statistics import LimiterStatistics
+
 __all__ = [
     "AsyncRateLimiter",
     "Limiter",
-    "LimiterStatistics",
     "RateLimit",
     "key_fingerprint",
     "shared_limiter",
@@ -219,30 +220,6 @@ def _is_positive_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-@dataclass(frozen=True)
-class LimiterStatistics:
-    """A snapshot of an :class:`AsyncRateLimiter` (times are on the limiter's clock, in seconds)."""
-
-    rate: RateLimit
-    """The limiter's quota."""
-    acquired_total: int
-    """Requests admitted so far."""
-    waiting: int
-    """Tasks queued in ``acquire()`` right now."""
-    wait_seconds_total: float
-    """Seconds spent queued, summed over every waiter that has left the queue (admitted or cancelled)."""
-    pauses: int
-    """Calls to ``pause_until()``/``pause()`` that pushed the schedule back."""
-    paused_until: float | None
-    """The latest pause deadline ever set, or ``None`` if never paused."""
-    tat: float | None
-    """The GCRA theoretical arrival time, or ``None`` before the first admission or pause."""
-    next_free_at: float
-    """When GCRA next allows an admission (``now`` if at once), ignoring queued waiters."""
-    timed_out: int = 0
-    """Waiters that failed because they could not be admitted before their deadline."""
-
-
 class _Waiter:
     """One queued ``acquire()``: its deadline, the event that wakes it, and why it must fail."""
 
@@ -328,6 +305,8 @@ class AsyncRateLimiter:
             APITimeoutError: no slot before the deadline (at once when that is certain).
             RateLimitError: a server-requested pause (:meth:`pause_until`) lasts past the deadline.
         """
+        import anyio.lowlevel  # on first use: `import getsales_async` stays light
+
         await anyio.lowlevel.checkpoint_if_cancelled()
         try:
             self.acquire_nowait()
@@ -535,6 +514,8 @@ class AsyncRateLimiter:
 
     def statistics(self) -> LimiterStatistics:
         """A snapshot of the limiter's state and counters."""
+        from getsales_async._statistics import LimiterStatistics  # on first use
+
         now = self._clock.now()
         return LimiterStatistics(
             rate=self._rate,

@@ -23,6 +23,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import anyio
 import httpx
@@ -43,7 +44,10 @@ from ._errors import (
 from ._limiter import Limiter
 from ._retry import RetryDecision, RetryPolicy, decide, is_idempotent, parse_retry_after
 
-__all__ = ["EXTENSION_KEY", "CallOptions", "RetryingTransport", "TransportStatistics"]
+if TYPE_CHECKING:
+    from ._statistics import TransportStatistics
+
+__all__ = ["EXTENSION_KEY", "CallOptions", "RetryingTransport"]
 
 EXTENSION_KEY = "getsales"
 logger = logging.getLogger("getsales_async")
@@ -70,17 +74,6 @@ class CallOptions:
     max_retries: int | None = None
     deadline: float | None = None
     expect_body: bool = False
-
-
-@dataclass(frozen=True)
-class TransportStatistics:
-    """Counters of one transport since it was created."""
-
-    requests: int
-    attempts: int
-    retries: int
-    rate_limited: int
-    failures: int
 
 
 class RetryingTransport(httpx.AsyncBaseTransport):
@@ -139,6 +132,8 @@ class RetryingTransport(httpx.AsyncBaseTransport):
 
     def statistics(self) -> TransportStatistics:
         """Counters: requests, attempts, retries, 429 answers, calls that failed."""
+        from ._statistics import TransportStatistics  # on first use
+
         return TransportStatistics(
             requests=self._requests,
             attempts=self._attempts,

@@ -16,11 +16,11 @@ from getsales_async._clock import MonotonicClock
 from getsales_async._errors import APITimeoutError, RateLimitError
 from getsales_async._limiter import (
     AsyncRateLimiter,
-    LimiterStatistics,
     RateLimit,
     key_fingerprint,
     shared_limiter,
 )
+from getsales_async._statistics import LimiterStatistics
 from getsales_async.testing import VirtualClock
 
 FIVE_PER_SECOND = RateLimit(requests=5, period=1.0, burst=1)  # emission interval 0.2 s
