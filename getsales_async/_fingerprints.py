@@ -5,7 +5,7 @@ identical content), the contacts it created, and on resume every earlier row's l
 With Python's ``set`` and ``dict`` of strings that costs about 100 to 200 bytes per row, so a job's
 memory grew with its input (100,000 rows: +24 MiB). These containers keep a fixed-width
 fingerprint of each string (its BLAKE2b digest) in flat ``array`` tables with open addressing
-(linear probing, load kept at most 2/3): 12 to 24 bytes per member for a 64-bit set, 36 to 72 for
+(linear probing, load kept at most 4/5): 10 to 20 bytes per member for a 64-bit set, 30 to 60 for
 a 128-bit map with values. Hand-rolled because the standard library has no such container and a
 compiled dependency (pyroaring's 64-bit maps, numpy) is not worth it for about 100 lines.
 
@@ -79,9 +79,9 @@ class _Table:
         self._count += 1
 
     def _make_room(self) -> None:
-        """Double the table when one more member would pass a load of 2/3 (members are moved
+        """Double the table when one more member would pass a load of 4/5 (members are moved
         slot by slot from the old arrays, with no list of them in between)."""
-        if 3 * (self._count + 1) <= 2 * (self._mask + 1):
+        if 5 * (self._count + 1) <= 4 * (self._mask + 1):
             return
         slots = 2 * (self._mask + 1)
         old_lo, old_hi, old_values = self._lo, self._hi, self._swap_values(slots)

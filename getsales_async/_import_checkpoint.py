@@ -99,7 +99,7 @@ _STATUS_ORDER = tuple(RowStatus)
 
 class RowStatuses:
     """The latest status of each row identity, in a :class:`CompactMap` (128-bit fingerprints,
-    so a row is never taken for another and skipped; 36 to 72 bytes per row)."""
+    so a row is never taken for another and skipped; 30 to 60 bytes per row)."""
 
     __slots__ = ("_map",)
 

@@ -70,7 +70,7 @@ def contact_key(lead: Mapping[str, Any]) -> str | None:
 class RowIdentities:
     """Gives each row of one input its identity, numbering repeats of identical content.
 
-    Memory: a 64-bit fingerprint per distinct content (``_fingerprints.py``: 12 to 24 bytes per
+    Memory: a 64-bit fingerprint per distinct content (``_fingerprints.py``: 10 to 20 bytes per
     row), plus a count per content that repeats. A fingerprint shared by two different contents
     (odds in ``_fingerprints.py``) only gives the later one a repeat number: its identity is still
     its own, and stable across runs.

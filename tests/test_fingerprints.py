@@ -42,7 +42,7 @@ class TestCompactSet:
             CompactSet(bits=32)
 
     def test_memory_per_member_is_a_few_words(self) -> None:
-        """A 64-bit set costs at most 24 bytes per member (a dict of strings costs over 100)."""
+        """A 64-bit set costs at most 20 bytes per member (a dict of strings costs over 100)."""
         tracemalloc.start()
         try:
             before = tracemalloc.get_traced_memory()[0]
@@ -52,7 +52,7 @@ class TestCompactSet:
             used = tracemalloc.get_traced_memory()[0] - before
         finally:
             tracemalloc.stop()
-        assert used / MANY <= 24
+        assert used / MANY <= 20
 
 
 class TestCompactMap:
