@@ -26,6 +26,8 @@ from getsales_async._cli import main
 from getsales_async.testing import GetSalesEmulator
 from getsales_async.testing.emulator import serve_in_thread
 
+from .request_gate import SEARCH_PATH, UPSERT_PATH, RequestGate
+
 HEADER = [
     "first_name",
     "last_name",
@@ -53,6 +55,26 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
         monkeypatch.setenv("GETSALES_BASE_URL", url)
         monkeypatch.delenv("GETSALES_REDIS_URL", raising=False)
         yield emulator, url
+
+
+Gated = tuple[GetSalesEmulator, str, RequestGate]
+
+
+@pytest.fixture(params=[UPSERT_PATH])
+def gated(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[Gated]:
+    """Like ``served``, with a :class:`RequestGate` on the path ``request.param`` (upserts unless
+    a test parametrizes it indirectly): interrupt tests stop runs with it."""
+    key = f"cli-{uuid.uuid4().hex}"
+    emulator = GetSalesEmulator(api_keys={key: 1}, quota=None)
+    gate = RequestGate(emulator.app, request.param)
+    with serve_in_thread(gate) as url:
+        monkeypatch.setenv("GETSALES_API_KEY", key)
+        monkeypatch.setenv("GETSALES_BASE_URL", url)
+        monkeypatch.delenv("GETSALES_REDIS_URL", raising=False)
+        try:
+            yield emulator, url, gate
+        finally:
+            gate.start_run(None)  # release anything still held before the server stops
 
 
 def api(url: str, work: Callable[[AsyncGetSales], Any]) -> Any:
@@ -273,10 +295,10 @@ class TestImport:
         assert len(emulator.state.leads) == 3
 
     def test_killed_at_random_points_every_row_exactly_once(
-        self, served: Served, tmp_path: Path
+        self, gated: Gated, tmp_path: Path
     ) -> None:
         """SIGKILL at 6 random points, resumed each time: every row succeeds exactly once; failed rows are retried."""
-        emulator, url = served
+        emulator, url, gate = gated
         segment_field(url)
         entry = api(url, lambda c: c.blacklist.add_company(domain="blocked.example"))
         rows = [row(i, domain="blocked.example" if i % 10 == 3 else None) for i in range(400)]
@@ -303,15 +325,18 @@ class TestImport:
 
         rng = random.Random(20261207)
         for _ in range(6):  # each run is killed a random number of results after it started
-            target = recorded() + rng.randint(5, 55)
+            results = rng.randint(5, 55)
+            target = recorded() + results
+            gate.start_run(results)  # the run cannot get past this many upserts
             proc = subprocess.Popen(
                 cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
             while proc.poll() is None and recorded() < target:
                 time.sleep(0.005)
-            assert proc.poll() is None, "the run finished before it could be killed"
+            assert proc.poll() is None, "the run ended before it could be killed"
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
+        gate.start_run(None)
         api(url, lambda c: c.blacklist.remove_company(str(entry.uuid)))
         final = subprocess.run(
             [*cmd, "--json"], env=env, capture_output=True, text=True, timeout=120, check=False
@@ -326,9 +351,10 @@ class TestImport:
         assert len(emulator.state.leads) == 400
         assert read_csv(tmp_path / "big.csv.failed.csv") == []
 
-    def test_ctrl_c_exits_130_and_resume_finishes(self, served: Served, tmp_path: Path) -> None:
+    def test_ctrl_c_exits_130_and_resume_finishes(self, gated: Gated, tmp_path: Path) -> None:
         """SIGINT mid-job: exit 130, one line, checkpoint and failed CSV written; --resume finishes it."""
-        emulator, _url = served
+        emulator, _url, gate = gated
+        gate.start_run(20)  # the run stops at 20 upserts until the signal: it cannot finish first
         source = write_csv(tmp_path / "c.csv", [[f"p{i}@x.example"] for i in range(300)], ["email"])
         checkpoint = tmp_path / "c.csv.checkpoint"
         cmd = [
@@ -350,6 +376,7 @@ class TestImport:
             time.sleep(0.005)
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=60)
+        gate.start_run(None)
         assert (
             proc.returncode == 130
             and err.splitlines()[-1]
@@ -755,10 +782,12 @@ class TestExportAndWhoami:
 
         assert essence(fresh) == essence(emulator) and len(fresh.state.leads) == 150
 
-    def test_a_killed_export_resumes(self, served: Served, tmp_path: Path) -> None:
+    @pytest.mark.parametrize("gated", [SEARCH_PATH], indirect=True)
+    def test_a_killed_export_resumes(self, gated: Gated, tmp_path: Path) -> None:
         """export-leads killed (SIGKILL) after its first checkpoint, then --resume: each contact once."""
-        emulator, _url = served
+        emulator, _url, gate = gated
         emulator.seed_leads(4_000)
+        gate.start_run(15)  # 1,500 of 4,000 rows at most: past the first save (1,000), not done
         out = tmp_path / "all.csv"
         cmd = [
             sys.executable,
@@ -779,6 +808,7 @@ class TestExportAndWhoami:
             time.sleep(0.005)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
+        gate.start_run(None)
         assert state.exists() and not out.exists(), "the export should have been killed midway"
         resumed = subprocess.run(
             [*cmd, "--resume", "--json"],
