@@ -36,7 +36,7 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import httpx
 
@@ -256,6 +256,7 @@ class APIStatusError(GetSalesError):
     """
 
     status_code: int
+    _status_range: ClassVar[tuple[int, int] | None] = None  # a class for a range of statuses
 
     def __init__(
         self,
@@ -269,15 +270,7 @@ class APIStatusError(GetSalesError):
         path: str | None = None,
         request_id: str | None = None,
     ) -> None:
-        fixed: int | None = getattr(type(self), "status_code", None)
-        if status_code is None:
-            if fixed is None:
-                msg = f"{type(self).__name__} needs status_code= (an int such as 418)"
-                raise ArgumentError(msg)
-            status_code = fixed
-        elif fixed is not None and status_code != fixed:
-            msg = f"{type(self).__name__} has status {fixed}, got status_code={status_code}; use from_response() to pick the class"
-            raise ArgumentError(msg)
+        status_code = self._checked_status(status_code)
         super().__init__(message)
         self.status_code = status_code
         self.message = message
@@ -289,6 +282,25 @@ class APIStatusError(GetSalesError):
         self.method = method
         self.path = path
         self.request_id = request_id
+
+    @classmethod
+    def _checked_status(cls, status_code: int | None) -> int:
+        """The status of a new error: the given one, checked against the class's fixed status or
+        range, or the fixed one when none is given."""
+        span = cls._status_range
+        if span is not None and (status_code is None or not span[0] <= status_code <= span[1]):
+            msg = f"{cls.__name__} needs status_code= between {span[0]} and {span[1]}, got {status_code!r}"
+            raise ArgumentError(msg)
+        fixed: int | None = getattr(cls, "status_code", None)
+        if status_code is None:
+            if fixed is None:
+                msg = f"{cls.__name__} needs status_code= (an int such as 418)"
+                raise ArgumentError(msg)
+            return fixed
+        if fixed is not None and status_code != fixed:
+            msg = f"{cls.__name__} has status {fixed}, got status_code={status_code}; use from_response() to pick the class"
+            raise ArgumentError(msg)
+        return status_code
 
     def __str__(self) -> str:
         head = f"{self.status_code} {self.reason}:" if self.reason else f"{self.status_code}"
@@ -321,6 +333,8 @@ class RedirectError(APIStatusError):
     target. ``location_host`` names the host the server pointed to (``None`` if it gave none);
     usually ``base_url`` is wrong (``http://`` for ``https://``, or an old host name)."""
 
+    _status_range = (300, 399)
+
     def __init__(
         self,
         message: str,
@@ -334,9 +348,6 @@ class RedirectError(APIStatusError):
         request_id: str | None = None,
         location_host: str | None = None,
     ) -> None:
-        if status_code is None or not 300 <= status_code <= 399:
-            msg = f"RedirectError needs status_code= between 300 and 399, got {status_code!r}"
-            raise ArgumentError(msg)
         super().__init__(
             message,
             status_code=status_code,
@@ -445,31 +456,7 @@ class MailboxCheckFailedError(APIStatusError):
 class InternalServerError(APIStatusError):
     """Raised on any 5xx. GetSales also answers 500 to some invalid requests (e.g. unknown filters)."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int | None = None,
-        reason: str | None = None,
-        field_errors: Mapping[str, list[str]] | None = None,
-        body: object = None,
-        method: str | None = None,
-        path: str | None = None,
-        request_id: str | None = None,
-    ) -> None:
-        if status_code is None or not 500 <= status_code <= 599:
-            msg = f"InternalServerError needs status_code= between 500 and 599, got {status_code!r}"
-            raise ArgumentError(msg)
-        super().__init__(
-            message,
-            status_code=status_code,
-            reason=reason,
-            field_errors=field_errors,
-            body=body,
-            method=method,
-            path=path,
-            request_id=request_id,
-        )
+    _status_range = (500, 599)
 
 
 class PaginationWindowError(GetSalesError):
