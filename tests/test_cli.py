@@ -41,6 +41,12 @@ HEADER = [
 WRITES = {"POST", "PUT", "DELETE"}
 READ_POSTS = {"searchLeads", "countLeads", "lookupOneLead", "listCompanies", "lookupCompany"}
 FAST = ["--rate-limit", "100000"]
+# `python -m getsales_async` with Ctrl-C delivered as in a terminal: a job started in the
+# background by a non-interactive shell (a CI script's `&`) inherits SIGINT ignored.
+WITH_CTRL_C = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('getsales_async', run_name='__main__', alter_sys=True)"
+)
 
 Served = tuple[GetSalesEmulator, str]
 
@@ -359,8 +365,8 @@ class TestImport:
         checkpoint = tmp_path / "c.csv.checkpoint"
         cmd = [
             sys.executable,
-            "-m",
-            "getsales_async",
+            "-c",
+            WITH_CTRL_C,
             "--rate-limit",
             "6000",
             "import-leads",
@@ -375,8 +381,13 @@ class TestImport:
         ):
             time.sleep(0.005)
         proc.send_signal(signal.SIGINT)
-        _out, err = proc.communicate(timeout=60)
-        gate.start_run(None)
+        try:
+            _out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:  # never leave a hung child (or its pipes) behind
+                proc.kill()
+                proc.communicate()
+            gate.start_run(None)
         assert (
             proc.returncode == 130
             and err.splitlines()[-1]
