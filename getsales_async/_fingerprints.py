@@ -52,6 +52,9 @@ class _Table:
     def __len__(self) -> int:
         return self._count
 
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, str) and self._find(fingerprint(item, self._bits))[1]
+
     def _find(self, key: int) -> tuple[int, bool]:
         """``(slot, found)``: the slot holding ``key``, or the empty slot where it would go."""
         lo, hi = key & _WORD_MASK, key >> _WORD
@@ -127,9 +130,6 @@ class CompactSet(_Table):
         self._claim(slot, key)
         return True
 
-    def __contains__(self, item: object) -> bool:
-        return isinstance(item, str) and self._find(fingerprint(item, self._bits))[1]
-
 
 class CompactMap(_Table):
     """A map from strings (as 128-bit fingerprints by default) to non-negative ints below 2⁶³."""
@@ -153,9 +153,6 @@ class CompactMap(_Table):
             slot, _found = self._find(key)
             self._claim(slot, key)
         self._values[slot] = value
-
-    def __contains__(self, item: object) -> bool:
-        return isinstance(item, str) and self._find(fingerprint(item, self._bits))[1]
 
     def _swap_values(self, slots: int) -> array[int] | None:
         old, self._values = self._values, array("q", bytes(8 * slots))
